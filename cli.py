@@ -1,0 +1,108 @@
+"""The command line: parse, call the library, render. No logic lives here.
+
+Exit status: 0 success, 1 a negative verdict, 2 bad input or usage, 3 internal error.
+Solver modules are imported lazily by the library, never at this module's scope.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+EXIT_OK, EXIT_NEGATIVE, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _guarded(command):
+    """Turn the library's exceptions into exit codes and one clear paragraph, never a traceback."""
+
+    @wraps(command)
+    def run(*args, **kwargs):
+        from models.errors import InputError
+
+        try:
+            code = command(*args, **kwargs)
+        except InputError as exc:
+            click.echo(exc.paragraph(), err=True)
+            sys.exit(EXIT_INPUT)
+        except click.exceptions.ClickException:
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            click.echo(f"internal error in placement: {type(exc).__name__}: {exc}. "
+                       "This is a bug; please report it with the input files.", err=True)
+            sys.exit(EXIT_INTERNAL)
+        sys.exit(code or EXIT_OK)
+
+    return run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="placement")
+def main() -> None:
+    """Optimal, verified recovery plans for Kafka on Kubernetes with Portworx storage."""
+
+
+@main.command()
+@click.argument("cluster_file", metavar="CLUSTER")
+@click.option("--fail", "fail", multiple=True, metavar="NODE", help="A node that failed (repeatable).")
+@click.option("--fail-zone", "fail_zones", multiple=True, metavar="ZONE", help="A whole zone that failed (repeatable).")
+@click.option("--remove-broker", "remove_brokers", multiple=True, type=int, metavar="ID", help="Retire a broker (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the plan document (JSON) here.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
+              help="Bound on solving time; an unproven answer says so.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Solver seed (same input and seed, same plan).")
+@_guarded
+def plan(cluster_file, fail, fail_zones, remove_brokers, fmt, output, time_limit, seed):
+    """Compute the optimal recovery plan for CLUSTER after the given failures."""
+    import placement
+    from placement.report import console, render_plan
+
+    cluster = placement.load_cluster(cluster_file)
+    result = placement.plan(cluster, fail, fail_zones, remove_brokers, time_limit=time_limit, seed=seed,
+                            progress=True)
+    document = json.dumps(result.to_document(), indent=2) + "\n"
+    if output:
+        Path(output).write_text(document, encoding="utf-8")
+    if fmt == "json" and not output:
+        sys.stdout.write(document)
+    elif fmt == "table":
+        render_plan(console(), cluster, result)
+    return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
+
+
+@main.command()
+@click.argument("cluster_file", metavar="CLUSTER")
+@click.argument("plan_file", metavar="PLAN")
+@click.option("--fail", "fail", multiple=True, metavar="NODE", help="A node that failed (repeatable).")
+@click.option("--fail-zone", "fail_zones", multiple=True, metavar="ZONE", help="A whole zone that failed (repeatable).")
+@_guarded
+def verify(cluster_file, plan_file, fail, fail_zones):
+    """Check a plan document against CLUSTER and the invariants, independently of how it was made."""
+    import placement
+    from placement.report import console, render_verdict
+
+    cluster = placement.load_cluster(cluster_file)
+    document = placement.load_plan_document(plan_file)
+    verdict = placement.verify(cluster, document, fail, fail_zones, source=plan_file)
+    render_verdict(console(), verdict, plan_file)
+    return EXIT_OK if verdict.ok else EXIT_NEGATIVE
+
+
+@main.command()
+@_guarded
+def demo():
+    """Tell the seed story: 5 nodes, 3 brokers, node-2 fails, the cluster recovers, node-2 returns."""
+    from placement.demo import run_demo
+    from placement.report import console
+
+    return run_demo(console())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The cluster as the user described it: immutable, validated, integer units inside.
+
+Every type here is a frozen dataclass; a new state is derived, never mutated.
+Sizes are MiB and cpu is millicores (see models.units); the GiB figures the
+user wrote are kept beside them so nothing the user gave is lost.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from typing import Iterator
+
+
+class NodeState(str, Enum):
+    READY = "ready"
+    FAILED = "failed"
+    CORDONED = "cordoned"  # keeps what it has, receives nothing new
+
+
+class BrokerPlacement(str, Enum):
+    REQUIRED = "required"
+    PREFERRED = "preferred"
+
+
+class RackAware(str, Enum):
+    REQUIRED = "required"
+    PREFERRED = "preferred"
+    OFF = "off"
+
+
+@dataclass(frozen=True)
+class Policy:
+    volume_replication_factor: int = 3
+    zone_spread: bool = True
+    broker_placement: BrokerPlacement = BrokerPlacement.REQUIRED
+    brokers_per_node: int = 1
+    min_insync_replicas: int = 1
+    rack_aware: RackAware = RackAware.PREFERRED
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    zone: str = "default"
+    state: NodeState = NodeState.READY
+    storage_mib: int = 0  # 0: storageless, holds no replica
+    cpu_millicores: int | None = None  # None: unlimited
+    memory_mib: int | None = None
+    storage_gib: float = 0
+
+    @property
+    def is_storage(self) -> bool:
+        return self.storage_mib > 0
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    size_mib: int  # space taken on every node that holds a replica
+    used_mib: int  # data copied to build a new replica
+    replication_factor: int
+    replicas: tuple[str, ...]  # current replica nodes, failed ones included
+    size_gib: float = 0
+    used_gib: float = 0
+
+
+@dataclass(frozen=True)
+class Broker:
+    id: int
+    node: str
+    volumes: tuple[str, ...]
+    cpu_millicores: int = 0
+    memory_mib: int = 0
+
+
+@dataclass(frozen=True)
+class Partition:
+    topic: str
+    id: int
+    replicas: tuple[int, ...]  # broker ids; replicas[0] is the preferred leader
+    leader: int
+    isr: tuple[int, ...]
+    size_mib: int = 0
+    size_gib: float = 0
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.topic, self.id)
+
+    @property
+    def label(self) -> str:
+        return f"{self.topic}-{self.id}"
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    min_insync_replicas: int
+    partitions: tuple[Partition, ...]
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    policy: Policy
+    nodes: tuple[Node, ...]
+    volumes: tuple[Volume, ...]
+    brokers: tuple[Broker, ...]
+    topics: tuple[Topic, ...] = field(default=())
+
+    @cached_property
+    def node(self) -> dict[str, Node]:
+        return {n.name: n for n in self.nodes}
+
+    @cached_property
+    def volume(self) -> dict[str, Volume]:
+        return {v.name: v for v in self.volumes}
+
+    @cached_property
+    def broker(self) -> dict[int, Broker]:
+        return {b.id: b for b in self.brokers}
+
+    @cached_property
+    def topic(self) -> dict[str, Topic]:
+        return {t.name: t for t in self.topics}
+
+    @cached_property
+    def partitions(self) -> tuple[Partition, ...]:
+        return tuple(p for t in self.topics for p in t.partitions)
+
+    @cached_property
+    def partition(self) -> dict[tuple[str, int], Partition]:
+        return {p.key: p for p in self.partitions}
+
+    @cached_property
+    def zones(self) -> tuple[str, ...]:
+        return tuple(sorted({n.zone for n in self.nodes}))
+
+    def nodes_in_zone(self, zone: str) -> Iterator[Node]:
+        return (n for n in self.nodes if n.zone == zone)
+
+    def min_insync(self, partition: Partition) -> int:
+        return self.topic[partition.topic].min_insync_replicas

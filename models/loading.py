@@ -1,0 +1,438 @@
+"""Turning a cluster document (CONTRACT section 1) into a validated Cluster.
+
+Validation is complete before anything is solved, and it reports every problem
+it finds, each with the item's path (such as ``volumes[3].replicas[1]``), the
+bad value and what is expected.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from models import units
+from models.cluster import (
+    Broker, BrokerPlacement, Cluster, Node, NodeState, Partition, Policy, RackAware, Topic, Volume,
+)
+from models.documents import read_document
+from models.errors import InputError, Problem
+
+# Names end up in kubectl, pxctl and kafka-*.sh command lines: anything that could
+# never be a valid Kubernetes, Portworx or Kafka name is refused here.
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+VOLUME_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,251}[A-Za-z0-9])?$")
+TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+
+POLICY_KEYS = {
+    "volumeReplicationFactor", "zoneSpread", "brokerPlacement", "brokersPerNode",
+    "minInsyncReplicas", "rackAware",
+}
+TOP_KEYS = {"name", "policy", "nodes", "volumes", "brokers", "topics"}
+NODE_KEYS = {"name", "zone", "state", "storageGiB", "cpu", "memoryGiB"}
+VOLUME_KEYS = {"name", "sizeGiB", "usedGiB", "replicationFactor", "replicas"}
+BROKER_KEYS = {"id", "node", "volumes", "cpu", "memoryGiB"}
+TOPIC_KEYS = {"name", "minInsyncReplicas", "partitions"}
+PARTITION_KEYS = {"id", "replicas", "leader", "isr", "sizeGiB"}
+
+_MISSING = object()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and value not in (float("inf"), float("-inf"))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _Reader:
+    """Collects problems while reading fields, so that all of them are reported."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def mapping(self, value: Any, path: str, allowed: set[str], what: str) -> dict | None:
+        if not isinstance(value, dict):
+            self.problem(path, f"expected a mapping describing {what}, got {_show(value)}")
+            return None
+        for key in sorted(value, key=str):
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                fix = f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(sorted(allowed))}"
+                self.problem(_join(path, str(key)), f"unknown key {key!r}; {fix}")
+        return value
+
+    def sequence(self, data: dict, key: str, path: str, *, required: bool) -> list:
+        value = data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            if required:
+                self.problem(_join(path, key), "is missing; expected a list")
+            return []
+        if not isinstance(value, list):
+            self.problem(_join(path, key), f"expected a list, got {_show(value)}")
+            return []
+        return value
+
+    def string(self, data: dict, key: str, path: str, *, pattern: re.Pattern | None = None,
+               rule: str = "", default: Any = _MISSING) -> str | None:
+        value = data.get(key, _MISSING)
+        where = _join(path, key)
+        if value is _MISSING or value is None:
+            if default is _MISSING:
+                self.problem(where, "is missing; expected a name")
+                return None
+            return default
+        if not isinstance(value, str):
+            self.problem(where, f"expected a string, got {_show(value)}")
+            return None
+        if pattern is not None and not pattern.match(value):
+            self.problem(where, f"{value!r} is not a valid name: {rule}")
+            return None
+        return value
+
+    def number(self, data: dict, key: str, path: str, *, default: Any = _MISSING,
+               minimum: float = 0, what: str = "a number") -> float | None:
+        value = data.get(key, _MISSING)
+        where = _join(path, key)
+        if value is _MISSING or value is None:
+            if default is _MISSING:
+                self.problem(where, f"is missing; expected {what}")
+            return None if default is _MISSING else default
+        if not _is_number(value):
+            self.problem(where, f"expected {what}, got {_show(value)}")
+            return None
+        if value < minimum:
+            self.problem(where, f"is {value}; expected {what} >= {minimum:g}")
+            return None
+        return value
+
+    def integer(self, data: dict, key: str, path: str, *, default: Any = _MISSING,
+                low: int = 0, high: int | None = None, what: str = "a whole number") -> int | None:
+        value = data.get(key, _MISSING)
+        where = _join(path, key)
+        if value is _MISSING or value is None:
+            if default is _MISSING:
+                self.problem(where, f"is missing; expected {what}")
+            return None if default is _MISSING else default
+        if not _is_int(value):
+            self.problem(where, f"expected {what}, got {_show(value)}")
+            return None
+        if value < low or (high is not None and value > high):
+            span = f"{low}..{high}" if high is not None else f">= {low}"
+            self.problem(where, f"is {value}; expected {what} in {span}")
+            return None
+        return value
+
+    def boolean(self, data: dict, key: str, path: str, default: bool) -> bool:
+        value = data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(_join(path, key), f"expected true or false, got {_show(value)}")
+            return default
+        return value
+
+    def choice(self, data: dict, key: str, path: str, enum: type, default: Any) -> Any:
+        value = data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            return default
+        allowed = [e.value for e in enum]
+        if value not in allowed:
+            self.problem(_join(path, key), f"{_show(value)} is not one of {' | '.join(allowed)}")
+            return default
+        return enum(value)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (dict, list)):
+        return f"a {'mapping' if isinstance(value, dict) else 'list'}"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+def _known(names: list[str], limit: int = 6) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (", ..." if len(names) > limit else "")
+
+
+def load_cluster(path: str | Path) -> Cluster:
+    """Read, parse and validate a cluster file (YAML or JSON)."""
+    return parse_cluster(read_document(path), str(path))
+
+
+def parse_cluster(data: Any, source: str = "<cluster>") -> Cluster:
+    """Validate plain data against CONTRACT section 1; raise InputError listing every problem."""
+    r = _Reader(source)
+    if data is None:
+        raise InputError(source, Problem("", "the file holds no document; expected a cluster with nodes, volumes and brokers"))
+    top = r.mapping(data, "", TOP_KEYS, "the cluster")
+    if top is None:
+        raise InputError(source, r.problems)
+    name = r.string(top, "name", "", pattern=VOLUME_NAME, rule="letters, digits, '-', '_' and '.'", default="cluster")
+    policy = _read_policy(r, top.get("policy"))
+    nodes = _read_nodes(r, r.sequence(top, "nodes", "", required=True))
+    node_names = {n.name for n in nodes}
+    volumes = _read_volumes(r, r.sequence(top, "volumes", "", required=False), policy, {n.name: n for n in nodes})
+    brokers = _read_brokers(r, r.sequence(top, "brokers", "", required=False), node_names, {v.name for v in volumes})
+    topics = _read_topics(r, r.sequence(top, "topics", "", required=False), policy, {b.id for b in brokers})
+    if r.problems:
+        raise InputError(source, r.problems)
+    return Cluster(name=name or "cluster", policy=policy, nodes=tuple(nodes), volumes=tuple(volumes),
+                   brokers=tuple(brokers), topics=tuple(topics))
+
+
+def _read_policy(r: _Reader, raw: Any) -> Policy:
+    if raw is None:
+        return Policy()
+    data = r.mapping(raw, "policy", POLICY_KEYS, "the policy")
+    if data is None:
+        return Policy()
+    d = Policy()
+    return Policy(
+        volume_replication_factor=r.integer(data, "volumeReplicationFactor", "policy", default=d.volume_replication_factor,
+                                            low=1, high=3, what="a replication factor (Portworx allows 1..3)") or d.volume_replication_factor,
+        zone_spread=r.boolean(data, "zoneSpread", "policy", d.zone_spread),
+        broker_placement=r.choice(data, "brokerPlacement", "policy", BrokerPlacement, d.broker_placement),
+        brokers_per_node=r.integer(data, "brokersPerNode", "policy", default=d.brokers_per_node, low=1) or d.brokers_per_node,
+        min_insync_replicas=r.integer(data, "minInsyncReplicas", "policy", default=d.min_insync_replicas, low=1) or d.min_insync_replicas,
+        rack_aware=r.choice(data, "rackAware", "policy", RackAware, d.rack_aware),
+    )
+
+
+def _duplicates(r: _Reader, keys: list[tuple[Any, str]], what: str) -> None:
+    seen: dict[Any, str] = {}
+    for key, path in keys:
+        if key is None:
+            continue
+        if key in seen:
+            r.problem(path, f"{what} {key!r} is declared twice (first at {seen[key]}); each must be unique")
+        else:
+            seen[key] = path
+
+
+def _read_nodes(r: _Reader, raw: list) -> list[Node]:
+    nodes: list[Node] = []
+    keys: list[tuple[Any, str]] = []
+    for i, item in enumerate(raw):
+        path = f"nodes[{i}]"
+        data = r.mapping(item, path, NODE_KEYS, "a node")
+        if data is None:
+            continue
+        name = r.string(data, "name", path, pattern=DNS_LABEL,
+                        rule="a DNS-1123 label (lower-case letters, digits and '-', at most 63, starting and ending alphanumeric)")
+        zone = r.string(data, "zone", path, pattern=LABEL_VALUE,
+                        rule="a Kubernetes label value (letters, digits, '-', '_', '.', at most 63)", default="default")
+        state = r.choice(data, "state", path, NodeState, NodeState.READY)
+        storage = r.number(data, "storageGiB", path, default=0, what="a size in GiB")
+        cpu = r.number(data, "cpu", path, default=None, what="a number of cores")
+        memory = r.number(data, "memoryGiB", path, default=None, what="a size in GiB")
+        keys.append((name, f"{path}.name"))
+        if name is None or zone is None:
+            continue
+        nodes.append(Node(
+            name=name, zone=zone, state=state,
+            storage_mib=units.capacity_mib(storage or 0), storage_gib=storage or 0,
+            cpu_millicores=None if cpu is None else units.capacity_millicores(cpu),
+            memory_mib=None if memory is None else units.capacity_mib(memory),
+        ))
+    _duplicates(r, keys, "node")
+    return nodes
+
+
+def _read_volumes(r: _Reader, raw: list, policy: Policy, nodes: dict[str, Node]) -> list[Volume]:
+    volumes: list[Volume] = []
+    keys: list[tuple[Any, str]] = []
+    node_names = sorted(nodes)
+    for i, item in enumerate(raw):
+        path = f"volumes[{i}]"
+        data = r.mapping(item, path, VOLUME_KEYS, "a volume")
+        if data is None:
+            continue
+        name = r.string(data, "name", path, pattern=VOLUME_NAME,
+                        rule="letters, digits, '-', '_' and '.', starting and ending alphanumeric, at most 253")
+        keys.append((name, f"{path}.name"))
+        size = r.number(data, "sizeGiB", path, what="a size in GiB")
+        used = r.number(data, "usedGiB", path, default=size, what="a size in GiB")
+        rf = r.integer(data, "replicationFactor", path, default=policy.volume_replication_factor,
+                       low=1, high=3, what="a replication factor (Portworx allows 1..3)")
+        replicas: list[str] = []
+        seen: set[str] = set()
+        for j, node in enumerate(r.sequence(data, "replicas", path, required=True)):
+            where = f"{path}.replicas[{j}]"
+            if not isinstance(node, str):
+                r.problem(where, f"expected a node name, got {_show(node)}")
+            elif node not in nodes:
+                hint = difflib.get_close_matches(node, node_names, n=1)
+                r.problem(where, f"{node!r} is not a declared node ({'did you mean ' + repr(hint[0]) + '?' if hint else 'declared: ' + _known(node_names)}); declare it under nodes or correct the name")
+            elif node in seen:
+                r.problem(where, f"node {node!r} is listed twice in one replica set; a node holds at most one replica of a volume")
+            elif not nodes[node].is_storage:
+                r.problem(where, f"node {node!r} is storageless (storageGiB 0) and cannot hold a replica; give it storageGiB or remove the replica")
+            else:
+                replicas.append(node)
+            if isinstance(node, str):
+                seen.add(node)
+        if size is not None and used is not None and used > size:
+            r.problem(f"{path}.usedGiB", f"is {used}, more than sizeGiB {size}; a volume cannot hold more data than its size")
+        if name is None or size is None or used is None or rf is None:
+            continue
+        volumes.append(Volume(name=name, size_mib=units.size_mib(size), used_mib=units.size_mib(used),
+                              replication_factor=rf, replicas=tuple(replicas), size_gib=size, used_gib=used))
+    _duplicates(r, keys, "volume")
+    return volumes
+
+
+def _read_brokers(r: _Reader, raw: list, node_names: set[str], volume_names: set[str]) -> list[Broker]:
+    brokers: list[Broker] = []
+    keys: list[tuple[Any, str]] = []
+    claimed: dict[str, str] = {}
+    for i, item in enumerate(raw):
+        path = f"brokers[{i}]"
+        data = r.mapping(item, path, BROKER_KEYS, "a broker")
+        if data is None:
+            continue
+        bid = r.integer(data, "id", path, low=0, what="a broker id (an integer >= 0)")
+        keys.append((bid, f"{path}.id"))
+        node = r.string(data, "node", path)
+        if node is not None and node not in node_names:
+            r.problem(f"{path}.node", f"{node!r} is not a declared node (declared: {_known(sorted(node_names))}); declare it under nodes or correct the name")
+            node = None
+        vols: list[str] = []
+        for j, vol in enumerate(r.sequence(data, "volumes", path, required=False)):
+            where = f"{path}.volumes[{j}]"
+            if not isinstance(vol, str):
+                r.problem(where, f"expected a volume name, got {_show(vol)}")
+            elif vol not in volume_names:
+                r.problem(where, f"{vol!r} is not a declared volume; declare it under volumes or correct the name")
+            elif vol in vols:
+                r.problem(where, f"volume {vol!r} is listed twice for this broker")
+            elif vol in claimed:
+                r.problem(where, f"volume {vol!r} is already used by {claimed[vol]}; a Portworx volume for Kafka is attached to one broker")
+            else:
+                vols.append(vol)
+                claimed[vol] = f"{path} (broker {bid})"
+        cpu = r.number(data, "cpu", path, default=0, what="a number of cores")
+        memory = r.number(data, "memoryGiB", path, default=0, what="a size in GiB")
+        if bid is None or node is None or cpu is None or memory is None:
+            continue
+        brokers.append(Broker(id=bid, node=node, volumes=tuple(vols),
+                              cpu_millicores=units.demand_millicores(cpu), memory_mib=units.size_mib(memory)))
+    _duplicates(r, keys, "broker id")
+    return brokers
+
+
+def _read_topics(r: _Reader, raw: list, policy: Policy, broker_ids: set[int]) -> list[Topic]:
+    topics: list[Topic] = []
+    keys: list[tuple[Any, str]] = []
+    for i, item in enumerate(raw):
+        path = f"topics[{i}]"
+        data = r.mapping(item, path, TOPIC_KEYS, "a topic")
+        if data is None:
+            continue
+        name = r.string(data, "name", path, pattern=TOPIC_NAME,
+                        rule="Kafka topic names use letters, digits, '.', '_' and '-', at most 249")
+        keys.append((name, f"{path}.name"))
+        min_isr_given = data.get("minInsyncReplicas") is not None
+        min_isr = r.integer(data, "minInsyncReplicas", path, default=policy.min_insync_replicas, low=1)
+        partitions: list[Partition] = []
+        pkeys: list[tuple[Any, str]] = []
+        for j, praw in enumerate(r.sequence(data, "partitions", path, required=True)):
+            part = _read_partition(r, praw, f"{path}.partitions[{j}]", name or "?", broker_ids)
+            pkeys.append((part.id if part else None, f"{path}.partitions[{j}].id"))
+            if part is not None:
+                partitions.append(part)
+        _duplicates(r, pkeys, "partition")
+        counts = Counter(len(p.replicas) for p in partitions)
+        if len(counts) > 1:
+            usual = counts.most_common(1)[0][0]
+            odd = [f"{p.id} ({len(p.replicas)})" for p in partitions if len(p.replicas) != usual]
+            r.problem(f"{path}.partitions", f"partitions of topic {name!r} have different replica counts: most have {usual}, but partition {', '.join(odd)}; a topic has one replication factor")
+        elif counts and min_isr is not None:
+            rf = next(iter(counts))
+            if min_isr > rf:
+                origin = "" if min_isr_given else " (inherited from policy.minInsyncReplicas)"
+                r.problem(f"{path}.minInsyncReplicas", f"is {min_isr}{origin}, larger than the topic's replication factor {rf}; min.insync.replicas must be at most the replica count")
+        if name is None or min_isr is None:
+            continue
+        topics.append(Topic(name=name, min_insync_replicas=min_isr, partitions=tuple(partitions)))
+    _duplicates(r, keys, "topic")
+    return topics
+
+
+def _broker_list(r: _Reader, data: dict, key: str, path: str, broker_ids: set[int], *, required: bool) -> list[int] | None:
+    raw = data.get(key, _MISSING)
+    if raw is _MISSING or raw is None:
+        if required:
+            r.problem(_join(path, key), "is missing; expected a list of broker ids")
+        return None
+    if not isinstance(raw, list):
+        r.problem(_join(path, key), f"expected a list of broker ids, got {_show(raw)}")
+        return None
+    result: list[int] = []
+    ok = True
+    for j, b in enumerate(raw):
+        where = f"{path}.{key}[{j}]"
+        if not _is_int(b):
+            r.problem(where, f"expected a broker id, got {_show(b)}")
+            ok = False
+        elif b not in broker_ids:
+            r.problem(where, f"broker {b} is not declared under brokers; declare it or correct the id")
+            ok = False
+        elif b in result:
+            r.problem(where, f"broker {b} is listed twice; a partition's replicas are distinct brokers")
+            ok = False
+        else:
+            result.append(b)
+    return result if ok else None
+
+
+def _read_partition(r: _Reader, raw: Any, path: str, topic: str, broker_ids: set[int]) -> Partition | None:
+    data = r.mapping(raw, path, PARTITION_KEYS, "a partition")
+    if data is None:
+        return None
+    pid = r.integer(data, "id", path, low=0, what="a partition id (an integer >= 0)")
+    replicas = _broker_list(r, data, "replicas", path, broker_ids, required=True)
+    if replicas is not None and not replicas:
+        r.problem(f"{path}.replicas", "is empty; a partition needs at least one replica")
+        replicas = None
+    isr = _broker_list(r, data, "isr", path, broker_ids, required=False)
+    leader = data.get("leader")
+    size = r.number(data, "sizeGiB", path, default=0, what="a size in GiB")
+    if leader is not None and not _is_int(leader):
+        r.problem(f"{path}.leader", f"expected a broker id, got {_show(leader)}")
+        return None
+    if replicas is None or pid is None or size is None:
+        return None
+    if leader is None:
+        leader = replicas[0]
+    elif leader not in replicas:
+        r.problem(f"{path}.leader", f"broker {leader} is not one of the partition's replicas {replicas}; the leader must be a replica")
+        return None
+    if isr is None:
+        isr = list(replicas) if data.get("isr") is None else None
+    if isr is None:
+        return None
+    outside = [b for b in isr if b not in replicas]
+    if outside:
+        r.problem(f"{path}.isr", f"brokers {outside} are in the ISR but not replicas {replicas}; the ISR is a subset of the replicas")
+        return None
+    return Partition(topic=topic, id=pid, replicas=tuple(replicas), leader=leader, isr=tuple(isr),
+                     size_mib=units.size_mib(size), size_gib=size)
+
+

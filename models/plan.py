@@ -1,0 +1,258 @@
+"""The plan: a target placement, the steps to reach it, and the verdict on it.
+
+``Plan.to_document`` writes CONTRACT section 4; ``parse_plan`` reads one back
+(for ``placement verify``) and reports every structural problem at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from models.cluster import Cluster
+from models.errors import InputError, Problem
+
+PLAN_VERSION = 1
+
+
+class Status(str, Enum):
+    OPTIMAL = "optimal"  # meets every invariant, proven optimal
+    FEASIBLE = "feasible"  # meets every invariant, optimality not proven in the time limit
+    DEGRADED = "degraded"  # best effort: breaks the invariants listed in violations
+    INFEASIBLE = "infeasible"  # no placement at all could be produced
+
+    @property
+    def meets_invariants(self) -> bool:
+        return self in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+@dataclass(frozen=True)
+class PartitionTarget:
+    topic: str
+    partition: int
+    replicas: tuple[int, ...]
+    leader: int | None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.topic, self.partition)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where everything is in the target. Treat the mappings as read-only."""
+
+    brokers: dict[int, str | None]  # broker id -> node, None when it cannot run
+    volumes: dict[str, tuple[str, ...]]  # every volume that still has data -> replica nodes
+    partitions: dict[tuple[str, int], PartitionTarget]
+
+    @classmethod
+    def current(cls, cluster: Cluster) -> "Placement":
+        """The cluster as it is now, failed nodes included (the starting point of every plan)."""
+        return cls(
+            brokers={b.id: b.node for b in cluster.brokers},
+            volumes={v.name: v.replicas for v in cluster.volumes},
+            partitions={p.key: PartitionTarget(p.topic, p.id, p.replicas, p.leader) for p in cluster.partitions},
+        )
+
+    def to_document(self) -> dict:
+        return {
+            "brokers": {str(b): self.brokers[b] for b in sorted(self.brokers)},
+            "volumes": {v: list(self.volumes[v]) for v in sorted(self.volumes)},
+            "partitions": [
+                {"topic": t.topic, "partition": t.partition, "replicas": list(t.replicas), "leader": t.leader}
+                for _, t in sorted(self.partitions.items())
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str  # "I1".."I7"
+    message: str  # in the domain's words, with current and needed figures
+    subject: str = ""  # what it is about, e.g. "volume pvc-kafka-1"
+
+    def to_document(self) -> dict:
+        return {"invariant": self.invariant, "message": self.message, "subject": self.subject}
+
+    def __str__(self) -> str:
+        return f"[{self.invariant}] {self.message}"
+
+
+@dataclass(frozen=True)
+class Step:
+    id: int
+    action: str  # fence-node | drop-volume-replica | add-volume-replica | move-broker | reassign-partitions | elect-leaders
+    args: dict[str, Any]  # the names it acts on, as in CONTRACT section 4
+    after: tuple[int, ...] = ()
+
+    def to_document(self) -> dict:
+        return {"id": self.id, "action": self.action, **self.args, "after": list(self.after)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    cluster: str
+    failed: tuple[str, ...]
+    status: Status
+    placement: Placement
+    steps: tuple[Step, ...]
+    metrics: dict[str, Any]
+    violations: tuple[Violation, ...]
+    removed_brokers: tuple[int, ...] = ()
+    solver: dict[str, Any] = field(default_factory=dict)  # per-level status, bounds, times
+
+    def to_document(self) -> dict:
+        doc = {
+            "version": PLAN_VERSION,
+            "cluster": self.cluster,
+            "failed": list(self.failed),
+            "status": self.status.value,
+            "placement": self.placement.to_document(),
+            "steps": [s.to_document() for s in self.steps],
+            "metrics": dict(self.metrics),
+            "violations": [v.to_document() for v in self.violations],
+        }
+        if self.removed_brokers:
+            doc["removedBrokers"] = list(self.removed_brokers)
+        if self.solver:
+            doc["solver"] = dict(self.solver)
+        return doc
+
+
+def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Placement, tuple[str, ...], tuple[int, ...]]:
+    """Read a plan document's placement, failed nodes and removed brokers against a cluster.
+
+    Only the structure is judged here (shapes, known names); whether the placement
+    is any good is the verifier's question, so duplicates and omissions pass through.
+    """
+    problems: list[Problem] = []
+
+    def bad(path: str, message: str) -> None:
+        problems.append(Problem(path, message))
+
+    if not isinstance(data, dict):
+        raise InputError(source, Problem("", "expected a plan document (a JSON object with version, placement, ...)"))
+    if data.get("version") != PLAN_VERSION:
+        bad("version", f"is {data.get('version')!r}; this placement reads plan documents of version {PLAN_VERSION}")
+    failed_raw = data.get("failed", [])
+    failed: list[str] = []
+    if not isinstance(failed_raw, list):
+        bad("failed", "expected a list of node names")
+    else:
+        for i, n in enumerate(failed_raw):
+            if n in cluster.node:
+                failed.append(n)
+            else:
+                bad(f"failed[{i}]", f"{n!r} is not a node of cluster {cluster.name!r}")
+    removed: list[int] = []
+    for i, b in enumerate(data.get("removedBrokers", []) or []):
+        if isinstance(b, int) and not isinstance(b, bool) and b in cluster.broker:
+            removed.append(b)
+        else:
+            bad(f"removedBrokers[{i}]", f"{b!r} is not a broker id of the cluster")
+    placement = data.get("placement")
+    if not isinstance(placement, dict):
+        bad("placement", "is missing; expected brokers, volumes and partitions")
+        raise InputError(source, problems)
+
+    brokers: dict[int, str | None] = {}
+    raw_brokers = placement.get("brokers", {})
+    if not isinstance(raw_brokers, dict):
+        bad("placement.brokers", "expected a mapping of broker id to node name or null")
+        raw_brokers = {}
+    for key, node in raw_brokers.items():
+        path = f"placement.brokers.{key}"
+        try:
+            bid = int(key)
+        except (TypeError, ValueError):
+            bad(path, f"{key!r} is not a broker id")
+            continue
+        if bid not in cluster.broker:
+            bad(path, f"broker {bid} is not a broker of cluster {cluster.name!r}")
+        elif node is not None and node not in cluster.node:
+            bad(path, f"{node!r} is not a node of cluster {cluster.name!r}")
+        else:
+            brokers[bid] = node
+
+    volumes: dict[str, tuple[str, ...]] = {}
+    raw_volumes = placement.get("volumes", {})
+    if not isinstance(raw_volumes, dict):
+        bad("placement.volumes", "expected a mapping of volume name to a list of nodes")
+        raw_volumes = {}
+    for name, nodes in raw_volumes.items():
+        path = f"placement.volumes.{name}"
+        if name not in cluster.volume:
+            bad(path, f"{name!r} is not a volume of cluster {cluster.name!r}")
+        elif not isinstance(nodes, list):
+            bad(path, "expected a list of node names")
+        else:
+            unknown = [n for n in nodes if n not in cluster.node]
+            if unknown:
+                bad(path, f"{unknown} are not nodes of cluster {cluster.name!r}")
+            else:
+                volumes[name] = tuple(nodes)
+
+    partitions: dict[tuple[str, int], PartitionTarget] = {}
+    raw_parts = placement.get("partitions", [])
+    if not isinstance(raw_parts, list):
+        bad("placement.partitions", "expected a list of {topic, partition, replicas, leader}")
+        raw_parts = []
+    for i, item in enumerate(raw_parts):
+        path = f"placement.partitions[{i}]"
+        if not isinstance(item, dict):
+            bad(path, "expected {topic, partition, replicas, leader}")
+            continue
+        key = (item.get("topic"), item.get("partition"))
+        replicas = item.get("replicas")
+        leader = item.get("leader")
+        if key not in cluster.partition:
+            bad(path, f"topic {key[0]!r} partition {key[1]!r} is not a partition of cluster {cluster.name!r}")
+        elif key in partitions:
+            bad(path, f"partition {key[0]}-{key[1]} is listed twice")
+        elif not isinstance(replicas, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in replicas):
+            bad(f"{path}.replicas", "expected a list of broker ids")
+        elif any(b not in cluster.broker for b in replicas):
+            bad(f"{path}.replicas", f"{[b for b in replicas if b not in cluster.broker]} are not brokers of the cluster")
+        elif leader is not None and (not isinstance(leader, int) or isinstance(leader, bool) or leader not in cluster.broker):
+            bad(f"{path}.leader", f"{leader!r} is not a broker of the cluster")
+        else:
+            partitions[key] = PartitionTarget(key[0], key[1], tuple(replicas), leader)
+    if problems:
+        raise InputError(source, problems)
+    return Placement(brokers=brokers, volumes=volumes, partitions=partitions), tuple(sorted(set(failed))), tuple(sorted(removed))
+
+
+def apply_placement(cluster: Cluster, placement: Placement, failed: tuple[str, ...] = ()) -> Cluster:
+    """The cluster after a plan has run: the target becomes the current state.
+
+    Failed nodes stay failed and hold nothing; volumes that lost their data keep
+    no replicas. A new Cluster is derived; the given one is untouched.
+    """
+    from dataclasses import replace
+
+    from models.cluster import NodeState
+
+    nodes = tuple(replace(n, state=NodeState.FAILED) if n.name in failed else n for n in cluster.nodes)
+    volumes = tuple(replace(v, replicas=tuple(placement.volumes.get(v.name, ()))) for v in cluster.volumes)
+    brokers = tuple(replace(b, node=placement.brokers.get(b.id) or b.node) for b in cluster.brokers)
+    topics = []
+    for t in cluster.topics:
+        parts = []
+        for p in t.partitions:
+            target = placement.partitions.get(p.key)
+            if target is None:
+                parts.append(p)
+                continue
+            isr = tuple(b for b in target.replicas if b in p.isr or b not in p.replicas)
+            parts.append(replace(p, replicas=target.replicas, leader=target.leader if target.leader is not None else p.leader,
+                                 isr=isr))
+        topics.append(replace(t, partitions=tuple(parts)))
+    return replace(cluster, nodes=nodes, volumes=volumes, brokers=brokers, topics=tuple(topics))
+
+
+def with_node_state(cluster: Cluster, node: str, state) -> Cluster:
+    """The cluster with one node's state changed (a node returning, or cordoned)."""
+    from dataclasses import replace
+
+    return replace(cluster, nodes=tuple(replace(n, state=state) if n.name == node else n for n in cluster.nodes))

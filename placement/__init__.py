@@ -1,0 +1,55 @@
+"""placement: provably optimal, independently verified recovery plans for Kafka on Portworx.
+
+The library operators call; the CLI is a thin layer over exactly these calls::
+
+    import placement
+    cluster = placement.load_cluster("cluster.yaml")
+    plan = placement.plan(cluster, fail=["node-2"])
+    if plan.status.meets_invariants:
+        for step in plan.steps: ...
+    verdict = placement.verify(cluster, plan.to_document())
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from models.cluster import Cluster
+from models.errors import InputError, InternalError, PlacementError, Problem
+from models.failures import Failures, resolve_failures
+from models.loading import load_cluster, parse_cluster
+from models.plan import Placement, Plan, Status, Step, Violation, parse_plan
+from placement.planner import PlanOptions, plan_recovery
+from placement.scenario import Scenario
+from placement.verify import Verdict, verify_placement
+
+__all__ = [
+    "Cluster", "Failures", "InputError", "InternalError", "PlacementError", "Placement", "Plan", "PlanOptions",
+    "Problem", "Status", "Step", "Verdict", "Violation", "load_cluster", "parse_cluster", "plan", "resolve_failures",
+    "verify",
+]
+
+
+def plan(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] = (),
+         remove_brokers: Iterable[int] = (), *, time_limit: float = 60.0, seed: int = 0,
+         progress: bool = False) -> Plan:
+    """Plan the recovery of ``cluster`` after the given failures (file failures included)."""
+    failures = resolve_failures(cluster, fail, fail_zones, remove_brokers)
+    return plan_recovery(cluster, failures, PlanOptions(time_limit=time_limit, seed=seed, progress=progress))
+
+
+def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] = (),
+           fail_zones: Iterable[str] = (), *, source: str = "<plan>") -> Verdict:
+    """Check a plan document's target placement against the invariants, with the plain checks and Z3.
+
+    The failures are those named here together with those the plan document records.
+    """
+    placement_, failed, removed = parse_plan(plan_document, cluster, source)
+    failures = resolve_failures(cluster, list(fail) + list(failed), fail_zones, removed)
+    return verify_placement(Scenario(cluster, failures), placement_)
+
+
+def load_plan_document(path: str | Path) -> dict[str, Any]:
+    from models.documents import read_document
+
+    return read_document(path)

@@ -1,0 +1,363 @@
+"""CP-SAT backend: turns a Space into a CpModel, solves lexicographic levels, maps back.
+
+Nothing outside ``placement/`` sees a solver object. ``ortools`` is imported
+here only, lazily, because it costs about 0.4 s (it pulls in pandas).
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import Any, Callable, Iterable
+
+from models.plan import Placement, PartitionTarget
+from placement.space import PKey, Space
+
+
+def _cp():
+    from ortools.sat.python import cp_model
+
+    return cp_model
+
+
+class CpEncoding:
+    """The vocabulary rules use to encode themselves into CP-SAT.
+
+    ``relaxed``: the degradable requirements get slack variables (counted by the
+    first objective level) instead of holding exactly.
+    """
+
+    backend = "cpsat"
+
+    def __init__(self, space: Space, *, relaxed: bool):
+        cp_model = _cp()
+        self.cp_model = cp_model
+        self.model = cp_model.CpModel()
+        self.space = space
+        self.relaxed = relaxed
+        self.lits: dict[str, Any] = {}
+        self.slacks: list[tuple[str, Any]] = []
+        self.partition_copy: list[tuple[int, Any]] = []  # stage A: copy cost of refilled partitions
+        self.rack_conflicts: list[tuple[int, Any]] = []  # stage A: partitions a moved broker would share a zone in
+        m = self.model
+        mult = space.max_multiplicity
+        self._vol: dict[tuple[str, str], Any] = {}
+        for v, nodes in space.volume_domain.items():
+            for n in nodes:
+                self._vol[v, n] = m.NewBoolVar(f"vol[{v}@{n}]") if mult == 1 else m.NewIntVar(0, mult, f"vol[{v}@{n}]")
+        self._brk: dict[tuple[int, str], Any] = {}
+        self._runs: dict[int, Any] = {}
+        for b, nodes in space.broker_domain.items():
+            placed = [self._brk.setdefault((b, n), m.NewBoolVar(f"broker[{b}@{n}]")) for n in nodes]
+            self._runs[b] = m.NewBoolVar(f"runs[{b}]")
+            m.Add(sum(placed) == self._runs[b])  # a broker runs on at most one node
+        self._part: dict[tuple[PKey, int], Any] = {}
+        self._lead: dict[tuple[PKey, int], Any] = {}
+        for key, brokers in space.partition_domain.items():
+            kept = space.fixed_members.get(key, ())
+            for b in brokers:
+                if b in kept:
+                    continue
+                name = f"part[{key[0]}-{key[1]}@{b}]"
+                self._part[key, b] = m.NewBoolVar(name) if mult == 1 else m.NewIntVar(0, mult, name)
+                if not space.fixed_members:
+                    self._lead[key, b] = m.NewBoolVar(f"lead[{key[0]}-{key[1]}@{b}]")
+
+    # -- vocabulary ------------------------------------------------------------
+    def lit(self, rule: str):
+        if rule not in self.lits:
+            self.lits[rule] = self.model.NewBoolVar(f"rule[{rule}]")
+        return self.lits[rule]
+
+    def add(self, rule: str, constraint) -> None:
+        """Add a constraint guarded by the rule's enforcement literal."""
+        if isinstance(constraint, bool) or type(constraint).__name__ == "bool_":
+            if not constraint:
+                self.model.AddBoolOr([self.lit(rule).Not()])
+            return
+        self.model.Add(constraint).OnlyEnforceIf(self.lit(rule))
+
+    def slack(self, rule: str, upper: int, name: str):
+        """0 when strict; a penalised slack variable when relaxed."""
+        if not self.relaxed or upper <= 0:
+            return 0
+        var = self.model.NewIntVar(0, upper, f"short[{rule}:{name}]")
+        self.slacks.append((rule, var))
+        return var
+
+    def new_bool(self, name: str):
+        return self.model.NewBoolVar(name)
+
+    def new_int(self, low: int, high: int, name: str):
+        return self.model.NewIntVar(low, high, name)
+
+    def vol(self, volume: str, node: str):
+        if volume in self.space.volume_domain:
+            return self._vol.get((volume, node), 0)
+        return self.space.fixed_volume_count(volume, node)
+
+    def brk(self, broker: int, node: str):
+        if broker in self.space.broker_domain:
+            return self._brk.get((broker, node), 0)
+        return 1 if self.space.base.brokers.get(broker) == node else 0
+
+    def runs(self, broker: int):
+        if broker in self.space.broker_domain:
+            return self._runs[broker]
+        return 0 if self.space.base.brokers.get(broker) is None else 1
+
+    def part(self, key: PKey, broker: int):
+        if key in self.space.partition_domain:
+            if broker in self.space.fixed_members.get(key, ()):
+                return 1
+            return self._part.get((key, broker), 0)
+        return self.space.fixed_partition_count(key, broker)
+
+    def lead(self, key: PKey, broker: int):
+        if (key, broker) in self._lead:
+            return self._lead[key, broker]
+        target = self.space.base.partitions.get(key)
+        return 1 if target is not None and target.leader == broker and key not in self.space.partition_domain else 0
+
+    @property
+    def decides_leaders(self) -> bool:
+        return bool(self._lead)
+
+    def both(self, a, b, name: str):
+        """A literal equal to a AND b, for 0/1 terms."""
+        if isinstance(a, int) or isinstance(b, int):
+            if isinstance(a, int) and isinstance(b, int):
+                return int(bool(a) and bool(b))
+            const, var = (a, b) if isinstance(a, int) else (b, a)
+            return var if const else 0
+        out = self.model.NewBoolVar(name)
+        self.model.AddBoolAnd([a, b]).OnlyEnforceIf(out)
+        self.model.AddBoolOr([a.Not(), b.Not()]).OnlyEnforceIf(out.Not())
+        return out
+
+    def any_of(self, terms: list, name: str):
+        """A literal equal to (sum of 0/1 terms > 0)."""
+        variables = [t for t in terms if not isinstance(t, int)]
+        if any(isinstance(t, int) and t > 0 for t in terms):
+            return 1
+        if not variables:
+            return 0
+        out = self.model.NewBoolVar(name)
+        self.model.AddMaxEquality(out, variables)
+        return out
+
+    # -- reading a solution back -------------------------------------------
+    def placement(self, solver) -> Placement:
+        space = self.space
+        volumes = dict(space.base.volumes)
+        for v, nodes in space.volume_domain.items():
+            chosen: list[str] = []
+            for n in nodes:
+                chosen += [n] * solver.Value(self._vol[v, n])
+            volumes[v] = tuple(chosen)
+        for lost in space.scenario.lost_volumes:
+            volumes.pop(lost.name, None)
+        brokers = dict(space.base.brokers)
+        for b, nodes in space.broker_domain.items():
+            brokers[b] = next((n for n in nodes if solver.Value(self._brk[b, n])), None)
+        partitions = dict(space.base.partitions)
+        for key, members in space.partition_domain.items():
+            original = space.scenario.cluster.partition[key]
+            kept = space.fixed_members.get(key, ())
+            chosen_set = [b for b in members if b in kept or solver.Value(self._part[key, b])]
+            partitions[key] = PartitionTarget(key[0], key[1], _slot_order(original.replicas, chosen_set), None)
+        return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
+
+
+def _slot_order(original: tuple[int, ...], chosen: list[int]) -> tuple[int, ...]:
+    """Keep surviving replicas in their slots; newcomers take the vacated slots in id order."""
+    newcomers = iter(sorted(b for b in chosen if b not in original))
+    ordered = []
+    for b in original:
+        if b in chosen:
+            ordered.append(b)
+        else:
+            nxt = next(newcomers, None)
+            if nxt is not None:
+                ordered.append(nxt)
+    ordered += list(newcomers)
+    return tuple(ordered)
+
+
+def scaled(terms: list[tuple[int, Any]]) -> tuple[list[tuple[int, Any]], int]:
+    """Divide integer coefficients by their gcd: same optimum, smaller numbers, faster proofs."""
+    coefs = [c for c, _ in terms if c]
+    g = reduce(math.gcd, coefs) if coefs else 1
+    return [(c // g, t) for c, t in terms if c], g
+
+
+# ----------------------------------------------------------------------------
+# Lexicographic solving
+
+
+@dataclass
+class LevelResult:
+    name: str
+    value: int
+    bound: int
+    proven: bool
+    seconds: float
+
+    def to_document(self) -> dict:
+        return {"level": self.name, "value": self.value, "bound": self.bound, "proven": self.proven,
+                "seconds": round(self.seconds, 3)}
+
+
+@dataclass
+class SolveOutcome:
+    solved: bool
+    levels: list[LevelResult] = field(default_factory=list)
+    placement: Placement | None = None
+    seconds: float = 0.0
+    conflict: list[str] = field(default_factory=list)  # rules in conflict, when not all can hold
+
+    @property
+    def proven(self) -> bool:
+        return self.solved and all(level.proven for level in self.levels)
+
+
+class _Progress:
+    """Reports incumbent and bound on standard error when a solve runs long."""
+
+    def __init__(self, level: str, enabled: bool):
+        cp_model = _cp()
+        self.level = level
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.last = 0.0
+        outer = self
+
+        class Callback(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(self) -> None:
+                outer.report(self.ObjectiveValue(), self.BestObjectiveBound())
+
+        self.callback = Callback()
+
+    def report(self, value: float, bound: float) -> None:
+        now = time.monotonic() - self.start
+        if self.enabled and now > 1.0 and now - self.last > 1.0:
+            self.last = now
+            print(f"  solving {self.level}: incumbent {value:g}, bound {bound:g}, {now:.1f} s",
+                  file=sys.stderr, flush=True)
+
+
+def solve_lexicographic(enc: CpEncoding, levels: list[tuple[str, list[tuple[int, Any]]]], *,
+                        time_limit: float, seed: int = 0, workers: int = 2, progress: bool = False) -> SolveOutcome:
+    """Minimise each level in turn, fixing it before the next (DESIGN.md: solve levels one after another).
+
+    A level proven optimal is fixed with ``==``; a level cut short by the time
+    limit is fixed with ``<=`` and makes the whole answer unproven.
+    """
+    cp_model = enc.cp_model
+    model = enc.model
+    started = time.monotonic()
+    outcome = SolveOutcome(solved=False)
+    solver = None
+    for name, raw_terms in levels:
+        terms, unit = scaled(raw_terms)
+        offset = sum(c * t for c, t in terms if isinstance(t, int))
+        terms = [(c, t) for c, t in terms if not isinstance(t, int)]
+        remaining = time_limit - (time.monotonic() - started)
+        if remaining <= 0.05 and outcome.solved:
+            # out of time: keep the incumbent; this level is unproven
+            value = offset + sum(c * solver.Value(t) for c, t in terms)
+            outcome.levels.append(LevelResult(name, value * unit, offset * unit, False, 0.0))
+            continue
+        objective = cp_model.LinearExpr.WeightedSum([t for _, t in terms], [c for c, _ in terms]) if terms else 0
+        model.Minimize(objective)
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.num_workers = workers
+        p.random_seed = seed
+        p.interleave_search = True  # deterministic parallel search: same input, same plan
+        p.max_time_in_seconds = max(0.05, remaining)
+        tick = time.monotonic()
+        reporter = _Progress(name, progress)
+        status = solver.Solve(model, reporter.callback)
+        seconds = time.monotonic() - tick
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if not outcome.solved:
+                outcome.seconds = time.monotonic() - started
+                return outcome  # nothing at all within the limit (or the model is infeasible)
+            outcome.levels.append(LevelResult(name, -1, 0, False, seconds))
+            break
+        outcome.solved = True
+        value = round(solver.ObjectiveValue()) if terms else 0
+        bound = math.ceil(solver.BestObjectiveBound() - 1e-6) if terms else 0
+        proven = status == cp_model.OPTIMAL
+        outcome.levels.append(LevelResult(name, (value + offset) * unit, (bound + offset) * unit, proven, seconds))
+        if terms:
+            model.Add(objective == value) if proven else model.Add(objective <= value)
+        # the next level starts from this solution
+        model.ClearHints()
+        for var in _all_vars(enc):
+            model.AddHint(var, solver.Value(var))
+    if outcome.solved:
+        outcome.placement = enc.placement(solver)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _all_vars(enc: CpEncoding) -> Iterable[Any]:
+    yield from enc._vol.values()
+    yield from enc._brk.values()
+    yield from enc._runs.values()
+    yield from enc._part.values()
+
+
+def conflicting_rules(enc: CpEncoding, rules: list[str], *, time_limit: float, seed: int = 0) -> list[str]:
+    """The rules whose enforcement literals cannot all hold together (an assumption core)."""
+    cp_model = enc.cp_model
+    model = enc.model
+    model.ClearObjective()
+    model.ClearAssumptions()
+    model.AddAssumptions([enc.lit(r) for r in rules])
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1  # cores are reported by the single-worker search
+    solver.parameters.random_seed = seed
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit)
+    status = solver.Solve(model)
+    model.ClearAssumptions()
+    if status != cp_model.INFEASIBLE:
+        return []
+    core = set(solver.SufficientAssumptionsForInfeasibility())
+    return [r for r in rules if enc.lit(r).Index() in core]
+
+
+
+
+def pin(enc: CpEncoding, target: Placement) -> None:
+    """Fix every variable to the target's values (to judge a concrete placement with CP-SAT)."""
+    m = enc.model
+    for (v, n), var in enc._vol.items():
+        m.Add(var == sum(1 for x in target.volumes.get(v, ()) if x == n))
+    for (b, n), var in enc._brk.items():
+        m.Add(var == (1 if target.brokers.get(b) == n else 0))
+    for (key, b), var in enc._part.items():
+        chosen = target.partitions.get(key)
+        m.Add(var == (sum(1 for x in chosen.replicas if x == b) if chosen else 0))
+    for (key, b), var in enc._lead.items():
+        chosen = target.partitions.get(key)
+        m.Add(var == (1 if chosen is not None and chosen.leader == b else 0))
+
+
+def holds(enc: CpEncoding, rule: str) -> bool:
+    """Whether the model is feasible with the rule's literal assumed (the other rules left free)."""
+    cp_model = enc.cp_model
+    enc.model.ClearAssumptions()
+    enc.model.AddAssumptions([enc.lit(rule)])
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 30
+    status = solver.Solve(enc.model)
+    enc.model.ClearAssumptions()
+    if status == cp_model.UNKNOWN:
+        raise RuntimeError(f"CP-SAT could not decide {rule} on a pinned placement")
+    return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)

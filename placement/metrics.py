@@ -1,0 +1,47 @@
+"""What a plan costs and how soon the cluster serves again, from the target alone."""
+from __future__ import annotations
+
+from models.plan import Placement
+from models.units import gib
+from placement.scenario import Scenario
+
+
+def copied_mib(scenario: Scenario, target: Placement) -> int:
+    """CONTRACT: usedGiB of every new volume replica plus sizeGiB of every new partition replica."""
+    cluster = scenario.cluster
+    total = 0
+    for name, nodes in target.volumes.items():
+        survivors = set(scenario.survivors(name))
+        total += cluster.volume[name].used_mib * sum(1 for n in set(nodes) if n not in survivors)
+    for key, t in target.partitions.items():
+        original = set(cluster.partition[key].replicas)
+        total += cluster.partition[key].size_mib * sum(1 for b in set(t.replicas) if b not in original)
+    return total
+
+
+def plan_metrics(scenario: Scenario, target: Placement) -> dict:
+    cluster = scenario.cluster
+    new_replicas = sum(1 for name, nodes in target.volumes.items()
+                       for n in set(nodes) if n not in scenario.survivors(name))
+    dropped = sum(1 for v in cluster.volumes for n in v.replicas if n not in target.volumes.get(v.name, ()))
+    serving, waiting, moved = [], [], []
+    for b in cluster.brokers:
+        to = target.brokers.get(b.id)
+        if to is None or to == b.node:
+            continue
+        moved.append(b.id)
+        ready = all(to in scenario.survivors(v) for v in b.volumes)
+        (serving if ready else waiting).append(b.id)
+    moved_partition_replicas = sum(1 for key, t in target.partitions.items()
+                                   for b in t.replicas if b not in cluster.partition[key].replicas)
+    return {
+        "copiedGiB": gib(copied_mib(scenario, target)),
+        "newVolumeReplicas": new_replicas,
+        "droppedVolumeReplicas": dropped,
+        "movedBrokers": len(moved),
+        "brokersServingAtOnce": serving,
+        "brokersWaitingForResync": waiting,
+        "brokersNotRunning": sorted(b for b, n in target.brokers.items() if n is None),
+        "movedPartitionReplicas": moved_partition_replicas,
+        "lostVolumes": [v.name for v in scenario.lost_volumes],
+    }

@@ -1,0 +1,125 @@
+"""The planner: failures in, a checked and verified recovery plan out.
+
+Stage A decides, in one CP-SAT model, where each touched broker runs and which
+nodes hold each damaged volume's replicas, with the partitions of brokers that
+might not run judged in aggregate (how many replicas they lose and must refill,
+and the data that costs). Stage B then picks the brokers that take those
+partition replicas. Both stages minimise the levels of ``placement.objectives``
+one after another. Only what the failure touches becomes a variable.
+
+A plan leaves here only after the plain checks and Z3 have judged its target.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from models.cluster import Cluster
+from models.errors import InternalError
+from models.failures import Failures
+from models.plan import Placement, Plan, Status, Violation
+from placement import objectives
+from placement.cpsat import CpEncoding, SolveOutcome, conflicting_rules, solve_lexicographic
+from placement.leaders import elect_leaders
+from placement.metrics import copied_mib, plan_metrics
+from placement.rules import RULES
+from placement.scenario import Scenario
+from placement.space import Space
+from placement.steps import build_steps
+from placement.verify import verify_placement
+
+DEGRADABLE_RULES = ("I1", "I2", "I3", "I4", "I5", "I6")
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    time_limit: float = 60.0  # seconds for all solving together
+    seed: int = 0
+    workers: int = 2
+    progress: bool = False  # report incumbent and bound on stderr during long solves
+    verify_with_z3: bool = True
+
+
+def _encode(space: Space, relaxed: bool) -> CpEncoding:
+    enc = CpEncoding(space, relaxed=relaxed)
+    for rule in RULES:
+        rule.encode_cpsat(enc)
+    if relaxed:
+        for lit in enc.lits.values():
+            enc.model.Add(lit == 1)  # shortfalls live in the slacks, everything else holds
+    return enc
+
+
+def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = PlanOptions()) -> Plan:
+    started = time.monotonic()
+    scenario = Scenario(cluster, failures)
+
+    space_a = Space.for_planning(scenario)
+    enc_a = _encode(space_a, relaxed=True)
+    outcome_a = solve_lexicographic(enc_a, objectives.stage_a(enc_a), time_limit=options.time_limit,
+                                    seed=options.seed, workers=options.workers, progress=options.progress)
+    if not outcome_a.solved:
+        return _infeasible(scenario, outcome_a, options, started)
+    outcomes = [("storage and brokers", outcome_a)]
+    target = outcome_a.placement
+
+    space_b = Space.for_partitions(scenario, target)
+    if space_b.partition_domain:
+        enc_b = _encode(space_b, relaxed=True)
+        remaining = max(1.0, options.time_limit - (time.monotonic() - started))
+        outcome_b = solve_lexicographic(enc_b, objectives.stage_b(enc_b), time_limit=remaining,
+                                        seed=options.seed, workers=options.workers, progress=options.progress)
+        if not outcome_b.solved:
+            return _infeasible(scenario, outcome_b, options, started)
+        outcomes.append(("partitions", outcome_b))
+        target = outcome_b.placement
+    target = elect_leaders(scenario, target)
+
+    verdict = verify_placement(scenario, target, use_z3=options.verify_with_z3)
+    shortfall = sum(o.levels[0].value for _, o in outcomes if o.levels)
+    if shortfall == 0 and _new_violations(scenario, verdict.violations):
+        raise InternalError("the solver met every invariant it was given but the checks disagree: "
+                            + "; ".join(str(v) for v in verdict.violations))
+    conflict: list[str] = []
+    if shortfall > 0:
+        strict = _encode(space_a, relaxed=False)
+        conflict = conflicting_rules(strict, list(DEGRADABLE_RULES), time_limit=5.0, seed=options.seed)
+    proven = all(o.proven for _, o in outcomes)
+    if verdict.violations:
+        status = Status.DEGRADED
+    else:
+        status = Status.OPTIMAL if proven else Status.FEASIBLE
+    solver_info = {
+        "stages": [{"stage": name, "levels": [lv.to_document() for lv in o.levels], "seconds": round(o.seconds, 3)}
+                   for name, o in outcomes],
+        "proven": proven,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    if conflict:
+        solver_info["conflict"] = conflict
+    metrics = plan_metrics(scenario, target)
+    metrics["solveSeconds"] = solver_info["seconds"]
+    return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target,
+                steps=build_steps(scenario, target), metrics=metrics, violations=verdict.violations,
+                removed_brokers=tuple(sorted(failures.removed_brokers)), solver=solver_info)
+
+
+def _new_violations(scenario: Scenario, violations) -> list[Violation]:
+    """Violations the plan is responsible for, as opposed to losses and pre-existing overloads."""
+    before = {(v.invariant, v.subject) for v in verify_placement(scenario, Placement.current(scenario.cluster), use_z3=False).violations}
+    return [v for v in violations if v.invariant != "I7" and (v.invariant, v.subject) not in before
+            and v.invariant in ("I1", "I2", "I3")]
+
+
+def _infeasible(scenario: Scenario, outcome: SolveOutcome, options: PlanOptions, started: float) -> Plan:
+    """No placement within the time limit. Said as such: not a proof that none exists."""
+    current = Placement.current(scenario.cluster)
+    message = (f"no placement was found within the time limit of {options.time_limit:g} s; "
+               "this is not a proof that none exists: raise --time-limit")
+    return Plan(cluster=scenario.cluster.name, failed=scenario.failures.failed, status=Status.INFEASIBLE,
+                placement=current, steps=(), metrics={"copiedGiB": 0.0, "solveSeconds": round(time.monotonic() - started, 3)},
+                violations=(Violation("I1", message, "plan"),), removed_brokers=tuple(sorted(scenario.failures.removed_brokers)),
+                solver={"proven": False, "seconds": round(outcome.seconds, 3)})
+
+
+__all__ = ["PlanOptions", "plan_recovery", "copied_mib"]

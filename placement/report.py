@@ -1,0 +1,123 @@
+"""Tables for people: what moves where, how much is copied, who serves when."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from models.cluster import Cluster
+from models.plan import Plan, Status
+from placement.verify import Verdict
+
+STATUS_STYLE = {Status.OPTIMAL: "bold green", Status.FEASIBLE: "bold yellow",
+                Status.DEGRADED: "bold red", Status.INFEASIBLE: "bold red"}
+
+
+def console(file=None) -> Console:
+    return Console(file=file, width=None if file is None else 120, highlight=False, soft_wrap=False)
+
+
+def cluster_table(cluster: Cluster, title: str) -> Table:
+    holds: dict[str, list[str]] = {n.name: [] for n in cluster.nodes}
+    for v in cluster.volumes:
+        for n in v.replicas:
+            holds[n].append(v.name)
+    brokers: dict[str, list[str]] = {n.name: [] for n in cluster.nodes}
+    for b in cluster.brokers:
+        brokers[b.node].append(str(b.id))
+    table = Table(title=title, title_justify="left")
+    for col in ("node", "zone", "state", "brokers", "volume replicas"):
+        table.add_column(col)
+    for n in cluster.nodes:
+        state = Text(n.state.value, style="red" if n.state.value == "failed" else "")
+        table.add_row(n.name, n.zone, state, ", ".join(brokers[n.name]) or "-", ", ".join(holds[n.name]) or "-")
+    return table
+
+
+def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
+    status = Text(plan.status.value, style=STATUS_STYLE[plan.status])
+    head = Text.assemble("Recovery plan for ", (cluster.name, "bold"), " after failure of ",
+                         (", ".join(plan.failed) or "nothing", "bold"), ": ", status)
+    out.print(head)
+    m = plan.metrics
+    solved = plan.solver.get("seconds", m.get("solveSeconds", 0))
+    out.print(f"copied over the network: {m.get('copiedGiB', 0):g} GiB   "
+              f"new volume replicas: {m.get('newVolumeReplicas', 0)}   solve time: {solved:g} s"
+              + ("" if plan.solver.get("proven", False) or plan.status is Status.INFEASIBLE else "   (optimality not proven in the time limit)"))
+
+    brokers = Table(title="Brokers", title_justify="left")
+    for col in ("broker", "from", "to", "serves"):
+        brokers.add_column(col)
+    for b in cluster.brokers:
+        to = plan.placement.brokers.get(b.id)
+        if to == b.node:
+            continue
+        if to is None:
+            serves = Text("cannot run", style="red")
+        elif b.id in m.get("brokersServingAtOnce", []):
+            serves = Text("at once (its volume replicas are already there)", style="green")
+        else:
+            serves = Text("after its volume replica resyncs", style="yellow")
+        brokers.add_row(str(b.id), b.node, to or "-", serves)
+    if brokers.row_count:
+        out.print(brokers)
+    else:
+        out.print("Brokers: every broker stays where it is.")
+
+    volumes = Table(title="Volume replicas", title_justify="left")
+    for col in ("volume", "before", "after", "new (copied from)", "dropped"):
+        volumes.add_column(col)
+    failed = set(plan.failed)
+    for v in cluster.volumes:
+        after = plan.placement.volumes.get(v.name)
+        if after is not None and tuple(after) == tuple(v.replicas):
+            continue
+        before = Text(", ").join(Text(n, style="red strike" if n in failed else "") for n in v.replicas)
+        adds = [s for s in plan.steps if s.action == "add-volume-replica" and s.args["volume"] == v.name]
+        new = ", ".join(f"{s.args['node']} ({s.args['source']})" for s in adds) or "-"
+        dropped = ", ".join(n for n in v.replicas if n not in (after or ())) or "-"
+        volumes.add_row(v.name, before, ", ".join(after) if after else Text("lost", style="red"), new, dropped)
+    if volumes.row_count:
+        out.print(volumes)
+
+    moved = [(p, plan.placement.partitions[p.key]) for p in cluster.partitions
+             if p.key in plan.placement.partitions and tuple(plan.placement.partitions[p.key].replicas) != p.replicas]
+    if moved:
+        parts = Table(title="Partition replicas", title_justify="left")
+        for col in ("partition", "before", "after", "leader"):
+            parts.add_column(col)
+        for p, t in moved:
+            parts.add_row(p.label, str(list(p.replicas)), str(list(t.replicas)), str(t.leader))
+        out.print(parts)
+
+    if plan.steps:
+        steps = Table(title="Steps", title_justify="left")
+        for col in ("#", "action", "what", "after"):
+            steps.add_column(col)
+        for s in plan.steps:
+            what = ", ".join(f"{k}={v}" for k, v in s.args.items() if k != "partitions")
+            if "partitions" in s.args:
+                what = f"{len(s.args['partitions'])} partitions"
+            steps.add_row(str(s.id), s.action, what, ", ".join(map(str, s.after)) or "-")
+        out.print(steps)
+    render_violations(out, plan.violations, plan.solver.get("conflict"))
+
+
+def render_violations(out: Console, violations, conflict=None) -> None:
+    if not violations:
+        return
+    out.print(Text(f"{len(violations)} invariant violation{'s' if len(violations) != 1 else ''}:", style="bold red"))
+    for v in violations:
+        out.print(f"  [{v.invariant}] {v.message}", markup=False)
+    if conflict:
+        out.print(f"  rules that cannot all hold together here: {', '.join(conflict)}")
+
+
+def render_verdict(out: Console, verdict: Verdict, plan_source: str) -> None:
+    if verdict.ok:
+        out.print(Text.assemble((plan_source, "bold"), ": ", ("verified", "bold green"),
+                                " (plain checks and Z3 agree: every invariant holds)"))
+    else:
+        out.print(Text.assemble((plan_source, "bold"), ": ", ("breaks " + ", ".join(verdict.broken), "bold red"),
+                                " (plain checks and Z3 agree)"))
+        render_violations(out, verdict.violations)

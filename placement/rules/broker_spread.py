@@ -1,0 +1,36 @@
+"""I4 broker anti-affinity: at most ``brokersPerNode`` brokers on a node."""
+from __future__ import annotations
+
+from collections import Counter
+
+from models.plan import Placement, Violation
+from placement.scenario import Scenario
+from placement.smt import smt_sum
+
+ID = "I4"
+TITLE = "broker anti-affinity"
+
+
+def check(scenario: Scenario, target: Placement) -> list[Violation]:
+    limit = scenario.cluster.policy.brokers_per_node
+    counts = Counter(n for n in target.brokers.values() if n is not None)
+    return [Violation(ID, f"node {n} runs {c} brokers ({', '.join(str(b) for b, m in sorted(target.brokers.items()) if m == n)}), "
+                          f"more than brokersPerNode (current: {c}, needed: <= {limit})", f"node {n}")
+            for n, c in sorted(counts.items()) if c > limit]
+
+
+def encode_cpsat(enc) -> None:
+    space = enc.space
+    limit = space.scenario.cluster.policy.brokers_per_node
+    for n, brokers in sorted(space.decided_brokers_at.items()):
+        already = space.fixed_load[n][1]
+        # a node already over the limit keeps what it has (I4 reports it) but takes no one new
+        enc.add(ID, sum(enc.brk(b, n) for b in brokers) <= max(0, limit - already))
+
+
+def encode_z3(enc) -> None:
+    space = enc.space
+    limit = space.scenario.cluster.policy.brokers_per_node
+    for n, brokers in sorted(space.decided_brokers_at.items()):
+        already = space.fixed_load[n][1]
+        enc.add(ID, f"(<= {smt_sum(enc.brk(b, n) for b in brokers)} {max(0, limit - already)})")

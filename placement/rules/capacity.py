@@ -1,0 +1,83 @@
+"""I5 capacity: on every node the replicas it holds fit ``storageGiB`` and the
+brokers on it fit ``cpu`` and ``memoryGiB`` (absent: unlimited).
+
+Sizes are MiB and millicores; each constraint is divided by the gcd of its
+coefficients (exact, and it keeps CP-SAT's numbers small)."""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from functools import reduce
+
+from models.plan import Placement, Violation
+from models.units import gib
+from placement.scenario import Scenario
+from placement.smt import smt_weighted
+
+ID = "I5"
+TITLE = "capacity"
+
+
+def check(scenario: Scenario, target: Placement) -> list[Violation]:
+    cluster = scenario.cluster
+    storage: dict[str, int] = defaultdict(int)
+    for v, nodes in target.volumes.items():
+        for n in nodes:
+            storage[n] += cluster.volume[v].size_mib
+    cpu: dict[str, int] = defaultdict(int)
+    memory: dict[str, int] = defaultdict(int)
+    for b, n in target.brokers.items():
+        if n is not None:
+            cpu[n] += cluster.broker[b].cpu_millicores
+            memory[n] += cluster.broker[b].memory_mib
+    out: list[Violation] = []
+    for node in cluster.nodes:
+        n = node.name
+        if storage[n] > node.storage_mib:
+            out.append(Violation(ID, f"node {n} would hold {gib(storage[n]):g} GiB of replicas, more than its "
+                                     f"{node.storage_gib:g} GiB (current: {gib(storage[n]):g}, needed: <= {node.storage_gib:g})", f"node {n}"))
+        if node.cpu_millicores is not None and cpu[n] > node.cpu_millicores:
+            out.append(Violation(ID, f"node {n} would run brokers needing {cpu[n] / 1000:g} cores, more than its "
+                                     f"{node.cpu_millicores / 1000:g} (current: {cpu[n] / 1000:g}, needed: <= {node.cpu_millicores / 1000:g})", f"node {n}"))
+        if node.memory_mib is not None and memory[n] > node.memory_mib:
+            out.append(Violation(ID, f"node {n} would run brokers needing {gib(memory[n]):g} GiB of memory, more than its "
+                                     f"{gib(node.memory_mib):g} GiB (current: {gib(memory[n]):g}, needed: <= {gib(node.memory_mib):g})", f"node {n}"))
+    return out
+
+
+def _limits(enc):
+    """Per node with decisions: (weighted terms, free room) for storage, cpu and memory."""
+    space = enc.space
+    cluster = space.scenario.cluster
+    for n in space.nodes_with_decisions:
+        node = cluster.node[n]
+        fixed_storage, _, fixed_cpu, fixed_mem = space.fixed_load[n]
+        vols = space.decided_volumes_at.get(n, [])
+        brokers = space.decided_brokers_at.get(n, [])
+        if vols:
+            # a node already over capacity keeps what it has (I5 reports it) but takes nothing new
+            yield [(cluster.volume[v].size_mib, enc.vol(v, n)) for v in vols], max(0, node.storage_mib - fixed_storage)
+        if brokers and node.cpu_millicores is not None:
+            yield [(cluster.broker[b].cpu_millicores, enc.brk(b, n)) for b in brokers], max(0, node.cpu_millicores - fixed_cpu)
+        if brokers and node.memory_mib is not None:
+            yield [(cluster.broker[b].memory_mib, enc.brk(b, n)) for b in brokers], max(0, node.memory_mib - fixed_mem)
+
+
+def _reduced(terms, room):
+    terms = [(c, t) for c, t in terms if c]
+    g = reduce(math.gcd, [c for c, _ in terms], 0) or 1
+    return [(c // g, t) for c, t in terms], room // g
+
+
+def encode_cpsat(enc) -> None:
+    for terms, room in _limits(enc):
+        terms, room = _reduced(terms, room)
+        if terms:
+            enc.add(ID, sum(c * t for c, t in terms) <= room)
+
+
+def encode_z3(enc) -> None:
+    for terms, room in _limits(enc):
+        terms, room = _reduced(terms, room)
+        if terms:
+            enc.add(ID, f"(<= {smt_weighted(terms)} {room})")

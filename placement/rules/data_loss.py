@@ -1,0 +1,48 @@
+"""I7 no invented data: a new replica is built only from a surviving replica.
+A volume that lost every replica has lost its data; it is reported by name and
+never appears restored. A partition whose every broker lost its data is too."""
+from __future__ import annotations
+
+from models.plan import Placement, Violation
+from placement.scenario import Scenario
+
+ID = "I7"
+TITLE = "no invented data"
+
+
+def check(scenario: Scenario, target: Placement) -> list[Violation]:
+    out: list[Violation] = []
+    for v in scenario.lost_volumes:
+        where = ", ".join(v.replicas) if v.replicas else "no node"
+        out.append(Violation(ID, f"volume {v.name} lost every replica (it had {where}): its data is gone; "
+                                 f"restore it from a backup (current: 0 replicas, needed: 1 surviving)", f"volume {v.name}"))
+        if target.volumes.get(v.name):
+            out.append(Violation(ID, f"volume {v.name} is given replicas on {', '.join(target.volumes[v.name])}, "
+                                     f"but there is no surviving replica to build them from", f"volume {v.name}"))
+    for p in scenario.cluster.partitions:
+        if scenario.partition_lost_data(p):
+            out.append(Violation(ID, f"partition {p.label} lost its data: every broker holding it "
+                                     f"({', '.join(str(b) for b in p.replicas)}) lost its volumes", f"partition {p.label}"))
+    return out
+
+
+def _lost_anything(scenario: Scenario) -> bool:
+    return bool(scenario.lost_volumes) or any(scenario.partition_lost_data(p) for p in scenario.cluster.partitions)
+
+
+def encode_cpsat(enc) -> None:
+    scenario = enc.space.scenario
+    for v in scenario.lost_volumes:
+        for n in enc.space.volume_domain.get(v.name, ()):
+            enc.add(ID, enc.vol(v.name, n) == 0)
+    if _lost_anything(scenario) and not enc.relaxed:
+        enc.add(ID, False)  # the loss itself breaks I7; a relaxed plan carries it as a fixed cost
+
+
+def encode_z3(enc) -> None:
+    scenario = enc.space.scenario
+    for v in scenario.lost_volumes:
+        for n in enc.space.volume_domain.get(v.name, ()):
+            enc.add(ID, f"(= {enc.vol(v.name, n)} 0)")
+    if _lost_anything(scenario):
+        enc.add(ID, "false")

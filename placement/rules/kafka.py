@@ -1,0 +1,196 @@
+"""I6 Kafka: every partition's replicas are distinct brokers that run in the
+target, as many as it had before; its leader is one of them; with
+``rackAware: required`` its replicas sit in distinct zones where zones allow
+(min(RF, zones that hold a running broker)). A broker's rack is its node's zone."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from models.plan import Placement, Violation
+from placement.scenario import Scenario
+from placement.smt import smt_sum
+
+ID = "I6"
+TITLE = "Kafka partitions"
+
+
+def check(scenario: Scenario, target: Placement) -> list[Violation]:
+    cluster = scenario.cluster
+    running = {b: n for b, n in target.brokers.items() if n is not None}
+    running_zones = {cluster.node[n].zone for n in running.values()}
+    out: list[Violation] = []
+    for p in cluster.partitions:
+        subject = f"partition {p.label}"
+        t = target.partitions.get(p.key)
+        rf = len(p.replicas)
+        if t is None:
+            out.append(Violation(ID, f"partition {p.label} is missing from the plan", subject))
+            continue
+        for b, c in sorted(Counter(t.replicas).items()):
+            if c > 1:
+                out.append(Violation(ID, f"partition {p.label} lists broker {b} {c} times; replicas are distinct brokers", subject))
+        if len(t.replicas) != rf:
+            out.append(Violation(ID, f"partition {p.label} keeps {len(t.replicas)} of {rf} replicas: only {len(running)} "
+                                     f"broker{'s' if len(running) != 1 else ''} run (current: {len(t.replicas)}, needed: {rf})", subject))
+        for b in dict.fromkeys(t.replicas):
+            if b not in running:
+                out.append(Violation(ID, f"partition {p.label} has a replica on broker {b}, which does not run in the target", subject))
+        if t.leader is None or t.leader not in t.replicas:
+            out.append(Violation(ID, f"partition {p.label} has leader {t.leader}, which is not one of its replicas {list(t.replicas)}", subject))
+        if scenario.rack_required:
+            needed = min(rf, len(running_zones))
+            zones = {cluster.node[running[b]].zone for b in t.replicas if b in running}
+            if len(zones) < needed:
+                out.append(Violation(ID, f"partition {p.label} spans {len(zones)} rack{'s' if len(zones) != 1 else ''} with rackAware required "
+                                         f"(current: {len(zones)}, needed: {needed})", subject))
+    return out
+
+
+# -- encodings -----------------------------------------------------------------
+
+def _broker_zone_terms(enc) -> dict[int, dict[str, list]]:
+    """broker -> zone -> placement terms putting it in that zone."""
+    cluster = enc.space.scenario.cluster
+    zones: dict[int, dict[str, list]] = {}
+    for b in cluster.brokers:
+        by_zone: dict[str, list] = defaultdict(list)
+        for n in enc.space.broker_nodes(b.id):
+            by_zone[cluster.node[n].zone].append(enc.brk(b.id, n))
+        zones[b.id] = dict(sorted(by_zone.items()))
+    return zones
+
+
+def _rack_terms(enc, key, rf, broker_zones, zone_running):
+    """(coverage indicators of the partition's zones, zones needed)."""
+    cover = []
+    for zone in sorted(zone_running):
+        members = [enc.both(enc.part(key, b), enc.any_of(broker_zones[b].get(zone, []), f"bz[{b}@{zone}]"), f"pz[{key}@{b}@{zone}]")
+                   for b in enc.space.partition_brokers(key) if zone in broker_zones[b]]
+        cover.append(enc.any_of(members, f"cover[{key}@{zone}]"))
+    return cover
+
+
+def _zone_running(enc, broker_zones):
+    zones: dict[str, list] = defaultdict(list)
+    for b, by_zone in broker_zones.items():
+        for zone, terms in by_zone.items():
+            zones[zone] += terms
+    return {zone: enc.any_of(terms, f"zr[{zone}]") for zone, terms in sorted(zones.items())}
+
+
+def encode_cpsat(enc) -> None:
+    if enc.space.partitions_aggregated:
+        _encode_aggregate(enc)
+        return
+    scenario = enc.space.scenario
+    mult = enc.space.max_multiplicity
+    rack = scenario.rack_required and enc.space.partition_domain
+    broker_zones = _broker_zone_terms(enc) if rack else {}
+    zone_running = _zone_running(enc, broker_zones) if rack else {}
+    for key, brokers in enc.space.partition_domain.items():
+        p = scenario.cluster.partition[key]
+        rf = len(p.replicas)
+        held = [enc.part(key, b) for b in brokers]
+        short = enc.slack(ID, rf, f"{p.label}")
+        enc.add(ID, sum(held) + short == rf)
+        for b in brokers:
+            if mult > 1:
+                enc.add(ID, enc.part(key, b) <= 1)
+            enc.add(ID, enc.part(key, b) <= mult * enc.runs(b))
+        if enc.decides_leaders:
+            enc.add(ID, sum(enc.lead(key, b) for b in brokers) == 1)
+            for b in brokers:
+                enc.add(ID, enc.lead(key, b) <= enc.part(key, b))
+        if rack:
+            cover = _rack_terms(enc, key, rf, broker_zones, zone_running)
+            needed = enc.new_int(0, rf, f"rack_need[{p.label}]")
+            enc.model.AddMinEquality(needed, [rf, sum(zone_running.values())])
+            enc.add(ID, sum(cover) + enc.slack(ID, rf, f"rack:{p.label}") >= needed)
+
+
+def encode_z3(enc) -> None:
+    scenario = enc.space.scenario
+    rack = scenario.rack_required and enc.space.partition_domain
+    broker_zones = _broker_zone_terms(enc) if rack else {}
+    zone_running = _zone_running(enc, broker_zones) if rack else {}
+    for key, brokers in enc.space.partition_domain.items():
+        p = scenario.cluster.partition[key]
+        rf = len(p.replicas)
+        enc.add(ID, f"(= {smt_sum(enc.part(key, b) for b in brokers)} {rf})")
+        for b in brokers:
+            enc.add(ID, f"(<= {enc.part(key, b)} {enc.runs(b)})")
+        if enc.decides_leaders:
+            enc.add(ID, f"(= {smt_sum(enc.lead(key, b) for b in brokers)} 1)")
+            for b in brokers:
+                enc.add(ID, f"(<= {enc.lead(key, b)} {enc.part(key, b)})")
+        if rack:
+            cover = _rack_terms(enc, key, rf, broker_zones, zone_running)
+            zones = smt_sum(zone_running.values())
+            enc.add(ID, f"(>= {smt_sum(cover)} (ite (< {zones} {rf}) {zones} {rf}))")
+
+
+def _encode_aggregate(enc) -> None:
+    """Stage A: brokers are decided, partitions are not yet. A partition loses a
+    replica for every member broker that does not run; it can refill it from any
+    running broker outside it. This is exactly what stage B will be able to do,
+    so stage A's shortfall and copied data are the plan's."""
+    space = enc.space
+    scenario = space.scenario
+    cluster = scenario.cluster
+    decided = set(space.broker_domain)
+    fixed_running = {b for b, n in space.base.brokers.items() if n is not None and b not in decided}
+    per_broker_bytes: dict[int, int] = defaultdict(int)
+    for p in cluster.partitions:
+        members = [b for b in p.replicas if b in decided]
+        if not members:
+            continue
+        outside_fixed = len(fixed_running) - sum(1 for b in p.replicas if b in fixed_running)
+        if outside_fixed >= len(members):
+            for b in members:  # enough running brokers outside: every lost replica is refilled
+                per_broker_bytes[b] += p.size_mib
+            continue
+        vacated = sum(1 - enc.runs(b) for b in members)
+        refill = enc.new_int(0, len(members), f"refill[{p.label}]")
+        outside = outside_fixed + sum(enc.runs(b) for b in decided if b not in p.replicas)
+        enc.add(ID, refill <= outside)
+        enc.add(ID, refill + enc.slack(ID, len(members), p.label) == vacated)
+        enc.partition_copy.append((p.size_mib, refill))
+    for b, size in sorted(per_broker_bytes.items()):
+        if size:  # size * (1 - runs[b]), as (coefficient, term) pairs
+            enc.partition_copy += [(size, 1), (-size, enc.runs(b))]
+
+
+def rack_conflicts(enc) -> list[tuple[int, object]]:
+    """Stage A, rackAware preferred: partitions a moved broker would share a zone with another replica in."""
+    space = enc.space
+    cluster = space.scenario.cluster
+    decided = set(space.broker_domain)
+    conflicts: dict[tuple[int, str], int] = defaultdict(int)
+    for p in cluster.partitions:
+        members = [b for b in p.replicas if b in decided]
+        for b in members:
+            for other in p.replicas:
+                node = space.base.brokers.get(other)
+                if other != b and other not in decided and node is not None:
+                    conflicts[b, cluster.node[node].zone] += 1
+    terms = []
+    for b in sorted(decided):
+        for n in space.broker_domain[b]:
+            c = conflicts.get((b, cluster.node[n].zone), 0)
+            if c:
+                terms.append((c, enc.brk(b, n)))
+    return terms
+
+
+def rack_spread(enc) -> list[tuple[int, object]]:
+    """Stage B, rackAware preferred: one term per zone a moved partition covers (to maximise)."""
+    scenario = enc.space.scenario
+    if not enc.space.partition_domain:
+        return []
+    broker_zones = _broker_zone_terms(enc)
+    zone_running = _zone_running(enc, broker_zones)
+    terms = []
+    for key in enc.space.partition_domain:
+        rf = len(scenario.cluster.partition[key].replicas)
+        terms += [(-1, c) for c in _rack_terms(enc, key, rf, broker_zones, zone_running)]
+    return terms

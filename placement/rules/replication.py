@@ -1,0 +1,70 @@
+"""I1 replication restored: every volume that still has data has exactly its
+replication factor of replicas, all on storage nodes that may hold them
+(alive; a cordoned node only keeps what it had)."""
+from __future__ import annotations
+
+from models.plan import Placement, Violation
+from placement.scenario import Scenario
+from placement.smt import smt_sum
+
+ID = "I1"
+TITLE = "replication restored"
+
+
+def _shortfall_reason(scenario: Scenario, volume, have: int) -> str:
+    eligible = [n.name for n in scenario.cluster.nodes if scenario.may_hold_replica(volume, n.name)]
+    if len(eligible) < volume.replication_factor:
+        return f"only {len(eligible)} ready storage node{'s' if len(eligible) != 1 else ''} remain"
+    roomy = [n for n in eligible if scenario.cluster.node[n].storage_mib >= volume.size_mib]
+    if len(roomy) < volume.replication_factor:
+        return f"only {len(roomy)} ready storage nodes are large enough for its {volume.size_gib:g} GiB"
+    return f"the other eligible nodes have no room left for its {volume.size_gib:g} GiB"
+
+
+def check(scenario: Scenario, target: Placement) -> list[Violation]:
+    out: list[Violation] = []
+    for v in scenario.cluster.volumes:
+        if not scenario.has_data(v.name):
+            continue  # I7's business
+        nodes = target.volumes.get(v.name, ())
+        subject = f"volume {v.name}"
+        if len(nodes) < v.replication_factor:
+            out.append(Violation(ID, f"volume {v.name} keeps {len(nodes)} of {v.replication_factor} replicas: "
+                                     f"{_shortfall_reason(scenario, v, len(nodes))} "
+                                     f"(current: {len(nodes)}, needed: {v.replication_factor})", subject))
+        elif len(nodes) > v.replication_factor:
+            out.append(Violation(ID, f"volume {v.name} has {len(nodes)} replicas, more than its replication factor "
+                                     f"(current: {len(nodes)}, needed: {v.replication_factor})", subject))
+        for n in dict.fromkeys(nodes):
+            if not scenario.may_hold_replica(v, n):
+                node = scenario.cluster.node[n]
+                why = ("is failed" if scenario.is_failed(n) else "is storageless" if not node.is_storage
+                       else "is cordoned and receives nothing new")
+                out.append(Violation(ID, f"volume {v.name} has a replica on node {n}, which {why}", subject))
+    return out
+
+
+def encode_cpsat(enc) -> None:
+    scenario = enc.space.scenario
+    for name, nodes in enc.space.volume_domain.items():
+        if not scenario.has_data(name):
+            continue
+        v = scenario.cluster.volume[name]
+        held = [enc.vol(name, n) for n in nodes]
+        short = enc.slack(ID, v.replication_factor, name)
+        enc.add(ID, sum(held) + short == v.replication_factor)
+        for n in nodes:
+            if not scenario.may_hold_replica(v, n):
+                enc.add(ID, enc.vol(name, n) == 0)
+
+
+def encode_z3(enc) -> None:
+    scenario = enc.space.scenario
+    for name, nodes in enc.space.volume_domain.items():
+        if not scenario.has_data(name):
+            continue
+        v = scenario.cluster.volume[name]
+        enc.add(ID, f"(= {smt_sum(enc.vol(name, n) for n in nodes)} {v.replication_factor})")
+        for n in nodes:
+            if not scenario.may_hold_replica(v, n):
+                enc.add(ID, f"(= {enc.vol(name, n)} 0)")

@@ -1,0 +1,131 @@
+"""A cluster seen through its failures: what survives, what is lost, what may receive what.
+
+Every rule and every solver reads these facts from here, so that the plain
+checks and the encodings agree on what "eligible", "survivor" and "lost" mean.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from models.cluster import Broker, BrokerPlacement, Cluster, Node, NodeState, Partition, RackAware, Volume
+from models.failures import Failures
+
+
+@dataclass(frozen=True)
+class Scenario:
+    cluster: Cluster
+    failures: Failures
+
+    # -- nodes -------------------------------------------------------------
+    def is_failed(self, node: str) -> bool:
+        return node in self.failures.nodes
+
+    def is_alive(self, node: str) -> bool:
+        return node not in self.failures.nodes
+
+    @cached_property
+    def alive_nodes(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.cluster.nodes if n.name not in self.failures.nodes)
+
+    def may_hold_replica(self, volume: Volume, node: str) -> bool:
+        """A volume's target replica may sit here: alive storage node, and new ones never on a cordoned node."""
+        n = self.cluster.node[node]
+        if self.is_failed(node) or not n.is_storage:
+            return False
+        return n.state is not NodeState.CORDONED or node in self.survivors(volume.name)
+
+    def may_host_broker(self, broker: Broker, node: str) -> bool:
+        """A broker may run here: alive node, and never moved onto a cordoned one."""
+        n = self.cluster.node[node]
+        if self.is_failed(node):
+            return False
+        return n.state is not NodeState.CORDONED or node == broker.node
+
+    @cached_property
+    def zones_with_ready_storage(self) -> tuple[str, ...]:
+        return tuple(sorted({n.zone for n in self.alive_nodes if n.is_storage and n.state is NodeState.READY}))
+
+    # -- volumes -----------------------------------------------------------
+    def survivors(self, volume: str) -> tuple[str, ...]:
+        return self._survivors[volume]
+
+    @cached_property
+    def _survivors(self) -> dict[str, tuple[str, ...]]:
+        return {v.name: tuple(n for n in v.replicas if n not in self.failures.nodes) for v in self.cluster.volumes}
+
+    def has_data(self, volume: str) -> bool:
+        return bool(self._survivors[volume])
+
+    @cached_property
+    def lost_volumes(self) -> tuple[Volume, ...]:
+        return tuple(v for v in self.cluster.volumes if not self._survivors[v.name])
+
+    def zones_needed(self, volume: Volume) -> int:
+        """I2: distinct zones a volume's replicas must cover."""
+        if not self.cluster.policy.zone_spread:
+            return 0
+        return min(volume.replication_factor, len(self.zones_with_ready_storage))
+
+    # -- brokers -----------------------------------------------------------
+    def is_removed(self, broker: int) -> bool:
+        return broker in self.failures.removed_brokers
+
+    def broker_lost_data(self, broker: Broker) -> bool:
+        """Its persistent data is gone: a volume lost every replica, or it had none and its node failed."""
+        if not broker.volumes:
+            return self.is_failed(broker.node)
+        return any(not self.has_data(v) for v in broker.volumes)
+
+    @cached_property
+    def volume_owner(self) -> dict[str, int]:
+        return {v: b.id for b in self.cluster.brokers for v in b.volumes}
+
+    @property
+    def hyperconverged(self) -> bool:
+        return self.cluster.policy.broker_placement is BrokerPlacement.REQUIRED
+
+    # -- partitions --------------------------------------------------------
+    def partition_lost_data(self, partition: Partition) -> bool:
+        return all(self.broker_lost_data(self.cluster.broker[b]) for b in partition.replicas)
+
+    @property
+    def rack_required(self) -> bool:
+        return self.cluster.policy.rack_aware is RackAware.REQUIRED
+
+    @property
+    def rack_preferred(self) -> bool:
+        return self.cluster.policy.rack_aware is RackAware.PREFERRED
+
+    # -- what the failure touches -------------------------------------------
+    @cached_property
+    def touched_brokers(self) -> tuple[int, ...]:
+        """Brokers the plan must decide: on a failed node, retired, or not where their volumes are."""
+        result = []
+        for b in self.cluster.brokers:
+            misplaced = self.hyperconverged and any(b.node not in self.survivors(v) for v in b.volumes)
+            if self.is_failed(b.node) or self.is_removed(b.id) or self.broker_lost_data(b) or misplaced \
+                    or not self.may_host_broker(b, b.node):
+                result.append(b.id)
+        return tuple(result)
+
+    @cached_property
+    def touched_volumes(self) -> tuple[str, ...]:
+        """Volumes with data whose replica set must be decided: damaged, misspread, or a touched broker's."""
+        touched_broker_volumes = {v for b in self.touched_brokers for v in self.cluster.broker[b].volumes}
+        zones = {n.name: n.zone for n in self.cluster.nodes}
+        result = []
+        for v in self.cluster.volumes:
+            alive = self.survivors(v.name)
+            if not alive:
+                continue
+            covered = len({zones[n] for n in alive})
+            if (len(alive) != v.replication_factor or covered < self.zones_needed(v)
+                    or len(alive) != len(v.replicas) or v.name in touched_broker_volumes):
+                result.append(v.name)
+        return tuple(result)
+
+    @cached_property
+    def touched_partitions(self) -> tuple[tuple[str, int], ...]:
+        touched = set(self.touched_brokers)
+        return tuple(p.key for p in self.cluster.partitions if touched.intersection(p.replicas))

@@ -1,0 +1,176 @@
+"""The decision space: which parts of the target are decided, and over which candidates.
+
+Solver-agnostic (in the spirit of cvxpy's problem/backend split): the CP-SAT and
+Z3 backends both read a Space and expose the same vocabulary to the rules --
+``vol(v, n)``, ``brk(b, n)``, ``runs(b)``, ``part(p, b)``, ``lead(p, b)`` -- as a
+solver variable where the space decides and as a constant where it does not.
+
+Three spaces are built:
+- ``Space.for_planning``: only what the failure touches is decided, candidates
+  are the eligible nodes; partitions are judged in aggregate (stage A) or decided
+  explicitly for brokers that cannot run (stage B).
+- ``Space.around``: every item decided, candidates taken from a given placement
+  (and the current one); used to verify a plan and to test encodings against checks.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from models.cluster import Partition
+from models.plan import Placement
+from placement.scenario import Scenario
+
+PKey = tuple[str, int]
+
+
+@dataclass
+class Space:
+    scenario: Scenario
+    base: Placement  # values of everything not decided
+    volume_domain: dict[str, tuple[str, ...]]  # decided volumes -> candidate nodes
+    broker_domain: dict[int, tuple[str, ...]]  # decided brokers -> candidate nodes (not running is always possible)
+    partition_domain: dict[PKey, tuple[int, ...]]  # decided partitions -> candidate brokers
+    partitions_aggregated: bool = False  # stage A: touched partitions judged by broker counts only
+    max_multiplicity: int = 1  # >1 lets a verified plan list a node or broker twice
+    fixed_members: dict[PKey, tuple[int, ...]] = field(default_factory=dict)  # stage B: kept replicas
+
+    # -- construction --------------------------------------------------------
+    @classmethod
+    def around(cls, scenario: Scenario, target: Placement) -> "Space":
+        """Every item decided; candidates are what the target and the current state name."""
+        cluster = scenario.cluster
+        volumes = {}
+        for v in cluster.volumes:
+            nodes = set(v.replicas) | set(target.volumes.get(v.name, ()))
+            volumes[v.name] = tuple(sorted(nodes))
+        brokers = {}
+        for b in cluster.brokers:
+            nodes = {b.node} | ({target.brokers[b.id]} if target.brokers.get(b.id) else set())
+            brokers[b.id] = tuple(sorted(nodes))
+        partitions = {}
+        for p in cluster.partitions:
+            chosen = target.partitions.get(p.key)
+            members = set(p.replicas) | (set(chosen.replicas) if chosen else set())
+            partitions[p.key] = tuple(sorted(members))
+        multiplicity = max([1] + [max(_counts(t).values(), default=1) for t in target.volumes.values()]
+                           + [max(_counts(t.replicas).values(), default=1) for t in target.partitions.values()])
+        return cls(scenario, target, volumes, brokers, partitions, max_multiplicity=multiplicity)
+
+    @classmethod
+    def for_planning(cls, scenario: Scenario) -> "Space":
+        """Stage A: touched volumes and brokers decided over eligible nodes; partitions in aggregate."""
+        cluster = scenario.cluster
+        base = Placement.current(cluster)
+        volumes = {}
+        for name in scenario.touched_volumes:
+            v = cluster.volume[name]
+            volumes[name] = tuple(n.name for n in cluster.nodes if scenario.may_hold_replica(v, n.name))
+        brokers = {}
+        for bid in scenario.touched_brokers:
+            b = cluster.broker[bid]
+            if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.broker_lost_data(b)):
+                brokers[bid] = ()
+                continue
+            nodes = [n.name for n in cluster.nodes if scenario.may_host_broker(b, n.name)]
+            if scenario.hyperconverged:
+                for v in b.volumes:
+                    allowed = set(volumes.get(v, base.volumes[v]))
+                    nodes = [n for n in nodes if n in allowed]
+            brokers[bid] = tuple(nodes)
+        return cls(scenario, base, volumes, brokers, {}, partitions_aggregated=True)
+
+    @classmethod
+    def for_partitions(cls, scenario: Scenario, stage_a: Placement) -> "Space":
+        """Stage B: brokers and volumes fixed; partitions with a replica on a broker that does not run
+        choose replacements among running brokers. Running replicas are kept (no move without need)."""
+        running = sorted(b for b, n in stage_a.brokers.items() if n is not None)
+        domain: dict[PKey, tuple[int, ...]] = {}
+        kept: dict[PKey, tuple[int, ...]] = {}
+        for p in scenario.cluster.partitions:
+            if all(stage_a.brokers.get(b) is not None for b in p.replicas):
+                continue
+            keep = tuple(b for b in p.replicas if stage_a.brokers.get(b) is not None)
+            domain[p.key] = tuple(sorted(set(keep) | set(running)))
+            kept[p.key] = keep
+        return cls(scenario, stage_a, {}, {}, domain, fixed_members=kept)
+
+    # -- what the rules iterate over ------------------------------------------
+    def volume_nodes(self, volume: str) -> tuple[str, ...]:
+        if volume in self.volume_domain:
+            return self.volume_domain[volume]
+        return tuple(dict.fromkeys(self.base.volumes.get(volume, ())))
+
+    def broker_nodes(self, broker: int) -> tuple[str, ...]:
+        if broker in self.broker_domain:
+            return self.broker_domain[broker]
+        node = self.base.brokers.get(broker)
+        return (node,) if node else ()
+
+    def partition_brokers(self, key: PKey) -> tuple[int, ...]:
+        if key in self.partition_domain:
+            return self.partition_domain[key]
+        target = self.base.partitions.get(key)
+        return tuple(dict.fromkeys(target.replicas)) if target else ()
+
+    def fixed_volume_count(self, volume: str, node: str) -> int:
+        return sum(1 for n in self.base.volumes.get(volume, ()) if n == node)
+
+    def fixed_partition_count(self, key: PKey, broker: int) -> int:
+        target = self.base.partitions.get(key)
+        return sum(1 for b in target.replicas if b == broker) if target else 0
+
+    @cached_property
+    def decided_volumes_at(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = defaultdict(list)
+        for v, nodes in self.volume_domain.items():
+            for n in nodes:
+                index[n].append(v)
+        return index
+
+    @cached_property
+    def decided_brokers_at(self) -> dict[str, list[int]]:
+        index: dict[str, list[int]] = defaultdict(list)
+        for b, nodes in self.broker_domain.items():
+            for n in nodes:
+                index[n].append(b)
+        return index
+
+    @cached_property
+    def nodes_with_decisions(self) -> tuple[str, ...]:
+        names = set(self.decided_volumes_at) | set(self.decided_brokers_at)
+        return tuple(n.name for n in self.scenario.cluster.nodes if n.name in names)
+
+    @cached_property
+    def fixed_load(self) -> dict[str, tuple[int, int, int, int]]:
+        """Per node: storage MiB, broker count, millicores, memory MiB of what is not decided."""
+        cluster = self.scenario.cluster
+        storage: dict[str, int] = defaultdict(int)
+        for v, nodes in self.base.volumes.items():
+            if v in self.volume_domain:
+                continue
+            for n in nodes:
+                storage[n] += cluster.volume[v].size_mib
+        count: dict[str, int] = defaultdict(int)
+        cpu: dict[str, int] = defaultdict(int)
+        mem: dict[str, int] = defaultdict(int)
+        for b, node in self.base.brokers.items():
+            if b in self.broker_domain or node is None:
+                continue
+            broker = cluster.broker[b]
+            count[node] += 1
+            cpu[node] += broker.cpu_millicores
+            mem[node] += broker.memory_mib
+        return {n.name: (storage[n.name], count[n.name], cpu[n.name], mem[n.name]) for n in cluster.nodes}
+
+    def partitions_of(self) -> list[Partition]:
+        """Partitions whose membership the space decides."""
+        return [self.scenario.cluster.partition[k] for k in self.partition_domain]
+
+
+def _counts(items) -> dict:
+    counts: dict = defaultdict(int)
+    for item in items:
+        counts[item] += 1
+    return counts

@@ -1,0 +1,173 @@
+"""Seeded random small clusters and an exhaustive brute-force planner to judge the real one.
+
+The brute force shares nothing with the planner but the scenario's facts (what
+survives, what is eligible, what the failure touches): it enumerates every
+replica set of every touched volume and every node (or none) for every touched
+broker, and scores each with its own arithmetic.
+"""
+from __future__ import annotations
+
+import random
+from itertools import combinations, product
+
+from models.cluster import NodeState
+from models.failures import resolve_failures
+from models.loading import parse_cluster
+from placement.scenario import Scenario
+
+
+def random_cluster(seed: int, *, max_nodes: int = 6, tight: bool = True) -> dict:
+    """A valid cluster document: replicas fit their nodes, brokers sit on a replica of their volume."""
+    rng = random.Random(seed)
+    zones = [f"zone-{z}" for z in "abc"[: rng.randint(1, 3)]]
+    n_nodes = rng.randint(3, max_nodes)
+    nodes = []
+    for i in range(1, n_nodes + 1):
+        node = {"name": f"node-{i}", "zone": rng.choice(zones),
+                "storageGiB": rng.choice([0, 100, 200, 300] if rng.random() < 0.15 else [100, 200, 300, 400])}
+        if rng.random() < 0.1:
+            node["state"] = "cordoned"
+        if rng.random() < 0.5:
+            node["cpu"] = rng.choice([2, 4, 8])
+        nodes.append(node)
+    free = {n["name"]: n["storageGiB"] for n in nodes}
+    rf_default = rng.choice([2, 3])
+    volumes = []
+    for i in range(rng.randint(1, 3)):
+        size = rng.choice([50, 100, 150]) if tight else 50
+        rf = rng.choice([1, 2, 3]) if rng.random() < 0.2 else rf_default
+        fits = [n for n in free if free[n] >= size]
+        if len(fits) < rf:
+            continue
+        chosen = rng.sample(fits, rf)
+        for n in chosen:
+            free[n] -= size
+        volumes.append({"name": f"pvc-{i}", "sizeGiB": size, "usedGiB": rng.choice([size, size // 2, 10]),
+                        "replicationFactor": rf, "replicas": chosen})
+    brokers = []
+    used_nodes: set[str] = set()
+    for i, v in enumerate(volumes[: rng.randint(1, 3)]):
+        hosts = [n for n in v["replicas"] if n not in used_nodes]
+        if not hosts:
+            continue
+        host = rng.choice(hosts)
+        used_nodes.add(host)
+        brokers.append({"id": i, "node": host, "volumes": [v["name"]], "cpu": rng.choice([1, 2])})
+    for node in nodes:  # current brokers fit their nodes
+        need = sum(b["cpu"] for b in brokers if b["node"] == node["name"])
+        if "cpu" in node and node["cpu"] < need:
+            node["cpu"] = need
+    topics = []
+    if brokers:
+        rf = rng.randint(1, len(brokers))
+        parts = []
+        for pid in range(rng.randint(1, 3)):
+            replicas = rng.sample([b["id"] for b in brokers], rf)
+            parts.append({"id": pid, "replicas": replicas, "sizeGiB": rng.choice([0, 5, 10])})
+        topics.append({"name": "events", "partitions": parts})
+    policy = {"volumeReplicationFactor": rf_default, "zoneSpread": rng.random() < 0.7,
+              "brokerPlacement": "required" if rng.random() < 0.8 else "preferred",
+              "rackAware": rng.choice(["preferred", "off"])}
+    return {"name": f"random-{seed}", "policy": policy, "nodes": nodes, "volumes": volumes,
+            "brokers": brokers, "topics": topics}
+
+
+def random_scenario(seed: int, **kwargs) -> Scenario:
+    doc = random_cluster(seed, **kwargs)
+    cluster = parse_cluster(doc, f"random-{seed}")
+    rng = random.Random(seed * 7919 + 1)
+    alive = [n.name for n in cluster.nodes]
+    failed = rng.sample(alive, rng.choice([1, 1, 1, 2]) if len(alive) > 3 else 1)
+    return Scenario(cluster, resolve_failures(cluster, failed))
+
+
+def _volume_options(scenario: Scenario, name: str) -> list[tuple[str, ...]]:
+    v = scenario.cluster.volume[name]
+    cands = [n.name for n in scenario.cluster.nodes if scenario.may_hold_replica(v, n.name)]
+    return [s for k in range(v.replication_factor + 1) for s in combinations(cands, k)]
+
+
+def _broker_options(scenario: Scenario, bid: int) -> list[str | None]:
+    b = scenario.cluster.broker[bid]
+    if scenario.is_removed(bid):
+        return [None]
+    return [None] + [n.name for n in scenario.cluster.nodes if scenario.may_host_broker(b, n.name)]
+
+
+def search_size(scenario: Scenario) -> int:
+    size = 1
+    for v in scenario.touched_volumes:
+        size *= len(_volume_options(scenario, v))
+    for b in scenario.touched_brokers:
+        size *= len(_broker_options(scenario, b))
+    return size
+
+
+def brute_force(scenario: Scenario) -> tuple[int, int] | None:
+    """The lexicographic minimum of (invariant shortfall, copied MiB) over the whole decision space."""
+    cluster = scenario.cluster
+    nodes = {n.name: n for n in cluster.nodes}
+    policy = cluster.policy
+    touched_v = list(scenario.touched_volumes)
+    touched_b = list(scenario.touched_brokers)
+    fixed_storage = {n: 0 for n in nodes}
+    for v in cluster.volumes:
+        if v.name not in touched_v and scenario.has_data(v.name):
+            for n in v.replicas:
+                fixed_storage[n] += v.size_mib
+    fixed_brokers = {n: [] for n in nodes}
+    for b in cluster.brokers:
+        if b.id not in touched_b:
+            fixed_brokers[b.node].append(b)
+    best = None
+    for combo in product(*(_volume_options(scenario, v) for v in touched_v)):
+        storage = dict(fixed_storage)
+        short = copied = 0
+        target = {}
+        for name, chosen in zip(touched_v, combo):
+            vol = cluster.volume[name]
+            target[name] = set(chosen)
+            for n in chosen:
+                storage[n] += vol.size_mib
+            short += vol.replication_factor - len(chosen)
+            short += max(0, scenario.zones_needed(vol) - len({nodes[n].zone for n in chosen}))
+            survivors = set(scenario.survivors(name))
+            copied += vol.used_mib * sum(1 for n in chosen if n not in survivors)
+        if any(storage[n] > nodes[n].storage_mib for n in nodes):
+            continue
+        for where in product(*(_broker_options(scenario, b) for b in touched_b)):
+            placed = {b: n for b, n in zip(touched_b, where)}
+            ok = True
+            for bid, n in placed.items():
+                broker = cluster.broker[bid]
+                if n is None or policy.broker_placement.value != "required":
+                    continue
+                for v in broker.volumes:
+                    holders = target.get(v, set(cluster.volume[v].replicas) if scenario.has_data(v) else set())
+                    if n not in holders:
+                        ok = False
+            for n in nodes:
+                here = fixed_brokers[n] + [cluster.broker[b] for b, m in placed.items() if m == n]
+                if len(here) > policy.brokers_per_node:
+                    ok = False
+                cap = nodes[n].cpu_millicores
+                if cap is not None and sum(b.cpu_millicores for b in here) > cap:
+                    ok = False
+            if not ok:
+                continue
+            running = {b.id for b in cluster.brokers if b.id not in touched_b} | {b for b, n in placed.items() if n}
+            b_short = sum(1 for b, n in placed.items() if n is None and not scenario.is_removed(b))
+            p_short = p_copied = 0
+            for p in cluster.partitions:
+                vacated = sum(1 for b in p.replicas if b not in running)
+                outsiders = len(running - set(p.replicas))
+                refill = min(vacated, outsiders)
+                p_short += vacated - refill
+                p_copied += refill * p.size_mib
+            key = (short + b_short + p_short, copied + p_copied)
+            if best is None or key < best:
+                best = key
+    return best
+
+
+__all__ = ["random_cluster", "random_scenario", "brute_force", "search_size", "NodeState"]

@@ -1,0 +1,33 @@
+"""The planner against exhaustive brute force on seeded random small clusters."""
+from __future__ import annotations
+
+import pytest
+
+from models.plan import Status
+from placement.planner import PlanOptions, plan_recovery
+from placement.rules import check_all
+from placement.metrics import copied_mib
+from tests.smallworld import brute_force, random_scenario, search_size
+
+SEEDS = [s for s in range(600) if search_size(random_scenario(s)) <= 20_000][:220]
+
+
+def test_enough_cases():
+    assert len(SEEDS) >= 200
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_planner_matches_brute_force(seed):
+    scenario = random_scenario(seed)
+    plan = plan_recovery(scenario.cluster, scenario.failures, PlanOptions(time_limit=30))
+    best = brute_force(scenario)
+    assert best is not None, "the brute force always has the 'run nothing new' placement"
+    shortfall, copied = best
+    lost = bool(scenario.lost_volumes) or any(scenario.partition_lost_data(p) for p in scenario.cluster.partitions)
+    expected = Status.OPTIMAL if shortfall == 0 and not lost else Status.DEGRADED
+    assert plan.status == expected, [str(v) for v in plan.violations]
+    assert copied_mib(scenario, plan.placement) == copied
+    # every plan passes the plain checks: only what brute force also could not avoid
+    violations = check_all(scenario, plan.placement)
+    assert bool(violations) == (expected is Status.DEGRADED)
+    assert not [v for v in violations if v.invariant in ("I4", "I5")]
