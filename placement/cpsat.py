@@ -126,10 +126,11 @@ class CpEncoding:
         return bool(self._lead)
 
     def both(self, a, b, name: str):
-        """A literal equal to a AND b, for 0/1 terms."""
+        """A literal equal to (a > 0 AND b > 0), for non-negative terms."""
+        a, b = self.any_of([a], f"{name}.a"), self.any_of([b], f"{name}.b")
         if isinstance(a, int) or isinstance(b, int):
             if isinstance(a, int) and isinstance(b, int):
-                return int(bool(a) and bool(b))
+                return int(a and b)
             const, var = (a, b) if isinstance(a, int) else (b, a)
             return var if const else 0
         out = self.model.NewBoolVar(name)
@@ -138,14 +139,21 @@ class CpEncoding:
         return out
 
     def any_of(self, terms: list, name: str):
-        """A literal equal to (sum of 0/1 terms > 0)."""
+        """A literal equal to (sum of non-negative terms > 0)."""
         variables = [t for t in terms if not isinstance(t, int)]
         if any(isinstance(t, int) and t > 0 for t in terms):
             return 1
         if not variables:
             return 0
+        if len(variables) == 1 and self.space.max_multiplicity == 1:
+            return variables[0]  # already a 0/1 literal
         out = self.model.NewBoolVar(name)
-        self.model.AddMaxEquality(out, variables)
+        if self.space.max_multiplicity == 1:
+            self.model.AddMaxEquality(out, variables)
+        else:  # integer memberships (a verified plan may list a node twice)
+            for t in variables:
+                self.model.Add(t <= self.space.max_multiplicity * out)
+            self.model.Add(sum(variables) >= out)
         return out
 
     # -- reading a solution back -------------------------------------------

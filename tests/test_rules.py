@@ -1,0 +1,175 @@
+"""Each rule: satisfiable and unsatisfiable fixtures in pairs; the CP-SAT and Z3
+encodings agree with the plain check on every fixture."""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from models.failures import resolve_failures
+from models.loading import load_cluster, parse_cluster
+from models.plan import Placement, PartitionTarget
+from placement.planner import plan_recovery
+from placement.scenario import Scenario
+from tests.faces import verdicts
+from tests.smallworld import random_scenario
+
+SEED_FILE = "examples/seed.yaml"
+
+
+def seed_doc() -> dict:
+    import yaml
+
+    with open(SEED_FILE) as f:
+        return yaml.safe_load(f)
+
+
+def scenario_of(doc: dict, fail=("node-2",)) -> Scenario:
+    cluster = parse_cluster(doc, "fixture")
+    return Scenario(cluster, resolve_failures(cluster, fail))
+
+
+def good_target(scenario: Scenario) -> Placement:
+    return plan_recovery(scenario.cluster, scenario.failures).placement
+
+
+def with_volume(t: Placement, name: str, nodes) -> Placement:
+    return replace(t, volumes={**t.volumes, name: tuple(nodes)})
+
+
+def with_broker(t: Placement, bid: int, node) -> Placement:
+    return replace(t, brokers={**t.brokers, bid: node})
+
+
+def with_partition(t: Placement, pid: int, replicas, leader) -> Placement:
+    key = ("orders", pid)
+    return replace(t, partitions={**t.partitions, key: PartitionTarget("orders", pid, tuple(replicas), leader)})
+
+
+def _seed_fixtures():
+    doc = seed_doc()
+    sc = scenario_of(doc)
+    good = good_target(sc)
+    yield "good", sc, good, {}
+    # I1
+    yield "I1 two of three", sc, with_volume(good, "pvc-kafka-0", ["node-1", "node-3"]), {"I1": False, "I2": False}
+    yield "I1 replica on failed node", sc, with_volume(good, "pvc-kafka-0", ["node-1", "node-2", "node-3"]), {"I1": False}
+    yield "I1 four replicas", sc, with_volume(good, "pvc-kafka-0", ["node-1", "node-3", "node-4", "node-5"]), {"I1": False, "I2": True}
+    yield "I1 volume missing", sc, replace(good, volumes={k: v for k, v in good.volumes.items() if k != "pvc-kafka-2"}), {"I1": False}
+    cordoned = seed_doc()
+    cordoned["nodes"][4]["state"] = "cordoned"  # node-5, zone-b
+    sc_c = scenario_of(cordoned)
+    yield "I1 new replica on cordoned node", sc_c, good, {"I1": False}
+    # I2
+    yield "I2 two replicas on one node", sc, with_volume(good, "pvc-kafka-0", ["node-1", "node-1", "node-5"]), {"I2": False, "I1": True}
+    yield "I2 zones not covered", sc, with_volume(good, "pvc-kafka-0", ["node-1", "node-4", "node-3"]), {"I2": False, "I1": True}
+    no_spread = seed_doc()
+    no_spread["policy"]["zoneSpread"] = False
+    sc_ns = scenario_of(no_spread)
+    yield "I2 zones not needed", sc_ns, with_volume(good, "pvc-kafka-0", ["node-1", "node-4", "node-3"]), {"I2": True}
+    # I3
+    yield "I3 broker cannot run", sc, with_broker(good, 1, None), {"I3": False, "I6": False}
+    yield "I3 broker away from its volume", sc, with_broker(good, 1, "node-2"), {"I3": False}
+    moved = with_volume(with_volume(good, "pvc-kafka-1", ["node-1", "node-3", "node-5"]), "pvc-kafka-0", ["node-1", "node-3", "node-5"])
+    yield "I3 broker without replica", sc, with_broker(moved, 1, "node-4"), {"I3": False}
+    preferred = seed_doc()
+    preferred["policy"]["brokerPlacement"] = "preferred"
+    yield "I3 preferred allows it", scenario_of(preferred), with_broker(moved, 1, "node-4"), {"I3": True}
+    sc_c4 = scenario_of({**cordoned, "nodes": [dict(n, state="cordoned") if n["name"] == "node-4" else dict(n, state="ready") for n in cordoned["nodes"]]})
+    yield "I3 broker onto cordoned node", sc_c4, good, {"I3": False}
+    # I4
+    yield "I4 two brokers on a node", sc, with_broker(good, 1, "node-3"), {"I4": False, "I3": True}
+    two = seed_doc()
+    two["policy"]["brokersPerNode"] = 2
+    yield "I4 two allowed", scenario_of(two), with_broker(good, 1, "node-3"), {"I4": True}
+    # I5
+    tight = seed_doc()
+    tight["nodes"][4]["storageGiB"] = 250  # node-5 would hold three 100 GiB replicas
+    yield "I5 storage overfull", scenario_of(tight), good, {"I5": False}
+    exact = seed_doc()
+    exact["nodes"][4]["storageGiB"] = 300  # exactly three 100 GiB replicas
+    yield "I5 exactly full", scenario_of(exact), good, {"I5": True}
+    cpu = seed_doc()
+    cpu["nodes"][3]["cpu"] = 1  # node-4 cannot run broker 1 (2 cores)
+    yield "I5 cpu overfull", scenario_of(cpu), good, {"I5": False}
+    mem = seed_doc()
+    mem["nodes"][3]["memoryGiB"] = 4
+    yield "I5 memory overfull", scenario_of(mem), good, {"I5": False}
+    # I6
+    yield "I6 duplicate broker", sc, with_partition(good, 0, [0, 0], 0), {"I6": False}
+    yield "I6 replica lost", sc, with_partition(good, 0, [0], 0), {"I6": False}
+    yield "I6 leader outside", sc, with_partition(good, 0, [0, 1], 2), {"I6": False}
+    yield "I6 leader missing", sc, with_partition(good, 0, [0, 1], None), {"I6": False}
+    yield "I6 replica moved fine", sc, with_partition(good, 0, [0, 2], 0), {"I6": True}
+    yield "I6 partition missing", sc, replace(good, partitions={k: v for k, v in good.partitions.items() if k != ("orders", 1)}), {"I6": False}
+    rack = seed_doc()
+    rack["policy"]["rackAware"] = "required"
+    sc_r = scenario_of(rack)
+    # brokers 0 (node-1) and 1 (node-4) are both in zone-a after the move
+    yield "I6 rack required broken", sc_r, good, {"I6": False}
+    yield "I6 rack required kept", sc_r, with_partition(with_partition(good, 0, [0, 2], 0), 1, [1, 2], 1), {"I6": True}
+    # I7
+    yield "I7 nothing lost", sc, good, {"I7": True}
+    sc_lost = scenario_of(seed_doc(), fail=("node-1", "node-2", "node-3"))
+    lost_target = plan_recovery(sc_lost.cluster, sc_lost.failures).placement
+    yield "I7 volume lost", sc_lost, lost_target, {"I7": False}
+    yield "I7 lost volume restored", sc_lost, with_volume(lost_target, "pvc-kafka-0", ["node-4", "node-5"]), {"I7": False}
+
+
+FIXTURES = list(_seed_fixtures())
+
+
+@pytest.mark.parametrize("name,scenario,target,expected", FIXTURES, ids=[f[0] for f in FIXTURES])
+def test_fixture_faces_agree(name, scenario, target, expected):
+    result = verdicts(scenario, target)
+    for rule, (by_check, by_cp, by_z3) in result.items():
+        assert by_check == by_cp == by_z3, f"{rule}: check {by_check}, CP-SAT {by_cp}, Z3 {by_z3}"
+    for rule, ok in expected.items():
+        assert result[rule][0] is ok, f"{name}: {rule} expected {'to hold' if ok else 'broken'}"
+    if not expected:
+        assert all(v[0] for v in result.values())
+
+
+def test_every_rule_has_a_broken_and_a_holding_fixture():
+    seen = {}
+    for _, _, _, expected in FIXTURES:
+        for rule, ok in expected.items():
+            seen.setdefault(rule, set()).add(ok)
+    assert set(seen) == {f"I{i}" for i in range(1, 8)}
+    assert all(v == {True, False} for v in seen.values()), seen
+
+
+def _mutate(rng: random.Random, scenario: Scenario, t: Placement) -> Placement:
+    cluster = scenario.cluster
+    nodes = [n.name for n in cluster.nodes]
+    kind = rng.randrange(6)
+    if kind == 0 and t.volumes:
+        v = rng.choice(sorted(t.volumes))
+        return with_volume(t, v, list(t.volumes[v]) + [rng.choice(nodes)])
+    if kind == 1 and t.volumes:
+        v = rng.choice(sorted(t.volumes))
+        return with_volume(t, v, list(t.volumes[v])[1:])
+    if kind == 2 and t.brokers:
+        b = rng.choice(sorted(t.brokers))
+        return with_broker(t, b, rng.choice(nodes + [None]))
+    if kind == 3 and t.partitions:
+        key = rng.choice(sorted(t.partitions))
+        brokers = sorted(cluster.broker)
+        replicas = [rng.choice(brokers) for _ in range(rng.randint(1, 3))]
+        return replace(t, partitions={**t.partitions, key: PartitionTarget(key[0], key[1], tuple(replicas), rng.choice(replicas + [None]))})
+    if kind == 4 and t.volumes:
+        v = rng.choice(sorted(t.volumes))
+        return with_volume(t, v, rng.sample(nodes, min(len(nodes), cluster.volume[v].replication_factor)))
+    return t
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_faces_agree_on_random_mutations(seed):
+    scenario = random_scenario(seed)
+    target = plan_recovery(scenario.cluster, scenario.failures).placement
+    rng = random.Random(seed)
+    for _ in range(3):
+        target = _mutate(rng, scenario, target)
+        for rule, (by_check, by_cp, by_z3) in verdicts(scenario, target).items():
+            assert by_check == by_cp == by_z3, f"{rule}: check {by_check}, CP-SAT {by_cp}, Z3 {by_z3}"
