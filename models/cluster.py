@@ -108,6 +108,7 @@ class Cluster:
     volumes: tuple[Volume, ...]
     brokers: tuple[Broker, ...]
     topics: tuple[Topic, ...] = field(default=())
+    source: str = field(default="", compare=False)  # the file it was read from, for messages
 
     @cached_property
     def node(self) -> dict[str, Node]:

@@ -20,7 +20,7 @@ class Failures:
 
 
 def resolve_failures(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] = (),
-                     remove_brokers: Iterable[int] = (), *, source: str = "options") -> Failures:
+                     remove_brokers: Iterable[int] = (), *, source: str | None = None) -> Failures:
     """Combine the file's failed nodes with --fail, --fail-zone and --remove-broker; check every name."""
     problems: list[Problem] = []
     failed = {n.name for n in cluster.nodes if n.state is NodeState.FAILED}
@@ -45,5 +45,5 @@ def resolve_failures(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Ite
         else:
             problems.append(Problem("--remove-broker", f"{bid} is not a broker id of cluster {cluster.name!r} (brokers: {', '.join(str(b) for b in sorted(cluster.broker))})"))
     if problems:
-        raise InputError(source, problems)
+        raise InputError(source or cluster.source or "options", problems)
     return Failures(nodes=frozenset(failed), removed_brokers=frozenset(removed))

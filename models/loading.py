@@ -186,15 +186,15 @@ def parse_cluster(data: Any, source: str = "<cluster>") -> Cluster:
         raise InputError(source, r.problems)
     name = r.string(top, "name", "", pattern=VOLUME_NAME, rule="letters, digits, '-', '_' and '.'", default="cluster")
     policy = _read_policy(r, top.get("policy"))
-    nodes = _read_nodes(r, r.sequence(top, "nodes", "", required=True))
-    node_names = {n.name for n in nodes}
-    volumes = _read_volumes(r, r.sequence(top, "volumes", "", required=False), policy, {n.name: n for n in nodes})
+    nodes, node_names = _read_nodes(r, r.sequence(top, "nodes", "", required=True))
+    volumes = _read_volumes(r, r.sequence(top, "volumes", "", required=False), policy,
+                            {n.name: n for n in nodes}, node_names)
     brokers = _read_brokers(r, r.sequence(top, "brokers", "", required=False), node_names, {v.name for v in volumes})
     topics = _read_topics(r, r.sequence(top, "topics", "", required=False), policy, {b.id for b in brokers})
     if r.problems:
         raise InputError(source, r.problems)
     return Cluster(name=name or "cluster", policy=policy, nodes=tuple(nodes), volumes=tuple(volumes),
-                   brokers=tuple(brokers), topics=tuple(topics))
+                   brokers=tuple(brokers), topics=tuple(topics), source=source)
 
 
 def _read_policy(r: _Reader, raw: Any) -> Policy:
@@ -226,7 +226,9 @@ def _duplicates(r: _Reader, keys: list[tuple[Any, str]], what: str) -> None:
             seen[key] = path
 
 
-def _read_nodes(r: _Reader, raw: list) -> list[Node]:
+def _read_nodes(r: _Reader, raw: list) -> tuple[list[Node], set[str]]:
+    """The nodes read whole, and every declared name (a node with a bad field is still declared,
+    so that references to it do not pile up as further problems)."""
     nodes: list[Node] = []
     keys: list[tuple[Any, str]] = []
     for i, item in enumerate(raw):
@@ -243,7 +245,8 @@ def _read_nodes(r: _Reader, raw: list) -> list[Node]:
         cpu = r.number(data, "cpu", path, default=None, what="a number of cores")
         memory = r.number(data, "memoryGiB", path, default=None, what="a size in GiB")
         keys.append((name, f"{path}.name"))
-        if name is None or zone is None:
+        if name is None or zone is None or storage is None or (cpu is None and data.get("cpu") is not None) \
+                or (memory is None and data.get("memoryGiB") is not None):
             continue
         nodes.append(Node(
             name=name, zone=zone, state=state,
@@ -252,13 +255,13 @@ def _read_nodes(r: _Reader, raw: list) -> list[Node]:
             memory_mib=None if memory is None else units.capacity_mib(memory),
         ))
     _duplicates(r, keys, "node")
-    return nodes
+    return nodes, {name for name, _ in keys if name is not None}
 
 
-def _read_volumes(r: _Reader, raw: list, policy: Policy, nodes: dict[str, Node]) -> list[Volume]:
+def _read_volumes(r: _Reader, raw: list, policy: Policy, nodes: dict[str, Node], declared: set[str]) -> list[Volume]:
     volumes: list[Volume] = []
     keys: list[tuple[Any, str]] = []
-    node_names = sorted(nodes)
+    node_names = sorted(declared)
     for i, item in enumerate(raw):
         path = f"volumes[{i}]"
         data = r.mapping(item, path, VOLUME_KEYS, "a volume")
@@ -277,12 +280,12 @@ def _read_volumes(r: _Reader, raw: list, policy: Policy, nodes: dict[str, Node])
             where = f"{path}.replicas[{j}]"
             if not isinstance(node, str):
                 r.problem(where, f"expected a node name, got {_show(node)}")
-            elif node not in nodes:
+            elif node not in declared:
                 hint = difflib.get_close_matches(node, node_names, n=1)
                 r.problem(where, f"{node!r} is not a declared node ({'did you mean ' + repr(hint[0]) + '?' if hint else 'declared: ' + _known(node_names)}); declare it under nodes or correct the name")
             elif node in seen:
                 r.problem(where, f"node {node!r} is listed twice in one replica set; a node holds at most one replica of a volume")
-            elif not nodes[node].is_storage:
+            elif node in nodes and not nodes[node].is_storage:
                 r.problem(where, f"node {node!r} is storageless (storageGiB 0) and cannot hold a replica; give it storageGiB or remove the replica")
             else:
                 replicas.append(node)

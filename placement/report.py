@@ -14,7 +14,7 @@ STATUS_STYLE = {Status.OPTIMAL: "bold green", Status.FEASIBLE: "bold yellow",
 
 
 def console(file=None) -> Console:
-    return Console(file=file, width=None if file is None else 120, highlight=False, soft_wrap=False)
+    return Console(file=file, width=None if file is None else 120, highlight=False, soft_wrap=True)
 
 
 def cluster_table(cluster: Cluster, title: str) -> Table:
