@@ -6,6 +6,7 @@ here only, lazily, because it costs about 0.4 s (it pulls in pandas).
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -225,6 +226,7 @@ class SolveOutcome:
     placement: Placement | None = None
     seconds: float = 0.0
     conflict: list[str] = field(default_factory=list)  # rules in conflict, when not all can hold
+    restricted: bool = False  # candidates were restricted; proofs only against unrestricted bounds
 
     @property
     def proven(self) -> bool:
@@ -256,8 +258,8 @@ class _Progress:
                   file=sys.stderr, flush=True)
 
 
-def solve_lexicographic(enc: CpEncoding, levels: list[tuple[str, list[tuple[int, Any]]]], *,
-                        time_limit: float, seed: int = 0, workers: int = 2, progress: bool = False) -> SolveOutcome:
+def solve_lexicographic(enc: CpEncoding, levels: list[tuple], *, time_limit: float, seed: int = 0,
+                        workers: int = 2, progress: bool = False, start=None) -> SolveOutcome:
     """Minimise each level in turn, fixing it before the next (DESIGN.md: solve levels one after another).
 
     A level proven optimal is fixed with ``==``; a level cut short by the time
@@ -266,12 +268,25 @@ def solve_lexicographic(enc: CpEncoding, levels: list[tuple[str, list[tuple[int,
     cp_model = enc.cp_model
     model = enc.model
     started = time.monotonic()
-    outcome = SolveOutcome(solved=False)
-    solver = None
-    for name, raw_terms in levels:
+    outcome = SolveOutcome(solved=start is not None)
+    solver = incumbent = start  # a completed hint counts as the first incumbent
+    for level in levels:
+        name, raw_terms = level[0], level[1]
+        floor = level[2] if len(level) > 2 else None  # a proven lower bound, when the level has one
+        if callable(floor):
+            floor = floor(outcome.levels)  # some bounds hold only given the levels above
         terms, unit = scaled(raw_terms)
         offset = sum(c * t for c, t in terms if isinstance(t, int))
         terms = [(c, t) for c, t in terms if not isinstance(t, int)]
+        if outcome.solved and floor is not None:
+            value = offset + sum(c * solver.Value(t) for c, t in terms)
+            if value * unit <= floor:
+                # the incumbent already meets a lower bound: optimal without another solve
+                outcome.levels.append(LevelResult(name, value * unit, value * unit, True, 0.0))
+                if terms:
+                    objective = cp_model.LinearExpr.WeightedSum([t for _, t in terms], [c for c, _ in terms])
+                    model.Add(objective == value - offset)
+                continue
         remaining = time_limit - (time.monotonic() - started)
         if remaining <= 0.05 and outcome.solved:
             # out of time: keep the incumbent; this level is unproven
@@ -284,7 +299,9 @@ def solve_lexicographic(enc: CpEncoding, levels: list[tuple[str, list[tuple[int,
         p = solver.parameters
         p.num_workers = workers
         p.random_seed = seed
-        p.interleave_search = True  # deterministic parallel search: same input, same plan
+        p.symmetry_level = 0  # symmetry detection costs 0.4 s a solve here and never paid off
+        p.log_search_progress = bool(os.environ.get("PLACEMENT_CPSAT_LOG"))
+        p.cp_model_probing_level = 0  # probing costs more than it saves on these models
         p.max_time_in_seconds = max(0.05, remaining)
         tick = time.monotonic()
         reporter = _Progress(name, progress)
@@ -294,8 +311,13 @@ def solve_lexicographic(enc: CpEncoding, levels: list[tuple[str, list[tuple[int,
             if not outcome.solved:
                 outcome.seconds = time.monotonic() - started
                 return outcome  # nothing at all within the limit (or the model is infeasible)
-            outcome.levels.append(LevelResult(name, -1, 0, False, seconds))
-            break
+            solver = incumbent  # no better solution at this level: keep the last one
+            value = offset + sum(c * solver.Value(t) for c, t in terms)
+            outcome.levels.append(LevelResult(name, value * unit, offset * unit, False, seconds))
+            if terms:
+                model.Add(objective <= value - offset)
+            continue
+        incumbent = solver
         outcome.solved = True
         value = round(solver.ObjectiveValue()) if terms else 0
         bound = math.ceil(solver.BestObjectiveBound() - 1e-6) if terms else 0
@@ -305,7 +327,8 @@ def solve_lexicographic(enc: CpEncoding, levels: list[tuple[str, list[tuple[int,
             model.Add(objective == value) if proven else model.Add(objective <= value)
         # the next level starts from this solution
         model.ClearHints()
-        for var in _all_vars(enc):
+        for i in range(len(model.Proto().variables)):
+            var = model.GetIntVarFromProtoIndex(i)
             model.AddHint(var, solver.Value(var))
     if outcome.solved:
         outcome.placement = enc.placement(solver)
@@ -339,6 +362,42 @@ def conflicting_rules(enc: CpEncoding, rules: list[str], *, time_limit: float, s
     return [r for r in rules if enc.lit(r).Index() in core]
 
 
+
+
+def hint(enc: CpEncoding, target: Placement) -> None:
+    """Suggest a placement as the search's starting point (it need not be feasible)."""
+    m = enc.model
+    for (v, n), var in enc._vol.items():
+        m.AddHint(var, 1 if n in target.volumes.get(v, ()) else 0)
+    for (b, n), var in enc._brk.items():
+        m.AddHint(var, 1 if target.brokers.get(b) == n else 0)
+    for b, var in enc._runs.items():
+        m.AddHint(var, 0 if target.brokers.get(b) is None else 1)
+
+
+def complete_hint(enc: CpEncoding, first_level: list[tuple[int, Any]], time_limit: float):
+    """Extend the placement hint to every auxiliary variable (slacks, indicators, bounds),
+    by solving with the hinted choices fixed. A complete feasible hint is taken by
+    CP-SAT at once; a partial one on a large model may be lost. Returns the
+    completed solution (a solver holding it), or None."""
+    cp_model = enc.cp_model
+    model = enc.model
+    terms, _ = scaled(first_level)
+    terms = [(c, t) for c, t in terms if not isinstance(t, int)]
+    if terms:
+        model.Minimize(cp_model.LinearExpr.WeightedSum([t for _, t in terms], [c for c, _ in terms]))
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = max(0.5, time_limit)
+    status = solver.Solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    model.ClearHints()
+    for i in range(len(model.Proto().variables)):
+        var = model.GetIntVarFromProtoIndex(i)
+        model.AddHint(var, solver.Value(var))
+    return solver
 
 
 def pin(enc: CpEncoding, target: Placement) -> None:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from placement.rules import kafka
 
-Level = tuple[str, list[tuple[int, object]]]
+Level = tuple  # (name, [(coefficient, term)], optional proven lower bound)
 
 
-def stage_a(enc) -> list[Level]:
+def stage_a(enc, floors: dict | None = None) -> list[Level]:
+    """Stage A's levels; ``floors`` are proven lower bounds (see ``unrestricted_floors``),
+    valid once every invariant is met."""
     space = enc.space
     scenario = space.scenario
     cluster = scenario.cluster
@@ -45,15 +47,20 @@ def stage_a(enc) -> list[Level]:
             continue
         ready = set.intersection(*(set(scenario.survivors(v)) for v in volumes))
         waiting += [(1, enc.brk(b, n)) for n in nodes if n not in ready]
+    floors = floors if floors is not None else unrestricted_floors(scenario, space)
+
+    def floor(name: str):
+        return lambda above: floors[name] if bool(above) and above[0].proven and above[0].value == 0 else 0
+
     levels: list[Level] = [
-        ("invariants", [(1, s) for _, s in enc.slacks]),
-        ("copied", copied + enc.partition_copy),
-        ("untouched", kept),
-        ("waiting", waiting),
+        ("invariants", [(1, s) for _, s in enc.slacks], 0),
+        ("copied", copied + enc.partition_copy, floor("copied")),
+        ("untouched", kept, floor("untouched")),
+        ("waiting", waiting, floor("waiting")),
     ]
     if scenario.rack_preferred:
-        levels.append(("racks", kafka.rack_conflicts(enc)))
-    levels.append(("balance", _min_max(enc, list(new_at.values()), "new_replicas")))
+        levels.append(("racks", kafka.rack_conflicts(enc), floor("racks")))
+    levels.append(("balance", _min_max(enc, list(new_at.values()), "new_replicas"), floor("balance")))
     return levels
 
 
@@ -75,7 +82,7 @@ def stage_b(enc) -> list[Level]:
         for b in target.replicas:
             counts[b] = counts.get(b, 0) + 1
     groups = [terms + ([counts[b]] if counts.get(b) else []) for b, terms in sorted(loads.items())]
-    levels: list[Level] = [("invariants", [(1, s) for _, s in enc.slacks]), ("copied", copied)]
+    levels: list[Level] = [("invariants", [(1, s) for _, s in enc.slacks], 0), ("copied", copied, 0)]
     if scenario.rack_preferred:
         levels.append(("racks", kafka.rack_spread(enc)))
     levels.append(("balance", _min_max(enc, groups, "partition_replicas")))
@@ -90,7 +97,57 @@ def _min_max(enc, groups: list[list], name: str) -> list[tuple[int, object]]:
         return []
     top = max(len(g) + sum(t for t in g if isinstance(t, int)) for g in groups)
     peak = enc.new_int(0, top, f"max_{name}")
-    for g in groups:
-        enc.model.Add(sum(g) <= peak)
-    enc.model.Add(len(groups) * peak >= sum(sum(g) for g in groups))
+    loads = []
+    for i, g in enumerate(groups):
+        load = enc.new_int(0, top, f"{name}[{i}]")
+        enc.model.Add(load == sum(g))
+        loads.append(load)
+    enc.model.AddMaxEquality(peak, loads)  # exact in every solution, so a reported value is the real peak
+    enc.model.Add(len(groups) * peak >= sum(loads))  # the averaging bound, explicit
     return [(1, peak)]
+
+
+def unrestricted_floors(scenario, full_space) -> dict:
+    """Lower bounds of each stage-A level over the unrestricted decision space.
+
+    When a restricted solve meets all of them, it is optimal for the whole problem.
+    Bounds below "invariants" hold when every invariant is met (the first level is 0).
+    """
+    cluster = scenario.cluster
+    missing = {v: max(0, cluster.volume[v].replication_factor - len(scenario.survivors(v)))
+               for v in full_space.volume_domain if scenario.has_data(v)}
+    conflicts = kafka.conflict_counts(full_space)
+    racks = 0
+    for b, nodes in full_space.broker_domain.items():
+        zones = {cluster.node[n].zone for n in nodes}
+        if zones:
+            racks += min(conflicts.get((b, z), 0) for z in zones)
+    open_nodes = {n for nodes in full_space.volume_domain.values() for n in nodes}
+    new = sum(missing.values())
+    waiting = 0
+    load = full_space.fixed_load
+    for b, nodes in full_space.broker_domain.items():
+        broker = cluster.broker[b]
+        if not broker.volumes or not nodes:
+            continue
+        ready = set.intersection(*(set(scenario.survivors(v)) for v in broker.volumes))
+        if not any(_could_host(cluster, broker, n, load[n]) for n in nodes if n in ready):
+            waiting += 1  # every node already holding its data is full: it must wait for a resync
+    return {
+        "invariants": 0,
+        "copied": sum(cluster.volume[v].used_mib * m for v, m in missing.items()),
+        "untouched": sum(max(0, len(scenario.survivors(v)) - cluster.volume[v].replication_factor)
+                         for v in full_space.volume_domain if scenario.has_data(v)),
+        "waiting": waiting,
+        "racks": racks,
+        "balance": -(-new // len(open_nodes)) if new and open_nodes else 0,
+    }
+
+
+def _could_host(cluster, broker, node: str, fixed) -> bool:
+    """Whether a node has room for the broker next to what stays there (ignoring other movers)."""
+    _, count, cpu, mem = fixed
+    n = cluster.node[node]
+    return (count < cluster.policy.brokers_per_node
+            and (n.cpu_millicores is None or cpu + broker.cpu_millicores <= n.cpu_millicores)
+            and (n.memory_mib is None or mem + broker.memory_mib <= n.memory_mib))

@@ -19,7 +19,8 @@ from models.errors import InternalError
 from models.failures import Failures
 from models.plan import Placement, Plan, Status, Violation
 from placement import objectives
-from placement.cpsat import CpEncoding, SolveOutcome, conflicting_rules, solve_lexicographic
+from placement.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, hint, solve_lexicographic
+from placement.greedy import greedy_placement
 from placement.leaders import elect_leaders
 from placement.metrics import copied_mib, plan_metrics
 from placement.rules import RULES
@@ -29,6 +30,8 @@ from placement.steps import build_steps
 from placement.verify import verify_placement
 
 DEGRADABLE_RULES = ("I1", "I2", "I3", "I4", "I5", "I6")
+FULL_MODEL_LIMIT = 60_000  # volume-node candidate pairs decided in one model before restricting
+MIN_CANDIDATES_PER_ZONE = 12
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,27 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
     scenario = Scenario(cluster, failures)
 
     space_a = Space.for_planning(scenario)
+    start = greedy_placement(scenario, spread=True)
+    restricted = False
+    size = sum(len(d) for d in space_a.volume_domain.values())
+    if size > FULL_MODEL_LIMIT:
+        # Too many volume-node pairs to decide at once: restrict each volume's candidates,
+        # and claim optimality only where the answer meets the unrestricted lower bounds.
+        full_space = space_a
+        per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // (len(space_a.volume_domain) * max(1, len(cluster.zones))))
+        space_a = Space.for_planning(scenario, candidates_per_zone=per_zone, also=start)
+        restricted = True
     enc_a = _encode(space_a, relaxed=True)
-    outcome_a = solve_lexicographic(enc_a, objectives.stage_a(enc_a), time_limit=options.time_limit,
-                                    seed=options.seed, workers=options.workers, progress=options.progress)
+    floors = objectives.unrestricted_floors(scenario, full_space if restricted else space_a)
+    levels_a = objectives.stage_a(enc_a, floors)
+    hint(enc_a, start)  # a greedy start: CP-SAT improves on it
+    first = complete_hint(enc_a, levels_a[0][1], time_limit=options.time_limit / 4)
+    outcome_a = solve_lexicographic(enc_a, levels_a, time_limit=options.time_limit, seed=options.seed,
+                                    workers=options.workers, progress=options.progress, start=first)
     if not outcome_a.solved:
         return _infeasible(scenario, outcome_a, options, started)
+    if restricted:
+        _judge_against_floors(outcome_a, floors)
     outcomes = [("storage and brokers", outcome_a)]
     target = outcome_a.placement
 
@@ -77,7 +96,7 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
 
     verdict = verify_placement(scenario, target, use_z3=options.verify_with_z3)
     shortfall = sum(o.levels[0].value for _, o in outcomes if o.levels)
-    if shortfall == 0 and _new_violations(scenario, verdict.violations):
+    if shortfall == 0 and verdict.violations and _new_violations(scenario, verdict.violations):
         raise InternalError("the solver met every invariant it was given but the checks disagree: "
                             + "; ".join(str(v) for v in verdict.violations))
     conflict: list[str] = []
@@ -90,6 +109,7 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
     else:
         status = Status.OPTIMAL if proven else Status.FEASIBLE
     solver_info = {
+        "restrictedCandidates": restricted,
         "stages": [{"stage": name, "levels": [lv.to_document() for lv in o.levels], "seconds": round(o.seconds, 3)}
                    for name, o in outcomes],
         "proven": proven,
@@ -102,6 +122,22 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
     return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target,
                 steps=build_steps(scenario, target), metrics=metrics, violations=verdict.violations,
                 removed_brokers=tuple(sorted(failures.removed_brokers)), solver=solver_info)
+
+
+def _judge_against_floors(outcome: SolveOutcome, floors: dict) -> None:
+    """A restricted solve is optimal only as far as its levels meet the unrestricted bounds;
+    below the first level that does not, nothing is proven."""
+    proven = True
+    for level in outcome.levels:
+        floor = floors.get(level.name, 0)
+        above_met = outcome.levels[0].value == 0
+        if level.name != "invariants" and not above_met:
+            floor = 0
+        if not proven or not level.proven or level.value > floor:
+            proven = False
+            level.proven = False
+            level.bound = min(level.bound, floor)
+    outcome.restricted = True
 
 
 def _new_violations(scenario: Scenario, violations) -> list[Violation]:

@@ -87,7 +87,15 @@ class Scenario:
 
     # -- partitions --------------------------------------------------------
     def partition_lost_data(self, partition: Partition) -> bool:
-        return all(self.broker_lost_data(self.cluster.broker[b]) for b in partition.replicas)
+        return partition.key in self.lost_partitions
+
+    @cached_property
+    def lost_partitions(self) -> frozenset[tuple[str, int]]:
+        """Partitions every broker of which lost its data."""
+        lost_brokers = {b.id for b in self.cluster.brokers if self.broker_lost_data(b)}
+        if not lost_brokers:
+            return frozenset()
+        return frozenset(p.key for p in self.cluster.partitions if lost_brokers.issuperset(p.replicas))
 
     @property
     def rack_required(self) -> bool:

@@ -10,6 +10,7 @@ the rules themselves say "at most one".
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Iterable
 
 from models.plan import Placement
@@ -52,8 +53,12 @@ class SmtEncoding:
     backend = "z3"
     relaxed = False
 
-    def __init__(self, space: Space):
+    def __init__(self, space: Space, values: Placement | None = None):
+        """Symbolic over the space's domains, or, given ``values``, ground: every
+        membership is the placement's number and Z3 evaluates the rules on it."""
         self.space = space
+        self.values = values
+        self.by_rule: dict[str, list[str]] = {}
         self.decls: list[str] = []
         self.asserts: list[str] = []
         self.lits: dict[str, str] = {}
@@ -66,6 +71,10 @@ class SmtEncoding:
         self._lead: dict[tuple[PKey, int], str] = {}
         self._fresh = 0
         mult = space.max_multiplicity
+        if values is not None:
+            self._vol_counts = {v: Counter(nodes) for v, nodes in values.volumes.items()}
+            self._part_counts = {k: Counter(t.replicas) for k, t in values.partitions.items()}
+            return
         for i, (v, nodes) in enumerate(sorted(space.volume_domain.items())):
             for j, n in enumerate(nodes):
                 self._vol[v, n] = self._int(f"x{i}_{j}", 0, mult)
@@ -96,7 +105,11 @@ class SmtEncoding:
     def add(self, rule: str, constraint: str) -> None:
         if constraint == "true":
             return
-        self.asserts.append(f"(=> {self.lit(rule)} {constraint})")
+        self.lit(rule)
+        if self.values is not None:
+            self.by_rule.setdefault(rule, []).append(constraint)
+        else:
+            self.asserts.append(f"(=> {self.lit(rule)} {constraint})")
 
     def slack(self, rule: str, upper: int, name: str) -> str:
         return "0"
@@ -110,21 +123,31 @@ class SmtEncoding:
         return self._int(f"a{self._fresh}", low, high)
 
     def vol(self, volume: str, node: str) -> str:
+        if self.values is not None:
+            counts = self._vol_counts.get(volume)
+            return str(counts[node]) if counts else "0"
         if volume in self.space.volume_domain:
             return self._vol.get((volume, node), "0")
         return str(self.space.fixed_volume_count(volume, node))
 
     def brk(self, broker: int, node: str) -> str:
+        if self.values is not None:
+            return "1" if self.values.brokers.get(broker) == node else "0"
         if broker in self.space.broker_domain:
             return self._brk.get((broker, node), "0")
         return "1" if self.space.base.brokers.get(broker) == node else "0"
 
     def runs(self, broker: int) -> str:
+        if self.values is not None:
+            return "0" if self.values.brokers.get(broker) is None else "1"
         if broker in self.space.broker_domain:
             return self._runs[broker]
         return "0" if self.space.base.brokers.get(broker) is None else "1"
 
     def part(self, key: PKey, broker: int) -> str:
+        if self.values is not None:
+            counts = self._part_counts.get(key)
+            return str(counts[broker]) if counts else "0"
         if key in self.space.partition_domain:
             if broker in self.space.fixed_members.get(key, ()):
                 return "1"
@@ -132,6 +155,9 @@ class SmtEncoding:
         return str(self.space.fixed_partition_count(key, broker))
 
     def lead(self, key: PKey, broker: int) -> str:
+        if self.values is not None:
+            chosen = self.values.partitions.get(key)
+            return "1" if chosen is not None and chosen.leader == broker else "0"
         if (key, broker) in self._lead:
             return self._lead[key, broker]
         target = self.space.base.partitions.get(key)
@@ -139,7 +165,21 @@ class SmtEncoding:
 
     @property
     def decides_leaders(self) -> bool:
-        return bool(self._lead)
+        return self.values is not None or bool(self._lead)
+
+    @staticmethod
+    def _count(items, item) -> int:
+        return sum(1 for x in items if x == item)
+
+    def ground_verdicts(self) -> dict[str, str]:
+        """Ground mode: Z3's verdict ('sat' or 'unsat') on each rule's constraints."""
+        z3 = _z3()
+        verdicts = {}
+        for rule, constraints in self.by_rule.items():
+            solver = z3.Solver()
+            solver.from_string("\n".join(f"(assert {c})" for c in constraints))
+            verdicts[rule] = str(solver.check())
+        return verdicts
 
     def both(self, a: str, b: str, name: str) -> str:
         if a == "0" or b == "0":

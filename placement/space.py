@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from models.cluster import Partition
+from models.cluster import NodeState, Partition
 from models.plan import Placement
 from placement.scenario import Scenario
 
@@ -59,14 +59,27 @@ class Space:
         return cls(scenario, target, volumes, brokers, partitions, max_multiplicity=multiplicity)
 
     @classmethod
-    def for_planning(cls, scenario: Scenario) -> "Space":
-        """Stage A: touched volumes and brokers decided over eligible nodes; partitions in aggregate."""
+    def for_planning(cls, scenario: Scenario, candidates_per_zone: int | None = None,
+                     also: Placement | None = None) -> "Space":
+        """Stage A: touched volumes and brokers decided over eligible nodes; partitions in aggregate.
+
+        With ``candidates_per_zone``, each volume's new replicas may only go to that
+        many nodes per zone (a rotating window, so that together the volumes see
+        every node, plus the emptiest nodes). The planner then proves optimality
+        only where the answer meets lower bounds of the unrestricted problem.
+        """
         cluster = scenario.cluster
         base = Placement.current(cluster)
+        open_nodes = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
+                      and n.state is not NodeState.CORDONED]
+        windows = _zone_windows(scenario, open_nodes, candidates_per_zone) if candidates_per_zone else None
         volumes = {}
-        for name in scenario.touched_volumes:
+        for i, name in enumerate(scenario.touched_volumes):
             v = cluster.volume[name]
-            volumes[name] = tuple(n.name for n in cluster.nodes if scenario.may_hold_replica(v, n.name))
+            keep = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)]
+            fresh = open_nodes if windows is None else windows(i)
+            allowed = set(keep) | set(fresh) | (set(also.volumes.get(name, ())) & set(open_nodes) if also else set())
+            volumes[name] = tuple(n.name for n in cluster.nodes if n.name in allowed)
         brokers = {}
         for bid in scenario.touched_brokers:
             b = cluster.broker[bid]
@@ -174,3 +187,28 @@ def _counts(items) -> dict:
     for item in items:
         counts[item] += 1
     return counts
+
+
+def _zone_windows(scenario: Scenario, open_nodes: list[str], per_zone: int):
+    """i -> candidate nodes of the i-th touched volume: a window rotating through each
+    zone's nodes, plus the emptiest nodes of the zone (for room-hungry volumes)."""
+    cluster = scenario.cluster
+    used: dict[str, int] = defaultdict(int)
+    for v in cluster.volumes:
+        for n in scenario.survivors(v.name):
+            used[n] += v.size_mib
+    zones: dict[str, list[str]] = defaultdict(list)
+    for n in open_nodes:
+        zones[cluster.node[n].zone].append(n)
+    emptiest = {z: sorted(ns, key=lambda n: (used[n] - cluster.node[n].storage_mib, n))[: max(1, per_zone // 4)]
+                for z, ns in zones.items()}
+
+    def window(i: int) -> list[str]:
+        chosen: list[str] = []
+        for z, ns in sorted(zones.items()):
+            start = (i * per_zone) % len(ns)
+            chosen += [ns[(start + k) % len(ns)] for k in range(min(per_zone, len(ns)))]
+            chosen += emptiest[z]
+        return chosen
+
+    return window

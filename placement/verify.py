@@ -26,22 +26,17 @@ class Verdict:
 
 
 def z3_broken_rules(scenario: Scenario, target: Placement) -> set[str]:
-    """The invariants Z3 finds broken, by encoding the concrete placement."""
+    """The invariants Z3 finds broken, by evaluating each rule's encoding on the concrete placement."""
     space = Space.around(scenario, target)
-    enc = SmtEncoding(space)
+    enc = SmtEncoding(space, values=target)
     for rule in RULES:
         rule.encode_z3(enc)
-    solver = enc.solver(extra=enc.fix_to(target))
-    if enc.check(solver, []) != "sat":
-        raise InternalError("Z3 rejects the placement's own values; the encoding of the plan is inconsistent")
     broken = set()
-    for rule in RULES:
-        if rule.ID in enc.lits:
-            verdict = enc.check(solver, [rule.ID])
-            if verdict == "unknown":
-                raise InternalError(f"Z3 could not decide {rule.ID} for a concrete placement")
-            if verdict == "unsat":
-                broken.add(rule.ID)
+    for rule, verdict in enc.ground_verdicts().items():
+        if verdict == "unknown":
+            raise InternalError(f"Z3 could not decide {rule} for a concrete placement")
+        if verdict == "unsat":
+            broken.add(rule)
     return broken
 
 

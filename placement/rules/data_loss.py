@@ -20,14 +20,14 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
             out.append(Violation(ID, f"volume {v.name} is given replicas on {', '.join(target.volumes[v.name])}, "
                                      f"but there is no surviving replica to build them from", f"volume {v.name}"))
     for p in scenario.cluster.partitions:
-        if scenario.partition_lost_data(p):
+        if p.key in scenario.lost_partitions:
             out.append(Violation(ID, f"partition {p.label} lost its data: every broker holding it "
                                      f"({', '.join(str(b) for b in p.replicas)}) lost its volumes", f"partition {p.label}"))
     return out
 
 
 def _lost_anything(scenario: Scenario) -> bool:
-    return bool(scenario.lost_volumes) or any(scenario.partition_lost_data(p) for p in scenario.cluster.partitions)
+    return bool(scenario.lost_volumes) or bool(scenario.lost_partitions)
 
 
 def encode_cpsat(enc) -> None:

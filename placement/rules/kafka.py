@@ -160,9 +160,8 @@ def _encode_aggregate(enc) -> None:
             enc.partition_copy += [(size, 1), (-size, enc.runs(b))]
 
 
-def rack_conflicts(enc) -> list[tuple[int, object]]:
-    """Stage A, rackAware preferred: partitions a moved broker would share a zone with another replica in."""
-    space = enc.space
+def conflict_counts(space) -> dict[tuple[int, str], int]:
+    """(decided broker, zone) -> partitions of the broker with another replica, not moving, in that zone."""
     cluster = space.scenario.cluster
     decided = set(space.broker_domain)
     conflicts: dict[tuple[int, str], int] = defaultdict(int)
@@ -173,8 +172,16 @@ def rack_conflicts(enc) -> list[tuple[int, object]]:
                 node = space.base.brokers.get(other)
                 if other != b and other not in decided and node is not None:
                     conflicts[b, cluster.node[node].zone] += 1
+    return conflicts
+
+
+def rack_conflicts(enc) -> list[tuple[int, object]]:
+    """Stage A, rackAware preferred: partitions a moved broker would share a zone with another replica in."""
+    space = enc.space
+    cluster = space.scenario.cluster
+    conflicts = conflict_counts(space)
     terms = []
-    for b in sorted(decided):
+    for b in sorted(space.broker_domain):
         for n in space.broker_domain[b]:
             c = conflicts.get((b, cluster.node[n].zone), 0)
             if c:
