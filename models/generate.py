@@ -43,10 +43,11 @@ def generate_cluster(*, nodes: int, zones: int, brokers: int, volumes: int, part
             candidates = [n for n in rng.sample(by_zone[z], min(8, len(by_zone[z]))) if free[n] >= units.size_mib(size) and n not in chosen]
             if candidates:
                 chosen.append(max(candidates, key=lambda n: free[n]))
-        while len(chosen) < rf:  # a single zone, or a full zone: any node with room
-            pick = rng.choice(node_list).name
-            if pick not in chosen and free[pick] >= units.size_mib(size):
-                chosen.append(pick)
+        if len(chosen) < rf:  # a single zone, or a full zone: any node with room
+            roomy = [n.name for n in node_list if n.name not in chosen and free[n.name] >= units.size_mib(size)]
+            if len(roomy) < rf - len(chosen):
+                raise ValueError(f"{nodes} nodes of {storage_gib} GiB cannot hold {volumes} volumes at RF {rf}")
+            chosen += rng.sample(roomy, rf - len(chosen))
         for n in chosen:
             free[n] -= units.size_mib(size)
         vol_list.append(Volume(name=f"pvc-{i:05d}", size_mib=units.size_mib(size), used_mib=units.size_mib(used),
