@@ -97,14 +97,23 @@ class _Reader:
             return None
         return value
 
+    def _given(self, data: dict, key: str, path: str, default: Any, what: str) -> tuple[bool, Any]:
+        """(True, value) when the key holds a value; otherwise (False, the default),
+        noting a problem when there is no default."""
+        value = data.get(key, _MISSING)
+        if value is not _MISSING and value is not None:
+            return True, value
+        if default is _MISSING:
+            self.problem(_join(path, key), f"is missing; expected {what}")
+            return False, None
+        return False, default
+
     def number(self, data: dict, key: str, path: str, *, default: Any = _MISSING,
                minimum: float = 0, what: str = "a number") -> float | None:
-        value = data.get(key, _MISSING)
+        given, value = self._given(data, key, path, default, what)
+        if not given:
+            return value
         where = _join(path, key)
-        if value is _MISSING or value is None:
-            if default is _MISSING:
-                self.problem(where, f"is missing; expected {what}")
-            return None if default is _MISSING else default
         if not _is_number(value):
             self.problem(where, f"expected {what}, got {_show(value)}")
             return None
@@ -115,12 +124,10 @@ class _Reader:
 
     def integer(self, data: dict, key: str, path: str, *, default: Any = _MISSING,
                 low: int = 0, high: int | None = None, what: str = "a whole number") -> int | None:
-        value = data.get(key, _MISSING)
+        given, value = self._given(data, key, path, default, what)
+        if not given:
+            return value
         where = _join(path, key)
-        if value is _MISSING or value is None:
-            if default is _MISSING:
-                self.problem(where, f"is missing; expected {what}")
-            return None if default is _MISSING else default
         if not _is_int(value):
             self.problem(where, f"expected {what}, got {_show(value)}")
             return None

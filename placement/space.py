@@ -127,6 +127,13 @@ class Space:
         target = self.base.partitions.get(key)
         return tuple(dict.fromkeys(target.replicas)) if target else ()
 
+    def decided_volumes_with_data(self):
+        """(volume, candidate nodes) for every decided volume that still has data."""
+        cluster = self.scenario.cluster
+        for name, nodes in self.volume_domain.items():
+            if self.scenario.has_data(name):
+                yield cluster.volume[name], nodes
+
     def fixed_volume_count(self, volume: str, node: str) -> int:
         return sum(1 for n in self.base.volumes.get(volume, ()) if n == node)
 

@@ -42,10 +42,8 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
 
 def encode_cpsat(enc) -> None:
     scenario = enc.space.scenario
-    for name, nodes in enc.space.volume_domain.items():
-        if not scenario.has_data(name):
-            continue
-        v = scenario.cluster.volume[name]
+    for v, nodes in enc.space.decided_volumes_with_data():
+        name = v.name
         if enc.space.max_multiplicity > 1:
             for n in nodes:
                 enc.add(ID, enc.vol(name, n) <= 1)
@@ -60,10 +58,8 @@ def encode_cpsat(enc) -> None:
 
 def encode_z3(enc) -> None:
     scenario = enc.space.scenario
-    for name, nodes in enc.space.volume_domain.items():
-        if not scenario.has_data(name):
-            continue
-        v = scenario.cluster.volume[name]
+    for v, nodes in enc.space.decided_volumes_with_data():
+        name = v.name
         for n in nodes:
             enc.add(ID, f"(<= {enc.vol(name, n)} 1)")
         needed = scenario.zones_needed(v)

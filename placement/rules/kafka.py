@@ -78,18 +78,27 @@ def _zone_running(enc, broker_zones):
     return {zone: enc.any_of(terms, f"zr[{zone}]") for zone, terms in sorted(zones.items())}
 
 
+def _rack_setup(enc):
+    """(rack awareness required here?, broker -> zone -> placement terms, zone -> has a running broker)."""
+    rack = bool(enc.space.scenario.rack_required and enc.space.partition_domain)
+    broker_zones = _broker_zone_terms(enc) if rack else {}
+    return rack, broker_zones, (_zone_running(enc, broker_zones) if rack else {})
+
+
+def _decided_partitions(enc):
+    cluster = enc.space.scenario.cluster
+    for key, brokers in enc.space.partition_domain.items():
+        yield cluster.partition[key], brokers
+
+
 def encode_cpsat(enc) -> None:
     if enc.space.partitions_aggregated:
         _encode_aggregate(enc)
         return
-    scenario = enc.space.scenario
     mult = enc.space.max_multiplicity
-    rack = scenario.rack_required and enc.space.partition_domain
-    broker_zones = _broker_zone_terms(enc) if rack else {}
-    zone_running = _zone_running(enc, broker_zones) if rack else {}
-    for key, brokers in enc.space.partition_domain.items():
-        p = scenario.cluster.partition[key]
-        rf = len(p.replicas)
+    rack, broker_zones, zone_running = _rack_setup(enc)
+    for p, brokers in _decided_partitions(enc):
+        key, rf = p.key, len(p.replicas)
         held = [enc.part(key, b) for b in brokers]
         short = enc.slack(ID, rf, f"{p.label}")
         enc.add(ID, sum(held) + short == rf)
@@ -109,13 +118,9 @@ def encode_cpsat(enc) -> None:
 
 
 def encode_z3(enc) -> None:
-    scenario = enc.space.scenario
-    rack = scenario.rack_required and enc.space.partition_domain
-    broker_zones = _broker_zone_terms(enc) if rack else {}
-    zone_running = _zone_running(enc, broker_zones) if rack else {}
-    for key, brokers in enc.space.partition_domain.items():
-        p = scenario.cluster.partition[key]
-        rf = len(p.replicas)
+    rack, broker_zones, zone_running = _rack_setup(enc)
+    for p, brokers in _decided_partitions(enc):
+        key, rf = p.key, len(p.replicas)
         enc.add(ID, f"(= {smt_sum(enc.part(key, b) for b in brokers)} {rf})")
         for b in brokers:
             enc.add(ID, f"(<= {enc.part(key, b)} {enc.runs(b)})")

@@ -46,10 +46,8 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
 
 def encode_cpsat(enc) -> None:
     scenario = enc.space.scenario
-    for name, nodes in enc.space.volume_domain.items():
-        if not scenario.has_data(name):
-            continue
-        v = scenario.cluster.volume[name]
+    for v, nodes in enc.space.decided_volumes_with_data():
+        name = v.name
         held = [enc.vol(name, n) for n in nodes]
         short = enc.slack(ID, v.replication_factor, name)
         enc.add(ID, sum(held) + short == v.replication_factor)
@@ -60,10 +58,8 @@ def encode_cpsat(enc) -> None:
 
 def encode_z3(enc) -> None:
     scenario = enc.space.scenario
-    for name, nodes in enc.space.volume_domain.items():
-        if not scenario.has_data(name):
-            continue
-        v = scenario.cluster.volume[name]
+    for v, nodes in enc.space.decided_volumes_with_data():
+        name = v.name
         enc.add(ID, f"(= {smt_sum(enc.vol(name, n) for n in nodes)} {v.replication_factor})")
         for n in nodes:
             if not scenario.may_hold_replica(v, n):
