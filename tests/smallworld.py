@@ -16,8 +16,11 @@ from models.loading import parse_cluster
 from placement.scenario import Scenario
 
 
-def random_cluster(seed: int, *, max_nodes: int = 6, tight: bool = True) -> dict:
-    """A valid cluster document: replicas fit their nodes, brokers sit on a replica of their volume."""
+def random_cluster(seed: int, *, max_nodes: int = 6, tight: bool = True, kafka_heavy: bool = False) -> dict:
+    """A valid cluster document: replicas fit their nodes, brokers sit on a replica of their volume.
+
+    ``kafka_heavy``: more brokers and partitions, and broker volumes often at RF 1, so
+    that failures leave brokers unable to run and their partitions must move."""
     rng = random.Random(seed)
     zones = [f"zone-{z}" for z in "abc"[: rng.randint(1, 3)]]
     n_nodes = rng.randint(3, max_nodes)
@@ -33,9 +36,11 @@ def random_cluster(seed: int, *, max_nodes: int = 6, tight: bool = True) -> dict
     free = {n["name"]: n["storageGiB"] for n in nodes}
     rf_default = rng.choice([2, 3])
     volumes = []
-    for i in range(rng.randint(1, 3)):
+    for i in range(rng.randint(3, 4) if kafka_heavy else rng.randint(1, 3)):
         size = rng.choice([50, 100, 150]) if tight else 50
         rf = rng.choice([1, 2, 3]) if rng.random() < 0.2 else rf_default
+        if kafka_heavy:
+            size, rf = 50, (1 if rng.random() < 0.6 else rf_default)
         fits = [n for n in free if free[n] >= size]
         if len(fits) < rf:
             continue
@@ -46,7 +51,7 @@ def random_cluster(seed: int, *, max_nodes: int = 6, tight: bool = True) -> dict
                         "replicationFactor": rf, "replicas": chosen})
     brokers = []
     used_nodes: set[str] = set()
-    for i, v in enumerate(volumes[: rng.randint(1, 3)]):
+    for i, v in enumerate(volumes[: rng.randint(3, 4) if kafka_heavy else rng.randint(1, 3)]):
         hosts = [n for n in v["replicas"] if n not in used_nodes]
         if not hosts:
             continue
@@ -61,7 +66,7 @@ def random_cluster(seed: int, *, max_nodes: int = 6, tight: bool = True) -> dict
     if brokers:
         rf = rng.randint(1, len(brokers))
         parts = []
-        for pid in range(rng.randint(1, 3)):
+        for pid in range(rng.randint(3, 6) if kafka_heavy else rng.randint(1, 3)):
             replicas = rng.sample([b["id"] for b in brokers], rf)
             parts.append({"id": pid, "replicas": replicas, "sizeGiB": rng.choice([0, 5, 10])})
         topics.append({"name": "events", "partitions": parts})
@@ -74,6 +79,8 @@ def random_cluster(seed: int, *, max_nodes: int = 6, tight: bool = True) -> dict
 
 def random_scenario(seed: int, **kwargs) -> Scenario:
     doc = random_cluster(seed, **kwargs)
+    if kwargs.get("kafka_heavy"):
+        doc["policy"]["brokersPerNode"] = 2
     cluster = parse_cluster(doc, f"random-{seed}")
     rng = random.Random(seed * 7919 + 1)
     alive = [n.name for n in cluster.nodes]

@@ -10,15 +10,16 @@ from placement.metrics import copied_mib
 from tests.smallworld import brute_force, random_scenario, search_size
 
 SEEDS = [s for s in range(600) if search_size(random_scenario(s)) <= 20_000][:220]
+KAFKA_SEEDS = [s for s in range(400) if search_size(random_scenario(s, kafka_heavy=True)) <= 20_000][:100]
 
 
 def test_enough_cases():
-    assert len(SEEDS) >= 200
+    assert len(SEEDS) >= 200 and len(KAFKA_SEEDS) >= 100
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_planner_matches_brute_force(seed):
-    scenario = random_scenario(seed)
+@pytest.mark.parametrize("seed,kafka_heavy", [(s, False) for s in SEEDS] + [(s, True) for s in KAFKA_SEEDS])
+def test_planner_matches_brute_force(seed, kafka_heavy):
+    scenario = random_scenario(seed, kafka_heavy=kafka_heavy)
     plan = plan_recovery(scenario.cluster, scenario.failures, PlanOptions(time_limit=30))
     best = brute_force(scenario)
     assert best is not None, "the brute force always has the 'run nothing new' placement"
