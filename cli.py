@@ -52,20 +52,22 @@ def main() -> None:
 @click.option("--fail", "fail", multiple=True, metavar="NODE", help="A node that failed (repeatable).")
 @click.option("--fail-zone", "fail_zones", multiple=True, metavar="ZONE", help="A whole zone that failed (repeatable).")
 @click.option("--remove-broker", "remove_brokers", multiple=True, type=int, metavar="ID", help="Retire a broker (repeatable).")
+@click.option("--allow-unclean", is_flag=True,
+              help="Let an out-of-sync replica lead a partition whose in-sync replicas are all gone (loses data).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the plan document (JSON) here.")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
               help="Bound on solving time; an unproven answer says so.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver seed (same input and seed, same plan).")
 @_guarded
-def plan(cluster_file, fail, fail_zones, remove_brokers, fmt, output, time_limit, seed):
+def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, output, time_limit, seed):
     """Compute the optimal recovery plan for CLUSTER after the given failures."""
     import placement
     from placement.report import console, render_plan
 
     cluster = placement.load_cluster(cluster_file)
-    result = placement.plan(cluster, fail, fail_zones, remove_brokers, time_limit=time_limit, seed=seed,
-                            progress=True)
+    result = placement.plan(cluster, fail, fail_zones, remove_brokers, allow_unclean=allow_unclean,
+                            time_limit=time_limit, seed=seed, progress=True)
     document = json.dumps(result.to_document(), indent=2) + "\n"
     if output:
         Path(output).write_text(document, encoding="utf-8")

@@ -442,6 +442,12 @@ def _read_partition(r: _Reader, raw: Any, path: str, topic: str, broker_ids: set
     if outside:
         r.problem(f"{path}.isr", f"brokers {outside} are in the ISR but not replicas {replicas}; the ISR is a subset of the replicas")
         return None
+    if not isr:
+        r.problem(f"{path}.isr", "is empty; Kafka keeps at least the leader in the ISR")
+        return None
+    if leader not in isr:
+        r.problem(f"{path}.leader", f"broker {leader} is not in the ISR {isr}; Kafka's leader is always in sync")
+        return None
     return Partition(topic=topic, id=pid, replicas=tuple(replicas), leader=leader, isr=tuple(isr),
                      size_mib=units.size_mib(size), size_gib=size)
 

@@ -101,6 +101,7 @@ class Plan:
     violations: tuple[Violation, ...]
     removed_brokers: tuple[int, ...] = ()
     solver: dict[str, Any] = field(default_factory=dict)  # per-level status, bounds, times
+    allow_unclean: bool = False  # planned with --allow-unclean: out-of-sync leaders were allowed
 
     def to_document(self) -> dict:
         doc = {
@@ -115,12 +116,14 @@ class Plan:
         }
         if self.removed_brokers:
             doc["removedBrokers"] = list(self.removed_brokers)
+        if self.allow_unclean:
+            doc["allowUnclean"] = True
         if self.solver:
             doc["solver"] = dict(self.solver)
         return doc
 
 
-def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Placement, tuple[str, ...], tuple[int, ...]]:
+def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Placement, tuple[str, ...], tuple[int, ...], bool]:
     """Read a plan document's placement, failed nodes and removed brokers against a cluster.
 
     Only the structure is judged here (shapes, known names); whether the placement
@@ -220,7 +223,12 @@ def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Pla
             partitions[key] = PartitionTarget(key[0], key[1], tuple(replicas), leader)
     if problems:
         raise InputError(source, problems)
-    return Placement(brokers=brokers, volumes=volumes, partitions=partitions), tuple(sorted(set(failed))), tuple(sorted(removed))
+    unclean = data.get("allowUnclean", False)
+    if not isinstance(unclean, bool):
+        bad("allowUnclean", f"expected true or false, got {unclean!r}")
+        raise InputError(source, problems)
+    return (Placement(brokers=brokers, volumes=volumes, partitions=partitions), tuple(sorted(set(failed))),
+            tuple(sorted(removed)), unclean)
 
 
 def apply_placement(cluster: Cluster, placement: Placement, failed: tuple[str, ...] = ()) -> Cluster:

@@ -31,11 +31,14 @@ __all__ = [
 
 
 def plan(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] = (),
-         remove_brokers: Iterable[int] = (), *, time_limit: float = 60.0, seed: int = 0,
-         progress: bool = False) -> Plan:
-    """Plan the recovery of ``cluster`` after the given failures (file failures included)."""
+         remove_brokers: Iterable[int] = (), *, allow_unclean: bool = False, time_limit: float = 60.0,
+         seed: int = 0, progress: bool = False) -> Plan:
+    """Plan the recovery of ``cluster`` after the given failures (file failures included),
+    retiring ``remove_brokers``. ``allow_unclean`` lets an out-of-sync replica lead a
+    partition whose in-sync replicas are all gone (it loses what that replica lacked)."""
     failures = resolve_failures(cluster, fail, fail_zones, remove_brokers)
-    return plan_recovery(cluster, failures, PlanOptions(time_limit=time_limit, seed=seed, progress=progress))
+    return plan_recovery(cluster, failures, PlanOptions(time_limit=time_limit, seed=seed, progress=progress,
+                                                        allow_unclean=allow_unclean))
 
 
 def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] = (),
@@ -44,9 +47,9 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
 
     The failures are those named here together with those the plan document records.
     """
-    placement_, failed, removed = parse_plan(plan_document, cluster, source)
+    placement_, failed, removed, unclean = parse_plan(plan_document, cluster, source)
     failures = resolve_failures(cluster, list(fail) + list(failed), fail_zones, removed)
-    return verify_placement(Scenario(cluster, failures), placement_)
+    return verify_placement(Scenario(cluster, failures, allow_unclean=unclean), placement_)
 
 
 def load_plan_document(path: str | Path) -> dict[str, Any]:

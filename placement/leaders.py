@@ -1,7 +1,16 @@
-"""Leadership after the move: keep a leader that still runs; otherwise elect the
-first in-sync replica that runs, in the preferred order (replicas[0] first)."""
+"""Leadership after the move.
+
+A partition keeps its leader while that broker runs and stays a replica. One
+that must change, or whose replicas change, gets its preferred leader
+(replicas[0]) when that broker runs and is in sync; otherwise the running
+in-sync replica that leads the fewest partitions so far (leaders spread over
+running brokers). With no in-sync replica running, the partition has no leader
+unless ``allow_unclean`` lets an out-of-sync one lead (the plan then lists it
+under ``uncleanElections``). Healthy partitions are left alone.
+"""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from models.plan import Placement
@@ -11,16 +20,39 @@ from placement.scenario import Scenario
 def elect_leaders(scenario: Scenario, target: Placement) -> Placement:
     cluster = scenario.cluster
     running = {b for b, n in target.brokers.items() if n is not None}
-    partitions: dict = {}
-    for key, t in target.partitions.items():
+    leaders: Counter = Counter()
+    chosen: dict = {}
+    pending = []
+    for key, t in sorted(target.partitions.items()):
         original = cluster.partition[key]
-        if t.leader is not None and t.leader in t.replicas and t.leader in running:
-            partitions[key] = t
-            continue
-        choices = [b for b in t.replicas if b in running and b in original.isr]
-        choices += [b for b in t.replicas if b in running and b not in choices]
-        choices += [b for b in t.replicas if b not in choices]
-        partitions[key] = replace(t, leader=choices[0] if choices else None)
+        unchanged = tuple(t.replicas) == original.replicas
+        if unchanged and t.leader in running and t.leader in t.replicas:
+            chosen[key] = t.leader
+        else:
+            sources = [b for b in t.replicas if b in running and b in scenario.sources(original)]
+            if not sources:
+                chosen[key] = None
+                continue
+            if t.replicas[0] in sources:
+                chosen[key] = t.replicas[0]
+            elif original.leader in sources:
+                chosen[key] = original.leader
+            else:
+                pending.append((key, sources))
+                continue
+        if chosen[key] is not None:
+            leaders[chosen[key]] += 1
+    for key, sources in pending:
+        pick = min(sources, key=lambda b: (leaders[b], sources.index(b)))
+        chosen[key] = pick
+        leaders[pick] += 1
+    partitions = {key: replace(t, leader=chosen[key]) for key, t in target.partitions.items()}
     return Placement(brokers=target.brokers, volumes=target.volumes, partitions=partitions)
 
 
+def unclean_elections(scenario: Scenario, target: Placement) -> list[str]:
+    """Partitions whose new leader was not in sync: it loses the messages it lacked."""
+    cluster = scenario.cluster
+    return [cluster.partition[k].label for k, t in sorted(target.partitions.items())
+            if t.leader is not None and t.leader != cluster.partition[k].leader
+            and t.leader not in cluster.partition[k].isr]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from models.plan import Placement
 from models.units import gib
+from placement.leaders import unclean_elections
 from placement.scenario import Scenario
 
 
@@ -34,6 +35,16 @@ def plan_metrics(scenario: Scenario, target: Placement) -> dict:
         (serving if ready else waiting).append(b.id)
     moved_partition_replicas = sum(1 for key, t in target.partitions.items()
                                    for b in t.replicas if b not in cluster.partition[key].replicas)
+    alive = {b.id for b in cluster.brokers if scenario.is_alive(b.node) and not scenario.is_removed(b.id)}
+    running = {b for b, n in target.brokers.items() if n is not None}
+    under_before, under_after = [], []
+    for p in cluster.partitions:
+        need = cluster.min_insync(p)
+        if sum(1 for b in p.isr if b in alive) < need:
+            under_before.append(p.label)
+        t = target.partitions.get(p.key)
+        if t is None or sum(1 for b in set(t.replicas) if b in running) < need:
+            under_after.append(p.label)
     return {
         "copiedGiB": gib(copied_mib(scenario, target)),
         "newVolumeReplicas": new_replicas,
@@ -44,4 +55,7 @@ def plan_metrics(scenario: Scenario, target: Placement) -> dict:
         "brokersNotRunning": sorted(b for b, n in target.brokers.items() if n is None),
         "movedPartitionReplicas": moved_partition_replicas,
         "lostVolumes": [v.name for v in scenario.lost_volumes],
+        "underMinIsrBefore": under_before,  # in-sync replicas left by the failure, below min.insync.replicas
+        "underMinIsrAfter": under_after,  # replicas in the target (all in sync once it is reached), below it
+        "uncleanElections": unclean_elections(scenario, target),
     }

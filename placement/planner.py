@@ -41,6 +41,7 @@ class PlanOptions:
     workers: int = 2
     progress: bool = False  # report incumbent and bound on stderr during long solves
     verify_with_z3: bool = True
+    allow_unclean: bool = False  # let an out-of-sync replica lead a partition whose in-sync ones are gone
 
 
 def _encode(space: Space, relaxed: bool) -> CpEncoding:
@@ -55,7 +56,7 @@ def _encode(space: Space, relaxed: bool) -> CpEncoding:
 
 def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = PlanOptions()) -> Plan:
     started = time.monotonic()
-    scenario = Scenario(cluster, failures)
+    scenario = Scenario(cluster, failures, allow_unclean=options.allow_unclean)
 
     space_a = Space.for_planning(scenario)
     start = greedy_placement(scenario, spread=True)
@@ -121,7 +122,8 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
     metrics["solveSeconds"] = solver_info["seconds"]
     return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target,
                 steps=build_steps(scenario, target), metrics=metrics, violations=verdict.violations,
-                removed_brokers=tuple(sorted(failures.removed_brokers)), solver=solver_info)
+                removed_brokers=tuple(sorted(failures.removed_brokers)), solver=solver_info,
+                allow_unclean=options.allow_unclean)
 
 
 def _judge_against_floors(outcome: SolveOutcome, floors: dict) -> None:

@@ -100,6 +100,13 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
                 what = f"{len(s.args['partitions'])} partitions"
             steps.add_row(str(s.id), s.action, what, ", ".join(map(str, s.after)) or "-")
         out.print(steps)
+    unclean = m.get("uncleanElections") or []
+    if unclean:
+        out.print(Text(f"WARNING: unclean leader election for {', '.join(unclean)}: the new leader was not in sync "
+                       "and the messages it lacked are lost (--allow-unclean).", style="bold red"))
+    under = [p for p in m.get("underMinIsrBefore", []) if p in m.get("underMinIsrAfter", [])]
+    if under:
+        out.print(Text(f"below min.insync.replicas before and after the plan: {', '.join(under)}", style="yellow"))
     render_violations(out, plan.violations, plan.solver.get("conflict"))
 
 

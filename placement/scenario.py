@@ -16,6 +16,7 @@ from models.failures import Failures
 class Scenario:
     cluster: Cluster
     failures: Failures
+    allow_unclean: bool = False  # may an out-of-sync replica become leader (losing what it lacks)?
 
     # -- nodes -------------------------------------------------------------
     def is_failed(self, node: str) -> bool:
@@ -96,6 +97,11 @@ class Scenario:
         if not lost_brokers:
             return frozenset()
         return frozenset(p.key for p in self.cluster.partitions if lost_brokers.issuperset(p.replicas))
+
+    def sources(self, partition: Partition) -> tuple[int, ...]:
+        """Brokers that may lead the partition and feed new replicas: its in-sync replicas,
+        or, with ``allow_unclean``, any of its replicas."""
+        return partition.replicas if self.allow_unclean else partition.isr
 
     @property
     def rack_required(self) -> bool:

@@ -105,7 +105,9 @@ class Space:
             if all(stage_a.brokers.get(b) is not None for b in p.replicas):
                 continue
             keep = tuple(b for b in p.replicas if stage_a.brokers.get(b) is not None)
-            domain[p.key] = tuple(sorted(set(keep) | set(running)))
+            online = any(stage_a.brokers.get(s) is not None for s in scenario.sources(p))
+            # an offline partition (no in-sync replica runs) has nothing to copy from
+            domain[p.key] = tuple(sorted(set(keep) | (set(running) if online else set())))
             kept[p.key] = keep
         return cls(scenario, stage_a, {}, {}, domain, fixed_members=kept)
 

@@ -167,9 +167,10 @@ def brute_force(scenario: Scenario) -> tuple[int, int] | None:
             p_short = p_copied = 0
             for p in cluster.partitions:
                 vacated = sum(1 for b in p.replicas if b not in running)
+                online = bool(running.intersection(scenario.sources(p)))
                 outsiders = len(running - set(p.replicas))
-                refill = min(vacated, outsiders)
-                p_short += vacated - refill
+                refill = min(vacated, outsiders) if online else 0
+                p_short += vacated - refill + (0 if online else 1)
                 p_copied += refill * p.size_mib
             key = (short + b_short + p_short, copied + p_copied)
             if best is None or key < best:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from models.plan import Placement, Violation
 from placement.scenario import Scenario
+from placement.smt import smt_sum
 
 ID = "I7"
 TITLE = "no invented data"
@@ -19,10 +20,16 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
         if target.volumes.get(v.name):
             out.append(Violation(ID, f"volume {v.name} is given replicas on {', '.join(target.volumes[v.name])}, "
                                      f"but there is no surviving replica to build them from", f"volume {v.name}"))
+    running = {b for b, n in target.brokers.items() if n is not None}
     for p in scenario.cluster.partitions:
         if p.key in scenario.lost_partitions:
             out.append(Violation(ID, f"partition {p.label} lost its data: every broker holding it "
                                      f"({', '.join(str(b) for b in p.replicas)}) lost its volumes", f"partition {p.label}"))
+        t = target.partitions.get(p.key)
+        new = sorted(set(t.replicas) - set(p.replicas)) if t else []
+        if new and not running.intersection(scenario.sources(p)):
+            out.append(Violation(ID, f"partition {p.label} gets new replicas on brokers {new}, but none of its "
+                                     f"in-sync replicas {list(scenario.sources(p))} runs to copy them from", f"partition {p.label}"))
     return out
 
 
@@ -30,11 +37,24 @@ def _lost_anything(scenario: Scenario) -> bool:
     return bool(scenario.lost_volumes) or bool(scenario.lost_partitions)
 
 
+def _new_members(enc):
+    """(partition, broker it may newly hold, the partition's sources) over decided partitions."""
+    scenario = enc.space.scenario
+    for key, brokers in enc.space.partition_domain.items():
+        p = scenario.cluster.partition[key]
+        for b in brokers:
+            if b not in p.replicas:
+                yield p, b, scenario.sources(p)
+
+
 def encode_cpsat(enc) -> None:
     scenario = enc.space.scenario
     for v in scenario.lost_volumes:
         for n in enc.space.volume_domain.get(v.name, ()):
             enc.add(ID, enc.vol(v.name, n) == 0)
+    mult = enc.space.max_multiplicity
+    for p, b, sources in _new_members(enc):  # a new partition replica copies from a running in-sync one
+        enc.add(ID, enc.part(p.key, b) <= mult * sum(enc.runs(s) for s in sources))
     if _lost_anything(scenario) and not enc.relaxed:
         enc.add(ID, False)  # the loss itself breaks I7; a relaxed plan carries it as a fixed cost
 
@@ -44,5 +64,7 @@ def encode_z3(enc) -> None:
     for v in scenario.lost_volumes:
         for n in enc.space.volume_domain.get(v.name, ()):
             enc.add(ID, f"(= {enc.vol(v.name, n)} 0)")
+    for p, b, sources in _new_members(enc):
+        enc.add(ID, f"(or (= {enc.part(p.key, b)} 0) (> {smt_sum(enc.runs(s) for s in sources)} 0))")
     if _lost_anything(scenario):
         enc.add(ID, "false")

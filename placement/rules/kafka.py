@@ -35,8 +35,15 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
         for b in dict.fromkeys(t.replicas):
             if b not in running:
                 out.append(Violation(ID, f"partition {p.label} has a replica on broker {b}, which does not run in the target", subject))
-        if t.leader is None or t.leader not in t.replicas:
+        sources = scenario.sources(p)
+        if t.leader is None and not any(b in running for b in sources):
+            out.append(Violation(ID, f"partition {p.label} has no leader: none of its in-sync replicas {list(sources)} runs; "
+                                     f"--allow-unclean would elect an out-of-sync one and lose what it lacks", subject))
+        elif t.leader is None or t.leader not in t.replicas:
             out.append(Violation(ID, f"partition {p.label} has leader {t.leader}, which is not one of its replicas {list(t.replicas)}", subject))
+        elif t.leader not in sources:
+            out.append(Violation(ID, f"partition {p.label} has leader {t.leader}, which was not in sync ({list(p.isr)}); "
+                                     f"an unclean election needs --allow-unclean", subject))
         if scenario.rack_required:
             needed = min(rf, len(running_zones))
             zones = {cluster.node[running[b]].zone for b in t.replicas if b in running}
@@ -110,6 +117,8 @@ def encode_cpsat(enc) -> None:
             enc.add(ID, sum(enc.lead(key, b) for b in brokers) == 1)
             for b in brokers:
                 enc.add(ID, enc.lead(key, b) <= enc.part(key, b))
+                if b not in enc.space.scenario.sources(p):
+                    enc.add(ID, enc.lead(key, b) == 0)
         if rack:
             cover = _rack_terms(enc, key, rf, broker_zones, zone_running)
             needed = enc.new_int(0, rf, f"rack_need[{p.label}]")
@@ -128,6 +137,8 @@ def encode_z3(enc) -> None:
             enc.add(ID, f"(= {smt_sum(enc.lead(key, b) for b in brokers)} 1)")
             for b in brokers:
                 enc.add(ID, f"(<= {enc.lead(key, b)} {enc.part(key, b)})")
+                if b not in enc.space.scenario.sources(p):
+                    enc.add(ID, f"(= {enc.lead(key, b)} 0)")
         if rack:
             cover = _rack_terms(enc, key, rf, broker_zones, zone_running)
             zones = smt_sum(zone_running.values())
@@ -136,9 +147,11 @@ def encode_z3(enc) -> None:
 
 def _encode_aggregate(enc) -> None:
     """Stage A: brokers are decided, partitions are not yet. A partition loses a
-    replica for every member broker that does not run; it can refill it from any
-    running broker outside it. This is exactly what stage B will be able to do,
-    so stage A's shortfall and copied data are the plan's."""
+    replica for every member broker that does not run; it can refill them from
+    running brokers outside it, provided one of its sources (in-sync replicas)
+    runs to lead it and copy from; with none, it is offline (one more shortfall).
+    This is exactly what stage B will be able to do, so stage A's shortfall and
+    copied data are the plan's."""
     space = enc.space
     scenario = space.scenario
     cluster = scenario.cluster
@@ -149,8 +162,10 @@ def _encode_aggregate(enc) -> None:
         members = [b for b in p.replicas if b in decided]
         if not members:
             continue
+        sources = scenario.sources(p)
+        surely_online = any(s in fixed_running for s in sources)
         outside_fixed = len(fixed_running) - sum(1 for b in p.replicas if b in fixed_running)
-        if outside_fixed >= len(members):
+        if surely_online and outside_fixed >= len(members):
             for b in members:  # enough running brokers outside: every lost replica is refilled
                 per_broker_bytes[b] += p.size_mib
             continue
@@ -158,7 +173,12 @@ def _encode_aggregate(enc) -> None:
         refill = enc.new_int(0, len(members), f"refill[{p.label}]")
         outside = outside_fixed + sum(enc.runs(b) for b in decided if b not in p.replicas)
         enc.add(ID, refill <= outside)
-        enc.add(ID, refill + enc.slack(ID, len(members), p.label) == vacated)
+        offline = 0
+        if not surely_online:
+            online = enc.any_of([enc.runs(s) for s in sources if s in decided], f"online[{p.label}]")
+            enc.add(ID, refill <= len(members) * online)
+            offline = 1 - online
+        enc.add(ID, refill + enc.slack(ID, len(members) + 1, p.label) == vacated + offline)
         enc.partition_copy.append((p.size_mib, refill))
     for b, size in sorted(per_broker_bytes.items()):
         if size:  # size * (1 - runs[b]), as (coefficient, term) pairs
