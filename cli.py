@@ -54,8 +54,11 @@ def main() -> None:
 @click.option("--remove-broker", "remove_brokers", multiple=True, type=int, metavar="ID", help="Retire a broker (repeatable).")
 @click.option("--allow-unclean", is_flag=True,
               help="Let an out-of-sync replica lead a partition whose in-sync replicas are all gone (loses data).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the plan document (JSON) here.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "kafka"]), default="table", show_default=True,
+              help="kafka: the reassignment JSON of kafka-reassign-partitions.sh.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the plan document (JSON) here; with --format kafka the reassignment JSON, "
+                   "beside it FILE.rollback.json and, when leaders move, FILE.election.json.")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
               help="Bound on solving time; an unproven answer says so.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver seed (same input and seed, same plan).")
@@ -68,6 +71,9 @@ def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, out
     cluster = placement.load_cluster(cluster_file)
     result = placement.plan(cluster, fail, fail_zones, remove_brokers, allow_unclean=allow_unclean,
                             time_limit=time_limit, seed=seed, progress=True)
+    if fmt == "kafka":
+        _write_kafka_files(cluster, result, output)
+        return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
     document = json.dumps(result.to_document(), indent=2) + "\n"
     if output:
         Path(output).write_text(document, encoding="utf-8")
@@ -76,6 +82,25 @@ def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, out
     elif fmt == "table":
         render_plan(console(), cluster, result)
     return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
+
+
+def _write_kafka_files(cluster, result, output) -> None:
+    from placement import kafka_formats
+
+    def dump(data) -> str:
+        return json.dumps(data, indent=2) + "\n"
+
+    moves = dump(kafka_formats.reassignment(cluster, result))
+    if not output:
+        sys.stdout.write(moves)
+        return
+    base = Path(output)
+    stem = base.with_suffix("") if base.suffix == ".json" else base
+    base.write_text(moves, encoding="utf-8")
+    Path(f"{stem}.rollback.json").write_text(dump(kafka_formats.rollback(cluster, result)), encoding="utf-8")
+    election = kafka_formats.preferred_election(cluster, result)
+    if election:
+        Path(f"{stem}.election.json").write_text(dump(election), encoding="utf-8")
 
 
 @main.command()

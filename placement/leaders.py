@@ -6,7 +6,8 @@ that must change, or whose replicas change, gets its preferred leader
 in-sync replica that leads the fewest partitions so far (leaders spread over
 running brokers). With no in-sync replica running, the partition has no leader
 unless ``allow_unclean`` lets an out-of-sync one lead (the plan then lists it
-under ``uncleanElections``). Healthy partitions are left alone.
+under ``uncleanElections``). A new leader is put first in the replica list, so
+that Kafka's PREFERRED election elects it. Healthy partitions are left alone.
 """
 from __future__ import annotations
 
@@ -46,7 +47,14 @@ def elect_leaders(scenario: Scenario, target: Placement) -> Placement:
         pick = min(sources, key=lambda b: (leaders[b], sources.index(b)))
         chosen[key] = pick
         leaders[pick] += 1
-    partitions = {key: replace(t, leader=chosen[key]) for key, t in target.partitions.items()}
+    partitions = {}
+    for key, t in target.partitions.items():
+        leader = chosen[key]
+        replicas = tuple(t.replicas)
+        if leader is not None and leader != cluster.partition[key].leader and replicas[0] != leader:
+            # a new leader goes first, so that a PREFERRED election makes it leader (order only, no data)
+            replicas = (leader,) + tuple(b for b in replicas if b != leader)
+        partitions[key] = replace(t, replicas=replicas, leader=leader)
     return Placement(brokers=target.brokers, volumes=target.volumes, partitions=partitions)
 
 

@@ -90,6 +90,10 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
             parts.add_row(p.label, str(list(p.replicas)), str(list(t.replicas)), str(t.leader))
         out.print(parts)
 
+    kafka = broker_table(cluster, plan)
+    if kafka is not None:
+        out.print(kafka)
+
     if plan.steps:
         steps = Table(title="Steps", title_justify="left")
         for col in ("#", "action", "what", "after"):
@@ -108,6 +112,38 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
     if under:
         out.print(Text(f"below min.insync.replicas before and after the plan: {', '.join(under)}", style="yellow"))
     render_violations(out, plan.violations, plan.solver.get("conflict"))
+
+
+def broker_table(cluster: Cluster, plan: Plan) -> Table | None:
+    """Per broker: partition replicas and leaders before and after, data in and out (GiB)."""
+    before_r, after_r, before_l, after_l = {}, {}, {}, {}
+    data_in, data_out = {}, {}
+    changed = False
+    for p in cluster.partitions:
+        t = plan.placement.partitions.get(p.key)
+        if t is None:
+            continue
+        changed |= tuple(t.replicas) != p.replicas or t.leader != p.leader
+        for b in p.replicas:
+            before_r[b] = before_r.get(b, 0) + 1
+            if b not in t.replicas:
+                data_out[b] = data_out.get(b, 0) + p.size_gib
+        for b in t.replicas:
+            after_r[b] = after_r.get(b, 0) + 1
+            if b not in p.replicas:
+                data_in[b] = data_in.get(b, 0) + p.size_gib
+        before_l[p.leader] = before_l.get(p.leader, 0) + 1
+        if t.leader is not None:
+            after_l[t.leader] = after_l.get(t.leader, 0) + 1
+    if not changed:
+        return None
+    table = Table(title="Kafka brokers", title_justify="left")
+    for col in ("broker", "replicas before", "after", "leaders before", "after", "GiB in", "GiB out"):
+        table.add_column(col, justify="right")
+    for b in sorted(cluster.broker):
+        table.add_row(str(b), str(before_r.get(b, 0)), str(after_r.get(b, 0)), str(before_l.get(b, 0)),
+                      str(after_l.get(b, 0)), f"{data_in.get(b, 0):g}", f"{data_out.get(b, 0):g}")
+    return table
 
 
 def render_violations(out: Console, violations, conflict=None) -> None:

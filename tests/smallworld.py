@@ -77,13 +77,19 @@ def random_cluster(seed: int, *, max_nodes: int = 6, tight: bool = True, kafka_h
             "brokers": brokers, "topics": topics}
 
 
-def random_scenario(seed: int, **kwargs) -> Scenario:
+def random_scenario(seed: int, *, removal: bool = False, **kwargs) -> Scenario:
+    """A random cluster with one or two failed nodes; with ``removal``, one broker retired
+    instead (and sometimes a node failed too)."""
     doc = random_cluster(seed, **kwargs)
     if kwargs.get("kafka_heavy"):
         doc["policy"]["brokersPerNode"] = 2
     cluster = parse_cluster(doc, f"random-{seed}")
     rng = random.Random(seed * 7919 + 1)
     alive = [n.name for n in cluster.nodes]
+    if removal and cluster.brokers:
+        failed = rng.sample(alive, 1) if rng.random() < 0.3 else []
+        retired = [rng.choice(sorted(cluster.broker))]
+        return Scenario(cluster, resolve_failures(cluster, failed, remove_brokers=retired))
     failed = rng.sample(alive, rng.choice([1, 1, 1, 2]) if len(alive) > 3 else 1)
     return Scenario(cluster, resolve_failures(cluster, failed))
 

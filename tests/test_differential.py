@@ -11,15 +11,21 @@ from tests.smallworld import brute_force, random_scenario, search_size
 
 SEEDS = [s for s in range(600) if search_size(random_scenario(s)) <= 20_000][:220]
 KAFKA_SEEDS = [s for s in range(400) if search_size(random_scenario(s, kafka_heavy=True)) <= 20_000][:100]
+REMOVAL_SEEDS = [s for s in range(600) if search_size(random_scenario(s, kafka_heavy=True, removal=True)) <= 20_000][:200]
 
 
 def test_enough_cases():
-    assert len(SEEDS) >= 200 and len(KAFKA_SEEDS) >= 100
+    assert len(SEEDS) >= 200 and len(KAFKA_SEEDS) >= 100 and len(REMOVAL_SEEDS) >= 200
 
 
-@pytest.mark.parametrize("seed,kafka_heavy", [(s, False) for s in SEEDS] + [(s, True) for s in KAFKA_SEEDS])
-def test_planner_matches_brute_force(seed, kafka_heavy):
-    scenario = random_scenario(seed, kafka_heavy=kafka_heavy)
+CASES = ([(s, False, False) for s in SEEDS] + [(s, True, False) for s in KAFKA_SEEDS]
+         + [(s, True, True) for s in REMOVAL_SEEDS])
+
+
+@pytest.mark.parametrize("seed,kafka_heavy,removal", CASES)
+def test_planner_matches_brute_force(seed, kafka_heavy, removal):
+    """Status and copied data (volume replicas and partition replicas: the bytes moved) are optimal."""
+    scenario = random_scenario(seed, kafka_heavy=kafka_heavy, removal=removal)
     plan = plan_recovery(scenario.cluster, scenario.failures, PlanOptions(time_limit=30))
     best = brute_force(scenario)
     assert best is not None, "the brute force always has the 'run nothing new' placement"
@@ -32,3 +38,15 @@ def test_planner_matches_brute_force(seed, kafka_heavy):
     violations = check_all(scenario, plan.placement)
     assert bool(violations) == (expected is Status.DEGRADED)
     assert not [v for v in violations if v.invariant in ("I4", "I5")]
+
+
+@pytest.mark.parametrize("seed", REMOVAL_SEEDS[:100])
+def test_removal_moves_exactly_the_lower_bound(seed):
+    """A retired broker's replicas move, and nothing else: the lower bound is its replica count."""
+    scenario = random_scenario(seed, kafka_heavy=True, removal=True)
+    plan = plan_recovery(scenario.cluster, scenario.failures, PlanOptions(time_limit=30))
+    if plan.status != Status.OPTIMAL or scenario.failures.nodes:
+        pytest.skip("the bound is about a pure removal that meets every invariant")
+    retired = scenario.failures.removed_brokers
+    bound = sum(1 for p in scenario.cluster.partitions for b in p.replicas if b in retired)
+    assert plan.metrics["movedPartitionReplicas"] == bound
