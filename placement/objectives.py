@@ -67,26 +67,54 @@ def stage_a(enc, floors: dict | None = None) -> list[Level]:
 def stage_b(enc) -> list[Level]:
     space = enc.space
     scenario = space.scenario
+    cluster = scenario.cluster
     copied = []
-    loads: dict[int, list] = {}
+    new_at: dict[int, list] = {}
     for key, brokers in space.partition_domain.items():
-        p = scenario.cluster.partition[key]
+        p = cluster.partition[key]
         for b in brokers:
             if b not in p.replicas:
                 copied.append((p.size_mib, enc.part(key, b)))
-            loads.setdefault(b, []).append(enc.part(key, b))
-    counts = {}
-    for target in space.base.partitions.values():
-        if target.key in space.partition_domain:
-            continue
-        for b in target.replicas:
-            counts[b] = counts.get(b, 0) + 1
-    groups = [terms + ([counts[b]] if counts.get(b) else []) for b, terms in sorted(loads.items())]
+                new_at.setdefault(b, []).append(enc.part(key, b))
+    running = {b: n for b, n in space.base.brokers.items() if n is not None}
+    held = {b: 0 for b in running}
+    for key, target in space.base.partitions.items():
+        kept = space.fixed_members.get(key, target.replicas) if key in space.partition_domain else target.replicas
+        for b in kept:
+            if b in held:
+                held[b] += 1
+    # balance within each rack when racks matter (a rack-aware move stays in its rack), else overall
+    by_rack = scenario.rack_required or scenario.rack_preferred
+    groups: dict[str, list[int]] = {}
+    for b, node in sorted(running.items()):
+        groups.setdefault(cluster.node[node].zone if by_rack else "all", []).append(b)
     levels: list[Level] = [("invariants", [(1, s) for _, s in enc.slacks], 0), ("copied", copied, 0)]
     if scenario.rack_preferred:
         levels.append(("racks", kafka.rack_spread(enc)))
-    levels.append(("balance", _min_max(enc, groups, "partition_replicas")))
+    levels.append(("balance", _spread(enc, groups, held, new_at), 0))
     return levels
+
+
+def _spread(enc, groups: dict[str, list[int]], held: dict[int, int], new_at: dict[int, list]) -> list:
+    """Sum over groups of (most - fewest) partition replicas per broker after the move."""
+    terms = []
+    for name, brokers in sorted(groups.items()):
+        if not any(new_at.get(b) for b in brokers):
+            continue
+        top = max(held[b] for b in brokers) + sum(len(new_at.get(b, [])) for b in brokers)
+        loads = []
+        for b in brokers:
+            load = enc.new_int(0, top, f"replicas[{b}]")
+            enc.model.Add(load == held[b] + sum(new_at.get(b, [])))
+            loads.append(load)
+        most = enc.new_int(0, top, f"most[{name}]")
+        fewest = enc.new_int(0, top, f"fewest[{name}]")
+        enc.model.AddMaxEquality(most, loads)
+        enc.model.AddMinEquality(fewest, loads)
+        enc.model.Add(len(brokers) * most >= sum(loads))  # averaging bounds, explicit
+        enc.model.Add(len(brokers) * fewest <= sum(loads))
+        terms += [(1, most), (-1, fewest)]
+    return terms
 
 
 def _min_max(enc, groups: list[list], name: str) -> list[tuple[int, object]]:

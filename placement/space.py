@@ -98,16 +98,28 @@ class Space:
     def for_partitions(cls, scenario: Scenario, stage_a: Placement) -> "Space":
         """Stage B: brokers and volumes fixed; partitions with a replica on a broker that does not run
         choose replacements among running brokers. Running replicas are kept (no move without need)."""
+        cluster = scenario.cluster
         running = sorted(b for b, n in stage_a.brokers.items() if n is not None)
+        zone = {b: cluster.node[stage_a.brokers[b]].zone for b in running}
+        racks = scenario.rack_required or scenario.rack_preferred
         domain: dict[PKey, tuple[int, ...]] = {}
         kept: dict[PKey, tuple[int, ...]] = {}
-        for p in scenario.cluster.partitions:
+        for p in cluster.partitions:
             if all(stage_a.brokers.get(b) is not None for b in p.replicas):
                 continue
             keep = tuple(b for b in p.replicas if stage_a.brokers.get(b) is not None)
             online = any(stage_a.brokers.get(s) is not None for s in scenario.sources(p))
             # an offline partition (no in-sync replica runs) has nothing to copy from
-            domain[p.key] = tuple(sorted(set(keep) | (set(running) if online else set())))
+            candidates = [b for b in running if b not in keep] if online else []
+            vacated = len(p.replicas) - len(keep)
+            if racks:
+                # Exact reduction: when the uncovered zones can take every vacated replica, every
+                # rack-optimal answer puts them there, so the other brokers need no variables.
+                covered = {zone[b] for b in keep}
+                fresh = [b for b in candidates if zone[b] not in covered]
+                if len({zone[b] for b in fresh}) >= vacated:
+                    candidates = fresh
+            domain[p.key] = tuple(sorted(set(keep) | set(candidates)))
             kept[p.key] = keep
         return cls(scenario, stage_a, {}, {}, domain, fixed_members=kept)
 
