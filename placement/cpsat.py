@@ -373,6 +373,9 @@ def hint(enc: CpEncoding, target: Placement) -> None:
         m.AddHint(var, 1 if target.brokers.get(b) == n else 0)
     for b, var in enc._runs.items():
         m.AddHint(var, 0 if target.brokers.get(b) is None else 1)
+    for (key, b), var in enc._part.items():
+        chosen = target.partitions.get(key)
+        m.AddHint(var, 1 if chosen is not None and b in chosen.replicas else 0)
 
 
 def complete_hint(enc: CpEncoding, first_level: list[tuple[int, Any]], time_limit: float):

@@ -119,3 +119,27 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
         leader = p.leader if p.leader in replicas else (replicas[0] if replicas else None)
         partitions[p.key] = PartitionTarget(p.topic, p.id, tuple(replicas), leader)
     return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
+
+
+def fill_partitions(space) -> Placement:
+    """Stage B's start: each vacated partition replica goes to the candidate broker that
+    holds the fewest replicas so far (water-filling), in partition order."""
+    load: dict[int, int] = defaultdict(int)
+    for key, t in space.base.partitions.items():
+        for b in (space.fixed_members.get(key, ()) if key in space.partition_domain else t.replicas):
+            load[b] += 1
+    partitions = dict(space.base.partitions)
+    cluster = space.scenario.cluster
+    for key in sorted(space.partition_domain):
+        p = cluster.partition[key]
+        chosen = list(space.fixed_members.get(key, ()))
+        options = [b for b in space.partition_domain[key] if b not in chosen]
+        for _ in range(len(p.replicas) - len(chosen)):
+            if not options:
+                break
+            pick = min(options, key=lambda b: (load[b], b))
+            options.remove(pick)
+            chosen.append(pick)
+            load[pick] += 1
+        partitions[key] = PartitionTarget(key[0], key[1], tuple(chosen), None)
+    return Placement(brokers=space.base.brokers, volumes=space.base.volumes, partitions=partitions)

@@ -88,11 +88,78 @@ def stage_b(enc) -> list[Level]:
     groups: dict[str, list[int]] = {}
     for b, node in sorted(running.items()):
         groups.setdefault(cluster.node[node].zone if by_rack else "all", []).append(b)
-    levels: list[Level] = [("invariants", [(1, s) for _, s in enc.slacks], 0), ("copied", copied, 0)]
+    # bounds: with every invariant met each vacated replica is refilled (copied), and a partition
+    # covers at most its kept zones plus one per refill, and no more zones than brokers run in
+    must_copy, most_cover = 0, 0
+    zone_of = {b: cluster.node[n].zone for b, n in running.items()}
+    for key, domain in space.partition_domain.items():
+        p = cluster.partition[key]
+        kept = space.fixed_members.get(key, ())
+        vacated = len(p.replicas) - len(kept)
+        must_copy += p.size_mib * min(vacated, len(set(domain) - set(kept)))
+        covered = {zone_of[b] for b in kept}
+        reachable = covered | {zone_of[b] for b in domain if b not in kept}
+        most_cover += min(len(reachable), len(covered) + vacated)
+
+    def met(above) -> bool:
+        return bool(above) and above[0].proven and above[0].value == 0
+
+    levels: list[Level] = [("invariants", [(1, s) for _, s in enc.slacks], 0),
+                           ("copied", copied, lambda above: must_copy if met(above) else 0)]
     if scenario.rack_preferred:
-        levels.append(("racks", kafka.rack_spread(enc)))
-    levels.append(("balance", _spread(enc, groups, held, new_at), 0))
+        levels.append(("racks", kafka.rack_spread(enc), -most_cover))
+    # lower bound: per rack, water-filling as if any of its brokers could take any replica
+    # moved into it, at the best of the counts that may land there
+    floor = 0
+    for brokers in groups.values():
+        if any(new_at.get(b) for b in brokers):
+            low, high = _moved_into(space, brokers)
+            loads = [held[b] for b in brokers]
+            floor += min(_waterfill_spread(loads, units) for units in range(low, high + 1))
+    levels.append(("balance", _spread(enc, groups, held, new_at), floor))
     return levels
+
+
+def _moved_into(space, brokers: list[int]) -> tuple[int, int]:
+    """(fewest, most) moved replicas that can land on these brokers: at least the vacated
+    slots whose every candidate is among them (when all are filled), at most every slot
+    with a candidate among them."""
+    members = set(brokers)
+    fewest = most = 0
+    for key, domain in space.partition_domain.items():
+        kept = space.fixed_members.get(key, ())
+        candidates = set(domain) - set(kept)
+        vacated = len(space.scenario.cluster.partition[key].replicas) - len(kept)
+        inside = len(candidates & members)
+        most += min(vacated, inside)
+        if candidates and candidates <= members:
+            fewest += min(vacated, inside)
+    return fewest, most
+
+
+def _waterfill_spread(held: list[int], units: int) -> int:
+    """The least (most - fewest) reachable by adding ``units`` to ``held``, one at a time, anywhere."""
+    loads = sorted(held)
+    n = len(loads)
+    if not n:
+        return 0
+    # raise the lowest brokers level by level
+    i = 1
+    level = loads[0]
+    while units > 0:
+        while i < n and loads[i] <= level:
+            i += 1
+        step = (loads[i] - level) if i < n else None
+        if step is not None and units >= step * i:
+            units -= step * i
+            level = loads[i]
+        else:
+            level += units // i
+            remainder = units % i
+            low = level
+            high = max(loads[-1], level + (1 if remainder else 0))
+            return high - low
+    return loads[-1] - level
 
 
 def _spread(enc, groups: dict[str, list[int]], held: dict[int, int], new_at: dict[int, list]) -> list:

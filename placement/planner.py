@@ -20,7 +20,7 @@ from models.failures import Failures
 from models.plan import Placement, Plan, Status, Violation
 from placement import objectives
 from placement.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, hint, solve_lexicographic
-from placement.greedy import greedy_placement
+from placement.greedy import fill_partitions, greedy_placement
 from placement.leaders import elect_leaders
 from placement.metrics import copied_mib, plan_metrics
 from placement.rules import RULES
@@ -87,8 +87,11 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
     if space_b.partition_domain:
         enc_b = _encode(space_b, relaxed=True)
         remaining = max(1.0, options.time_limit - (time.monotonic() - started))
-        outcome_b = solve_lexicographic(enc_b, objectives.stage_b(enc_b), time_limit=remaining,
-                                        seed=options.seed, workers=options.workers, progress=options.progress)
+        levels_b = objectives.stage_b(enc_b)
+        hint(enc_b, fill_partitions(space_b))  # water-filling start
+        first_b = complete_hint(enc_b, levels_b[0][1], time_limit=remaining / 4)
+        outcome_b = solve_lexicographic(enc_b, levels_b, time_limit=remaining, seed=options.seed,
+                                        workers=options.workers, progress=options.progress, start=first_b)
         if not outcome_b.solved:
             return _infeasible(scenario, outcome_b, options, started)
         outcomes.append(("partitions", outcome_b))
