@@ -59,12 +59,22 @@ def generate_cluster(*, nodes: int, zones: int, brokers: int, volumes: int, part
     topics = []
     made = 0
     t = 0
+    turn = {z: 0 for z in zone_names}  # round-robin within each zone: a balanced starting layout
     while made < partitions:
         count = min(partitions_per_topic, partitions - made)
         parts = []
         for pid in range(count):
-            zs = rng.sample(zone_names, min(3, zones))
-            replicas = tuple(rng.choice(per_zone[z]) for z in zs) if zones >= 3 else tuple(rng.sample(range(brokers), 3))
+            first = (made + pid) % zones
+            zs = [zone_names[(first + k) % zones] for k in range(min(3, zones))]
+            if zones >= 3:
+                replicas = []
+                for z in zs:
+                    replicas.append(per_zone[z][turn[z] % len(per_zone[z])])
+                    turn[z] += 1
+                lead = rng.randrange(len(replicas))  # the preferred leader's zone, at random
+                replicas = tuple(replicas[lead:] + replicas[:lead])
+            else:
+                replicas = tuple(rng.sample(range(brokers), 3))
             size = round(rng.uniform(0.1, 5), 1)
             parts.append(Partition(topic=f"topic-{t:03d}", id=pid, replicas=replicas, leader=replicas[0], isr=replicas,
                                    size_mib=units.size_mib(size), size_gib=size))
