@@ -59,7 +59,7 @@ def generate_cluster(*, nodes: int, zones: int, brokers: int, volumes: int, part
     topics = []
     made = 0
     t = 0
-    turn = {z: 0 for z in zone_names}  # round-robin within each zone: a balanced starting layout
+    queue: dict[str, list[int]] = {z: [] for z in zone_names}  # shuffled rounds within each zone: balanced, uncorrelated
     while made < partitions:
         count = min(partitions_per_topic, partitions - made)
         parts = []
@@ -69,8 +69,9 @@ def generate_cluster(*, nodes: int, zones: int, brokers: int, volumes: int, part
             if zones >= 3:
                 replicas = []
                 for z in zs:
-                    replicas.append(per_zone[z][turn[z] % len(per_zone[z])])
-                    turn[z] += 1
+                    if not queue[z]:
+                        queue[z] = rng.sample(per_zone[z], len(per_zone[z]))
+                    replicas.append(queue[z].pop())
                 lead = rng.randrange(len(replicas))  # the preferred leader's zone, at random
                 replicas = tuple(replicas[lead:] + replicas[:lead])
             else:

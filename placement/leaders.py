@@ -7,7 +7,8 @@ in-sync replica that leads the fewest partitions so far (leaders spread over
 running brokers). With no in-sync replica running, the partition has no leader
 unless ``allow_unclean`` lets an out-of-sync one lead (the plan then lists it
 under ``uncleanElections``). A new leader is put first in the replica list, so
-that Kafka's PREFERRED election elects it. Healthy partitions are left alone.
+that Kafka's PREFERRED election elects it. Finally leadership is evened out
+over running brokers, among in-sync replicas only (no data moves).
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def elect_leaders(scenario: Scenario, target: Placement) -> Placement:
         pick = min(sources, key=lambda b: (leaders[b], sources.index(b)))
         chosen[key] = pick
         leaders[pick] += 1
+    _even_out(scenario, target, running, chosen, leaders)
     partitions = {}
     for key, t in target.partitions.items():
         leader = chosen[key]
@@ -56,6 +58,34 @@ def elect_leaders(scenario: Scenario, target: Placement) -> Placement:
             replicas = (leader,) + tuple(b for b in replicas if b != leader)
         partitions[key] = replace(t, replicas=replicas, leader=leader)
     return Placement(brokers=target.brokers, volumes=target.volumes, partitions=partitions)
+
+
+def _even_out(scenario: Scenario, target: Placement, running: set[int], chosen: dict, leaders: Counter,
+              max_rounds: int = 20) -> None:
+    """Spread leadership over running brokers: move a partition's leadership to another of
+    its running in-sync replicas whenever that broker leads at least two fewer partitions.
+    Each move narrows the gap and moves no data; it stops when no such move is left."""
+    cluster = scenario.cluster
+    options = {}
+    for key, t in target.partitions.items():
+        if chosen.get(key) is None:
+            continue
+        original = cluster.partition[key]
+        options[key] = [b for b in t.replicas if b in running and b in scenario.sources(original)]
+    for b in running:
+        leaders.setdefault(b, 0)
+    for _ in range(max_rounds):
+        moved = False
+        for key in sorted(options):
+            current = chosen[key]
+            best = min(options[key], key=lambda b: (leaders[b], b))
+            if leaders[best] + 1 < leaders[current]:
+                leaders[current] -= 1
+                leaders[best] += 1
+                chosen[key] = best
+                moved = True
+        if not moved:
+            return
 
 
 def unclean_elections(scenario: Scenario, target: Placement) -> list[str]:
