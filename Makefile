@@ -26,6 +26,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m 'not slow' tests
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 clean:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 CLUSTER = dict(nodes=1000, zones=3, brokers=300, volumes=3000, partitions=30_000, seed=1)
 
@@ -134,6 +135,16 @@ def main() -> None:
               f"of {g['plannerValid']} failures where the planner meets every invariant, greedy breaks one in "
               f"{g['greedyInvalid']} ({', '.join(g['where']) or 'none'})."]
     print(lines[-1], flush=True)
+    try:
+        import peers
+
+        lines += ["", "## Kafka: removing one broker, against the rebalancers", "",
+                  "Same layout for every tool (3 racks, RF 3, a balanced rack-aware start), broker 0 removed. "
+                  "Within-rack spread: max - min partition replicas per broker inside each rack (worst rack); "
+                  "leader spread: max - min leaders per running broker.", ""]
+        lines += peers.main()
+    except ImportError as exc:
+        lines += ["", f"Peers not compared: {exc} (install the bench extra: pip install -e '.[bench]')."]
     (ROOT / "bench" / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
 

@@ -123,23 +123,28 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
 
 def fill_partitions(space) -> Placement:
     """Stage B's start: each vacated partition replica goes to the candidate broker that
-    holds the fewest replicas so far (water-filling), in partition order."""
+    holds the fewest replicas so far (water-filling), then the fewest bytes, largest
+    partitions first."""
     load: dict[int, int] = defaultdict(int)
+    data: dict[int, int] = defaultdict(int)
+    sizes = {p.key: p.size_mib for p in space.scenario.cluster.partitions}
     for key, t in space.base.partitions.items():
         for b in (space.fixed_members.get(key, ()) if key in space.partition_domain else t.replicas):
             load[b] += 1
+            data[b] += sizes[key]
     partitions = dict(space.base.partitions)
     cluster = space.scenario.cluster
-    for key in sorted(space.partition_domain):
+    for key in sorted(space.partition_domain, key=lambda k: (-sizes[k], k)):
         p = cluster.partition[key]
         chosen = list(space.fixed_members.get(key, ()))
         options = [b for b in space.partition_domain[key] if b not in chosen]
         for _ in range(len(p.replicas) - len(chosen)):
             if not options:
                 break
-            pick = min(options, key=lambda b: (load[b], b))
+            pick = min(options, key=lambda b: (load[b], data[b], b))
             options.remove(pick)
             chosen.append(pick)
             load[pick] += 1
+            data[pick] += p.size_mib
         partitions[key] = PartitionTarget(key[0], key[1], tuple(chosen), None)
     return Placement(brokers=space.base.brokers, volumes=space.base.volumes, partitions=partitions)

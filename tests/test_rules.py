@@ -109,6 +109,19 @@ def _seed_fixtures():
     # brokers 0 (node-1) and 1 (node-4) are both in zone-a after the move
     yield "I6 rack required broken", sc_r, good, {"I6": False}
     yield "I6 rack required kept", sc_r, with_partition(with_partition(good, 0, [0, 2], 0), 1, [1, 2], 1), {"I6": True}
+    # rack awareness required with RF 3 on 2 racks: "where zones allow" means 2 distinct racks
+    two_racks = seed_doc()
+    two_racks["policy"].update(rackAware="required", brokersPerNode=2)
+    for node in two_racks["nodes"]:
+        node["zone"] = "rack-1" if node["name"] in ("node-1", "node-2", "node-3") else "rack-2"
+    two_racks["volumes"].append({"name": "pvc-kafka-3", "sizeGiB": 10, "replicas": ["node-4", "node-5", "node-1"]})
+    two_racks["brokers"].append({"id": 3, "node": "node-4", "volumes": ["pvc-kafka-3"]})
+    two_racks["topics"][0]["partitions"] = [{"id": 0, "replicas": [0, 1, 2]}]
+    sc_2r = scenario_of(two_racks, fail=())
+    current = Placement.current(sc_2r.cluster)  # brokers 0, 1, 2 all in rack-1, broker 3 in rack-2
+    yield "I6 RF 3 on 2 racks, one used", sc_2r, current, {"I6": False}
+    spread = with_partition(current, 0, [0, 1, 3], 0)
+    yield "I6 RF 3 on 2 racks, both used", sc_2r, spread, {"I6": True}
     # I7
     yield "I7 nothing lost", sc, good, {"I7": True}
     sc_lost = scenario_of(seed_doc(), fail=("node-1", "node-2", "node-3"))
