@@ -103,6 +103,18 @@ class Scenario:
         or, with ``allow_unclean``, any of its replicas."""
         return partition.replicas if self.allow_unclean else partition.isr
 
+    @cached_property
+    def rack_zones(self) -> tuple[str, ...]:
+        """The racks a broker can run in: zones with a ready node that could host one
+        (with hyperconvergence, a ready storage node). "Where zones allow" counts these,
+        so that moving a broker out of a rack never makes that rack not count."""
+        if self.hyperconverged:
+            return self.zones_with_ready_storage
+        return tuple(sorted({n.zone for n in self.alive_nodes if n.state is NodeState.READY}))
+
+    def racks_needed(self, partition: Partition) -> int:
+        return min(len(partition.replicas), len(self.rack_zones))
+
     @property
     def rack_required(self) -> bool:
         return self.cluster.policy.rack_aware is RackAware.REQUIRED

@@ -1,7 +1,8 @@
 """I6 Kafka: every partition's replicas are distinct brokers that run in the
 target, as many as it had before; its leader is one of them; with
 ``rackAware: required`` its replicas sit in distinct zones where zones allow
-(min(RF, zones that hold a running broker)). A broker's rack is its node's zone."""
+(min(RF, zones where a broker can run: ``Scenario.rack_zones``)). A broker's rack
+is its node's zone."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -17,7 +18,6 @@ TITLE = "Kafka partitions"
 def check(scenario: Scenario, target: Placement) -> list[Violation]:
     cluster = scenario.cluster
     running = {b: n for b, n in target.brokers.items() if n is not None}
-    running_zones = {cluster.node[n].zone for n in running.values()}
     out: list[Violation] = []
     for p in cluster.partitions:
         subject = f"partition {p.label}"
@@ -45,7 +45,7 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
             out.append(Violation(ID, f"partition {p.label} has leader {t.leader}, which was not in sync ({list(p.isr)}); "
                                      f"an unclean election needs --allow-unclean", subject))
         if scenario.rack_required:
-            needed = min(rf, len(running_zones))
+            needed = scenario.racks_needed(p)
             zones = {cluster.node[running[b]].zone for b in t.replicas if b in running}
             if len(zones) < needed:
                 out.append(Violation(ID, f"partition {p.label} spans {len(zones)} rack{'s' if len(zones) != 1 else ''} with rackAware required "
@@ -67,29 +67,21 @@ def _broker_zone_terms(enc) -> dict[int, dict[str, list]]:
     return zones
 
 
-def _rack_terms(enc, key, rf, broker_zones, zone_running):
+def _rack_terms(enc, key, rf, broker_zones, rack_zones):
     """(coverage indicators of the partition's zones, zones needed)."""
     cover = []
-    for zone in sorted(zone_running):
+    for zone in rack_zones:
         members = [enc.both(enc.part(key, b), enc.any_of(broker_zones[b].get(zone, []), f"bz[{b}@{zone}]"), f"pz[{key}@{b}@{zone}]")
                    for b in enc.space.partition_brokers(key) if zone in broker_zones[b]]
         cover.append(enc.any_of(members, f"cover[{key}@{zone}]"))
     return cover
 
 
-def _zone_running(enc, broker_zones):
-    zones: dict[str, list] = defaultdict(list)
-    for b, by_zone in broker_zones.items():
-        for zone, terms in by_zone.items():
-            zones[zone] += terms
-    return {zone: enc.any_of(terms, f"zr[{zone}]") for zone, terms in sorted(zones.items())}
-
-
 def _rack_setup(enc):
-    """(rack awareness required here?, broker -> zone -> placement terms, zone -> has a running broker)."""
+    """(rack awareness required here?, broker -> zone -> placement terms, the racks that count)."""
     rack = bool(enc.space.scenario.rack_required and enc.space.partition_domain)
     broker_zones = _broker_zone_terms(enc) if rack else {}
-    return rack, broker_zones, (_zone_running(enc, broker_zones) if rack else {})
+    return rack, broker_zones, enc.space.scenario.rack_zones
 
 
 def _decided_partitions(enc):
@@ -103,7 +95,7 @@ def encode_cpsat(enc) -> None:
         _encode_aggregate(enc)
         return
     mult = enc.space.max_multiplicity
-    rack, broker_zones, zone_running = _rack_setup(enc)
+    rack, broker_zones, rack_zones = _rack_setup(enc)
     for p, brokers in _decided_partitions(enc):
         key, rf = p.key, len(p.replicas)
         held = [enc.part(key, b) for b in brokers]
@@ -120,14 +112,13 @@ def encode_cpsat(enc) -> None:
                 if b not in enc.space.scenario.sources(p):
                     enc.add(ID, enc.lead(key, b) == 0)
         if rack:
-            cover = _rack_terms(enc, key, rf, broker_zones, zone_running)
-            needed = enc.new_int(0, rf, f"rack_need[{p.label}]")
-            enc.model.AddMinEquality(needed, [rf, sum(zone_running.values())])
+            cover = _rack_terms(enc, key, rf, broker_zones, rack_zones)
+            needed = enc.space.scenario.racks_needed(p)
             enc.add(ID, sum(cover) + enc.slack(ID, rf, f"rack:{p.label}") >= needed)
 
 
 def encode_z3(enc) -> None:
-    rack, broker_zones, zone_running = _rack_setup(enc)
+    rack, broker_zones, rack_zones = _rack_setup(enc)
     for p, brokers in _decided_partitions(enc):
         key, rf = p.key, len(p.replicas)
         enc.add(ID, f"(= {smt_sum(enc.part(key, b) for b in brokers)} {rf})")
@@ -140,9 +131,8 @@ def encode_z3(enc) -> None:
                 if b not in enc.space.scenario.sources(p):
                     enc.add(ID, f"(= {enc.lead(key, b)} 0)")
         if rack:
-            cover = _rack_terms(enc, key, rf, broker_zones, zone_running)
-            zones = smt_sum(zone_running.values())
-            enc.add(ID, f"(>= {smt_sum(cover)} (ite (< {zones} {rf}) {zones} {rf}))")
+            cover = _rack_terms(enc, key, rf, broker_zones, rack_zones)
+            enc.add(ID, f"(>= {smt_sum(cover)} {enc.space.scenario.racks_needed(p)})")
 
 
 def _encode_aggregate(enc) -> None:
@@ -183,6 +173,31 @@ def _encode_aggregate(enc) -> None:
     for b, size in sorted(per_broker_bytes.items()):
         if size:  # size * (1 - runs[b]), as (coefficient, term) pairs
             enc.partition_copy += [(size, 1), (-size, enc.runs(b))]
+    if scenario.rack_required:
+        _encode_racks_follow_nodes(enc, decided, fixed_running)
+
+
+def _encode_racks_follow_nodes(enc, decided: set[int], fixed_running: set[int]) -> None:
+    """Stage A, ``rackAware: required``: a broker's rack is its node's zone, so where a
+    moved broker lands decides its partitions' racks. A partition is short of racks by
+    needed - (zones its running members cover + replicas stage B will refill, each in
+    a zone of its own at best). Counted with the other shortfalls, so a broker may wait
+    for a new same-zone replica rather than break rack awareness."""
+    space = enc.space
+    cluster = space.scenario.cluster
+    zone_of = {n.name: n.zone for n in cluster.nodes}
+    for p in cluster.partitions:
+        members = [b for b in p.replicas if b in decided]
+        if not members:
+            continue
+        needed = space.scenario.racks_needed(p)
+        covered = []
+        for zone in space.scenario.rack_zones:
+            here = [1 for b in p.replicas if b in fixed_running and zone_of[space.base.brokers[b]] == zone]
+            here += [enc.brk(b, n) for b in members for n in space.broker_domain[b] if zone_of[n] == zone]
+            covered.append(enc.any_of(here, f"rack[{p.label}@{zone}]"))
+        vacated = sum(1 - enc.runs(b) for b in members)
+        enc.add(ID, sum(covered) + vacated + enc.slack(ID, needed, f"racks:{p.label}") >= needed)
 
 
 def conflict_counts(space) -> dict[tuple[int, str], int]:
@@ -220,9 +235,8 @@ def rack_spread(enc) -> list[tuple[int, object]]:
     if not enc.space.partition_domain:
         return []
     broker_zones = _broker_zone_terms(enc)
-    zone_running = _zone_running(enc, broker_zones)
     terms = []
     for key in enc.space.partition_domain:
         rf = len(scenario.cluster.partition[key].replicas)
-        terms += [(-1, c) for c in _rack_terms(enc, key, rf, broker_zones, zone_running)]
+        terms += [(-1, c) for c in _rack_terms(enc, key, rf, broker_zones, scenario.rack_zones)]
     return terms
