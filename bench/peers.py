@@ -115,15 +115,24 @@ def judge(rack, assignment, sizes, new, leaders) -> dict:
     for z in sorted(set(rack.values())):
         loads = [count[b] for b in running if rack[b] == z]
         spreads.append(max(loads) - min(loads))
+    data = Counter()
+    for k, r in new.items():
+        for b in r:
+            data[b] += sizes[k]
+    byte_spreads = []
+    for z in sorted(set(rack.values())):
+        loads = [data[b] for b in running if rack[b] == z]
+        byte_spreads.append(max(loads) - min(loads))
     lead = Counter(leaders.values())
-    return {"moved": moved, "bound": bound, "movedGiB": round(moved_gib, 1), "rackViolations": rack_violations,
+    return {"gibSpread": round(max(byte_spreads), 1),"moved": moved, "bound": bound, "movedGiB": round(moved_gib, 1), "rackViolations": rack_violations,
             "invalid": broken, "rackSpread": max(spreads),
             "leaderSpread": max(lead[b] for b in running) - min(lead[b] for b in running)}
 
 
 def main() -> list[str]:
     lines = ["| brokers / partitions | tool | replicas moved (lower bound) | GiB moved | rack violations | "
-             "within-rack spread | leader spread | wall time | status |", "|---|---|---|---|---|---|---|---|---|"]
+             "within-rack spread | leader spread | within-rack GiB spread | wall time | status |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     tools = [("placement", lambda c, r, a, s: run_placement(c, r, a)),
              ("Yelp greedy decommission", lambda c, r, a, s: run_yelp(r, a, genetic=False)),
              ("Yelp genetic decommission", lambda c, r, a, s: run_yelp(r, a, genetic=True)),
@@ -134,13 +143,13 @@ def main() -> list[str]:
             try:
                 new, leaders, seconds, status = run(cluster, rack, assignment, sizes)
             except Exception as exc:  # noqa: BLE001 - a peer that fails is a result too
-                lines.append(f"| {brokers} / {partitions} | {name} | failed: {type(exc).__name__}: {exc} | | | | | | |")
+                lines.append(f"| {brokers} / {partitions} | {name} | failed: {type(exc).__name__}: {exc} | | | | | | | |")
                 print(lines[-1], flush=True)
                 continue
             j = judge(rack, assignment, sizes, new, leaders)
             invalid = f", {j['invalid']} invalid partitions" if j["invalid"] else ""
             lines.append(f"| {brokers} / {partitions} | {name} | {j['moved']} ({j['bound']}) | {j['movedGiB']} | "
-                         f"{j['rackViolations']} | {j['rackSpread']} | {j['leaderSpread']} | {seconds:.2f} s | "
+                         f"{j['rackViolations']} | {j['rackSpread']} | {j['leaderSpread']} | {j['gibSpread']} | {seconds:.2f} s | "
                          f"{status}{invalid} |")
             print(lines[-1], flush=True)
     return lines

@@ -10,8 +10,11 @@ before the next:
 4. waiting      displaced brokers serve soonest: on a node that already holds a
                 surviving replica of each of their volumes
 5. racks        rack awareness (``rackAware: preferred``)
-6. balance      spread new replicas over nodes (stage A) and partition
-                replicas over brokers (stage B): min-max of counts
+6. balance      spread new replicas over nodes (stage A: min-max of counts) and
+                partition replicas over brokers within each rack (stage B: the
+                sum over racks of most - fewest). Bytes are evened only as a
+                tie-break of stage B's start (byte-weighted min-max stalls proofs);
+                leaders are spread afterwards (placement.leaders), moving no data.
 """
 from __future__ import annotations
 
