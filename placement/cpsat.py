@@ -336,13 +336,6 @@ def solve_lexicographic(enc: CpEncoding, levels: list[tuple], *, time_limit: flo
     return outcome
 
 
-def _all_vars(enc: CpEncoding) -> Iterable[Any]:
-    yield from enc._vol.values()
-    yield from enc._brk.values()
-    yield from enc._runs.values()
-    yield from enc._part.values()
-
-
 def conflicting_rules(enc: CpEncoding, rules: list[str], *, time_limit: float, seed: int = 0) -> list[str]:
     """The rules whose enforcement literals cannot all hold together (an assumption core)."""
     cp_model = enc.cp_model

@@ -42,8 +42,11 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
     m = plan.metrics
     solved = plan.solver.get("seconds", m.get("solveSeconds", 0))
     out.print(f"copied over the network: {m.get('copiedGiB', 0):g} GiB   "
-              f"new volume replicas: {m.get('newVolumeReplicas', 0)}   solve time: {solved:g} s"
-              + ("" if plan.solver.get("proven", False) or plan.status is Status.INFEASIBLE else "   (optimality not proven in the time limit)"))
+              f"new volume replicas: {m.get('newVolumeReplicas', 0)}   solve time: {solved:g} s")
+    if not plan.solver.get("proven", False) and plan.status is not Status.INFEASIBLE:
+        gaps = [f"{lv['level']} {lv['value']} (bound {lv['bound']})" for st in plan.solver.get("stages", [])
+                for lv in st["levels"] if not lv["proven"]]
+        out.print(Text("optimality not proven within the time limit; unproven levels: " + "; ".join(gaps), style="yellow"))
 
     brokers = Table(title="Brokers", title_justify="left")
     for col in ("broker", "from", "to", "serves"):
