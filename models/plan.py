@@ -136,7 +136,7 @@ def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Pla
 
     if not isinstance(data, dict):
         raise InputError(source, Problem("", "expected a plan document (a JSON object with version, placement, ...)"))
-    if data.get("version") != PLAN_VERSION:
+    if data.get("version") != PLAN_VERSION or isinstance(data.get("version"), bool):
         bad("version", f"is {data.get('version')!r}; this placement reads plan documents of version {PLAN_VERSION}")
     failed_raw = data.get("failed", [])
     failed: list[str] = []
@@ -144,12 +144,16 @@ def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Pla
         bad("failed", "expected a list of node names")
     else:
         for i, n in enumerate(failed_raw):
-            if n in cluster.node:
+            if isinstance(n, str) and n in cluster.node:
                 failed.append(n)
             else:
                 bad(f"failed[{i}]", f"{n!r} is not a node of cluster {cluster.name!r}")
     removed: list[int] = []
-    for i, b in enumerate(data.get("removedBrokers", []) or []):
+    removed_raw = data.get("removedBrokers", []) or []
+    if not isinstance(removed_raw, list):
+        bad("removedBrokers", "expected a list of broker ids")
+        removed_raw = []
+    for i, b in enumerate(removed_raw):
         if isinstance(b, int) and not isinstance(b, bool) and b in cluster.broker:
             removed.append(b)
         else:
@@ -173,6 +177,8 @@ def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Pla
             continue
         if bid not in cluster.broker:
             bad(path, f"broker {bid} is not a broker of cluster {cluster.name!r}")
+        elif node is not None and not isinstance(node, str):
+            bad(path, f"expected a node name or null, got {node!r}")
         elif node is not None and node not in cluster.node:
             bad(path, f"{node!r} is not a node of cluster {cluster.name!r}")
         else:
@@ -187,7 +193,7 @@ def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Pla
         path = f"placement.volumes.{name}"
         if name not in cluster.volume:
             bad(path, f"{name!r} is not a volume of cluster {cluster.name!r}")
-        elif not isinstance(nodes, list):
+        elif not isinstance(nodes, list) or not all(isinstance(n, str) for n in nodes):
             bad(path, "expected a list of node names")
         else:
             unknown = [n for n in nodes if n not in cluster.node]
@@ -209,7 +215,9 @@ def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Pla
         key = (item.get("topic"), item.get("partition"))
         replicas = item.get("replicas")
         leader = item.get("leader")
-        if key not in cluster.partition:
+        if not isinstance(key[0], str) or not isinstance(key[1], int) or isinstance(key[1], bool):
+            bad(path, "expected a topic name and a partition number")
+        elif key not in cluster.partition:
             bad(path, f"topic {key[0]!r} partition {key[1]!r} is not a partition of cluster {cluster.name!r}")
         elif key in partitions:
             bad(path, f"partition {key[0]}-{key[1]} is listed twice")
