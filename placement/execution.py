@@ -1,0 +1,344 @@
+"""Model checking a step plan: is every state it can pass through safe?
+
+Each step is two events, ``start`` and ``finish`` (atomic steps finish as they
+start). A step may start once every step in its ``after`` has finished; steps
+run concurrently and the operator may stop anywhere, so the reachable states
+are all configurations (started, finished) closed under those rules.
+
+Reduction. Every safety property is about one resource -- a volume's replicas,
+a node's storage or broker slots, a partition's in-sync replicas -- and only
+the few steps that touch a resource change it. So instead of the product of all
+steps' configurations (exponential in the plan), each resource is explored over
+the configurations of its own steps, ordered by the dependencies projected onto
+them (transitively, through the other steps). A configuration of those steps
+is reachable in the whole plan exactly when it is closed under the projected
+order, so the union of the per-resource verdicts is the whole verdict. The
+search is breadth-first, so a counterexample is a shortest one for its resource.
+A node's storage, which many resyncs may touch, is judged in its worst state
+directly (``_worst_storage``): usage only grows as resyncs start and shrinks as
+drops finish.
+
+Properties checked in every state:
+- no volume with data loses its last in-sync replica, and Portworx never holds
+  more than three replicas (in sync or resyncing) of a volume;
+- a new replica starts only from a source replica that is in sync;
+- no node exceeds its storage (a resync takes space when it starts; a drop frees
+  it when it finishes), and never more than ``brokersPerNode`` brokers;
+- no partition falls below ``min.insync.replicas`` if it was at or above it;
+- a broker finishes its move only onto a node where its volumes are in sync (with
+  ``brokerPlacement: required``; otherwise it may attach them remotely), and
+  a broker leaves a failed node only after that node is fenced.
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from models.plan import Step
+from placement.scenario import Scenario
+
+ATOMIC = {"fence-node", "elect-leaders"}
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    events: tuple[str, ...]  # e.g. ("start 3", "finish 3", "start 5")
+    message: str  # what breaks, in the domain's words
+
+    def to_document(self) -> dict:
+        return {"events": list(self.events), "message": self.message}
+
+
+@dataclass(frozen=True)
+class ExecutionVerdict:
+    safe: bool
+    states: int  # states explored with the per-resource reduction
+    resources: int
+    counterexamples: tuple[Counterexample, ...] = field(default=())
+
+    def to_document(self) -> dict:
+        return {"safe": self.safe, "statesExplored": self.states, "resources": self.resources,
+                "counterexamples": [c.to_document() for c in self.counterexamples]}
+
+
+def _ancestors(steps: dict[int, Step]) -> dict[int, set[int]]:
+    memo: dict[int, set[int]] = {}
+
+    def visit(sid: int) -> set[int]:
+        if sid not in memo:
+            memo[sid] = set()
+            for a in steps[sid].after:
+                memo[sid] |= {a} | visit(a)
+        return memo[sid]
+
+    for sid in steps:
+        visit(sid)
+    return memo
+
+
+class _Resources:
+    """Which steps touch which resource, and how to judge a resource's state."""
+
+    def __init__(self, scenario: Scenario, steps: dict[int, Step]):
+        self.scenario = scenario
+        self.steps = steps
+        self.touching: dict[tuple, list[int]] = defaultdict(list)
+        cluster = scenario.cluster
+        broker_partitions = defaultdict(list)
+        for p in cluster.partitions:
+            for b in p.replicas:
+                broker_partitions[b].append(p.key)
+        for sid, s in sorted(steps.items()):
+            a = s.args
+            if s.action in ("add-volume-replica", "drop-volume-replica"):
+                self.touching["volume", a["volume"]].append(sid)
+                self.touching["storage", a["node"]].append(sid)
+            elif s.action == "move-broker":
+                broker = cluster.broker[a["broker"]]
+                self.touching["slots", a["to"]].append(sid)
+                self.touching["slots", a["from"]].append(sid)
+                self.touching["move", a["broker"]].append(sid)
+                for v in broker.volumes:
+                    self.touching["move", a["broker"]] += [t for t, other in sorted(steps.items())
+                                                           if other.action in ("add-volume-replica", "drop-volume-replica")
+                                                           and other.args["volume"] == v and other.args["node"] == a["to"]]
+                for key in broker_partitions[a["broker"]]:
+                    self.touching["partition", key].append(sid)
+                if scenario.is_failed(a["from"]):
+                    self.touching["move", a["broker"]] += [t for t, other in steps.items()
+                                                           if other.action == "fence-node" and other.args["node"] == a["from"]]
+            elif s.action == "reassign-partitions":
+                for entry in a["partitions"]:
+                    self.touching["partition", (entry["topic"], entry["partition"])].append(sid)
+        for key in self.touching:
+            self.touching[key] = sorted(set(self.touching[key]))
+        self.base_storage: dict[str, int] = defaultdict(int)
+        for v in cluster.volumes:
+            for n in v.replicas:
+                self.base_storage[n] += v.size_mib
+        self.base_brokers: dict[str, set[int]] = defaultdict(set)
+        for b in cluster.brokers:
+            if not scenario.is_failed(b.node):
+                self.base_brokers[b.node].add(b.id)
+
+    # -- judging one resource in one configuration --------------------------------
+    def judge(self, resource: tuple, started: frozenset[int], finished: frozenset[int]) -> str | None:
+        kind, name = resource
+        return getattr(self, f"_judge_{kind}")(name, started, finished)
+
+    def _live(self, sid, started, finished):
+        return sid in started and sid not in finished
+
+    def _judge_volume(self, volume, started, finished):
+        sc = self.scenario
+        insync = set(sc.survivors(volume))
+        resyncing = set()
+        for sid in self.touching["volume", volume]:
+            s = self.steps[sid]
+            node = s.args["node"]
+            if s.action == "drop-volume-replica" and sid in started:
+                insync.discard(node)
+            if s.action == "add-volume-replica":
+                if sid in finished:
+                    insync.add(node)
+                elif sid in started:
+                    resyncing.add(node)
+        for sid in self.touching["volume", volume]:
+            s = self.steps[sid]
+            if s.action == "add-volume-replica" and sid in started and sid not in finished:
+                source = s.args["source"]
+                if source not in insync:
+                    return f"volume {volume}: the resync onto {s.args['node']} has no in-sync source ({source} is not in sync)"
+        if sc.has_data(volume) and not insync:
+            return f"volume {volume} has no in-sync replica left"
+        if len(insync | resyncing) > 3:
+            return f"volume {volume} would hold {len(insync | resyncing)} replicas; Portworx allows at most 3"
+        return None
+
+    def _judge_storage(self, node, started, finished):
+        cluster = self.scenario.cluster
+        if self.scenario.is_failed(node):
+            return None
+        used = self.base_storage[node]
+        for sid in self.touching["storage", node]:
+            s = self.steps[sid]
+            size = cluster.volume[s.args["volume"]].size_mib
+            if s.action == "add-volume-replica" and sid in started:
+                used += size  # space is taken when the resync starts
+            if s.action == "drop-volume-replica" and sid in finished:
+                used -= size  # and freed only when a drop completes
+        capacity = cluster.node[node].storage_mib
+        if used > capacity:
+            return f"node {node} would hold {used / 1024:g} GiB, more than its {capacity / 1024:g} GiB"
+        return None
+
+    def _judge_slots(self, node, started, finished):
+        cluster = self.scenario.cluster
+        here = set(self.base_brokers[node])
+        for sid in self.touching["slots", node]:
+            s = self.steps[sid]
+            if s.args["from"] == node and sid in started:
+                here.discard(s.args["broker"])  # the old pod stops when the move starts
+            if s.args["to"] == node and sid in finished:
+                here.add(s.args["broker"])
+        limit = cluster.policy.brokers_per_node
+        if len(here) > limit:
+            return f"node {node} would run {len(here)} brokers ({', '.join(map(str, sorted(here)))}), more than {limit}"
+        return None
+
+    def _judge_move(self, broker, started, finished):
+        cluster = self.scenario.cluster
+        move = next(sid for sid in self.touching["move", broker] if self.steps[sid].action == "move-broker")
+        s = self.steps[move]
+        if move in started and self.scenario.is_failed(s.args["from"]):
+            fences = [sid for sid in self.touching["move", broker] if self.steps[sid].action == "fence-node"]
+            if not any(f in finished for f in fences):
+                return f"broker {broker} is force-moved off {s.args['from']} before that node is fenced"
+        if move in finished and self.scenario.hyperconverged:
+            for v in cluster.broker[broker].volumes:
+                insync = s.args["to"] in self.scenario.survivors(v)
+                for sid in self.touching["move", broker]:
+                    other = self.steps[sid]
+                    if other.action == "add-volume-replica" and other.args["volume"] == v and sid in finished:
+                        insync = True
+                    if other.action == "drop-volume-replica" and other.args["volume"] == v and sid in started:
+                        insync = False
+                if not insync:
+                    return f"broker {broker} starts on {s.args['to']} before its volume {v} is in sync there"
+        return None
+
+    def _judge_partition(self, key, started, finished):
+        cluster = self.scenario.cluster
+        p = cluster.partition[key]
+        running = {b.id for b in cluster.brokers if not self.scenario.is_failed(b.node) and not self.scenario.is_removed(b.id)}
+        isr = {b for b in p.isr if b in running}
+        before = len(isr)
+        for sid in self.touching["partition", key]:
+            s = self.steps[sid]
+            if s.action == "move-broker":
+                b = s.args["broker"]
+                if sid in started and sid not in finished:
+                    isr.discard(b)
+                elif sid in finished and b in p.isr:
+                    isr.add(b)  # back with its log once its pod runs again
+            elif s.action == "reassign-partitions" and sid in finished:
+                target = next(e["replicas"] for e in s.args["partitions"] if (e["topic"], e["partition"]) == key)
+                isr = {b for b in isr if b in target} | {b for b in target if b not in p.replicas}
+        need = cluster.min_insync(p)
+        if before >= need and len(isr) < need:
+            return f"partition {p.label} would have {len(isr)} in-sync replicas, below min.insync.replicas {need}"
+        return None
+
+
+def _projected_order(members: list[int], ancestors: dict[int, set[int]]) -> dict[int, set[int]]:
+    return {m: {a for a in ancestors[m] if a in members} for m in members}
+
+
+def _explore(resources: _Resources, resource: tuple, members: list[int], order: dict[int, set[int]],
+             ancestors: dict[int, set[int]]) -> tuple[int, Counterexample | None]:
+    """Breadth-first over the configurations of one resource's steps."""
+    start = (frozenset(), frozenset())
+    seen = {start}
+    queue = deque([(start, ())])
+    while queue:
+        (started, finished), events = queue.popleft()
+        problem = resources.judge(resource, started, finished)
+        if problem:
+            prefix = sorted(set().union(*(ancestors[s] for s in started)) - set(members)) if started else []
+            full = tuple(f"finish {a}" for a in prefix) + events
+            return len(seen), Counterexample(full, problem)
+        for m in members:
+            step = resources.steps[m]
+            moves = []
+            if m not in started and order[m] <= finished:
+                moves.append(((started | {m}, finished | ({m} if step.action in ATOMIC else set())), f"start {m}"))
+            elif m in started and m not in finished:
+                moves.append(((started, finished | {m}), f"finish {m}"))
+            for nxt, label in moves:
+                nxt = (frozenset(nxt[0]), frozenset(nxt[1]))
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append((nxt, events + (label,)))
+    return len(seen), None
+
+
+def _worst_storage(resources: _Resources, node: str, members: list[int],
+                   ancestors: dict[int, set[int]]) -> tuple[int, Counterexample | None]:
+    """A node's storage only grows when a resync starts and shrinks when a drop finishes,
+    so its worst reachable state, for each set of its drops taken as finished, starts
+    every resync onto it that waits for no other of its drops. Exact, and linear in the
+    resyncs (a node may receive many) though exponential in its drops (it has few)."""
+    if resources.scenario.is_failed(node):
+        return 0, None  # a failed node's storage holds nothing that counts
+    steps = resources.steps
+    adds = [m for m in members if steps[m].action == "add-volume-replica"]
+    drops = [m for m in members if steps[m].action == "drop-volume-replica"]
+    checked = 0
+    for mask in range(1 << len(drops)):
+        done = {d for i, d in enumerate(drops) if mask >> i & 1}
+        needed = set().union(*(ancestors[d] for d in done)) if done else set()
+        if needed & set(drops) - done:
+            continue  # a chosen drop waits for a drop not chosen
+        startable = [a for a in adds if not (ancestors[a] & set(drops)) - done]
+        finished = frozenset(done | (needed & set(members)))
+        started = frozenset(set(startable) | finished)
+        checked += 1
+        problem = resources.judge(("storage", node), started, finished)
+        if problem:
+            prefix = sorted(set().union(*(ancestors[x] for x in started)) - set(members)) if started else []
+            events = tuple(f"finish {a}" for a in prefix) + tuple(f"finish {d}" for d in sorted(finished)) \
+                + tuple(f"start {a}" for a in sorted(started - finished))
+            return checked, Counterexample(events, problem)
+    return checked, None
+
+
+def check_execution(scenario: Scenario, steps: tuple[Step, ...]) -> ExecutionVerdict:
+    by_id = {s.id: s for s in steps}
+    ancestors = _ancestors(by_id)
+    resources = _Resources(scenario, by_id)
+    states = 0
+    found: list[Counterexample] = []
+    for resource, members in sorted(resources.touching.items(), key=lambda kv: str(kv[0])):
+        if resource[0] == "storage":
+            explored, problem = _worst_storage(resources, resource[1], members, ancestors)
+        else:
+            explored, problem = _explore(resources, resource, members, _projected_order(members, ancestors), ancestors)
+        states += explored
+        if problem:
+            found.append(problem)
+    return ExecutionVerdict(safe=not found, states=states, resources=len(resources.touching),
+                            counterexamples=tuple(found))
+
+
+def check_execution_exhaustively(scenario: Scenario, steps: tuple[Step, ...], limit: int = 200_000) -> ExecutionVerdict:
+    """Without the reduction: every global configuration, every property (for tests and
+    for measuring what the reduction saves). Gives up past ``limit`` states."""
+    by_id = {s.id: s for s in steps}
+    resources = _Resources(scenario, by_id)
+    ids = sorted(by_id)
+    start = (frozenset(), frozenset())
+    seen = {start}
+    queue = deque([start])
+    found = []
+    while queue and len(seen) <= limit:
+        started, finished = queue.popleft()
+        for resource in resources.touching:
+            problem = resources.judge(resource, started, finished)
+            if problem and problem not in [c.message for c in found]:
+                found.append(Counterexample((), problem))
+        for m in ids:
+            step = by_id[m]
+            if m not in started and set(step.after) <= finished:
+                nxt = (started | {m}, finished | ({m} if step.action in ATOMIC else set()))
+            elif m in started and m not in finished:
+                nxt = (started, finished | {m})
+            else:
+                continue
+            nxt = (frozenset(nxt[0]), frozenset(nxt[1]))
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return ExecutionVerdict(safe=not found, states=len(seen), resources=len(resources.touching),
+                            counterexamples=tuple(found))
+
+
