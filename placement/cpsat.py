@@ -357,18 +357,26 @@ def conflicting_rules(enc: CpEncoding, rules: list[str], *, time_limit: float, s
 
 
 
-def hint(enc: CpEncoding, target: Placement) -> None:
-    """Suggest a placement as the search's starting point (it need not be feasible)."""
-    m = enc.model
+def _target_values(enc: CpEncoding, target: Placement):
+    """(variable, the value the target gives it) for every decision variable."""
     for (v, n), var in enc._vol.items():
-        m.AddHint(var, 1 if n in target.volumes.get(v, ()) else 0)
+        yield var, sum(1 for x in target.volumes.get(v, ()) if x == n)
     for (b, n), var in enc._brk.items():
-        m.AddHint(var, 1 if target.brokers.get(b) == n else 0)
+        yield var, 1 if target.brokers.get(b) == n else 0
     for b, var in enc._runs.items():
-        m.AddHint(var, 0 if target.brokers.get(b) is None else 1)
+        yield var, 0 if target.brokers.get(b) is None else 1
     for (key, b), var in enc._part.items():
         chosen = target.partitions.get(key)
-        m.AddHint(var, 1 if chosen is not None and b in chosen.replicas else 0)
+        yield var, sum(1 for x in chosen.replicas if x == b) if chosen else 0
+    for (key, b), var in enc._lead.items():
+        chosen = target.partitions.get(key)
+        yield var, 1 if chosen is not None and chosen.leader == b else 0
+
+
+def hint(enc: CpEncoding, target: Placement) -> None:
+    """Suggest a placement as the search's starting point (it need not be feasible)."""
+    for var, value in _target_values(enc, target):
+        enc.model.AddHint(var, value)
 
 
 def complete_hint(enc: CpEncoding, first_level: list[tuple[int, Any]], time_limit: float):
@@ -398,17 +406,8 @@ def complete_hint(enc: CpEncoding, first_level: list[tuple[int, Any]], time_limi
 
 def pin(enc: CpEncoding, target: Placement) -> None:
     """Fix every variable to the target's values (to judge a concrete placement with CP-SAT)."""
-    m = enc.model
-    for (v, n), var in enc._vol.items():
-        m.Add(var == sum(1 for x in target.volumes.get(v, ()) if x == n))
-    for (b, n), var in enc._brk.items():
-        m.Add(var == (1 if target.brokers.get(b) == n else 0))
-    for (key, b), var in enc._part.items():
-        chosen = target.partitions.get(key)
-        m.Add(var == (sum(1 for x in chosen.replicas if x == b) if chosen else 0))
-    for (key, b), var in enc._lead.items():
-        chosen = target.partitions.get(key)
-        m.Add(var == (1 if chosen is not None and chosen.leader == b else 0))
+    for var, value in _target_values(enc, target):
+        enc.model.Add(var == value)
 
 
 def holds(enc: CpEncoding, rule: str) -> bool:

@@ -22,8 +22,8 @@ from placement import objectives
 from placement.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, hint, solve_lexicographic
 from placement.greedy import fill_partitions, greedy_placement
 from placement.leaders import elect_leaders
-from placement.metrics import copied_mib, plan_metrics
-from placement.rules import RULES
+from placement.metrics import plan_metrics
+from placement.rules import RULES, check_all
 from placement.scenario import Scenario
 from placement.space import Space
 from placement.steps import build_steps
@@ -147,7 +147,7 @@ def _judge_against_floors(outcome: SolveOutcome, floors: dict) -> None:
 
 def _new_violations(scenario: Scenario, violations) -> list[Violation]:
     """Violations the plan is responsible for, as opposed to losses and pre-existing overloads."""
-    before = {(v.invariant, v.subject) for v in verify_placement(scenario, Placement.current(scenario.cluster), use_z3=False).violations}
+    before = {(v.invariant, v.subject) for v in check_all(scenario, Placement.current(scenario.cluster))}
     return [v for v in violations if v.invariant != "I7" and (v.invariant, v.subject) not in before
             and v.invariant in ("I1", "I2", "I3")]
 
@@ -163,4 +163,4 @@ def _infeasible(scenario: Scenario, outcome: SolveOutcome, options: PlanOptions,
                 solver={"proven": False, "seconds": round(outcome.seconds, 3)})
 
 
-__all__ = ["PlanOptions", "plan_recovery", "copied_mib"]
+__all__ = ["PlanOptions", "plan_recovery"]
