@@ -84,6 +84,13 @@ class _Resources:
         self.steps = steps
         self.touching: dict[tuple, list[int]] = defaultdict(list)
         cluster = scenario.cluster
+        volume_steps_at = defaultdict(list)  # (volume, node) -> resyncs and drops there
+        fences = defaultdict(list)
+        for sid, s in sorted(steps.items()):
+            if s.action in ("add-volume-replica", "drop-volume-replica"):
+                volume_steps_at[s.args["volume"], s.args["node"]].append(sid)
+            elif s.action == "fence-node":
+                fences[s.args["node"]].append(sid)
         broker_partitions = defaultdict(list)
         for p in cluster.partitions:
             for b in p.replicas:
@@ -99,14 +106,11 @@ class _Resources:
                 self.touching["slots", a["from"]].append(sid)
                 self.touching["move", a["broker"]].append(sid)
                 for v in broker.volumes:
-                    self.touching["move", a["broker"]] += [t for t, other in sorted(steps.items())
-                                                           if other.action in ("add-volume-replica", "drop-volume-replica")
-                                                           and other.args["volume"] == v and other.args["node"] == a["to"]]
+                    self.touching["move", a["broker"]] += volume_steps_at[v, a["to"]]
                 for key in broker_partitions[a["broker"]]:
                     self.touching["partition", key].append(sid)
                 if scenario.is_failed(a["from"]):
-                    self.touching["move", a["broker"]] += [t for t, other in steps.items()
-                                                           if other.action == "fence-node" and other.args["node"] == a["from"]]
+                    self.touching["move", a["broker"]] += fences[a["from"]]
             elif s.action == "reassign-partitions":
                 for entry in a["partitions"]:
                     self.touching["partition", (entry["topic"], entry["partition"])].append(sid)
@@ -230,6 +234,17 @@ class _Resources:
         return None
 
 
+def _successors(steps: dict[int, Step], candidates, waits_for, started: frozenset[int], finished: frozenset[int]):
+    """(next configuration, event) for every step of ``candidates`` that can start or finish;
+    ``waits_for[m]`` is what step m must see finished before it starts."""
+    for m in candidates:
+        if m not in started and waits_for[m] <= finished:
+            done = finished | {m} if steps[m].action in ATOMIC else finished
+            yield (started | {m}, done), f"start {m}"
+        elif m in started and m not in finished:
+            yield (started, finished | {m}), f"finish {m}"
+
+
 def _projected_order(members: list[int], ancestors: dict[int, set[int]]) -> dict[int, set[int]]:
     return {m: {a for a in ancestors[m] if a in members} for m in members}
 
@@ -247,18 +262,10 @@ def _explore(resources: _Resources, resource: tuple, members: list[int], order: 
             prefix = sorted(set().union(*(ancestors[s] for s in started)) - set(members)) if started else []
             full = tuple(f"finish {a}" for a in prefix) + events
             return len(seen), Counterexample(full, problem)
-        for m in members:
-            step = resources.steps[m]
-            moves = []
-            if m not in started and order[m] <= finished:
-                moves.append(((started | {m}, finished | ({m} if step.action in ATOMIC else set())), f"start {m}"))
-            elif m in started and m not in finished:
-                moves.append(((started, finished | {m}), f"finish {m}"))
-            for nxt, label in moves:
-                nxt = (frozenset(nxt[0]), frozenset(nxt[1]))
-                if nxt not in seen:
-                    seen.add(nxt)
-                    queue.append((nxt, events + (label,)))
+        for nxt, label in _successors(resources.steps, members, order, started, finished):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append((nxt, events + (label,)))
     return len(seen), None
 
 
@@ -316,6 +323,7 @@ def check_execution_exhaustively(scenario: Scenario, steps: tuple[Step, ...], li
     by_id = {s.id: s for s in steps}
     resources = _Resources(scenario, by_id)
     ids = sorted(by_id)
+    waits_for = {m: set(by_id[m].after) for m in ids}
     start = (frozenset(), frozenset())
     seen = {start}
     queue = deque([start])
@@ -326,15 +334,7 @@ def check_execution_exhaustively(scenario: Scenario, steps: tuple[Step, ...], li
             problem = resources.judge(resource, started, finished)
             if problem and problem not in [c.message for c in found]:
                 found.append(Counterexample((), problem))
-        for m in ids:
-            step = by_id[m]
-            if m not in started and set(step.after) <= finished:
-                nxt = (started | {m}, finished | ({m} if step.action in ATOMIC else set()))
-            elif m in started and m not in finished:
-                nxt = (started, finished | {m})
-            else:
-                continue
-            nxt = (frozenset(nxt[0]), frozenset(nxt[1]))
+        for nxt, _ in _successors(by_id, ids, waits_for, started, finished):
             if nxt not in seen:
                 seen.add(nxt)
                 queue.append(nxt)
