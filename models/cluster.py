@@ -37,6 +37,11 @@ class Policy:
     brokers_per_node: int = 1
     min_insync_replicas: int = 1
     rack_aware: RackAware = RackAware.PREFERRED
+    node_bandwidth_gbps: float = 10.0  # network per node, each direction, shared by concurrent copies
+
+    @property
+    def node_bandwidth_mib_s(self) -> float:
+        return self.node_bandwidth_gbps * 1e9 / 8 / 2**20
 
 
 @dataclass(frozen=True)

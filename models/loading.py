@@ -28,7 +28,7 @@ TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 
 POLICY_KEYS = {
     "volumeReplicationFactor", "zoneSpread", "brokerPlacement", "brokersPerNode",
-    "minInsyncReplicas", "rackAware",
+    "minInsyncReplicas", "rackAware", "nodeBandwidthGbps",
 }
 TOP_KEYS = {"name", "policy", "nodes", "volumes", "brokers", "topics"}
 NODE_KEYS = {"name", "zone", "state", "storageGiB", "cpu", "memoryGiB"}
@@ -219,7 +219,18 @@ def _read_policy(r: _Reader, raw: Any) -> Policy:
         brokers_per_node=r.integer(data, "brokersPerNode", "policy", default=d.brokers_per_node, low=1) or d.brokers_per_node,
         min_insync_replicas=r.integer(data, "minInsyncReplicas", "policy", default=d.min_insync_replicas, low=1) or d.min_insync_replicas,
         rack_aware=r.choice(data, "rackAware", "policy", RackAware, d.rack_aware),
+        node_bandwidth_gbps=_bandwidth(r, data, d.node_bandwidth_gbps),
     )
+
+
+def _bandwidth(r: _Reader, data: dict, default: float) -> float:
+    value = r.number(data, "nodeBandwidthGbps", "policy", default=default, what="a bandwidth in Gbit/s")
+    if value is None:
+        return default
+    if value <= 0:
+        r.problem("policy.nodeBandwidthGbps", f"is {value}; a node that moves no data cannot recover anything: give a bandwidth > 0")
+        return default
+    return value
 
 
 def _duplicates(r: _Reader, keys: list[tuple[Any, str]], what: str) -> None:

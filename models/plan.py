@@ -272,3 +272,121 @@ def with_node_state(cluster: Cluster, node: str, state) -> Cluster:
     from dataclasses import replace
 
     return replace(cluster, nodes=tuple(replace(n, state=state) if n.name == node else n for n in cluster.nodes))
+
+
+STEP_FIELDS = {
+    "fence-node": {"node": "node"},
+    "drop-volume-replica": {"volume": "volume", "node": "node"},
+    "add-volume-replica": {"volume": "volume", "node": "node", "source": "node"},
+    "move-broker": {"broker": "broker", "from": "node", "to": "node"},
+    "reassign-partitions": {"partitions": "replicas"},
+    "elect-leaders": {"partitions": "leader"},
+}
+
+
+def parse_steps(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Step, ...]:
+    """Read a plan document's steps against a cluster: known actions, known names, ``after``
+    naming earlier-declared or later steps of the plan, and no cycle among them."""
+    problems: list[Problem] = []
+
+    def bad(path: str, message: str) -> None:
+        problems.append(Problem(path, message))
+
+    raw = data.get("steps", []) if isinstance(data, dict) else []
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        raise InputError(source, Problem("steps", "expected a list of steps ({id, action, ..., after})"))
+    steps: list[Step] = []
+    ids: dict[int, str] = {}
+    for i, item in enumerate(raw):
+        path = f"steps[{i}]"
+        if not isinstance(item, dict):
+            bad(path, "expected an object with id, action, the names it acts on, and after")
+            continue
+        sid, action, after = item.get("id"), item.get("action"), item.get("after", [])
+        if not isinstance(sid, int) or isinstance(sid, bool):
+            bad(f"{path}.id", f"expected a whole number, got {sid!r}")
+            continue
+        if sid in ids:
+            bad(f"{path}.id", f"step id {sid} is used twice (first at {ids[sid]}); ids must be unique")
+            continue
+        ids[sid] = path
+        if action not in STEP_FIELDS:
+            bad(f"{path}.action", f"{action!r} is not one of {' | '.join(STEP_FIELDS)}")
+            continue
+        if not isinstance(after, list) or not all(isinstance(a, int) and not isinstance(a, bool) for a in after):
+            bad(f"{path}.after", "expected a list of step ids")
+            continue
+        args = {}
+        ok = True
+        for key, kind in STEP_FIELDS[action].items():
+            message = _step_field_problem(item.get(key), kind, cluster)
+            if message:
+                bad(f"{path}.{key}", message)
+                ok = False
+            else:
+                args[key] = item[key]
+        if ok:
+            steps.append(Step(sid, action, args, tuple(after)))
+    for s in steps:
+        for a in s.after:
+            if a not in ids:
+                bad(f"{ids[s.id]}.after", f"step {s.id} waits for step {a}, which the plan does not have")
+    if not problems:
+        cycle = _cycle({s.id: s.after for s in steps})
+        if cycle:
+            bad("steps", f"the after edges form a cycle ({' -> '.join(map(str, cycle))}): those steps could never start")
+    if problems:
+        raise InputError(source, problems)
+    return tuple(steps)
+
+
+def _step_field_problem(value: Any, kind: str, cluster: Cluster) -> str | None:
+    if kind == "node":
+        return None if isinstance(value, str) and value in cluster.node else f"{value!r} is not a node of cluster {cluster.name!r}"
+    if kind == "volume":
+        return None if isinstance(value, str) and value in cluster.volume else f"{value!r} is not a volume of cluster {cluster.name!r}"
+    if kind == "broker":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value in cluster.broker
+        return None if ok else f"{value!r} is not a broker id of cluster {cluster.name!r}"
+    if not isinstance(value, list) or not value:
+        return "expected a non-empty list of {topic, partition, " + kind + "}"
+    for j, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            return f"entry {j}: expected {{topic, partition, {kind}}}"
+        key = (entry.get("topic"), entry.get("partition"))
+        if not isinstance(key[0], str) or not isinstance(key[1], int) or isinstance(key[1], bool) \
+                or key not in cluster.partition:
+            return f"entry {j}: topic {key[0]!r} partition {key[1]!r} is not a partition of cluster {cluster.name!r}"
+        target = entry.get(kind)
+        brokers = target if kind == "replicas" else [target]
+        if not isinstance(brokers, list) or not brokers or not all(
+                isinstance(b, int) and not isinstance(b, bool) and b in cluster.broker for b in brokers):
+            return f"entry {j} ({key[0]}-{key[1]}): {kind} {target!r} must name brokers of the cluster"
+    return None
+
+
+def _cycle(after: dict[int, tuple[int, ...]]) -> list[int]:
+    """One cycle among the after edges, or nothing."""
+    state: dict[int, int] = {}  # 1 on the path, 2 done
+    for root in after:
+        if root in state:
+            continue
+        stack = [(root, iter(after[root]))]
+        path = [root]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+            elif state.get(child) == 1:
+                return path[path.index(child):] + [child]
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(after[child])))
+                path.append(child)
+    return []

@@ -18,13 +18,14 @@ from models.cluster import Cluster
 from models.errors import InputError, InternalError, PlacementError, Problem
 from models.failures import Failures, resolve_failures
 from models.loading import load_cluster, parse_cluster
-from models.plan import Placement, Plan, Status, Step, Violation, parse_plan
+from models.plan import Placement, Plan, Status, Step, Violation, parse_plan, parse_steps
+from placement.execution import ExecutionVerdict, check_execution
 from placement.planner import PlanOptions, plan_recovery
 from placement.scenario import Scenario
 from placement.verify import Verdict, verify_placement
 
 __all__ = [
-    "Cluster", "Failures", "InputError", "InternalError", "PlacementError", "Placement", "Plan", "PlanOptions",
+    "Cluster", "ExecutionVerdict", "Failures", "InputError", "InternalError", "PlacementError", "Placement", "Plan", "PlanOptions",
     "Problem", "Status", "Step", "Verdict", "Violation", "load_cluster", "parse_cluster", "plan", "resolve_failures",
     "verify",
 ]
@@ -43,13 +44,18 @@ def plan(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] =
 
 def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] = (),
            fail_zones: Iterable[str] = (), *, source: str = "<plan>") -> Verdict:
-    """Check a plan document's target placement against the invariants, with the plain checks and Z3.
+    """Check a plan document's target placement against the invariants, with the plain checks and Z3,
+    and model-check its steps: every prefix and every order they allow must be safe and the
+    whole plan must reach the target.
 
     The failures are those named here together with those the plan document records.
     """
     placement_, failed, removed, unclean = parse_plan(plan_document, cluster, source)
+    steps = parse_steps(plan_document, cluster, source)
     failures = resolve_failures(cluster, list(fail) + list(failed), fail_zones, removed)
-    return verify_placement(Scenario(cluster, failures, allow_unclean=unclean), placement_)
+    scenario = Scenario(cluster, failures, allow_unclean=unclean)
+    verdict = verify_placement(scenario, placement_)
+    return verdict.with_execution(check_execution(scenario, steps, placement_))
 
 
 def load_plan_document(path: str | Path) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from models.plan import Step
+from models.plan import Placement, Step
 from placement.scenario import Scenario
 
 ATOMIC = {"fence-node", "elect-leaders"}
@@ -299,7 +299,49 @@ def _worst_storage(resources: _Resources, node: str, members: list[int],
     return checked, None
 
 
-def check_execution(scenario: Scenario, steps: tuple[Step, ...]) -> ExecutionVerdict:
+def _topological(steps: dict[int, Step]) -> list[Step]:
+    ancestors = _ancestors(steps)
+    return [steps[sid] for sid in sorted(steps, key=lambda sid: (len(ancestors[sid]), sid))]
+
+
+def _misses_target(scenario: Scenario, steps: dict[int, Step], target: Placement) -> list[str]:
+    """Where the cluster stands once every step has finished, against the target."""
+    cluster = scenario.cluster
+    volumes = {v.name: set(scenario.survivors(v.name)) for v in cluster.volumes}
+    brokers = {b.id: b.node for b in cluster.brokers}
+    replicas = {p.key: list(p.replicas) for p in cluster.partitions}
+    leaders = {p.key: p.leader for p in cluster.partitions}
+    for s in _topological(steps):
+        a = s.args
+        if s.action == "add-volume-replica":
+            volumes[a["volume"]].add(a["node"])
+        elif s.action == "drop-volume-replica":
+            volumes[a["volume"]].discard(a["node"])
+        elif s.action == "move-broker":
+            brokers[a["broker"]] = a["to"]
+        elif s.action == "reassign-partitions":
+            for e in a["partitions"]:
+                replicas[e["topic"], e["partition"]] = list(e["replicas"])
+        elif s.action == "elect-leaders":
+            for e in a["partitions"]:
+                leaders[e["topic"], e["partition"]] = e["leader"]
+    misses = []
+    for name, nodes in sorted(target.volumes.items()):
+        if volumes[name] != set(nodes):
+            misses.append(f"volume {name} ends on {sorted(volumes[name])}, the target says {sorted(nodes)}")
+    for b, node in sorted(target.brokers.items()):
+        if node is not None and brokers[b] != node:
+            misses.append(f"broker {b} ends on {brokers[b]}, the target says {node}")
+    for key, t in sorted(target.partitions.items()):
+        if replicas[key] != list(t.replicas):
+            misses.append(f"partition {key[0]}-{key[1]} ends on brokers {replicas[key]}, the target says {list(t.replicas)}")
+        elif t.leader is not None and leaders[key] != t.leader:
+            misses.append(f"partition {key[0]}-{key[1]} ends led by {leaders[key]}, the target says {t.leader}")
+    return misses
+
+
+def check_execution(scenario: Scenario, steps: tuple[Step, ...], target: Placement | None = None) -> ExecutionVerdict:
+    """Every state the steps can pass through is safe; with ``target``, finishing them all reaches it."""
     by_id = {s.id: s for s in steps}
     ancestors = _ancestors(by_id)
     resources = _Resources(scenario, by_id)
@@ -313,6 +355,9 @@ def check_execution(scenario: Scenario, steps: tuple[Step, ...]) -> ExecutionVer
         states += explored
         if problem:
             found.append(problem)
+    if target is not None:
+        everything = tuple(f"finish {sid}" for sid in sorted(by_id))
+        found += [Counterexample(everything, miss) for miss in _misses_target(scenario, by_id, target)[:20]]
     return ExecutionVerdict(safe=not found, states=states, resources=len(resources.touching),
                             counterexamples=tuple(found))
 

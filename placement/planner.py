@@ -7,7 +7,8 @@ and the data that costs). Stage B then picks the brokers that take those
 partition replicas. Both stages minimise the levels of ``placement.objectives``
 one after another. Only what the failure touches becomes a variable.
 
-A plan leaves here only after the plain checks and Z3 have judged its target.
+A plan leaves here only after the plain checks and Z3 have judged its target and
+the execution model checker has proven its steps safe in every order and prefix.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from models.failures import Failures
 from models.plan import Placement, Plan, Status, Violation
 from placement import objectives
 from placement.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, hint, solve_lexicographic
+from placement.execution import check_execution
 from placement.greedy import fill_partitions, greedy_placement
 from placement.leaders import elect_leaders
 from placement.metrics import plan_metrics
@@ -27,6 +29,7 @@ from placement.rules import RULES, check_all
 from placement.scenario import Scenario
 from placement.space import Space
 from placement.steps import build_steps
+from placement.timeline import simulate
 from placement.verify import verify_placement
 
 DEGRADABLE_RULES = ("I1", "I2", "I3", "I4", "I5", "I6")
@@ -121,10 +124,17 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
     }
     if conflict:
         solver_info["conflict"] = conflict
+    steps = build_steps(scenario, target)
+    execution = check_execution(scenario, steps, target)
+    if not execution.safe and status.meets_invariants:
+        raise InternalError("the steps to a valid target failed the execution model check: "
+                            + "; ".join(c.message for c in execution.counterexamples[:5]))
     metrics = plan_metrics(scenario, target)
     metrics["solveSeconds"] = solver_info["seconds"]
+    metrics["timeline"] = simulate(scenario, target, steps).to_document()
+    metrics["execution"] = execution.to_document()
     return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target,
-                steps=build_steps(scenario, target), metrics=metrics, violations=verdict.violations,
+                steps=steps, metrics=metrics, violations=verdict.violations,
                 removed_brokers=tuple(sorted(failures.removed_brokers)), solver=solver_info,
                 allow_unclean=options.allow_unclean)
 

@@ -48,8 +48,11 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
                 for lv in st["levels"] if not lv["proven"]]
         out.print(Text("optimality not proven within the time limit; unproven levels: " + "; ".join(gaps), style="yellow"))
 
+    timeline = m.get("timeline", {})
+    serve_at = timeline.get("brokersServeSeconds", {})
+    rebuild = timeline.get("kafkaRebuildSeconds", {})
     brokers = Table(title="Brokers", title_justify="left")
-    for col in ("broker", "from", "to", "serves"):
+    for col in ("broker", "from", "to", "serves", "a Kafka rebuild instead"):
         brokers.add_column(col)
     for b in cluster.brokers:
         to = plan.placement.brokers.get(b.id)
@@ -60,8 +63,9 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
         elif b.id in m.get("brokersServingAtOnce", []):
             serves = Text("at once (its volume replicas are already there)", style="green")
         else:
-            serves = Text("after its volume replica resyncs", style="yellow")
-        brokers.add_row(str(b.id), b.node, to or "-", serves)
+            serves = Text(f"after its volume replica resyncs (~{duration(serve_at.get(str(b.id)))})", style="yellow")
+        instead = f">= {duration(rebuild[str(b.id)])} re-fetching its partitions" if str(b.id) in rebuild else "-"
+        brokers.add_row(str(b.id), b.node, to or "-", serves, instead)
     if brokers.row_count:
         out.print(brokers)
     else:
@@ -107,6 +111,13 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
                 what = f"{len(s.args['partitions'])} partitions"
             steps.add_row(str(s.id), s.action, what, ", ".join(map(str, s.after)) or "-")
         out.print(steps)
+    if timeline:
+        out.print(f"timeline at {timeline['nodeBandwidthGbps']:g} Gbit/s per node: every volume at full replication "
+                  f"after ~{duration(timeline['fullRedundancySeconds'])}, every step done after "
+                  f"~{duration(timeline['finishSeconds'])} (no order can beat ~{duration(timeline['lowerBoundSeconds'])})")
+    execution = m.get("execution")
+    if execution:
+        render_execution(out, execution)
     unclean = m.get("uncleanElections") or []
     if unclean:
         out.print(Text(f"WARNING: unclean leader election for {', '.join(unclean)}: the new leader was not in sync "
@@ -149,6 +160,30 @@ def broker_table(cluster: Cluster, plan: Plan) -> Table | None:
     return table
 
 
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def render_execution(out: Console, execution: dict) -> None:
+    if execution["safe"]:
+        out.print(Text.assemble(("steps proven safe", "green"),
+                                f": every prefix and every order the steps allow ({execution['statesExplored']:,} states "
+                                f"over {execution['resources']:,} resources)"))
+        return
+    out.print(Text(f"the steps are not safe ({len(execution['counterexamples'])} counterexamples):", style="bold red"))
+    for c in execution["counterexamples"]:
+        events = c["events"]
+        shown = ", ".join(events[-8:]) if events else "at the start"
+        more = f"... {len(events) - 8} earlier events, " if len(events) > 8 else ""
+        out.print(f"  {c['message']}  after: {more}{shown}", markup=False)
+
+
 def render_violations(out: Console, violations, conflict=None) -> None:
     if not violations:
         return
@@ -160,10 +195,12 @@ def render_violations(out: Console, violations, conflict=None) -> None:
 
 
 def render_verdict(out: Console, verdict: Verdict, plan_source: str) -> None:
-    if verdict.ok:
+    if not verdict.violations:
         out.print(Text.assemble((plan_source, "bold"), ": ", ("verified", "bold green"),
                                 " (plain checks and Z3 agree: every invariant holds)"))
     else:
         out.print(Text.assemble((plan_source, "bold"), ": ", ("breaks " + ", ".join(verdict.broken), "bold red"),
                                 " (plain checks and Z3 agree)"))
         render_violations(out, verdict.violations)
+    if verdict.execution is not None:
+        render_execution(out, verdict.execution.to_document())

@@ -5,12 +5,13 @@ is a bug in placement, reported as an InternalError (exit 3), never hidden.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from models.errors import InternalError
 from models.plan import Placement, Violation
 from placement.rules import RULES, check_all
 from placement.scenario import Scenario
+from placement.execution import ExecutionVerdict
 from placement.smt import SmtEncoding
 from placement.space import Space
 
@@ -19,10 +20,14 @@ from placement.space import Space
 class Verdict:
     violations: tuple[Violation, ...]  # from the plain checks, with reasons
     broken: tuple[str, ...]  # invariants broken, as both judges found
+    execution: "ExecutionVerdict | None" = None  # the steps' model check, when steps were judged
 
     @property
     def ok(self) -> bool:
-        return not self.violations
+        return not self.violations and (self.execution is None or self.execution.safe)
+
+    def with_execution(self, execution: "ExecutionVerdict") -> "Verdict":
+        return replace(self, execution=execution)
 
 
 def z3_broken_rules(scenario: Scenario, target: Placement) -> set[str]:

@@ -195,6 +195,45 @@ def test_verify_rejects_plan_naming_unknown_things_as_bad_input(tmp_path):
     assert code == 2 and "node-99" in err and "Traceback" not in err
 
 
+def _step_drop_fence(doc):
+    for step in doc["steps"]:
+        step["after"] = [] if step["action"] == "move-broker" else step["after"]
+
+
+def _step_drop_the_adds(doc):
+    doc["steps"] = [s for s in doc["steps"] if s["action"] != "add-volume-replica"]
+
+
+@pytest.mark.parametrize("corrupt,needle", [
+    (_step_drop_fence, "before that node is fenced"),
+    (_step_drop_the_adds, "the target says"),
+])
+def test_verify_model_checks_the_steps(tmp_path, corrupt, needle):
+    doc = _seed_plan()
+    corrupt(doc)
+    code, out, err = run("verify", str(SEED), write(tmp_path, "p.json", json.dumps(doc)))
+    assert code == 1, (out, err)
+    assert "not safe" in out and needle in out
+
+
+@pytest.mark.parametrize("change,needle", [
+    (lambda d: d["steps"].append({"id": 99, "action": "teleport-broker", "after": []}), "teleport-broker"),
+    (lambda d: d["steps"].append({"id": 99, "action": "fence-node", "node": "node-99", "after": []}), "node-99"),
+    (lambda d: d["steps"].append({"id": 1, "action": "fence-node", "node": "node-2", "after": []}), "used twice"),
+    (lambda d: d["steps"].append({"id": 99, "action": "fence-node", "node": "node-2", "after": [123]}), "123"),
+    (lambda d: d["steps"][0].update(after=[len(d["steps"])]), "cycle"),
+    (lambda d: d.update(steps={"id": 1}), "list of steps"),
+    (lambda d: d["steps"].append({"id": 99, "action": "reassign-partitions", "partitions": [{"topic": "x"}],
+                                  "after": []}), "not a partition"),
+])
+def test_verify_rejects_malformed_steps_as_bad_input(tmp_path, change, needle):
+    doc = _seed_plan()
+    change(doc)
+    code, _, err = run("verify", str(SEED), write(tmp_path, "p.json", json.dumps(doc)))
+    assert code == 2, err
+    assert needle in err and "Traceback" not in err
+
+
 def test_demo_tells_the_seed_story():
     code, out, _ = run("demo")
     assert code == 0

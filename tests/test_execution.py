@@ -104,3 +104,89 @@ def test_reduction_agrees_with_exhaustive_exploration(seed):
     full = check_execution_exhaustively(scenario, tuple(steps))
     assert reduced.safe == full.safe
     assert {c.message for c in reduced.counterexamples} <= {c.message for c in full.counterexamples}
+
+
+def _every_order(scenario: Scenario, steps) -> tuple[bool, int]:
+    """Brute force, written independently of the checker's search: walk every sequence of
+    start/finish events the dependencies allow, judging every resource after every event."""
+    from placement.execution import ATOMIC, _Resources
+
+    by_id = {s.id: s for s in steps}
+    resources = _Resources(scenario, by_id)
+    sequences = 0
+
+    def safe_here(started, finished):
+        return all(resources.judge(r, started, finished) is None for r in resources.touching)
+
+    def walk(started: frozenset, finished: frozenset) -> bool:
+        nonlocal sequences
+        if not safe_here(started, finished):
+            return False
+        moves = []
+        for sid, s in by_id.items():
+            if sid not in started and set(s.after) <= finished:
+                moves.append((started | {sid}, finished | {sid} if s.action in ATOMIC else finished))
+            elif sid in started and sid not in finished:
+                moves.append((started, finished | {sid}))
+        if not moves:
+            sequences += 1
+        return all(walk(*m) for m in moves)
+
+    return walk(frozenset(), frozenset()), sequences
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_checker_agrees_with_every_order_enumerated(seed):
+    scenario = random_scenario(seed, kafka_heavy=seed % 3 == 0)
+    steps = list(_plan(scenario).steps)
+    rng = random.Random(seed)
+    if steps and rng.random() < 0.5:  # sometimes break it: drop every dependency of one step
+        i = rng.randrange(len(steps))
+        steps[i] = replace(steps[i], after=())
+    if len(steps) > 7:
+        pytest.skip("every order of a plan this long is too many to enumerate")
+    reduced = check_execution(scenario, tuple(steps))
+    safe, _ = _every_order(scenario, steps)
+    assert reduced.safe == safe
+
+
+def _swap_cluster():
+    """n3 is full with w's replica and receives v's; w moves off n3 to n5."""
+    from models.loading import parse_cluster
+
+    return parse_cluster({
+        "name": "swap",
+        "policy": {"volumeReplicationFactor": 2, "zoneSpread": False, "brokerPlacement": "preferred"},
+        "nodes": [{"name": f"n{i}", "storageGiB": 100} for i in range(1, 6)],
+        "volumes": [{"name": "v", "sizeGiB": 100, "replicas": ["n1", "n2"]},
+                    {"name": "w", "sizeGiB": 100, "replicas": ["n3", "n4"]}],
+    }, "swap")
+
+
+def test_a_resync_waits_for_room_on_a_full_node():
+    from models.plan import Placement
+    from placement.steps import build_steps
+
+    cluster = _swap_cluster()
+    scenario = Scenario(cluster, resolve_failures(cluster, []))
+    current = Placement.current(cluster)
+    target = Placement(current.brokers, {"v": ("n3", "n2"), "w": ("n5", "n4")}, current.partitions)
+    steps = build_steps(scenario, target)
+    verdict = check_execution(scenario, steps, target)
+    assert verdict.safe, [c.to_document() for c in verdict.counterexamples]
+    add_v = next(s for s in steps if s.action == "add-volume-replica" and s.args["volume"] == "v")
+    drop_w = next(s for s in steps if s.action == "drop-volume-replica" and s.args["node"] == "n3")
+    assert drop_w.id in add_v.after
+    without = tuple(replace(s, after=tuple(a for a in s.after if a != drop_w.id)) if s.id == add_v.id else s for s in steps)
+    caught = check_execution(scenario, without, target)
+    assert any("n3 would hold 200 GiB" in c.message for c in caught.counterexamples)
+
+
+def test_steps_that_miss_the_target_are_caught():
+    scenario, steps = _seed()
+    target = _plan(scenario).placement
+    last_add = max(s.id for s in steps if s.action == "add-volume-replica")
+    short = tuple(s for s in steps if s.id != last_add)
+    verdict = check_execution(scenario, short, target)
+    assert any("the target says" in c.message for c in verdict.counterexamples)
+    assert check_execution(scenario, tuple(steps), target).safe
