@@ -54,25 +54,43 @@ def main() -> None:
 @click.option("--remove-broker", "remove_brokers", multiple=True, type=int, metavar="ID", help="Retire a broker (repeatable).")
 @click.option("--allow-unclean", is_flag=True,
               help="Let an out-of-sync replica lead a partition whose in-sync replicas are all gone (loses data).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "kafka"]), default="table", show_default=True,
-              help="kafka: the reassignment JSON of kafka-reassign-partitions.sh.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "kafka", "script"]), default="table", show_default=True,
+              help="kafka: the reassignment JSON of kafka-reassign-partitions.sh; "
+                   "script: a bash script performing the steps (dry run unless run with --apply).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the plan document (JSON) here; with --format kafka the reassignment JSON, "
-                   "beside it FILE.rollback.json and, when leaders move, FILE.election.json.")
+                   "beside it FILE.rollback.json and, when leaders move, FILE.election.json; "
+                   "with --format script the script (made executable).")
+@click.option("--namespace", default="kafka", show_default=True, help="Script: the Kafka pods' namespace.")
+@click.option("--statefulset", default="kafka", show_default=True, help="Script: the brokers' StatefulSet (pods NAME-ID).")
+@click.option("--bootstrap-server", "bootstrap", default="localhost:9092", show_default=True, metavar="HOST:PORT",
+              help="Script: where kafka-*.sh connect.")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
               help="Bound on solving time; an unproven answer says so.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver seed (same input and seed, same plan).")
 @_guarded
-def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, output, time_limit, seed):
+def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, output, namespace, statefulset, bootstrap,
+         time_limit, seed):
     """Compute the optimal recovery plan for CLUSTER after the given failures."""
     import placement
     from placement.report import console, render_plan
+    from placement.script import check_script_options, render_script
 
+    if fmt == "script":
+        check_script_options(namespace, statefulset, bootstrap)  # before a long solve, not after
     cluster = placement.load_cluster(cluster_file)
     result = placement.plan(cluster, fail, fail_zones, remove_brokers, allow_unclean=allow_unclean,
                             time_limit=time_limit, seed=seed, progress=True)
     if fmt == "kafka":
         _write_kafka_files(cluster, result, output)
+        return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
+    if fmt == "script":
+        script = render_script(cluster, result, namespace=namespace, statefulset=statefulset, bootstrap=bootstrap)
+        if output:
+            Path(output).write_text(script, encoding="utf-8")
+            Path(output).chmod(0o755)
+        else:
+            sys.stdout.write(script)
         return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
     document = json.dumps(result.to_document(), indent=2) + "\n"
     if output:

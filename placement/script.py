@@ -1,0 +1,245 @@
+"""``--format script``: a bash script that performs a plan's steps.
+
+Dry run by default (prints each command, runs nothing); ``--apply`` performs them.
+Each step becomes ``kubectl`` / ``pxctl`` / ``kafka-*.sh`` commands. Resyncs,
+pod moves and reassignments run in the background of the cluster; the script
+waits for one (polling, with a timeout) only just before a step that needs it,
+so independent resyncs overlap as in ``placement.timeline``. Steps come in the
+order of their estimated start.
+
+Nothing the cluster file says reaches a shell line unquoted: names were refused at
+load time unless they are valid Kubernetes, Portworx or Kafka names, every word is
+``shlex.quote``d, positional arguments follow ``--``, and Kafka JSON goes to files
+through quoted here-documents (never expanded, never echoed into a command).
+"""
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from models.cluster import Cluster
+from models.errors import InputError, InternalError, Problem
+from models.failures import Failures
+from models.plan import Plan, Step
+from placement.scenario import Scenario
+from placement.timeline import simulate
+
+OUT_OF_SERVICE = "node.kubernetes.io/out-of-service=nodeshutdown:NoExecute"
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+BOOTSTRAP = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5}(,[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5})*$")
+JSON_END = "PLACEMENT_JSON_END"
+
+
+def check_script_options(namespace: str, statefulset: str, bootstrap: str) -> None:
+    problems = []
+    if not DNS_LABEL.match(namespace):
+        problems.append(Problem("--namespace", f"{namespace!r} is not a Kubernetes namespace (a DNS-1123 label)"))
+    if not DNS_LABEL.match(statefulset) or len(statefulset) > 52:
+        problems.append(Problem("--statefulset", f"{statefulset!r} is not a StatefulSet name whose pods can be named "
+                                "(a DNS-1123 label of at most 52 characters)"))
+    if not BOOTSTRAP.match(bootstrap):
+        problems.append(Problem("--bootstrap-server", f"{bootstrap!r} is not a list of host:port separated by commas"))
+    if problems:
+        raise InputError("command line", problems)
+
+
+def _q(*words) -> str:
+    return " ".join(shlex.quote(str(w)) for w in words)
+
+
+PRELUDE = r'''set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: SCRIPT [--apply]
+  (no option)  dry run: print every command, run nothing
+  --apply      perform the plan
+environment: PLACEMENT_WAIT_TIMEOUT (seconds per wait), PLACEMENT_POLL_SECONDS (between polls)
+USAGE
+}
+
+APPLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --apply) APPLY=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) printf 'unknown argument %q\n' "$arg" >&2; usage >&2; exit 2 ;;
+  esac
+done
+WAIT_TIMEOUT="${PLACEMENT_WAIT_TIMEOUT:-$DEFAULT_WAIT_TIMEOUT}"
+POLL_SECONDS="${PLACEMENT_POLL_SECONDS:-10}"
+[[ "$WAIT_TIMEOUT" =~ ^[0-9]+$ && "$POLL_SECONDS" =~ ^[0-9]+$ ]] || {
+  echo "PLACEMENT_WAIT_TIMEOUT and PLACEMENT_POLL_SECONDS must be whole numbers of seconds" >&2; exit 2; }
+WORKDIR="$(mktemp -d "${TMPDIR:-/tmp}/placement.XXXXXX")"
+
+run() {
+  printf '+'; printf ' %q' "$@"; printf '\n'
+  if [[ "$APPLY" == 1 ]]; then "$@"; fi
+}
+
+wait_until() {
+  local what="$1"; shift
+  if [[ "$APPLY" != 1 ]]; then printf '# then wait until %s\n' "$what"; return 0; fi
+  local deadline=$((SECONDS + WAIT_TIMEOUT))
+  until "$@"; do
+    if (( SECONDS >= deadline )); then
+      printf 'timed out after %s s waiting until %s; nothing after this was done\n' "$WAIT_TIMEOUT" "$what" >&2
+      exit 1
+    fi
+    sleep "$POLL_SECONDS"
+  done
+  printf '# done: %s\n' "$what"
+}
+
+node_down() {
+  local ready
+  ready="$(kubectl get node -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' -- "$1")" || return 1
+  [[ "$ready" != "True" ]]
+}
+
+resync_done() {
+  local out
+  out="$(pxctl volume inspect -- "$1")" || return 1
+  grep -Eq 'Replication Status[[:space:]]*:[[:space:]]*Up' <<<"$out"
+}
+
+pod_serves_on() {
+  local got
+  got="$(kubectl -n "$NAMESPACE" get pod -o 'jsonpath={.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status}' -- "$1")" || return 1
+  if [[ "$got" == "$2 True" ]]; then return 0; fi
+  if [[ -n "$got" && "${got%% *}" != "$2" ]]; then
+    printf 'pod %s was scheduled on %s, not on %s as planned; stopping here\n' "$1" "${got%% *}" "$2" >&2
+    exit 1
+  fi
+  return 1
+}
+
+reassignment_done() {
+  local out
+  out="$(kafka-reassign-partitions.sh --bootstrap-server "$BOOTSTRAP" --reassignment-json-file "$1" --verify)" || return 1
+  ! grep -Eqi 'in progress|failed' <<<"$out"
+}
+'''
+
+
+class _Writer:
+    def __init__(self, cluster: Cluster, plan: Plan, statefulset: str, finish: dict[int, float]):
+        self.finish = finish  # estimated finish of each step: waits come in that order
+        self.cluster = cluster
+        self.plan = plan
+        self.statefulset = statefulset
+        self.lines: list[str] = []
+        self.pending: dict[int, str] = {}  # step id -> the wait that completes it
+        self.replicas = {v.name: len(v.replicas) for v in cluster.volumes}  # Portworx's HA level as it goes
+
+    def emit(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def wait_for(self, sids) -> None:
+        for sid in sorted(sids, key=lambda sid: (self.finish.get(sid, 0.0), sid)):
+            if sid in self.pending:
+                self.emit(self.pending.pop(sid))
+
+    def pod(self, broker: int) -> str:
+        return f"{self.statefulset}-{broker}"
+
+    def step(self, s: Step) -> None:
+        self.wait_for(s.after)
+        a = s.args
+        self.emit("", f"# step {s.id}: {s.action}" + (f" (after {', '.join(map(str, s.after))})" if s.after else ""))
+        if s.action == "fence-node":
+            node = a["node"]
+            what = f"node {node} is down (power it off first: fencing a running node corrupts data)"
+            self.emit(f"wait_until {_q(what)} node_down {_q(node)}",
+                      f"run kubectl cordon -- {_q(node)}",
+                      f"run kubectl taint nodes --overwrite -- {_q(node, OUT_OF_SERVICE)}")
+        elif s.action == "drop-volume-replica":
+            self.replicas[a["volume"]] -= 1
+            self.emit(f"run pxctl volume ha-update --repl {self.replicas[a['volume']]} --node {_q(a['node'])} -- {_q(a['volume'])}")
+        elif s.action == "add-volume-replica":
+            self.replicas[a["volume"]] += 1
+            self.emit(f"# Portworx resyncs it from an in-sync replica (planned source: {a['source']})",
+                      f"run pxctl volume ha-update --repl {self.replicas[a['volume']]} --node {_q(a['node'])} -- {_q(a['volume'])}")
+            what = f"volume {a['volume']} is in sync on {a['node']}"
+            self.pending[s.id] = f"wait_until {_q(what)} resync_done {_q(a['volume'])}"
+        elif s.action == "move-broker":
+            pod, failed = self.pod(a["broker"]), a["from"] in self.plan.failed
+            force = " --force --grace-period=0" if failed else ""
+            self.emit(f"# broker {a['broker']}: {a['from']} -> {a['to']}; Stork schedules the pod onto a node holding its replicas",
+                      f"run kubectl -n \"$NAMESPACE\" delete pod{force} -- {_q(pod)}")
+            what = f"pod {pod} serves on {a['to']}"
+            self.pending[s.id] = f"wait_until {_q(what)} pod_serves_on {_q(pod, a['to'])}"
+        elif s.action == "reassign-partitions":
+            path = f"$WORKDIR/reassign-{s.id}.json"
+            body = {"version": 1, "partitions": [{"topic": e["topic"], "partition": e["partition"],
+                                                  "replicas": list(e["replicas"])} for e in a["partitions"]]}
+            self._json(path, body)
+            self.emit(f'run kafka-reassign-partitions.sh --bootstrap-server "$BOOTSTRAP" '
+                      f'--reassignment-json-file "{path}" --execute')
+            what = f"the reassignment of step {s.id} completes"
+            self.pending[s.id] = f'wait_until {_q(what)} reassignment_done "{path}"'
+        elif s.action == "elect-leaders":
+            targets = {(t.topic, t.partition): t for t in self.plan.placement.partitions.values()}
+            preferred = [e for e in a["partitions"] if targets[e["topic"], e["partition"]].replicas[:1] == (e["leader"],)]
+            others = [e for e in a["partitions"] if e not in preferred]
+            if preferred:
+                path = f"$WORKDIR/elect-{s.id}.json"
+                self._json(path, {"partitions": [{"topic": e["topic"], "partition": e["partition"]} for e in preferred]})
+                self.emit(f'run kafka-leader-election.sh --bootstrap-server "$BOOTSTRAP" --election-type PREFERRED '
+                          f'--path-to-json-file "{path}"')
+            for e in others:
+                self.emit(f"# {e['topic']}-{e['partition']}: leader {e['leader']} is not its preferred replica; "
+                          "Kafka's controller elects among the in-sync replicas")
+        else:  # pragma: no cover - parse_steps admits no other action
+            raise ValueError(f"unknown action {s.action}")
+
+    def _json(self, path: str, body: dict) -> None:
+        text = json.dumps(body, indent=2)
+        if JSON_END in text.splitlines():  # cannot happen: every JSON line is indented or a bracket
+            raise InternalError("a Kafka JSON line would end its here-document")
+        self.emit(f"cat > \"{path}\" <<'{JSON_END}'", text, JSON_END)
+
+
+def render_script(cluster: Cluster, plan: Plan, *, namespace: str = "kafka",
+                  statefulset: str = "kafka", bootstrap: str = "localhost:9092") -> str:
+    """The plan as a bash script; ``namespace``/``statefulset`` name the broker pods
+    (``STATEFULSET-ID``), ``bootstrap`` is what the Kafka tools connect to."""
+    check_script_options(namespace, statefulset, bootstrap)
+    scenario = Scenario(cluster, Failures(frozenset(plan.failed), frozenset(plan.removed_brokers)),
+                        allow_unclean=plan.allow_unclean)
+    timeline = simulate(scenario, plan.placement, plan.steps)
+    w = _Writer(cluster, plan, statefulset, timeline.finished)
+    header = [
+        "#!/usr/bin/env bash",
+        f"# Recovery of cluster {cluster.name} after failure of {', '.join(plan.failed) or 'nothing'}"
+        + (f", retiring brokers {', '.join(map(str, plan.removed_brokers))}" if plan.removed_brokers else "")
+        + f": {plan.status.value}, {len(plan.steps)} steps.",
+        "# Written by `placement plan --format script`. Every order and prefix of these steps was",
+        "# model-checked safe; the commands run in the order of their estimated start.",
+        f"# Estimated at {timeline.bandwidth_gbps:g} Gbit/s per node: full replication after "
+        f"{timeline.full_redundancy:.0f} s, all done after {timeline.finish:.0f} s.",
+        "# Dry run unless given --apply.",
+    ]
+    if not plan.status.meets_invariants:
+        header.append(f"# WARNING: this plan is {plan.status.value}: its target breaks invariants (see the plan).")
+    wait_default = max(600, int(4 * timeline.finish) + 600)
+    w.emit(*header,
+           f"NAMESPACE={_q(namespace)}",
+           f"BOOTSTRAP={_q(bootstrap)}",
+           f"DEFAULT_WAIT_TIMEOUT={wait_default}",
+           PRELUDE.rstrip("\n"))
+    by_start = sorted(plan.steps, key=lambda s: (timeline.started.get(s.id, 0.0), s.id))
+    for s in by_start:
+        w.step(s)
+    w.emit("", "# every step issued: wait for what is still under way")
+    w.wait_for(list(w.pending))
+    w.emit('if [[ "$APPLY" == 1 ]]; then',
+           '  printf \'# recovery complete; the Kafka JSON files it used are in %s\\n\' "$WORKDIR"',
+           'else',
+           '  rm -rf -- "$WORKDIR"',
+           '  echo "# dry run: nothing was changed; run with --apply to perform it"',
+           'fi')
+    return "\n".join(w.lines) + "\n"
+
+
+__all__ = ["render_script", "check_script_options"]

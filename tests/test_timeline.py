@@ -1,0 +1,105 @@
+"""The recovery timeline: fair sharing of each node's bandwidth, dependencies respected,
+never faster than the busiest node allows, and the Kafka-rebuild comparison."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.failures import resolve_failures
+from models.loading import load_cluster, parse_cluster
+from models.plan import Placement, Step
+from placement.planner import plan_recovery
+from placement.scenario import Scenario
+from placement.timeline import Copy, _fair_rates, simulate
+from tests.smallworld import random_scenario
+
+GBPS = 10 * 1e9 / 8 / 2**20  # MiB/s
+
+
+def _cluster(volumes, bandwidth=10):
+    return parse_cluster({
+        "policy": {"zoneSpread": False, "brokerPlacement": "preferred", "nodeBandwidthGbps": bandwidth},
+        "nodes": [{"name": f"n{i}", "storageGiB": 10_000} for i in range(1, 7)],
+        "volumes": [{"name": name, "sizeGiB": gib, "usedGiB": gib, "replicationFactor": 1, "replicas": [src]}
+                    for name, gib, src in volumes],
+    }, "t")
+
+
+def _add(sid, volume, node, source, after=()):
+    return Step(sid, "add-volume-replica", {"volume": volume, "node": node, "source": source}, tuple(after))
+
+
+def _run(cluster, steps):
+    scenario = Scenario(cluster, resolve_failures(cluster, []))
+    return simulate(scenario, Placement.current(cluster), tuple(steps))
+
+
+def test_one_copy_runs_at_full_bandwidth():
+    t = _run(_cluster([("a", 100, "n1")]), [_add(1, "a", "n2", "n1")])
+    assert t.finished[1] == pytest.approx(100 * 1024 / GBPS)
+    assert t.full_redundancy == pytest.approx(t.lower_bound)
+
+
+def test_copies_into_one_node_share_its_bandwidth():
+    t = _run(_cluster([("a", 100, "n1"), ("b", 100, "n2")]), [_add(1, "a", "n3", "n1"), _add(2, "b", "n3", "n2")])
+    assert t.finished[1] == pytest.approx(2 * 100 * 1024 / GBPS)
+    assert t.finished[2] == pytest.approx(t.finished[1])
+
+
+def test_disjoint_copies_run_side_by_side_and_a_chain_waits():
+    cluster = _cluster([("a", 100, "n1"), ("b", 50, "n2")])
+    t = _run(cluster, [_add(1, "a", "n3", "n1"), _add(2, "b", "n4", "n2"), _add(3, "b", "n5", "n4", after=[2])])
+    assert t.finished[1] == pytest.approx(100 * 1024 / GBPS)
+    assert t.finished[2] == pytest.approx(50 * 1024 / GBPS)
+    assert t.started[3] == pytest.approx(t.finished[2])
+    assert t.finished[3] == pytest.approx(100 * 1024 / GBPS)
+
+
+def test_bandwidth_policy_scales_time():
+    fast = _run(_cluster([("a", 100, "n1")], bandwidth=40), [_add(1, "a", "n2", "n1")])
+    slow = _run(_cluster([("a", 100, "n1")], bandwidth=10), [_add(1, "a", "n2", "n1")])
+    assert slow.finish == pytest.approx(4 * fast.finish)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)).filter(lambda e: e[0] != e[1]), min_size=1, max_size=12))
+def test_fair_rates_never_exceed_a_node_and_leave_no_flow_idle(edges):
+    flows = {i: Copy(f"n{s}", f"n{t}", 1) for i, (s, t) in enumerate(edges)}
+    rate = _fair_rates(flows, 1.0)
+    for direction in ("source", "target"):
+        load = {}
+        for f, c in flows.items():
+            load[getattr(c, direction)] = load.get(getattr(c, direction), 0) + rate[f]
+        assert all(x <= 1 + 1e-9 for x in load.values())
+    for f, c in flows.items():  # max-min fair: every flow is held back by a saturated node
+        out = sum(rate[g] for g, d in flows.items() if d.source == c.source)
+        into = sum(rate[g] for g, d in flows.items() if d.target == c.target)
+        assert rate[f] > 0 and (out > 1 - 1e-9 or into > 1 - 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_planned_timelines_respect_dependencies_and_the_lower_bound(seed):
+    scenario = random_scenario(seed, kafka_heavy=seed % 2 == 0)
+    plan = plan_recovery(scenario.cluster, scenario.failures)
+    t = simulate(scenario, plan.placement, plan.steps)
+    for s in plan.steps:
+        assert t.started[s.id] <= t.finished[s.id] + 1e-9
+        for a in s.after:
+            assert t.finished[a] <= t.started[s.id] + 1e-9
+    assert t.finish + 1e-6 >= t.lower_bound
+    assert t.finish >= t.full_redundancy - 1e-9
+
+
+def test_seed_broker_serves_at_once_while_a_kafka_rebuild_would_take_time():
+    cluster = load_cluster("examples/seed.yaml")
+    scenario = Scenario(cluster, resolve_failures(cluster, ["node-2"]))
+    plan = plan_recovery(cluster, scenario.failures)
+    t = plan.metrics["timeline"]
+    held = sum(p.size_gib for p in cluster.partitions if 1 in p.replicas)
+    assert t["brokersServeSeconds"]["1"] == 0.0
+    assert t["kafkaRebuildSeconds"]["1"] == pytest.approx(held * 1024 / GBPS, abs=0.1)
+    used = {v.name: v.used_gib for v in cluster.volumes}
+    copied = [used[s.args["volume"]] for s in plan.steps if s.action == "add-volume-replica"]
+    # both resyncs land on node-5: it receives everything, so the bound is its bytes
+    assert t["fullRedundancySeconds"] == pytest.approx(sum(copied) * 1024 / GBPS, abs=0.1)
