@@ -102,6 +102,7 @@ class Plan:
     removed_brokers: tuple[int, ...] = ()
     solver: dict[str, Any] = field(default_factory=dict)  # per-level status, bounds, times
     allow_unclean: bool = False  # planned with --allow-unclean: out-of-sync leaders were allowed
+    timeline: Any = field(default=None, compare=False, repr=False)  # placement.timeline.Timeline, kept for the script
 
     def to_document(self) -> dict:
         doc = {

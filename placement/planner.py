@@ -131,12 +131,13 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
                             + "; ".join(c.message for c in execution.counterexamples[:5]))
     metrics = plan_metrics(scenario, target)
     metrics["solveSeconds"] = solver_info["seconds"]
-    metrics["timeline"] = simulate(scenario, target, steps).to_document()
+    timeline = simulate(scenario, target, steps)
+    metrics["timeline"] = timeline.to_document()
     metrics["execution"] = execution.to_document()
     return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target,
                 steps=steps, metrics=metrics, violations=verdict.violations,
                 removed_brokers=tuple(sorted(failures.removed_brokers)), solver=solver_info,
-                allow_unclean=options.allow_unclean)
+                allow_unclean=options.allow_unclean, timeline=timeline)
 
 
 def _judge_against_floors(outcome: SolveOutcome, floors: dict) -> None:

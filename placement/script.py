@@ -205,9 +205,11 @@ def render_script(cluster: Cluster, plan: Plan, *, namespace: str = "kafka",
     """The plan as a bash script; ``namespace``/``statefulset`` name the broker pods
     (``STATEFULSET-ID``), ``bootstrap`` is what the Kafka tools connect to."""
     check_script_options(namespace, statefulset, bootstrap)
-    scenario = Scenario(cluster, Failures(frozenset(plan.failed), frozenset(plan.removed_brokers)),
-                        allow_unclean=plan.allow_unclean)
-    timeline = simulate(scenario, plan.placement, plan.steps)
+    timeline = plan.timeline
+    if timeline is None:
+        scenario = Scenario(cluster, Failures(frozenset(plan.failed), frozenset(plan.removed_brokers)),
+                            allow_unclean=plan.allow_unclean)
+        timeline = simulate(scenario, plan.placement, plan.steps)
     w = _Writer(cluster, plan, statefulset, timeline.finished)
     header = [
         "#!/usr/bin/env bash",

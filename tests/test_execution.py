@@ -190,3 +190,14 @@ def test_steps_that_miss_the_target_are_caught():
     verdict = check_execution(scenario, short, target)
     assert any("the target says" in c.message for c in verdict.counterexamples)
     assert check_execution(scenario, tuple(steps), target).safe
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_unreduced_lower_bound_never_exceeds_the_exhaustive_count(seed):
+    scenario = random_scenario(seed)
+    steps = _plan(scenario).steps
+    if len(steps) > 12:
+        pytest.skip("exhaustive exploration is for small plans")
+    reduced = check_execution(scenario, steps)
+    full = check_execution_exhaustively(scenario, steps)
+    assert 10 ** reduced.unreduced_log10 <= full.states * (1 + 1e-9)
