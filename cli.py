@@ -140,6 +140,35 @@ def verify(cluster_file, plan_file, fail, fail_zones):
 
 
 @main.command()
+@click.argument("cluster_file", metavar="CLUSTER")
+@click.option("--failures", "max_failures", type=click.IntRange(min=0), default=1, show_default=True, metavar="K",
+              help="Consider every set of up to K nodes failing.")
+@click.option("--zones", is_flag=True, help="Also consider each whole zone failing.")
+@click.option("--minimum", is_flag=True, help="Also prove the least number of node failures that loses data.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Spread scenarios over N local processes.")
+@click.option("--scheduler", metavar="ADDRESS", help="Run scenarios on this Dask scheduler (extra: distributed).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True, metavar="SECONDS",
+              help="Solver time per scenario that needs one; an undecided scenario is reported, never guessed.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_guarded
+def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limit, fmt):
+    """Does CLUSTER survive any K node failures (and each zone)? Exit 0 yes, 1 no."""
+    import placement
+    from placement.report import console, render_resilience, sweep_progress
+
+    cluster = placement.load_cluster(cluster_file)
+    with sweep_progress(enabled=fmt == "table" or sys.stderr.isatty()) as progress:
+        result = placement.check(cluster, failures=max_failures, zones=zones, minimum=minimum, jobs=jobs,
+                                 scheduler=scheduler, time_limit=time_limit, progress=progress)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.to_document(), indent=2) + "\n")
+    else:
+        render_resilience(console(), cluster, result)
+    return EXIT_OK if result.tolerates else EXIT_NEGATIVE
+
+
+@main.command()
 @_guarded
 def demo():
     """Tell the seed story: 5 nodes, 3 brokers, node-2 fails, the cluster recovers, node-2 returns."""

@@ -21,11 +21,12 @@ from models.loading import load_cluster, parse_cluster
 from models.plan import Placement, Plan, Status, Step, Violation, parse_plan, parse_steps
 from placement.execution import ExecutionVerdict, check_execution
 from placement.planner import PlanOptions, plan_recovery
+from placement.resilience import ResilienceResult
 from placement.scenario import Scenario
 from placement.verify import Verdict, verify_placement
 
 __all__ = [
-    "Cluster", "ExecutionVerdict", "Failures", "InputError", "InternalError", "PlacementError", "Placement", "Plan", "PlanOptions",
+    "Cluster", "ExecutionVerdict", "ResilienceResult", "check", "Failures", "InputError", "InternalError", "PlacementError", "Placement", "Plan", "PlanOptions",
     "Problem", "Status", "Step", "Verdict", "Violation", "load_cluster", "parse_cluster", "plan", "resolve_failures",
     "verify",
 ]
@@ -56,6 +57,18 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
     scenario = Scenario(cluster, failures, allow_unclean=unclean)
     verdict = verify_placement(scenario, placement_)
     return verdict.with_execution(check_execution(scenario, steps, placement_))
+
+
+def check(cluster: Cluster, failures: int = 1, *, zones: bool = False, minimum: bool = False, jobs: int = 1,
+          scheduler: str | None = None, time_limit: float = 30.0, progress=None) -> "ResilienceResult":
+    """Does ``cluster`` survive every set of up to ``failures`` failed nodes (and, with ``zones``,
+    each whole zone)? ``result.tolerates`` is the verdict (None if a scenario stayed undecided),
+    ``result.counterexample`` the smallest failure set that is not survived, and with
+    ``minimum`` ``result.minima`` the least failures that lose a volume or a partition."""
+    from placement.resilience import check_resilience
+
+    return check_resilience(cluster, failures, zones=zones, minimum=minimum, jobs=jobs, scheduler=scheduler,
+                            time_limit=time_limit, progress=progress)
 
 
 def load_plan_document(path: str | Path) -> dict[str, Any]:

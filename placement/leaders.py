@@ -19,7 +19,8 @@ from models.plan import Placement
 from placement.scenario import Scenario
 
 
-def elect_leaders(scenario: Scenario, target: Placement) -> Placement:
+def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = True) -> Placement:
+    """Leaders for the target; ``even_out=False`` skips the balancing pass (validity only)."""
     cluster = scenario.cluster
     running = {b for b, n in target.brokers.items() if n is not None}
     leaders: Counter = Counter()
@@ -48,7 +49,8 @@ def elect_leaders(scenario: Scenario, target: Placement) -> Placement:
         pick = min(sources, key=lambda b: (leaders[b], sources.index(b)))
         chosen[key] = pick
         leaders[pick] += 1
-    _even_out(scenario, target, running, chosen, leaders)
+    if even_out:
+        _even_out(scenario, target, running, chosen, leaders)
     partitions = {}
     for key, t in target.partitions.items():
         leader = chosen[key]

@@ -45,6 +45,7 @@ class PlanOptions:
     progress: bool = False  # report incumbent and bound on stderr during long solves
     verify_with_z3: bool = True
     allow_unclean: bool = False  # let an out-of-sync replica lead a partition whose in-sync ones are gone
+    feasibility_only: bool = False  # stop after the invariants level: is there a valid target at all? (no steps)
 
 
 def _encode(space: Space, relaxed: bool) -> CpEncoding:
@@ -75,6 +76,8 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
     enc_a = _encode(space_a, relaxed=True)
     floors = objectives.unrestricted_floors(scenario, full_space if restricted else space_a)
     levels_a = objectives.stage_a(enc_a, floors)
+    if options.feasibility_only:
+        levels_a = levels_a[:1]
     hint(enc_a, start)  # a greedy start: CP-SAT improves on it
     first = complete_hint(enc_a, levels_a[0][1], time_limit=options.time_limit / 4)
     outcome_a = solve_lexicographic(enc_a, levels_a, time_limit=options.time_limit, seed=options.seed,
@@ -91,6 +94,8 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
         enc_b = _encode(space_b, relaxed=True)
         remaining = max(1.0, options.time_limit - (time.monotonic() - started))
         levels_b = objectives.stage_b(enc_b)
+        if options.feasibility_only:
+            levels_b = levels_b[:1]
         hint(enc_b, fill_partitions(space_b))  # water-filling start
         first_b = complete_hint(enc_b, levels_b[0][1], time_limit=remaining / 4)
         outcome_b = solve_lexicographic(enc_b, levels_b, time_limit=remaining, seed=options.seed,
@@ -124,6 +129,10 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
     }
     if conflict:
         solver_info["conflict"] = conflict
+    if options.feasibility_only:
+        return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target, steps=(),
+                    metrics={}, violations=verdict.violations, removed_brokers=tuple(sorted(failures.removed_brokers)),
+                    solver=solver_info, allow_unclean=options.allow_unclean)
     steps = build_steps(scenario, target)
     execution = check_execution(scenario, steps, target)
     if not execution.safe and status.meets_invariants:

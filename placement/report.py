@@ -1,6 +1,8 @@
 """Tables for people: what moves where, how much is copied, who serves when."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -204,3 +206,74 @@ def render_verdict(out: Console, verdict: Verdict, plan_source: str) -> None:
         render_violations(out, verdict.violations)
     if verdict.execution is not None:
         render_execution(out, verdict.execution.to_document())
+
+
+FIXES = {
+    "I1": "add ready storage nodes, or free capacity, where the lost replicas can be rebuilt",
+    "I2": "add storage in another zone, so replicas can spread over zones again",
+    "I3": "leave room for the broker on a node that holds (or can receive) its volume, "
+          "or set brokerPlacement: preferred",
+    "I4": "add nodes for the displaced brokers, or raise brokersPerNode",
+    "I5": "add storage, CPU or memory where the displaced replicas and brokers must go",
+    "I6": "add brokers (in other zones, with rackAware: required) so partitions keep their replica count",
+    "I7": "give such volumes more replicas (replicationFactor 3) on nodes that do not fail together "
+          "(zoneSpread: true spreads them over zones)",
+}
+
+
+@contextmanager
+def sweep_progress(enabled: bool = True):
+    """A progress bar on standard error: scenarios done and the estimated time left."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("scenarios"), BarColumn(), MofNCompleteColumn(), TextColumn("left"),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("check", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def render_resilience(out: Console, cluster: Cluster, result) -> None:
+    what = []
+    if result.max_failures:
+        what.append(f"any {result.max_failures} node failure{'s' if result.max_failures != 1 else ''}")
+    if result.zones:
+        what.append("each whole zone failing")
+    asked = " and ".join(what) or "no failure"
+    if result.tolerates:
+        verdict = Text("yes", style="bold green")
+    elif result.tolerates is None:
+        verdict = Text("undecided", style="bold yellow")
+    else:
+        verdict = Text("NO", style="bold red")
+    out.print(Text.assemble("Does ", (cluster.name, "bold"), f" survive {asked}? ", verdict))
+    out.print(f"{result.scenarios:,} scenarios: {result.solved:,} solved, {result.bounded:,} decided without a solver, "
+              f"{result.pruned:,} pruned (a smaller set already fails), {result.symmetric:,} covered by symmetry; "
+              f"{result.failing:,} not survived, {result.undecided:,} undecided; {result.seconds:.1f} s")
+    c = result.counterexample
+    if c is not None:
+        out.print(Text(f"If {', '.join(c.failed)} fail{'s' if len(c.failed) == 1 else ''}:", style="bold"))
+        for v in c.violations:
+            out.print(f"  [{v.invariant}] {v.message}", markup=False)
+        if c.conflict:
+            out.print(f"  invariants that cannot all hold together then: {', '.join(c.conflict)}")
+        for inv in sorted({v.invariant for v in c.violations}):
+            out.print(f"  fix ({inv}): {FIXES.get(inv, 'see the violation above')}")
+    if result.undecided:
+        out.print(Text(f"{result.undecided} scenarios were not decided within the time limit: raise --time-limit",
+                       style="yellow"))
+    if result.minima:
+        table = Table(title="Least node failures that lose data", title_justify="left")
+        for col in ("data", "failures", "for example", "loses", "proven"):
+            table.add_column(col)
+        for m in result.minima:
+            loses = ", ".join(m.loses[:4]) + (f" and {len(m.loses) - 4} more" if len(m.loses) > 4 else "")
+            table.add_row(f"a {m.what}", "-" if m.failures is None else str(m.failures),
+                          ", ".join(m.witness) or "-", loses or "-", "yes" if m.proven else "no (time limit)")
+        out.print(table)

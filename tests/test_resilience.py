@@ -1,0 +1,217 @@
+"""``placement check``: the sweep against brute force (the planner's own verdict on every
+failure set), pruning and symmetry never changing a verdict, monotonicity, the exact minima,
+parallel and distributed runs agreeing with the local one."""
+from __future__ import annotations
+
+import json
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from models.failures import Failures
+from models.loading import load_cluster, parse_cluster
+from placement.minima import data_loss_minima, partition_items, prove_minimum, volume_items
+from placement.planner import PlanOptions, plan_recovery
+from placement.resilience import check_resilience
+from placement.scenario import Scenario
+from tests.smallworld import random_cluster
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "examples" / "seed.yaml"
+
+
+def _cluster(seed: int):
+    doc = random_cluster(seed, max_nodes=6, kafka_heavy=seed % 4 == 3)
+    return parse_cluster(doc, f"random-{seed}")
+
+
+def survived_by_planner(cluster, failed) -> bool:
+    """The reference: no volume loses every replica, and the planner's plan meets every invariant."""
+    scenario = Scenario(cluster, Failures(frozenset(failed)))
+    if any(any(n in failed for n in v.replicas) for v in scenario.lost_volumes):
+        return False
+    return plan_recovery(cluster, scenario.failures, PlanOptions(time_limit=20, verify_with_z3=False)).status.meets_invariants
+
+
+def brute_force(cluster, k: int) -> dict[tuple[str, ...], bool]:
+    names = [n.name for n in cluster.nodes]
+    return {s: survived_by_planner(cluster, s) for size in range(1, k + 1) for s in combinations(names, size)}
+
+
+@pytest.mark.parametrize("seed", range(110))
+def test_sweep_agrees_with_brute_force(seed):
+    cluster = _cluster(seed)
+    truth = brute_force(cluster, 2)
+    result = check_resilience(cluster, 2, audit=True)
+    failing = [s for s, ok in truth.items() if not ok]
+    assert result.scenarios == len(truth)
+    assert result.tolerates == (not failing)
+    assert result.failing == len(failing)
+    if failing:
+        assert len(result.counterexample.failed) == min(len(s) for s in failing)
+        assert not truth[result.counterexample.failed]
+    else:
+        assert result.counterexample is None
+
+
+@pytest.mark.parametrize("seed", range(110))
+def test_data_loss_stays_lost_when_more_fails(seed):
+    """What pruning relies on: every superset of a data-losing set loses data (and fails)."""
+    cluster = _cluster(seed)
+    names = [n.name for n in cluster.nodes]
+    sets = [s for size in range(1, 4) for s in combinations(names, size)]
+    losing = [s for s in sets if Scenario(cluster, Failures(frozenset(s))).lost_volumes]
+    for s in losing:
+        for t in sets:
+            if len(t) > len(s) and set(s) <= set(t):
+                assert t in losing
+                assert not survived_by_planner(cluster, t)
+
+
+def test_feasibility_is_not_monotone_so_it_is_not_pruned():
+    """node-1 failing alone leaves no node with room for pvc-2 (healthy pvc-1 stays on node-4);
+    node-1 and node-2 failing touches pvc-1 too, which may then move and free node-4. So an
+    unsurvived set can have a survived superset, and only data loss may be pruned."""
+    cluster = _cluster(100)
+    assert not survived_by_planner(cluster, ("node-1",))
+    assert survived_by_planner(cluster, ("node-1", "node-2"))
+    result = check_resilience(cluster, 2)
+    truth = brute_force(cluster, 2)
+    assert result.failing == sum(1 for ok in truth.values() if not ok)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_pruning_and_symmetry_never_change_a_verdict(seed):
+    cluster = _cluster(seed)
+    plain = check_resilience(cluster, 3, prune=False, symmetry=False, compose_recoveries=False)
+    fast = check_resilience(cluster, 3, audit=True)
+    assert (fast.tolerates, fast.failing, fast.scenarios) == (plain.tolerates, plain.failing, plain.scenarios)
+    assert (len(fast.counterexample.failed) if fast.counterexample else None) == \
+        (len(plain.counterexample.failed) if plain.counterexample else None)
+    assert plain.pruned == 0 and plain.symmetric == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_composed_recoveries_pass_the_plain_checks_and_change_no_verdict(seed):
+    from models.generate import generate_cluster
+
+    cluster = generate_cluster(nodes=18, zones=3, brokers=6, volumes=18, partitions=60, seed=seed)
+    composed = check_resilience(cluster, 2, audit=True)  # audit: every composed target is checked
+    searched = check_resilience(cluster, 2, compose_recoveries=False)
+    assert composed.composed > 0
+    assert (composed.tolerates, composed.failing) == (searched.tolerates, searched.failing)
+
+
+def test_symmetry_judges_one_of_interchangeable_empty_nodes():
+    doc = {"policy": {"zoneSpread": False},
+           "nodes": [{"name": f"n{i}", "storageGiB": 100} for i in range(8)],
+           "volumes": [{"name": "v", "sizeGiB": 10, "replicas": ["n0", "n1", "n2"]}]}
+    cluster = parse_cluster(doc, "sym")
+    result = check_resilience(cluster, 2)
+    assert result.scenarios == 8 + 28
+    assert result.symmetric > 0 and result.tolerates
+    assert result.solved + result.bounded + result.symmetric + result.pruned == result.scenarios
+
+
+def test_pruned_supersets_are_counted_not_judged():
+    doc = {"policy": {"zoneSpread": False, "volumeReplicationFactor": 1},
+           "nodes": [{"name": f"n{i}", "storageGiB": 100} for i in range(5)],
+           "volumes": [{"name": "v", "sizeGiB": 10, "replicas": ["n0"]}]}
+    cluster = parse_cluster(doc, "rf1")
+    result = check_resilience(cluster, 2)
+    assert result.tolerates is False and result.counterexample.failed == ("n0",)
+    assert result.counterexample.data_lost == ("v",)
+    assert result.pruned == 4  # every pair with n0
+    assert result.failing == 5
+
+
+def _least_by_enumeration(items):
+    nodes = sorted(set().union(*items.values()))
+    for size in range(0, len(nodes) + 1):
+        for s in combinations(nodes, size):
+            if any(group <= set(s) for group in items.values()):
+                return size
+    return None
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_minima_agree_with_enumeration(seed):
+    cluster = _cluster(seed)
+    for m, items in zip(data_loss_minima(cluster), (volume_items(cluster), partition_items(cluster))):
+        expected = _least_by_enumeration(items) if items else None
+        assert m.failures == expected
+        if expected is not None:
+            assert m.proven and len(m.witness) == expected
+            assert m.loses and all(items[name] <= set(m.witness) for name in m.loses)
+            assert prove_minimum(items, m.failures)
+            assert not prove_minimum(items, m.failures + 1)  # one more is not a valid lower bound
+
+
+def test_seed_minima_are_stated_and_proven():
+    cluster = load_cluster(SEED)
+    volume, partition = data_loss_minima(cluster)
+    assert (volume.failures, partition.failures) == (3, 4)
+    assert volume.proven and partition.proven
+    assert prove_minimum(volume_items(cluster), 3) and prove_minimum(partition_items(cluster), 4)
+
+
+def test_parallel_jobs_agree_with_one_process():
+    cluster = _cluster(7)
+    one = check_resilience(cluster, 3)
+    two = check_resilience(cluster, 3, jobs=2)
+    assert (one.tolerates, one.failing, one.scenarios, one.pruned) == (two.tolerates, two.failing, two.scenarios, two.pruned)
+    assert one.counterexample == two.counterexample
+
+
+def test_dask_local_cluster_agrees_with_local_run():
+    distributed = pytest.importorskip("distributed")
+    cluster = _cluster(11)
+    local = check_resilience(cluster, 2, zones=True)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as lc:
+        remote = check_resilience(cluster, 2, zones=True, scheduler=lc.scheduler_address)
+    assert (remote.tolerates, remote.failing, remote.scenarios, remote.pruned) == \
+        (local.tolerates, local.failing, local.scenarios, local.pruned)
+    assert remote.counterexample == local.counterexample
+
+
+def run(*args):
+    result = CliRunner().invoke(cli.main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_check_seed_survives_two_failures_and_zones():
+    code, out, _ = run("check", str(SEED), "--failures", "2", "--zones", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["tolerates"] is True and doc["counterexample"] is None
+    assert doc["scenarios"] == 5 + 10 + 3 and doc["checked"] == doc["scenarios"]
+
+
+def test_cli_check_finds_the_smallest_counterexample_and_explains_it():
+    code, out, _ = run("check", str(SEED), "--failures", "3", "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["tolerates"] is False
+    ce = doc["counterexample"]
+    assert len(ce["failed"]) == 3 and ce["dataLost"] and ce["violations"]
+    code, out, _ = run("check", str(SEED), "--failures", "3")
+    assert code == 1 and "NO" in out and "fix (I7)" in out
+
+
+def test_cli_check_bad_input_is_exit_2(tmp_path):
+    bad = tmp_path / "c.yaml"
+    bad.write_text("nodes: [{name: Node_1}]\n")
+    code, _, err = run("check", str(bad), "--failures", "1")
+    assert code == 2 and "Node_1" in err and "Traceback" not in err
+    code, _, err = run("check", str(SEED), "--jobs", "0")
+    assert code == 2
+
+
+def test_library_check_returns_a_result_object():
+    import placement
+
+    result = placement.check(load_cluster(SEED), failures=1, minimum=True)
+    assert result.tolerates is True and [m.what for m in result.minima] == ["volume", "partition"]
+    assert result.to_document()["minimum"]["volume"]["failures"] == 3
