@@ -141,8 +141,8 @@ def verify(cluster_file, plan_file, fail, fail_zones):
 
 @main.command()
 @click.argument("cluster_file", metavar="CLUSTER")
-@click.option("--failures", "max_failures", type=click.IntRange(min=0), default=1, show_default=True, metavar="K",
-              help="Consider every set of up to K nodes failing.")
+@click.option("--failures", "max_failures", type=click.IntRange(min=0), default=None, metavar="K",
+              help="Consider every set of up to K nodes failing [default: 1, or 0 with --zones or --minimum].")
 @click.option("--zones", is_flag=True, help="Also consider each whole zone failing.")
 @click.option("--minimum", is_flag=True, help="Also prove the least number of node failures that loses data.")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
@@ -157,6 +157,8 @@ def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limi
     import placement
     from placement.report import console, render_resilience, sweep_progress
 
+    if max_failures is None:
+        max_failures = 0 if zones or minimum else 1
     cluster = placement.load_cluster(cluster_file)
     with sweep_progress(enabled=fmt == "table" or sys.stderr.isatty()) as progress:
         result = placement.check(cluster, failures=max_failures, zones=zones, minimum=minimum, jobs=jobs,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from models.cluster import Broker
 from models.plan import Placement, PartitionTarget
 from placement.scenario import Scenario
 
@@ -47,6 +48,16 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
         kept[name] = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)][: v.replication_factor]
         for n in kept[name]:
             free[n] -= v.size_mib
+    # a displaced broker with one volume whose surviving replicas all sit on nodes without a
+    # free broker slot needs its new replica on a node that has one (and keeps that slot)
+    spare = dict(slots)
+    needs_slot: dict[str, Broker] = {}
+    if spread and scenario.hyperconverged:
+        for bid in scenario.touched_brokers:
+            b = cluster.broker[bid]
+            if len(b.volumes) == 1 and not scenario.is_removed(bid):
+                if not any(spare[n] > 0 and scenario.may_host_broker(b, n) for n in kept.get(b.volumes[0], ())):
+                    needs_slot[b.volumes[0]] = b
     for name in scenario.touched_volumes:
         v = cluster.volume[name]
         chosen = list(kept[name])
@@ -56,7 +67,17 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
             if not options:
                 break
             if spread:
-                pick = min(options, key=lambda n: (cluster.node[n].zone in covered, new_count[n], -free[n], n))
+                broker = needs_slot.get(name)
+
+                def no_slot(n: str) -> bool:
+                    return broker is not None and not (spare[n] > 0 and scenario.may_host_broker(broker, n)
+                                                       and (cpu[n] is None or cpu[n] >= broker.cpu_millicores)
+                                                       and (mem[n] is None or mem[n] >= broker.memory_mib))
+
+                pick = min(options, key=lambda n: (cluster.node[n].zone in covered, no_slot(n), new_count[n], -free[n], n))
+                if broker is not None and not no_slot(pick):
+                    spare[pick] -= 1
+                    needs_slot.pop(name)
             else:
                 pick = min(options, key=lambda n: (cluster.node[n].zone in covered, -free[n], n))
             chosen.append(pick)
@@ -70,15 +91,13 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
         return len(set.intersection(*(set(scenario.survivors(v)) for v in b.volumes))) if b.volumes else len(eligible)
 
     # brokers with the fewest nodes already holding their data choose first
+    options: dict[int, list[str]] = {}
     for bid in sorted(scenario.touched_brokers, key=lambda b: (ready_nodes(b), b) if spread else b):
         b = cluster.broker[bid]
-        if scenario.is_removed(bid):
+        if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.broker_lost_data(b)):
             brokers[bid] = None
             continue
         if scenario.hyperconverged:
-            if scenario.broker_lost_data(b):
-                brokers[bid] = None
-                continue
             holders = [n for n in volumes.get(b.volumes[0], ()) if all(n in volumes.get(v, ()) for v in b.volumes)] if b.volumes else eligible
         else:
             holders = list(dict.fromkeys([n for v in b.volumes for n in volumes.get(v, ())] + eligible))
@@ -93,14 +112,20 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
                         if o != bid and brokers.get(o):
                             others[zone_of(brokers[o])] += 1
             fits.sort(key=lambda n: (n not in ready, others[zone_of(n)]))
-        node = fits[0] if fits else None
+        options[bid] = fits
+    chosen = _match(options, slots) if spread else _first_fit(options, slots, cpu, mem, cluster)
+    for bid in options:
+        node = chosen.get(bid)
         brokers[bid] = node
-        if node is not None:
+        if node is not None and spread:
+            b = cluster.broker[bid]
             slots[node] -= 1
             if cpu[node] is not None:
                 cpu[node] -= b.cpu_millicores
             if mem[node] is not None:
                 mem[node] -= b.memory_mib
+    if spread and scenario.hyperconverged:
+        _rehome(scenario, [bid for bid in options if chosen.get(bid) is None], volumes, brokers, free, slots, cpu, mem)
     running = sorted(b for b, n in brokers.items() if n is not None)
     load = defaultdict(int)
     for p in cluster.partitions:
@@ -119,6 +144,86 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
         leader = p.leader if p.leader in replicas else (replicas[0] if replicas else None)
         partitions[p.key] = PartitionTarget(p.topic, p.id, tuple(replicas), leader)
     return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
+
+
+def _rehome(scenario: Scenario, homeless: list[int], volumes: dict, brokers: dict, free, slots, cpu, mem) -> None:
+    """A broker left without a node: move its volume's new replica to a node of the same zone
+    that also has room for the broker, and run the broker there."""
+    cluster = scenario.cluster
+    for bid in homeless:
+        b = cluster.broker[bid]
+        if len(b.volumes) != 1 or scenario.is_removed(bid) or scenario.broker_lost_data(b):
+            continue
+        v = cluster.volume[b.volumes[0]]
+        survivors = set(scenario.survivors(v.name))
+        for old in [n for n in volumes.get(v.name, ()) if n not in survivors]:
+            zone = cluster.node[old].zone
+            fits = [n.name for n in cluster.nodes if n.zone == zone and n.name not in volumes[v.name]
+                    and scenario.may_hold_replica(v, n.name) and n.state.value == "ready" and free[n.name] >= v.size_mib
+                    and slots[n.name] > 0 and scenario.may_host_broker(b, n.name)
+                    and (cpu[n.name] is None or cpu[n.name] >= b.cpu_millicores)
+                    and (mem[n.name] is None or mem[n.name] >= b.memory_mib)]
+            if not fits:
+                continue
+            home = max(fits, key=lambda n: (free[n], n))
+            volumes[v.name] = tuple(home if n == old else n for n in volumes[v.name])
+            free[old] += v.size_mib
+            free[home] -= v.size_mib
+            brokers[bid] = home
+            slots[home] -= 1
+            if cpu[home] is not None:
+                cpu[home] -= b.cpu_millicores
+            if mem[home] is not None:
+                mem[home] -= b.memory_mib
+            break
+
+
+def _first_fit(options: dict[int, list[str]], slots, cpu, mem, cluster) -> dict[int, str | None]:
+    """The baseline: each broker, in turn, takes the first of its nodes that still fits it."""
+    chosen: dict[int, str | None] = {}
+    for bid, fits in options.items():
+        b = cluster.broker[bid]
+        fits = [n for n in fits if slots[n] > 0 and (cpu[n] is None or cpu[n] >= b.cpu_millicores)
+                and (mem[n] is None or mem[n] >= b.memory_mib)]
+        node = fits[0] if fits else None
+        chosen[bid] = node
+        if node is not None:
+            slots[node] -= 1
+            if cpu[node] is not None:
+                cpu[node] -= b.cpu_millicores
+            if mem[node] is not None:
+                mem[node] -= b.memory_mib
+    return chosen
+
+
+def _match(options: dict[int, list[str]], slots: dict[str, int]) -> dict[int, str | None]:
+    """As many brokers as possible on their nodes within each node's free broker slots
+    (augmenting paths), each broker trying its preferred nodes first. CPU and memory are
+    left to the checks: a certificate that breaks them is simply not one."""
+    assigned: dict[str, list[int]] = defaultdict(list)
+    chosen: dict[int, str | None] = {}
+
+    def place(bid: int, seen: set[str]) -> bool:
+        for n in options[bid]:
+            if n in seen:
+                continue
+            seen.add(n)
+            if len(assigned[n]) < slots[n]:
+                assigned[n].append(bid)
+                chosen[bid] = n
+                return True
+            for other in list(assigned[n]):
+                if place(other, seen):
+                    assigned[n].remove(other)
+                    assigned[n].append(bid)
+                    chosen[bid] = n
+                    return True
+        return False
+
+    for bid in options:
+        if not place(bid, set()):
+            chosen[bid] = None
+    return chosen
 
 
 def fill_partitions(space) -> Placement:
