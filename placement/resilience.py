@@ -233,7 +233,7 @@ class _Dask:
             raise InputError("command line", Problem("--scheduler", "needs the optional extra: "
                                                      "pip install 'placement[distributed]'")) from exc
         try:
-            self.client = Client(address, timeout="10s")
+            self.client = Client(address, timeout="5s")
         except (OSError, TimeoutError) as exc:
             from models.errors import InputError, Problem
 

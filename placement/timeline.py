@@ -134,6 +134,16 @@ def simulate(scenario: Scenario, target: Placement, steps: tuple[Step, ...]) -> 
     now = 0.0
     ready = [sid for sid, deps in pending.items() if not deps]
 
+    def finish(sid: int) -> list[int]:
+        """The step is done now: the steps that were waiting only for it."""
+        finished[sid] = now
+        freed = []
+        for child in children[sid]:
+            pending[child].discard(sid)
+            if not pending[child]:
+                freed.append(child)
+        return freed
+
     def release(sids: list[int]) -> None:
         queue = list(sids)
         while queue:
@@ -147,11 +157,7 @@ def simulate(scenario: Scenario, target: Placement, steps: tuple[Step, ...]) -> 
                 remaining[f] = float(c.mib)
                 open_flows[sid] += 1
             if not copies:
-                finished[sid] = now
-                for child in children[sid]:
-                    pending[child].discard(sid)
-                    if not pending[child]:
-                        queue.append(child)
+                queue.extend(finish(sid))
 
     release(ready)
     while flows:
@@ -173,11 +179,7 @@ def simulate(scenario: Scenario, target: Placement, steps: tuple[Step, ...]) -> 
             del flows[f], remaining[f]
             open_flows[sid] -= 1
             if open_flows[sid] == 0:
-                finished[sid] = now
-                for child in children[sid]:
-                    pending[child].discard(sid)
-                    if not pending[child]:
-                        newly.append(child)
+                newly.extend(finish(sid))
         release(newly)
 
     return Timeline(

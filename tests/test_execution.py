@@ -90,14 +90,20 @@ def test_broker_started_before_its_replica_resyncs_is_caught():
     assert any("before its volume" in c.message for c in verdict.counterexamples)
 
 
+def _planned_and_sometimes_broken(scenario: Scenario, seed: int, chance: float) -> list[Step]:
+    """The planner's steps; with the given chance, one step loses every dependency."""
+    steps = list(_plan(scenario).steps)
+    rng = random.Random(seed)
+    if steps and rng.random() < chance:
+        i = rng.randrange(len(steps))
+        steps[i] = replace(steps[i], after=())
+    return steps
+
+
 @pytest.mark.parametrize("seed", range(60))
 def test_reduction_agrees_with_exhaustive_exploration(seed):
     scenario = random_scenario(seed)
-    steps = list(_plan(scenario).steps)
-    rng = random.Random(seed)
-    if steps and rng.random() < 0.6:  # sometimes break it: drop every dependency of one step
-        i = rng.randrange(len(steps))
-        steps[i] = replace(steps[i], after=())
+    steps = _planned_and_sometimes_broken(scenario, seed, 0.6)
     if len(steps) > 9:
         pytest.skip("exhaustive exploration is for small plans")
     reduced = check_execution(scenario, tuple(steps))
@@ -138,11 +144,7 @@ def _every_order(scenario: Scenario, steps) -> tuple[bool, int]:
 @pytest.mark.parametrize("seed", range(300))
 def test_checker_agrees_with_every_order_enumerated(seed):
     scenario = random_scenario(seed, kafka_heavy=seed % 3 == 0)
-    steps = list(_plan(scenario).steps)
-    rng = random.Random(seed)
-    if steps and rng.random() < 0.5:  # sometimes break it: drop every dependency of one step
-        i = rng.randrange(len(steps))
-        steps[i] = replace(steps[i], after=())
+    steps = _planned_and_sometimes_broken(scenario, seed, 0.5)
     if len(steps) > 7:
         pytest.skip("every order of a plan this long is too many to enumerate")
     reduced = check_execution(scenario, tuple(steps))

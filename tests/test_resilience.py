@@ -215,3 +215,16 @@ def test_library_check_returns_a_result_object():
     result = placement.check(load_cluster(SEED), failures=1, minimum=True)
     assert result.tolerates is True and [m.what for m in result.minima] == ["volume", "partition"]
     assert result.to_document()["minimum"]["volume"]["failures"] == 3
+
+
+def test_progress_reports_every_scenario():
+    seen = []
+    result = check_resilience(_cluster(5), 2, zones=True, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (result.scenarios, result.scenarios)
+    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
+
+
+def test_unreachable_scheduler_is_bad_input():
+    pytest.importorskip("distributed")
+    code, _, err = run("check", str(SEED), "--scheduler", "tcp://127.0.0.1:9", "--format", "json")
+    assert code == 2 and "--scheduler" in err and "Traceback" not in err
