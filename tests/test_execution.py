@@ -203,3 +203,46 @@ def test_unreduced_lower_bound_never_exceeds_the_exhaustive_count(seed):
     reduced = check_execution(scenario, steps)
     full = check_execution_exhaustively(scenario, steps)
     assert 10 ** reduced.unreduced_log10 <= full.states * (1 + 1e-9)
+
+
+def _replay(scenario: Scenario, steps, events) -> frozenset:
+    """Run a counterexample's events from the start, refusing any the plan does not allow."""
+    from placement.execution import ATOMIC
+
+    by_id = {s.id: s for s in steps}
+    started, finished = set(), set()
+    for event in events:
+        kind, sid = event.split()
+        sid = int(sid)
+        if kind == "start":
+            assert sid not in started and set(by_id[sid].after) <= finished, event
+            started.add(sid)
+            if by_id[sid].action in ATOMIC:
+                finished.add(sid)
+        else:
+            assert sid in started and sid not in finished, event
+            finished.add(sid)
+    return frozenset(started), frozenset(finished)
+
+
+@pytest.mark.parametrize("mutate", ["drop_source", "no_after", "second_broker", "early_broker"])
+def test_counterexamples_replay_to_an_unsafe_state(mutate):
+    from placement.execution import _Resources
+
+    scenario, steps = _seed()
+    if mutate == "drop_source":
+        add = next(s for s in steps if s.action == "add-volume-replica")
+        steps.append(Step(_next_id(steps), "drop-volume-replica", {"volume": add.args["volume"], "node": add.args["source"]}, ()))
+    elif mutate == "no_after":
+        steps = [replace(s, after=()) for s in steps]
+    elif mutate == "second_broker":
+        steps.append(Step(_next_id(steps), "move-broker", {"broker": 0, "from": "node-1", "to": "node-3"}, ()))
+    else:
+        steps = [replace(s, args={**s.args, "to": "node-5"}) if s.action == "move-broker" else s for s in steps]
+    verdict = check_execution(scenario, tuple(steps))
+    assert not verdict.safe
+    resources = _Resources(scenario, {s.id: s for s in steps})
+    for c in verdict.counterexamples:
+        started, finished = _replay(scenario, steps, c.events)
+        problems = {resources.judge(r, started, finished) for r in resources.touching}
+        assert c.message in problems
