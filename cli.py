@@ -160,7 +160,7 @@ def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limi
     if max_failures is None:
         max_failures = 0 if zones or minimum else 1
     cluster = placement.load_cluster(cluster_file)
-    with sweep_progress(enabled=fmt == "table" or sys.stderr.isatty()) as progress:
+    with sweep_progress(enabled=sys.stderr.isatty()) as progress:
         result = placement.check(cluster, failures=max_failures, zones=zones, minimum=minimum, jobs=jobs,
                                  scheduler=scheduler, time_limit=time_limit, progress=progress)
     if fmt == "json":

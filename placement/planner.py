@@ -12,6 +12,7 @@ the execution model checker has proven its steps safe in every order and prefix.
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
@@ -134,6 +135,9 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
                     metrics={}, violations=verdict.violations, removed_brokers=tuple(sorted(failures.removed_brokers)),
                     solver=solver_info, allow_unclean=options.allow_unclean)
     steps = build_steps(scenario, target)
+    if options.progress and len(steps) > 500:
+        print(f"  model-checking {len(steps):,} steps (every prefix, every order) and estimating the timeline",
+              file=sys.stderr, flush=True)
     execution = check_execution(scenario, steps, target)
     if not execution.safe and status.meets_invariants:
         raise InternalError("the steps to a valid target failed the execution model check: "
