@@ -34,6 +34,14 @@ def test_planner_steps_are_safe(seed):
     assert verdict.safe, [c.to_document() for c in verdict.counterexamples]
 
 
+@pytest.mark.parametrize("seed", range(60))
+def test_planner_steps_after_a_broker_removal_are_safe(seed):
+    scenario = random_scenario(seed, removal=True, kafka_heavy=True)
+    plan = _plan(scenario)
+    verdict = check_execution(scenario, plan.steps, plan.placement)
+    assert verdict.safe, [c.to_document() for c in verdict.counterexamples]
+
+
 def _seed():
     cluster = load_cluster("examples/seed.yaml")
     scenario = Scenario(cluster, resolve_failures(cluster, ["node-2"]))

@@ -44,8 +44,9 @@ def brute_force(cluster, k: int) -> dict[tuple[str, ...], bool]:
 @pytest.mark.parametrize("seed", range(110))
 def test_sweep_agrees_with_brute_force(seed):
     cluster = _cluster(seed)
-    truth = brute_force(cluster, 2)
-    result = check_resilience(cluster, 2, audit=True)
+    k = 3 if seed < 40 else 2
+    truth = brute_force(cluster, k)
+    result = check_resilience(cluster, k, audit=True)
     failing = [s for s, ok in truth.items() if not ok]
     assert result.scenarios == len(truth)
     assert result.tolerates == (not failing)
