@@ -11,7 +11,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from models.plan import Placement, PartitionTarget
 from placement.space import PKey, Space

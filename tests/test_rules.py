@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from models.failures import resolve_failures
-from models.loading import load_cluster, parse_cluster
+from models.loading import parse_cluster
 from models.plan import Placement, PartitionTarget
 from placement.planner import plan_recovery
 from placement.scenario import Scenario
