@@ -123,4 +123,17 @@ def apply_footprint(cluster: Cluster, fp: Footprint) -> Placement:
     return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
 
 
-__all__ = ["Footprint", "NodeRoom", "apply_footprint", "compose", "footprint"]
+def overlay(scenario: Scenario, base: Placement, fp: Footprint) -> Placement:
+    """``base`` with the decisions of an earlier recovery that still apply in ``scenario``:
+    those that use no node failed here, and partitions whose brokers all still run."""
+    down = scenario.failures.nodes
+    volumes = dict(base.volumes)
+    volumes.update({v: nodes for v, nodes in fp.volumes.items() if v in volumes and not down.intersection(nodes)})
+    brokers = dict(base.brokers)
+    brokers.update({b: n for b, n in fp.brokers.items() if n is not None and n not in down})
+    partitions = dict(base.partitions)
+    partitions.update({k: t for k, t in fp.partitions.items() if all(brokers.get(b) for b in t.replicas)})
+    return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
+
+
+__all__ = ["Footprint", "NodeRoom", "apply_footprint", "compose", "footprint", "overlay"]

@@ -59,12 +59,16 @@ def _encode(space: Space, relaxed: bool) -> CpEncoding:
     return enc
 
 
-def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = PlanOptions()) -> Plan:
+def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = PlanOptions(),
+                  start: Placement | None = None) -> Plan:
+    """``start``: a placement to begin the search from instead of the greedy one (a hint:
+    it need not be valid, nor even fit the failure)."""
     started = time.monotonic()
     scenario = Scenario(cluster, failures, allow_unclean=options.allow_unclean)
 
     space_a = Space.for_planning(scenario)
-    start = greedy_placement(scenario, spread=True)
+    if start is None:
+        start = greedy_placement(scenario, spread=True)
     restricted = False
     size = sum(len(d) for d in space_a.volume_domain.values())
     if size > FULL_MODEL_LIMIT:

@@ -19,8 +19,10 @@ without optimising). The sweep does less than judging all C(n, k) sets:
   that passes the plain checks is a certificate of survival;
 - reuse between scenarios: the recovery found for a set one smaller and the one
   found for the extra node alone are composed when they do not interfere
-  (``placement.composition``), so most larger sets need no search at all; each
-  worker process receives the cluster once and keeps it between scenarios.
+  (``placement.composition``), so most larger sets need no search at all; a set
+  that still needs the solver starts it from the smaller set's recovery (its
+  decisions that still apply, as the CP-SAT hint); each worker process receives
+  the cluster once and keeps it between scenarios.
 
 Scenarios are spread over local processes (``jobs``) or a Dask cluster
 (``scheduler``), one size level at a time so that pruning still applies.
@@ -37,10 +39,11 @@ from typing import Callable, Iterable
 from models.cluster import Cluster
 from models.failures import Failures
 from models.plan import Placement, Status, Violation
-from placement.composition import Footprint, NodeRoom, apply_footprint, compose, footprint
+from placement.composition import Footprint, NodeRoom, apply_footprint, compose, footprint, overlay
 from placement.scenario import Scenario
 
 SOLVER_TIME_LIMIT = 30.0  # per scenario that reaches the solver
+Job = tuple  # (failed nodes, the recovery of a survived subset or None)
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,9 @@ def _scenario(cluster: Cluster, failed: Iterable[str]) -> Scenario:
 
 
 def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
-          time_limit: float = SOLVER_TIME_LIMIT) -> ScenarioVerdict:
-    """Is this failure set survived? Cheapest evidence first; the solver only when needed."""
+          time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | None = None) -> ScenarioVerdict:
+    """Is this failure set survived? Cheapest evidence first; the solver only when needed,
+    started from ``warm`` (the recovery of a survived subset) where that still applies."""
     from placement.greedy import greedy_placement
     from placement.leaders import elect_leaders
     from placement.rules import check_all
@@ -124,7 +128,8 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     start = elect_leaders(local, greedy_placement(local, spread=True), even_out=False)
     if not check_all(local, start):
         return ScenarioVerdict(failed, True, "greedy", footprint=footprint(local, start))
-    return _solve(scenario, failed, time_limit)
+    hint = overlay(scenario, greedy_placement(scenario, spread=True), warm) if warm is not None else None
+    return _solve(scenario, failed, time_limit, hint)
 
 
 def _local(scenario: Scenario) -> Scenario:
@@ -140,11 +145,12 @@ def _local(scenario: Scenario) -> Scenario:
     return Scenario(replace(scenario.cluster, topics=tuple(topics)), scenario.failures, scenario.allow_unclean)
 
 
-def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float) -> ScenarioVerdict:
+def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start: Placement | None = None) -> ScenarioVerdict:
     from placement.planner import PlanOptions, plan_recovery
 
     plan = plan_recovery(scenario.cluster, scenario.failures,
-                         PlanOptions(time_limit=time_limit, feasibility_only=True, verify_with_z3=False, workers=1))
+                         PlanOptions(time_limit=time_limit, feasibility_only=True, verify_with_z3=False, workers=1),
+                         start=start)
     if plan.status.meets_invariants:
         return ScenarioVerdict(failed, True, "solver", footprint=footprint(scenario, plan.placement))
     first_levels = [st["levels"][0] for st in plan.solver.get("stages", []) if st.get("levels")]
@@ -201,11 +207,11 @@ class _Local:
                                             initargs=(cluster, baseline_ok, time_limit))
             self.jobs = jobs
 
-    def judge_all(self, sets: list[tuple[str, ...]], done: Callable[[int], None]) -> list[ScenarioVerdict]:
+    def judge_all(self, sets: list[Job], done: Callable[[int], None]) -> list[ScenarioVerdict]:
         if self.pool is None:
             out = []
-            for s in sets:
-                out.append(judge(self.cluster, s, baseline_ok=self.baseline_ok, time_limit=self.time_limit))
+            for members, warm in sets:
+                out.append(judge(self.cluster, members, baseline_ok=self.baseline_ok, time_limit=self.time_limit, warm=warm))
                 done(1)
             return out
         chunks = _chunks(sets, self.jobs * 8)
@@ -266,8 +272,8 @@ def _chunks(items: list, pieces: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def judge_chunk(cluster: Cluster, sets, baseline_ok: bool, time_limit: float) -> list[ScenarioVerdict]:
-    return [judge(cluster, s, baseline_ok=baseline_ok, time_limit=time_limit) for s in sets]
+def judge_chunk(cluster: Cluster, sets: list[Job], baseline_ok: bool, time_limit: float) -> list[ScenarioVerdict]:
+    return [judge(cluster, members, baseline_ok=baseline_ok, time_limit=time_limit, warm=warm) for members, warm in sets]
 
 
 _WORKER: dict = {}
@@ -323,6 +329,15 @@ def _compose(combo, previous, single, room) -> Footprint | None:
                 both = compose(previous[rest], one, room)
                 if both is not None:
                     return both
+    return None
+
+
+def _warm(combo, previous) -> Footprint | None:
+    """The recovery of a survived subset one smaller, to start the solver from."""
+    for i in range(len(combo)):
+        rest = combo[:i] + combo[i + 1:]
+        if rest in previous:
+            return previous[rest]
     return None
 
 
@@ -417,7 +432,8 @@ def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = F
                         continue
                 todo.append(combo)
                 weights.append(weight)
-            judged = runner.judge_all([_members(classes, c) for c in todo],
+            jobs_now = [(_members(classes, c), _warm(c, previous)) for c in todo]
+            judged = runner.judge_all(jobs_now,
                                       lambda n, it=iter(weights): done(sum(next(it) for _ in range(n))))
             for combo, weight, verdict in zip(todo, weights, judged):
                 counts["symmetric"] += weight - 1
@@ -427,7 +443,7 @@ def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = F
                 singles = {c[0]: fp for c, fp in current.items() if len(classes[c[0]]) == 1}
             previous = current
         if zone_sets:
-            for verdict in runner.judge_all(zone_sets, done):
+            for verdict in runner.judge_all([(z, None) for z in zone_sets], done):
                 counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
                 record(None, 1, verdict)
     finally:

@@ -229,3 +229,25 @@ def test_unreachable_scheduler_is_bad_input():
     pytest.importorskip("distributed")
     code, _, err = run("check", str(SEED), "--scheduler", "tcp://127.0.0.1:9", "--format", "json")
     assert code == 2 and "--scheduler" in err and "Traceback" not in err
+
+
+def test_solver_started_from_a_subsets_recovery_reaches_the_same_verdict():
+    from placement.resilience import baseline_valid, judge
+
+    compared = 0
+    for seed in range(120):
+        cluster = _cluster(seed)
+        ok = baseline_valid(cluster)
+        names = [n.name for n in cluster.nodes]
+        singles = {n: judge(cluster, (n,), baseline_ok=ok) for n in names}
+        for a, b in combinations(names, 2):
+            warm = singles[a].footprint
+            if warm is None:
+                continue
+            cold = judge(cluster, (a, b), baseline_ok=ok)
+            if cold.decided_by != "solver":
+                continue
+            hot = judge(cluster, (a, b), baseline_ok=ok, warm=warm)
+            assert hot.survived == cold.survived
+            compared += 1
+    assert compared >= 10
