@@ -206,6 +206,8 @@ def render_verdict(out: Console, verdict: Verdict, plan_source: str) -> None:
         render_violations(out, verdict.violations)
     if verdict.execution is not None:
         render_execution(out, verdict.execution.to_document())
+    else:
+        out.print("no steps in the plan: only its target was verified")
 
 
 FIXES = {

@@ -234,6 +234,13 @@ def test_verify_rejects_malformed_steps_as_bad_input(tmp_path, change, needle):
     assert needle in err and "Traceback" not in err
 
 
+def test_verify_of_a_target_without_steps_judges_the_target(tmp_path):
+    doc = _seed_plan()
+    del doc["steps"]
+    code, out, _ = run("verify", str(SEED), write(tmp_path, "p.json", json.dumps(doc)))
+    assert code == 0 and "only its target" in out
+
+
 def test_demo_tells_the_seed_story():
     code, out, _ = run("demo")
     assert code == 0
