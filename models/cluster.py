@@ -140,6 +140,15 @@ class Cluster:
         return {p.key: p for p in self.partitions}
 
     @cached_property
+    def storage_used_mib(self) -> dict[str, int]:
+        """Space the replicas each node holds now take there (failed nodes included)."""
+        used = {n.name: 0 for n in self.nodes}
+        for v in self.volumes:
+            for n in v.replicas:
+                used[n] += v.size_mib
+        return used
+
+    @cached_property
     def zones(self) -> tuple[str, ...]:
         return tuple(sorted({n.zone for n in self.nodes}))
 

@@ -74,10 +74,7 @@ class NodeRoom:
 
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
-        self.used: dict[str, list[int]] = {n.name: [0, 0, 0, 0] for n in cluster.nodes}
-        for v in cluster.volumes:
-            for n in v.replicas:
-                self.used[n][0] += v.size_mib
+        self.used: dict[str, list[int]] = {n: [mib, 0, 0, 0] for n, mib in cluster.storage_used_mib.items()}
         for b in cluster.brokers:
             u = self.used[b.node]
             u[1], u[2], u[3] = u[1] + b.cpu_millicores, u[2] + b.memory_mib, u[3] + 1

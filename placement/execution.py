@@ -122,10 +122,6 @@ class _Resources:
                     self.touching["partition", (entry["topic"], entry["partition"])].append(sid)
         for key in self.touching:
             self.touching[key] = sorted(set(self.touching[key]))
-        self.base_storage: dict[str, int] = defaultdict(int)
-        for v in cluster.volumes:
-            for n in v.replicas:
-                self.base_storage[n] += v.size_mib
         self.base_brokers: dict[str, set[int]] = defaultdict(set)
         for b in cluster.brokers:
             if not scenario.is_failed(b.node):
@@ -169,7 +165,7 @@ class _Resources:
         cluster = self.scenario.cluster
         if self.scenario.is_failed(node):
             return None
-        used = self.base_storage[node]
+        used = cluster.storage_used_mib[node]
         for sid in self.touching["storage", node]:
             s = self.steps[sid]
             size = cluster.volume[s.args["volume"]].size_mib

@@ -88,17 +88,13 @@ def _wait_for_room(scenario: Scenario, steps: tuple[Step, ...]) -> tuple[Step, .
     on a node whose capacity cannot hold both at once, resyncs onto it wait for the drops
     there (where that waits for nothing that waits for them)."""
     cluster = scenario.cluster
-    used: dict[str, int] = defaultdict(int)
-    for v in cluster.volumes:
-        for n in v.replicas:
-            used[n] += v.size_mib
     by_id = {st.id: st for st in steps}
     for node in sorted({st.args["node"] for st in steps if st.action == "drop-volume-replica"}):
         if scenario.is_failed(node):
             continue
         adds = [st.id for st in steps if st.action == "add-volume-replica" and st.args["node"] == node]
         drops = [st.id for st in steps if st.action == "drop-volume-replica" and st.args["node"] == node]
-        peak = used[node] + sum(cluster.volume[by_id[a].args["volume"]].size_mib for a in adds)
+        peak = cluster.storage_used_mib[node] + sum(cluster.volume[by_id[a].args["volume"]].size_mib for a in adds)
         if peak <= cluster.node[node].storage_mib:
             continue
         for a in adds:
