@@ -21,7 +21,6 @@ from placement.scenario import Scenario
 
 def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
     cluster = scenario.cluster
-    policy = cluster.policy
     touched_v = set(scenario.touched_volumes)
     touched_b = set(scenario.touched_brokers)
     free = {n.name: n.storage_mib for n in cluster.nodes}
@@ -29,16 +28,10 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
         if v.name not in touched_v:
             for n in v.replicas:
                 free[n] -= v.size_mib
-    slots = {n.name: policy.brokers_per_node for n in cluster.nodes}
-    cpu = {n.name: n.cpu_millicores for n in cluster.nodes}
-    mem = {n.name: n.memory_mib for n in cluster.nodes}
+    room = _BrokerRoom(cluster)
     for b in cluster.brokers:
         if b.id not in touched_b:
-            slots[b.node] -= 1
-            if cpu[b.node] is not None:
-                cpu[b.node] -= b.cpu_millicores
-            if mem[b.node] is not None:
-                mem[b.node] -= b.memory_mib
+            room.take(b, b.node)
     eligible = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name) and n.state.value == "ready"]
     new_count: dict[str, int] = defaultdict(int)
     volumes = {v.name: v.replicas for v in cluster.volumes if v.name not in touched_v and scenario.has_data(v.name)}
@@ -50,7 +43,7 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
             free[n] -= v.size_mib
     # a displaced broker with one volume whose surviving replicas all sit on nodes without a
     # free broker slot needs its new replica on a node that has one (and keeps that slot)
-    spare = dict(slots)
+    spare = dict(room.slots)
     needs_slot: dict[str, Broker] = {}
     if spread and scenario.hyperconverged:
         for bid in scenario.touched_brokers:
@@ -71,8 +64,7 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
 
                 def no_slot(n: str) -> bool:
                     return broker is not None and not (spare[n] > 0 and scenario.may_host_broker(broker, n)
-                                                       and (cpu[n] is None or cpu[n] >= broker.cpu_millicores)
-                                                       and (mem[n] is None or mem[n] >= broker.memory_mib))
+                                                       and room.resources_fit(broker, n))
 
                 pick = min(options, key=lambda n: (cluster.node[n].zone in covered, no_slot(n), new_count[n], -free[n], n))
                 if broker is not None and not no_slot(pick):
@@ -101,8 +93,7 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
             holders = [n for n in volumes.get(b.volumes[0], ()) if all(n in volumes.get(v, ()) for v in b.volumes)] if b.volumes else eligible
         else:
             holders = list(dict.fromkeys([n for v in b.volumes for n in volumes.get(v, ())] + eligible))
-        fits = [n for n in holders if scenario.may_host_broker(b, n) and slots[n] > 0
-                and (cpu[n] is None or cpu[n] >= b.cpu_millicores) and (mem[n] is None or mem[n] >= b.memory_mib)]
+        fits = [n for n in holders if scenario.may_host_broker(b, n) and room.fits(b, n)]
         if spread and fits:
             ready = {n for n in fits if all(n in scenario.survivors(v) for v in b.volumes)}
             others = defaultdict(int)
@@ -113,19 +104,14 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
                             others[zone_of(brokers[o])] += 1
             fits.sort(key=lambda n: (n not in ready, others[zone_of(n)]))
         options[bid] = fits
-    chosen = _match(options, slots) if spread else _first_fit(options, slots, cpu, mem, cluster)
+    chosen = _match(options, room.slots) if spread else _first_fit(options, room, cluster)
     for bid in options:
         node = chosen.get(bid)
         brokers[bid] = node
         if node is not None and spread:
-            b = cluster.broker[bid]
-            slots[node] -= 1
-            if cpu[node] is not None:
-                cpu[node] -= b.cpu_millicores
-            if mem[node] is not None:
-                mem[node] -= b.memory_mib
+            room.take(cluster.broker[bid], node)
     if spread and scenario.hyperconverged:
-        _rehome(scenario, [bid for bid in options if chosen.get(bid) is None], volumes, brokers, free, slots, cpu, mem)
+        _rehome(scenario, [bid for bid in options if chosen.get(bid) is None], volumes, brokers, free, room)
     running = sorted(b for b, n in brokers.items() if n is not None)
     load = defaultdict(int)
     for p in cluster.partitions:
@@ -146,7 +132,30 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
     return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
 
 
-def _rehome(scenario: Scenario, homeless: list[int], volumes: dict, brokers: dict, free, slots, cpu, mem) -> None:
+class _BrokerRoom:
+    """Free broker slots, CPU and memory on each node (None: unlimited)."""
+
+    def __init__(self, cluster):
+        self.slots = {n.name: cluster.policy.brokers_per_node for n in cluster.nodes}
+        self.cpu = {n.name: n.cpu_millicores for n in cluster.nodes}
+        self.mem = {n.name: n.memory_mib for n in cluster.nodes}
+
+    def resources_fit(self, b: Broker, node: str) -> bool:
+        return (self.cpu[node] is None or self.cpu[node] >= b.cpu_millicores) and \
+            (self.mem[node] is None or self.mem[node] >= b.memory_mib)
+
+    def fits(self, b: Broker, node: str) -> bool:
+        return self.slots[node] > 0 and self.resources_fit(b, node)
+
+    def take(self, b: Broker, node: str) -> None:
+        self.slots[node] -= 1
+        if self.cpu[node] is not None:
+            self.cpu[node] -= b.cpu_millicores
+        if self.mem[node] is not None:
+            self.mem[node] -= b.memory_mib
+
+
+def _rehome(scenario: Scenario, homeless: list[int], volumes: dict, brokers: dict, free, room: _BrokerRoom) -> None:
     """A broker left without a node: move its volume's new replica to a node of the same zone
     that also has room for the broker, and run the broker there."""
     cluster = scenario.cluster
@@ -160,9 +169,7 @@ def _rehome(scenario: Scenario, homeless: list[int], volumes: dict, brokers: dic
             zone = cluster.node[old].zone
             fits = [n.name for n in cluster.nodes if n.zone == zone and n.name not in volumes[v.name]
                     and scenario.may_hold_replica(v, n.name) and n.state.value == "ready" and free[n.name] >= v.size_mib
-                    and slots[n.name] > 0 and scenario.may_host_broker(b, n.name)
-                    and (cpu[n.name] is None or cpu[n.name] >= b.cpu_millicores)
-                    and (mem[n.name] is None or mem[n.name] >= b.memory_mib)]
+                    and scenario.may_host_broker(b, n.name) and room.fits(b, n.name)]
             if not fits:
                 continue
             home = max(fits, key=lambda n: (free[n], n))
@@ -170,29 +177,19 @@ def _rehome(scenario: Scenario, homeless: list[int], volumes: dict, brokers: dic
             free[old] += v.size_mib
             free[home] -= v.size_mib
             brokers[bid] = home
-            slots[home] -= 1
-            if cpu[home] is not None:
-                cpu[home] -= b.cpu_millicores
-            if mem[home] is not None:
-                mem[home] -= b.memory_mib
+            room.take(b, home)
             break
 
 
-def _first_fit(options: dict[int, list[str]], slots, cpu, mem, cluster) -> dict[int, str | None]:
+def _first_fit(options: dict[int, list[str]], room: _BrokerRoom, cluster) -> dict[int, str | None]:
     """The baseline: each broker, in turn, takes the first of its nodes that still fits it."""
     chosen: dict[int, str | None] = {}
     for bid, fits in options.items():
         b = cluster.broker[bid]
-        fits = [n for n in fits if slots[n] > 0 and (cpu[n] is None or cpu[n] >= b.cpu_millicores)
-                and (mem[n] is None or mem[n] >= b.memory_mib)]
-        node = fits[0] if fits else None
+        node = next((n for n in fits if room.fits(b, n)), None)
         chosen[bid] = node
         if node is not None:
-            slots[node] -= 1
-            if cpu[node] is not None:
-                cpu[node] -= b.cpu_millicores
-            if mem[node] is not None:
-                mem[node] -= b.memory_mib
+            room.take(b, node)
     return chosen
 
 
