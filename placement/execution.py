@@ -307,10 +307,15 @@ def _worst_storage(resources: _Resources, node: str, members: list[int],
     return checked, None
 
 
+def _in_order(sids, ancestors) -> list[int]:
+    """These steps, each after every step it waits for (fewer ancestors first)."""
+    return sorted(sids, key=lambda sid: (len(ancestors[sid]), sid))
+
+
 def _run_through(steps: dict[int, Step], sids, ancestors) -> tuple[str, ...]:
     """Events that start and finish these steps, each after those it waits for."""
     events: list[str] = []
-    for sid in sorted(sids, key=lambda x: (len(ancestors[x]), x)):
+    for sid in _in_order(sids, ancestors):
         events.append(f"start {sid}")
         if steps[sid].action not in ATOMIC:
             events.append(f"finish {sid}")
@@ -323,20 +328,15 @@ def _lead_in(steps: dict[int, Step], started, members, ancestors) -> tuple[str, 
     return _run_through(steps, needed, ancestors)
 
 
-def _topological(steps: dict[int, Step]) -> list[Step]:
-    ancestors = _ancestors(steps)
-    return [steps[sid] for sid in sorted(steps, key=lambda sid: (len(ancestors[sid]), sid))]
-
-
-def _misses_target(scenario: Scenario, steps: dict[int, Step], target: Placement) -> list[str]:
+def _misses_target(scenario: Scenario, steps: dict[int, Step], ancestors, target: Placement) -> list[str]:
     """Where the cluster stands once every step has finished, against the target."""
     cluster = scenario.cluster
     volumes = {v.name: set(scenario.survivors(v.name)) for v in cluster.volumes}
     brokers = {b.id: b.node for b in cluster.brokers}
     replicas = {p.key: list(p.replicas) for p in cluster.partitions}
     leaders = {p.key: p.leader for p in cluster.partitions}
-    for s in _topological(steps):
-        a = s.args
+    for sid in _in_order(steps, ancestors):
+        s, a = steps[sid], steps[sid].args
         if s.action == "add-volume-replica":
             volumes[a["volume"]].add(a["node"])
         elif s.action == "drop-volume-replica":
@@ -387,7 +387,7 @@ def check_execution(scenario: Scenario, steps: tuple[Step, ...], target: Placeme
             unreduced_log10 += math.log10(explored)
     if target is not None:
         everything = tuple(f"finish {sid}" for sid in sorted(by_id))
-        found += [Counterexample(everything, miss) for miss in _misses_target(scenario, by_id, target)[:20]]
+        found += [Counterexample(everything, miss) for miss in _misses_target(scenario, by_id, ancestors, target)[:20]]
     return ExecutionVerdict(safe=not found, states=states, resources=len(resources.touching),
                             counterexamples=tuple(found), unreduced_log10=unreduced_log10)
 

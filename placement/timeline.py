@@ -131,6 +131,7 @@ def simulate(scenario: Scenario, target: Placement, steps: tuple[Step, ...]) -> 
     remaining: dict[int, float] = {}
     flow_step: dict[int, int] = {}
     open_flows: dict[int, int] = defaultdict(int)
+    through: dict[tuple, int] = defaultdict(int)  # MiB each node sends and receives in all
     now = 0.0
     ready = [sid for sid, deps in pending.items() if not deps]
 
@@ -151,6 +152,8 @@ def simulate(scenario: Scenario, target: Placement, steps: tuple[Step, ...]) -> 
             started[sid] = now
             copies = [c for c in copies_of(scenario, target, by_id[sid]) if c.mib > 0]
             for c in copies:
+                through["out", c.source] += c.mib
+                through["in", c.target] += c.mib
                 f = len(flow_step)
                 flow_step[f] = sid
                 flows[f] = c
@@ -189,7 +192,7 @@ def simulate(scenario: Scenario, target: Placement, steps: tuple[Step, ...]) -> 
         full_redundancy=max((finished[s.id] for s in steps if s.action == "add-volume-replica"), default=0.0),
         kafka_reassigned=max((finished[s.id] for s in steps if s.action == "reassign-partitions"), default=0.0),
         finish=max(finished.values(), default=0.0),
-        lower_bound=_lower_bound(scenario, target, steps, capacity),
+        lower_bound=max(through.values(), default=0) / capacity,  # the busiest node at full speed
         kafka_rebuild=_kafka_rebuild(scenario, target, capacity),
     )
 
@@ -207,17 +210,8 @@ def _broker_serves(scenario: Scenario, target: Placement, by_id: dict[int, Step]
     return serves
 
 
-def _lower_bound(scenario: Scenario, target: Placement, steps: tuple[Step, ...], capacity: float) -> float:
-    through: dict[tuple, int] = defaultdict(int)
-    for s in steps:
-        for c in copies_of(scenario, target, s):
-            through["out", c.source] += c.mib
-            through["in", c.target] += c.mib
-    return max(through.values(), default=0) / capacity
-
-
 def displaced_brokers(scenario: Scenario, target: Placement) -> list[int]:
-    """Brokers that must leave their node: it failed, or they are retired elsewhere."""
+    """Brokers that must leave a failed node for another."""
     return [b.id for b in scenario.cluster.brokers
             if target.brokers.get(b.id) not in (None, b.node) and scenario.is_failed(b.node)]
 
