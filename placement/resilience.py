@@ -128,8 +128,9 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     start = elect_leaders(local, greedy_placement(local, spread=True), even_out=False)
     if not check_all(local, start):
         return ScenarioVerdict(failed, True, "greedy", footprint=footprint(local, start))
-    hint = overlay(scenario, greedy_placement(scenario, spread=True), warm) if warm is not None else None
-    return _solve(scenario, failed, time_limit, hint)
+    # the solver starts from this greedy attempt (touched partitions are all it needs), with
+    # what still applies of a survived subset's recovery laid over it
+    return _solve(scenario, failed, time_limit, overlay(scenario, start, warm) if warm is not None else start)
 
 
 def _local(scenario: Scenario) -> Scenario:
