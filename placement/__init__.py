@@ -26,9 +26,9 @@ from placement.scenario import Scenario
 from placement.verify import Verdict, verify_placement
 
 __all__ = [
-    "Cluster", "ExecutionVerdict", "ResilienceResult", "check", "Failures", "InputError", "InternalError", "PlacementError", "Placement", "Plan", "PlanOptions",
-    "Problem", "Status", "Step", "Verdict", "Violation", "load_cluster", "parse_cluster", "plan", "resolve_failures",
-    "verify",
+    "Cluster", "ExecutionVerdict", "Failures", "InputError", "InternalError", "PlacementError", "Placement", "Plan",
+    "PlanOptions", "Problem", "ResilienceResult", "Status", "Step", "Verdict", "Violation", "check", "load_cluster",
+    "parse_cluster", "plan", "resolve_failures", "verify",
 ]
 
 
