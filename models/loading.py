@@ -224,7 +224,8 @@ def _read_policy(r: _Reader, raw: Any) -> Policy:
 
 
 def _bandwidth(r: _Reader, data: dict, default: float) -> float:
-    value = r.number(data, "nodeBandwidthGbps", "policy", default=default, what="a bandwidth in Gbit/s")
+    value = r.number(data, "nodeBandwidthGbps", "policy", default=default, minimum=float("-inf"),
+                     what="a bandwidth in Gbit/s")  # the sign is judged below, with its own message
     if value is None:
         return default
     if value <= 0:

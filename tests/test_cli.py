@@ -62,6 +62,8 @@ BAD_INPUTS = [
     ("used above size", edited(lambda d: d["volumes"][0].__setitem__("usedGiB", 500)), [], "usedGiB"),
     ("not a mapping", "- 1\n- 2\n", [], "expected a mapping"),
     ("boolean as a number", edited(lambda d: d["brokers"][0].__setitem__("cpu", True)), [], "brokers[0].cpu"),
+    ("zero bandwidth", edited(lambda d: d["policy"].__setitem__("nodeBandwidthGbps", 0)), [], "policy.nodeBandwidthGbps"),
+    ("text bandwidth", edited(lambda d: d["policy"].__setitem__("nodeBandwidthGbps", "fast")), [], "policy.nodeBandwidthGbps"),
     ("unknown --fail node", seed_doc(), ["--fail", "node-7"], "--fail"),
     ("unknown --fail-zone", seed_doc(), ["--fail-zone", "zone-q"], "--fail-zone"),
     ("unknown --remove-broker", seed_doc(), ["--remove-broker", "42"], "--remove-broker"),

@@ -19,6 +19,7 @@ RUNS = {
     "zone-loss.yaml": (([], ["zone-b"]), "optimal"),
     "tight-capacity.yaml": ((["node-1"], []), "optimal"),
     "impossible.yaml": ((["node-3"], []), "degraded"),
+    "fragile.yaml": ((["node-1"], []), "optimal"),
 }
 
 
@@ -61,3 +62,23 @@ def test_same_input_same_plan():
             doc["metrics"].pop("solveSeconds", None)
             doc.pop("solver", None)
         assert again == first
+
+
+def test_fragile_survives_one_failure_but_not_two():
+    from placement.minima import data_loss_minima
+    from placement.resilience import check_resilience
+
+    cluster = load_cluster(EXAMPLES / "fragile.yaml")
+    assert check_resilience(cluster, 1).tolerates is True
+    two = check_resilience(cluster, 2)
+    assert two.tolerates is False and two.failing == 3
+    assert two.counterexample.failed == ("node-1", "node-3") and two.counterexample.data_lost == ("pvc-kafka-0",)
+    assert [m.failures for m in data_loss_minima(cluster)] == [2, 3]
+
+
+def test_fragile_timeline_runs_at_its_slower_links():
+    cluster = load_cluster(EXAMPLES / "fragile.yaml")
+    timeline = plan_recovery(cluster, resolve_failures(cluster, ["node-1"])).metrics["timeline"]
+    assert timeline["nodeBandwidthGbps"] == 1
+    # node-1 held two 60 GiB replicas; they are rebuilt from separate sources onto separate nodes
+    assert timeline["fullRedundancySeconds"] == pytest.approx(60 * 1024 / (1e9 / 8 / 2**20), abs=0.5)
