@@ -68,6 +68,22 @@ class Volume:
     replicas: tuple[str, ...]  # current replica nodes, failed ones included
     size_gib: float = 0
     used_gib: float = 0
+    # replicas that exist but are behind (a resync in progress, a node back from a failure):
+    # (node, GiB to copy to bring it in sync), each node also listed in ``replicas``
+    stale: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def stale_mib(self) -> dict[str, int]:
+        """Stale replica node -> MiB a resync copies to bring it in sync."""
+        from models.units import size_mib
+
+        return {node: size_mib(gib) for node, gib in self.stale}
+
+    @property
+    def in_sync_replicas(self) -> tuple[str, ...]:
+        """Listed replicas that are not stale (on failed nodes too)."""
+        behind = {node for node, _ in self.stale}
+        return tuple(n for n in self.replicas if n not in behind)
 
 
 @dataclass(frozen=True)

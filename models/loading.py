@@ -32,7 +32,7 @@ POLICY_KEYS = {
 }
 TOP_KEYS = {"name", "policy", "nodes", "volumes", "brokers", "topics"}
 NODE_KEYS = {"name", "zone", "state", "storageGiB", "cpu", "memoryGiB"}
-VOLUME_KEYS = {"name", "sizeGiB", "usedGiB", "replicationFactor", "replicas"}
+VOLUME_KEYS = {"name", "sizeGiB", "usedGiB", "replicationFactor", "replicas", "stale"}
 BROKER_KEYS = {"id", "node", "volumes", "cpu", "memoryGiB"}
 TOPIC_KEYS = {"name", "minInsyncReplicas", "partitions"}
 PARTITION_KEYS = {"id", "replicas", "leader", "isr", "sizeGiB"}
@@ -312,12 +312,42 @@ def _read_volumes(r: _Reader, raw: list, policy: Policy, nodes: dict[str, Node],
                 seen.add(node)
         if size is not None and used is not None and used > size:
             r.problem(f"{path}.usedGiB", f"is {used}, more than sizeGiB {size}; a volume cannot hold more data than its size")
-        if name is None or size is None or used is None or rf is None:
+        stale = _read_stale(r, data.get("stale"), path, replicas, size)
+        if name is None or size is None or used is None or rf is None or stale is None:
             continue
         volumes.append(Volume(name=name, size_mib=units.size_mib(size), used_mib=units.size_mib(used),
-                              replication_factor=rf, replicas=tuple(replicas), size_gib=size, used_gib=used))
+                              replication_factor=rf, replicas=tuple(replicas), size_gib=size, used_gib=used,
+                              stale=stale))
     _duplicates(r, keys, "volume")
     return volumes
+
+
+def _read_stale(r: _Reader, raw: Any, path: str, replicas: list[str], size: float | None) -> tuple | None:
+    """``stale``: replica node -> GiB a resync must copy; each node one of the volume's replicas."""
+    if raw is None:
+        return ()
+    where = f"{path}.stale"
+    if not isinstance(raw, dict):
+        r.problem(where, f"expected a mapping of replica node to the GiB it is behind, got {_show(raw)}")
+        return None
+    stale = []
+    ok = True
+    for node in sorted(raw, key=str):
+        gib = raw[node]
+        item = f"{where}.{node}"
+        if not isinstance(node, str) or node not in replicas:
+            r.problem(item, f"{_show(node)} is not one of this volume's replicas {replicas}; "
+                            "a stale replica must also be listed under replicas")
+            ok = False
+        elif not _is_number(gib) or gib < 0:
+            r.problem(item, f"expected the GiB this replica is behind (a number >= 0), got {_show(gib)}")
+            ok = False
+        elif size is not None and gib > size:
+            r.problem(item, f"is {gib} GiB behind, more than the volume's size {size} GiB")
+            ok = False
+        else:
+            stale.append((node, gib))
+    return tuple(stale) if ok else None
 
 
 def _read_brokers(r: _Reader, raw: list, node_names: set[str], volume_names: set[str]) -> list[Broker]:
