@@ -20,7 +20,7 @@ def _guarded(command):
 
     @wraps(command)
     def run(*args, **kwargs):
-        from models.errors import InputError
+        from placement import InputError
 
         try:
             code = command(*args, **kwargs)
@@ -73,11 +73,10 @@ def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, out
          time_limit, seed):
     """Compute the optimal recovery plan for CLUSTER after the given failures."""
     import placement
-    from placement.report import console, render_plan
-    from placement.script import check_script_options, render_script
+    from placement.render.tables import console, render_plan
 
     if fmt == "script":
-        check_script_options(namespace, statefulset, bootstrap)  # before a long solve, not after
+        placement.check_script_options(namespace, statefulset, bootstrap)  # before a long solve, not after
     cluster = placement.load_cluster(cluster_file)
     result = placement.plan(cluster, fail, fail_zones, remove_brokers, allow_unclean=allow_unclean,
                             time_limit=time_limit, seed=seed, progress=True)
@@ -85,7 +84,7 @@ def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, out
         _write_kafka_files(cluster, result, output)
         return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
     if fmt == "script":
-        script = render_script(cluster, result, namespace=namespace, statefulset=statefulset, bootstrap=bootstrap)
+        script = placement.render_script(cluster, result, namespace=namespace, statefulset=statefulset, bootstrap=bootstrap)
         if output:
             Path(output).write_text(script, encoding="utf-8")
             Path(output).chmod(0o755)
@@ -103,20 +102,20 @@ def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, out
 
 
 def _write_kafka_files(cluster, result, output) -> None:
-    from placement import kafka_formats
+    from placement.render import kafka_files
 
     def dump(data) -> str:
         return json.dumps(data, indent=2) + "\n"
 
-    moves = dump(kafka_formats.reassignment(cluster, result))
+    moves = dump(kafka_files.reassignment(cluster, result))
     if not output:
         sys.stdout.write(moves)
         return
     base = Path(output)
     stem = base.with_suffix("") if base.suffix == ".json" else base
     base.write_text(moves, encoding="utf-8")
-    Path(f"{stem}.rollback.json").write_text(dump(kafka_formats.rollback(cluster, result)), encoding="utf-8")
-    election = kafka_formats.preferred_election(cluster, result)
+    Path(f"{stem}.rollback.json").write_text(dump(kafka_files.rollback(cluster, result)), encoding="utf-8")
+    election = kafka_files.preferred_election(cluster, result)
     if election:
         Path(f"{stem}.election.json").write_text(dump(election), encoding="utf-8")
 
@@ -130,7 +129,7 @@ def _write_kafka_files(cluster, result, output) -> None:
 def verify(cluster_file, plan_file, fail, fail_zones):
     """Check a plan document against CLUSTER and the invariants, independently of how it was made."""
     import placement
-    from placement.report import console, render_verdict
+    from placement.render.tables import console, render_verdict
 
     cluster = placement.load_cluster(cluster_file)
     document = placement.load_plan_document(plan_file)
@@ -155,7 +154,7 @@ def verify(cluster_file, plan_file, fail, fail_zones):
 def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limit, fmt):
     """Does CLUSTER survive any K node failures (and each zone)? Exit 0 yes, 1 no."""
     import placement
-    from placement.report import console, render_resilience, sweep_progress
+    from placement.render.tables import console, render_resilience, sweep_progress
 
     if max_failures is None:
         max_failures = 0 if zones or minimum else 1
@@ -174,8 +173,8 @@ def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limi
 @_guarded
 def demo():
     """Tell the seed story: 5 nodes, 3 brokers, node-2 fails, the cluster recovers, node-2 returns."""
-    from placement.demo import run_demo
-    from placement.report import console
+    from placement.render.demo import run_demo
+    from placement.render.tables import console
 
     return run_demo(console())
 

@@ -24,7 +24,7 @@ REMOVED = 0
 
 
 def layout(brokers: int, partitions: int):
-    from models.generate import generate_cluster
+    from placement.models.generate import generate_cluster
 
     cluster = generate_cluster(nodes=brokers, zones=3, brokers=brokers, volumes=brokers, partitions=partitions,
                                seed=1, partitions_per_topic=100)
@@ -38,8 +38,8 @@ def run_placement(cluster, rack, assignment):
     import ortools.sat.python.cp_model  # noqa: F401  start-up, not timed
     import z3  # noqa: F401
 
-    from models.failures import resolve_failures
-    from placement.planner import PlanOptions, plan_recovery
+    from placement.models.failures import resolve_failures
+    from placement.solve.planner import PlanOptions, plan_recovery
 
     started = time.perf_counter()
     plan = plan_recovery(cluster, resolve_failures(cluster, [], remove_brokers=[REMOVED]), PlanOptions(time_limit=60))

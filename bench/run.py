@@ -30,9 +30,9 @@ def one_case(case: str, time_limit: float) -> dict:
     import ortools.sat.python.cp_model  # noqa: F401  start-up, not timed
     import z3  # noqa: F401
 
-    from models.failures import resolve_failures
-    from models.generate import generate_cluster
-    from placement.planner import PlanOptions, plan_recovery
+    from placement.models.failures import resolve_failures
+    from placement.models.generate import generate_cluster
+    from placement.solve.planner import PlanOptions, plan_recovery
 
     cluster = generate_cluster(**CLUSTER)
     if case == "node":
@@ -56,7 +56,7 @@ def one_case(case: str, time_limit: float) -> dict:
 def execution_figures(cluster, failures, plan) -> dict:
     """The plan's steps model-checked again on their own: time, states with the reduction,
     the lower bound without it, and what the exhaustive explorer manages meanwhile."""
-    from placement.execution import check_execution, check_execution_exhaustively
+    from placement.execute.checker import check_execution, check_execution_exhaustively
     from placement.scenario import Scenario
 
     scenario = Scenario(cluster, failures)
@@ -77,7 +77,7 @@ def naive_sources_full_rf(scenario, plan) -> float:
     (what choosing the least-loaded source avoids)."""
     from dataclasses import replace
 
-    from placement.timeline import simulate
+    from placement.execute.timeline import simulate
 
     steps = tuple(replace(s, args={**s.args, "source": sorted(scenario.survivors(s.args["volume"]))[0]})
                   if s.action == "add-volume-replica" and sorted(scenario.survivors(s.args["volume"])) else s
@@ -92,8 +92,8 @@ def check_case(case: str) -> dict:
     """Run in a child process: placement check on the 100-node or the 1,000-node cluster."""
     import ortools.sat.python.cp_model  # noqa: F401  start-up, not timed
 
-    from models.generate import generate_cluster
-    from placement.resilience import check_resilience
+    from placement.models.generate import generate_cluster
+    from placement.resilience.sweep import check_resilience
 
     if case.startswith("sweep"):
         cluster = generate_cluster(**SWEEP_CLUSTER)
@@ -128,11 +128,11 @@ def seed_end_to_end(repeat: int) -> list[float]:
 
 def greedy_baseline() -> dict:
     """How often STORK-style greedy finds no valid placement where the planner does."""
-    from models.failures import resolve_failures
-    from models.generate import generate_cluster
-    from models.loading import load_cluster
-    from placement.greedy import greedy_placement
-    from placement.planner import plan_recovery
+    from placement.models.failures import resolve_failures
+    from placement.models.generate import generate_cluster
+    from placement.models.loading import load_cluster
+    from placement.solve.greedy import greedy_placement
+    from placement.solve.planner import plan_recovery
     from placement.rules import check_all
     from placement.scenario import Scenario
     from tests.smallworld import random_scenario

@@ -75,7 +75,7 @@ class Volume:
     @property
     def stale_mib(self) -> dict[str, int]:
         """Stale replica node -> MiB a resync copies to bring it in sync."""
-        from models.units import size_mib
+        from placement.models.units import size_mib
 
         return {node: size_mib(gib) for node, gib in self.stale}
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -5,8 +5,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from models.cluster import Cluster, NodeState
-from models.errors import InputError, Problem
+from placement.models.cluster import Cluster, NodeState
+from placement.models.errors import InputError, Problem
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 
-from models.cluster import Broker, Cluster, Node, Partition, Policy, Topic, Volume
-from models import units
+from placement.models import units
+from placement.models.cluster import Broker, Cluster, Node, Partition, Policy, Topic, Volume
 
 
 def generate_cluster(*, nodes: int, zones: int, brokers: int, volumes: int, partitions: int, seed: int = 0,

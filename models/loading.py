@@ -12,12 +12,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from models import units
-from models.cluster import (
+from placement.models import units
+from placement.models.cluster import (
     Broker, BrokerPlacement, Cluster, Node, NodeState, Partition, Policy, RackAware, Topic, Volume,
 )
-from models.documents import read_document
-from models.errors import InputError, Problem
+from placement.models.documents import read_document
+from placement.models.errors import InputError, Problem
 
 # Names end up in kubectl, pxctl and kafka-*.sh command lines: anything that could
 # never be a valid Kubernetes, Portworx or Kafka name is refused here.

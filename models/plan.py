@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from models.cluster import Cluster
-from models.errors import InputError, Problem
+from placement.models.cluster import Cluster
+from placement.models.errors import InputError, Problem
 
 PLAN_VERSION = 1
 
@@ -102,7 +102,7 @@ class Plan:
     removed_brokers: tuple[int, ...] = ()
     solver: dict[str, Any] = field(default_factory=dict)  # per-level status, bounds, times
     allow_unclean: bool = False  # planned with --allow-unclean: out-of-sync leaders were allowed
-    timeline: Any = field(default=None, compare=False, repr=False)  # placement.timeline.Timeline, kept for the script
+    timeline: Any = field(default=None, compare=False, repr=False)  # placement.execute.timeline.Timeline, kept for the script
 
     def to_document(self) -> dict:
         doc = {
@@ -248,7 +248,7 @@ def apply_placement(cluster: Cluster, placement: Placement, failed: tuple[str, .
     """
     from dataclasses import replace
 
-    from models.cluster import NodeState
+    from placement.models.cluster import NodeState
 
     nodes = tuple(replace(n, state=NodeState.FAILED) if n.name in failed else n for n in cluster.nodes)
     volumes = tuple(replace(v, replicas=tuple(placement.volumes.get(v.name, ()))) for v in cluster.volumes)

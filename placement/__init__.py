@@ -11,25 +11,52 @@ The library operators call; the CLI is a thin layer over exactly these calls::
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from models.cluster import Cluster
-from models.errors import InputError, InternalError, PlacementError, Problem
-from models.failures import Failures, resolve_failures
-from models.loading import load_cluster, parse_cluster
-from models.plan import Placement, Plan, Status, Step, Violation, parse_plan, parse_steps
-from placement.execution import ExecutionVerdict, check_execution
-from placement.planner import PlanOptions, plan_recovery
-from placement.resilience import ResilienceResult
-from placement.scenario import Scenario
-from placement.verify import Verdict, verify_placement
+# The names are loaded on first use, so that `placement --help` (the CLI lives in this
+# package) starts without importing the planner, the model checker and the loaders.
+_EXPORTS = {
+    "placement.execute.checker": ("ExecutionVerdict",),
+    "placement.execute.script": ("check_script_options", "render_script"),
+    "placement.models.cluster": ("Cluster",),
+    "placement.models.errors": ("InputError", "InternalError", "PlacementError", "Problem"),
+    "placement.models.failures": ("Failures", "resolve_failures"),
+    "placement.models.loading": ("load_cluster", "parse_cluster"),
+    "placement.models.plan": ("Placement", "Plan", "Status", "Step", "Violation"),
+    "placement.resilience.sweep": ("ResilienceResult",),
+    "placement.solve.planner": ("PlanOptions",),
+    "placement.solve.verify": ("Verdict",),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = [
-    "Cluster", "ExecutionVerdict", "Failures", "InputError", "InternalError", "PlacementError", "Placement", "Plan",
-    "PlanOptions", "Problem", "ResilienceResult", "Status", "Step", "Verdict", "Violation", "check", "load_cluster",
-    "parse_cluster", "plan", "resolve_failures", "verify",
-]
+__all__ = sorted([*_HOME, "check", "load_plan_document", "plan", "verify"], key=str.lower)
+
+if TYPE_CHECKING:  # what static tools see; at run time ``__getattr__`` loads each name
+    from placement.execute.checker import ExecutionVerdict
+    from placement.execute.script import check_script_options, render_script
+    from placement.models.cluster import Cluster
+    from placement.models.errors import InputError, InternalError, PlacementError, Problem
+    from placement.models.failures import Failures, resolve_failures
+    from placement.models.loading import load_cluster, parse_cluster
+    from placement.models.plan import Placement, Plan, Status, Step, Violation
+    from placement.resilience.sweep import ResilienceResult
+    from placement.solve.planner import PlanOptions
+    from placement.solve.verify import Verdict
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'placement' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def plan(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] = (),
@@ -38,6 +65,9 @@ def plan(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] =
     """Plan the recovery of ``cluster`` after the given failures (file failures included),
     retiring ``remove_brokers``. ``allow_unclean`` lets an out-of-sync replica lead a
     partition whose in-sync replicas are all gone (it loses what that replica lacked)."""
+    from placement.models.failures import resolve_failures
+    from placement.solve.planner import PlanOptions, plan_recovery
+
     failures = resolve_failures(cluster, fail, fail_zones, remove_brokers)
     return plan_recovery(cluster, failures, PlanOptions(time_limit=time_limit, seed=seed, progress=progress,
                                                         allow_unclean=allow_unclean))
@@ -51,6 +81,12 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
 
     The failures are those named here together with those the plan document records.
     """
+    from placement.execute.checker import check_execution
+    from placement.models.failures import resolve_failures
+    from placement.models.plan import parse_plan, parse_steps
+    from placement.scenario import Scenario
+    from placement.solve.verify import verify_placement
+
     placement_, failed, removed, unclean = parse_plan(plan_document, cluster, source)
     steps = parse_steps(plan_document, cluster, source)
     failures = resolve_failures(cluster, list(fail) + list(failed), fail_zones, removed)
@@ -67,13 +103,13 @@ def check(cluster: Cluster, failures: int = 1, *, zones: bool = False, minimum: 
     each whole zone)? ``result.tolerates`` is the verdict (None if a scenario stayed undecided),
     ``result.counterexample`` the smallest failure set that is not survived, and with
     ``minimum`` ``result.minima`` the least failures that lose a volume or a partition."""
-    from placement.resilience import check_resilience
+    from placement.resilience.sweep import check_resilience
 
     return check_resilience(cluster, failures, zones=zones, minimum=minimum, jobs=jobs, scheduler=scheduler,
                             time_limit=time_limit, progress=progress)
 
 
 def load_plan_document(path: str | Path) -> dict[str, Any]:
-    from models.documents import read_document
+    from placement.models.documents import read_document
 
     return read_document(path)

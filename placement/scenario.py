@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from models.cluster import Broker, BrokerPlacement, Cluster, Node, NodeState, Partition, RackAware, Volume
-from models.failures import Failures
+from placement.models.cluster import Broker, BrokerPlacement, Cluster, Node, NodeState, Partition, RackAware, Volume
+from placement.models.failures import Failures
 
 
 @dataclass(frozen=True)

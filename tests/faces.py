@@ -1,12 +1,12 @@
 """Judging one placement with each face of each rule: the plain check, CP-SAT and Z3."""
 from __future__ import annotations
 
-from models.plan import Placement
-from placement.cpsat import CpEncoding, holds, pin
+from placement.models.plan import Placement
 from placement.rules import RULES
 from placement.scenario import Scenario
-from placement.smt import SmtEncoding
-from placement.space import Space
+from placement.solve.cpsat import CpEncoding, holds, pin
+from placement.solve.smt import SmtEncoding
+from placement.solve.space import Space
 
 
 def verdicts(scenario: Scenario, target: Placement) -> dict[str, tuple[bool, bool, bool]]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 from itertools import combinations, product
 
-from models.cluster import NodeState
-from models.failures import resolve_failures
-from models.loading import parse_cluster
+from placement.models.cluster import NodeState
+from placement.models.failures import resolve_failures
+from placement.models.loading import parse_cluster
 from placement.scenario import Scenario
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import cli
+from placement import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "seed.yaml"

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from models.plan import Status
-from placement.planner import PlanOptions, plan_recovery
+from placement.models.plan import Status
 from placement.rules import check_all
-from placement.metrics import copied_mib
+from placement.solve.metrics import copied_mib
+from placement.solve.planner import PlanOptions, plan_recovery
 from tests.smallworld import brute_force, random_scenario, search_size
 
 SEEDS = [s for s in range(600) if search_size(random_scenario(s)) <= 20_000][:220]

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from models.failures import resolve_failures
-from models.loading import load_cluster
-from placement.planner import plan_recovery
+from placement.models.failures import resolve_failures
+from placement.models.loading import load_cluster
 from placement.rules import check_all
 from placement.scenario import Scenario
+from placement.solve.planner import plan_recovery
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -65,8 +65,8 @@ def test_same_input_same_plan():
 
 
 def test_fragile_survives_one_failure_but_not_two():
-    from placement.minima import data_loss_minima
-    from placement.resilience import check_resilience
+    from placement.resilience.minima import data_loss_minima
+    from placement.resilience.sweep import check_resilience
 
     cluster = load_cluster(EXAMPLES / "fragile.yaml")
     assert check_resilience(cluster, 1).tolerates is True

@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from models.failures import resolve_failures
-from models.loading import load_cluster
-from models.plan import Step
-from placement.execution import check_execution, check_execution_exhaustively
-from placement.planner import plan_recovery
+from placement.execute.checker import check_execution, check_execution_exhaustively
+from placement.models.failures import resolve_failures
+from placement.models.loading import load_cluster
+from placement.models.plan import Step
 from placement.scenario import Scenario
+from placement.solve.planner import plan_recovery
 from tests.smallworld import random_scenario
 
 
@@ -123,7 +123,7 @@ def test_reduction_agrees_with_exhaustive_exploration(seed):
 def _every_order(scenario: Scenario, steps) -> tuple[bool, int]:
     """Brute force, written independently of the checker's search: walk every sequence of
     start/finish events the dependencies allow, judging every resource after every event."""
-    from placement.execution import ATOMIC, _Resources
+    from placement.execute.checker import ATOMIC, _Resources
 
     by_id = {s.id: s for s in steps}
     resources = _Resources(scenario, by_id)
@@ -162,7 +162,7 @@ def test_checker_agrees_with_every_order_enumerated(seed):
 
 def _swap_cluster():
     """n3 is full with w's replica and receives v's; w moves off n3 to n5."""
-    from models.loading import parse_cluster
+    from placement.models.loading import parse_cluster
 
     return parse_cluster({
         "name": "swap",
@@ -174,8 +174,8 @@ def _swap_cluster():
 
 
 def test_a_resync_waits_for_room_on_a_full_node():
-    from models.plan import Placement
-    from placement.steps import build_steps
+    from placement.models.plan import Placement
+    from placement.execute.steps import build_steps
 
     cluster = _swap_cluster()
     scenario = Scenario(cluster, resolve_failures(cluster, []))
@@ -215,7 +215,7 @@ def test_unreduced_lower_bound_never_exceeds_the_exhaustive_count(seed):
 
 def _replay(scenario: Scenario, steps, events) -> frozenset:
     """Run a counterexample's events from the start, refusing any the plan does not allow."""
-    from placement.execution import ATOMIC
+    from placement.execute.checker import ATOMIC
 
     by_id = {s.id: s for s in steps}
     started, finished = set(), set()
@@ -235,7 +235,7 @@ def _replay(scenario: Scenario, steps, events) -> frozenset:
 
 @pytest.mark.parametrize("mutate", ["drop_source", "no_after", "second_broker", "early_broker"])
 def test_counterexamples_replay_to_an_unsafe_state(mutate):
-    from placement.execution import _Resources
+    from placement.execute.checker import _Resources
 
     scenario, steps = _seed()
     if mutate == "drop_source":

@@ -8,7 +8,7 @@ import random
 import pytest
 from click.testing import CliRunner
 
-import cli
+from placement import cli
 from tests.smallworld import random_cluster
 
 JUNK = [None, -1, "x", 0, 1.5, True, [], {}, [1, 1], ["node-1", "node-1"], "node-99", {"a": 1}, [None]]

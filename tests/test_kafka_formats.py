@@ -8,11 +8,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import cli
-from placement import kafka_formats
-from models.failures import resolve_failures
-from models.loading import load_cluster
-from placement.planner import plan_recovery
+from placement import cli
+from placement.models.failures import resolve_failures
+from placement.models.loading import load_cluster
+from placement.render import kafka_files
+from placement.solve.planner import plan_recovery
 from tests.smallworld import random_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,4 +97,4 @@ def test_after_any_removal_partitions_are_sound(seed, data):
         assert t.leader is None or t.leader in t.replicas
         if len(running) >= len(p.replicas) and running & set(scenario.sources(p)) - set(remove):
             assert len(t.replicas) == len(p.replicas)  # RF kept whenever it can be
-    assert kafka_rejects(kafka_formats.reassignment(cluster, plan), set(cluster.broker)) == []
+    assert kafka_rejects(kafka_files.reassignment(cluster, plan), set(cluster.broker)) == []

@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-import cli
-from models.failures import resolve_failures
-from models.loading import parse_cluster
-from placement.planner import PlanOptions, plan_recovery
+from placement import cli
+from placement.models.failures import resolve_failures
+from placement.models.loading import parse_cluster
+from placement.solve.planner import PlanOptions, plan_recovery
 
 SEED = Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
 

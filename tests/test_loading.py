@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from models.cluster import BrokerPlacement, NodeState, RackAware
-from models.errors import InputError
-from models.failures import resolve_failures
-from models.loading import load_cluster, parse_cluster
+from placement.models.cluster import BrokerPlacement, NodeState, RackAware
+from placement.models.errors import InputError
+from placement.models.failures import resolve_failures
+from placement.models.loading import load_cluster, parse_cluster
 
 SEED = Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
 

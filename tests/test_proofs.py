@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from models.failures import resolve_failures
-from models.loading import load_cluster
-from placement.metrics import copied_mib
-from placement.planner import plan_recovery
-from placement.proofs import prove_copied_bound
+from placement.models.failures import resolve_failures
+from placement.models.loading import load_cluster
 from placement.rules import check_all
 from placement.scenario import Scenario
+from placement.solve.metrics import copied_mib
+from placement.solve.planner import plan_recovery
+from placement.solve.proofs import prove_copied_bound
 from tests.smallworld import random_scenario
 
 CASES = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.failures import resolve_failures
-from models.loading import parse_cluster
-from placement.planner import plan_recovery
+from placement.models.failures import resolve_failures
+from placement.models.loading import parse_cluster
+from placement.solve.planner import plan_recovery
 
 
 def cluster_doc(rack_aware: str) -> dict:

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
-from models.failures import Failures
-from models.loading import load_cluster, parse_cluster
-from placement.minima import data_loss_minima, partition_items, prove_minimum, volume_items
-from placement.planner import PlanOptions, plan_recovery
-from placement.resilience import check_resilience
+from placement import cli
+from placement.models.failures import Failures
+from placement.models.loading import load_cluster, parse_cluster
+from placement.resilience.minima import data_loss_minima, partition_items, prove_minimum, volume_items
+from placement.resilience.sweep import check_resilience
 from placement.scenario import Scenario
+from placement.solve.planner import PlanOptions, plan_recovery
 from tests.smallworld import random_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def test_pruning_and_symmetry_never_change_a_verdict(seed):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_composed_recoveries_pass_the_plain_checks_and_change_no_verdict(seed):
-    from models.generate import generate_cluster
+    from placement.models.generate import generate_cluster
 
     cluster = generate_cluster(nodes=18, zones=3, brokers=6, volumes=18, partitions=60, seed=seed)
     composed = check_resilience(cluster, 2, audit=True)  # audit: every composed target is checked
@@ -232,7 +232,7 @@ def test_unreachable_scheduler_is_bad_input():
 
 
 def test_solver_started_from_a_subsets_recovery_reaches_the_same_verdict():
-    from placement.resilience import baseline_valid, judge
+    from placement.resilience.sweep import baseline_valid, judge
 
     compared = 0
     for seed in range(120):

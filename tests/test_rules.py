@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from models.failures import resolve_failures
-from models.loading import parse_cluster
-from models.plan import Placement, PartitionTarget
-from placement.planner import plan_recovery
+from placement.models.failures import resolve_failures
+from placement.models.loading import parse_cluster
+from placement.models.plan import Placement, PartitionTarget
 from placement.scenario import Scenario
+from placement.solve.planner import plan_recovery
 from tests.faces import verdicts
 from tests.smallworld import random_scenario
 
@@ -186,3 +186,26 @@ def test_faces_agree_on_random_mutations(seed):
         target = _mutate(rng, scenario, target)
         for rule, (by_check, by_cp, by_z3) in verdicts(scenario, target).items():
             assert by_check == by_cp == by_z3, f"{rule}: check {by_check}, CP-SAT {by_cp}, Z3 {by_z3}"
+
+
+def test_the_registry_lists_one_rule_module_per_invariant_in_a_file_named_after_it():
+    from placement.rules import RULES, RuleModule
+
+    assert [r.ID for r in RULES] == [f"I{i}" for i in range(1, 8)]
+    assert all(isinstance(r, RuleModule) for r in RULES)
+    names = [r.__name__.rsplit(".", 1)[1] for r in RULES]
+    assert names == ["replication", "anti_affinity", "hyperconvergence", "broker_anti_affinity", "capacity", "kafka",
+                     "no_invented_data"]
+
+
+def test_both_encoders_satisfy_the_encoder_protocol_over_a_decision_space():
+    from placement.rules import DecisionSpace, Encoder
+    from placement.solve.cpsat import CpEncoding
+    from placement.solve.smt import SmtEncoding
+    from placement.solve.space import Space
+
+    scenario = scenario_of(seed_doc())
+    space = Space.for_planning(scenario)
+    assert isinstance(space, DecisionSpace)
+    for enc in (CpEncoding(space, relaxed=True), SmtEncoding(space)):
+        assert isinstance(enc, Encoder), type(enc).__name__

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import placement.planner as planner
-from models.failures import resolve_failures
-from models.generate import generate_cluster
-from placement.planner import PlanOptions, plan_recovery
+from placement.models.failures import resolve_failures
+from placement.models.generate import generate_cluster
+import placement.solve.planner as planner
+from placement.solve.planner import PlanOptions, plan_recovery
 
 
 def _levels(plan) -> dict:
@@ -38,7 +38,7 @@ def test_restricted_candidates_agree_with_the_full_model(monkeypatch, seed):
 def test_internal_errors_exit_3(monkeypatch):
     from click.testing import CliRunner
 
-    import cli
+    from placement import cli
     import placement
 
     def broken(*args, **kwargs):

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import cli
-from models.errors import InputError
-from models.loading import parse_cluster
+from placement import cli
+from placement.models.errors import InputError
+from placement.models.loading import parse_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "seed.yaml"
@@ -204,8 +204,8 @@ def test_hostile_script_options_are_bad_input(option, value):
 
 @pytest.mark.parametrize("seed", range(30))
 def test_scripts_of_random_plans_are_valid_bash_and_dry_run_cleanly(tmp_path, standins, seed):
-    from placement.planner import plan_recovery
-    from placement.script import render_script
+    from placement.solve.planner import plan_recovery
+    from placement.execute.script import render_script
     from tests.smallworld import random_scenario
 
     env, log, _ = standins

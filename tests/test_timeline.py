@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.failures import resolve_failures
-from models.loading import load_cluster, parse_cluster
-from models.plan import Placement, Step
-from placement.planner import plan_recovery
+from placement.execute.timeline import Copy, _fair_rates, simulate
+from placement.models.failures import resolve_failures
+from placement.models.loading import load_cluster, parse_cluster
+from placement.models.plan import Placement, Step
 from placement.scenario import Scenario
-from placement.timeline import Copy, _fair_rates, simulate
+from placement.solve.planner import plan_recovery
 from tests.smallworld import random_scenario
 
 GBPS = 10 * 1e9 / 8 / 2**20  # MiB/s

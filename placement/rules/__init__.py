@@ -1,16 +1,85 @@
-"""The registry of invariants (CONTRACT section 2), one module per rule family.
+"""The registry of invariants (CONTRACT section 2), one module per invariant, named after it.
 
-Each module has ``ID``, ``TITLE``, ``check(scenario, target) -> [Violation]``
-(plain Python, the ground truth), ``encode_cpsat(enc)`` and ``encode_z3(enc)``,
-every constraint guarded by the rule's one enforcement literal.
+Each module is a ``RuleModule``: ``ID``, ``TITLE``, ``check(scenario, target) ->
+[Violation]`` (plain Python, the ground truth), ``encode_cpsat(enc)`` and
+``encode_z3(enc)``, every constraint guarded by the rule's one enforcement
+literal. The encoders (``placement.solve.cpsat.CpEncoding`` and
+``placement.solve.smt.SmtEncoding``) both satisfy ``Encoder``; the rules see
+nothing else of a solver, and import none.
 """
 from __future__ import annotations
 
-from models.plan import Placement, Violation
-from placement.rules import anti_affinity, broker_spread, capacity, data_loss, hyperconvergence, kafka, replication
+from typing import Any, Iterator, Protocol, runtime_checkable
+
+from placement.models.cluster import Volume
+from placement.models.plan import Placement, Violation
+from placement.rules import (anti_affinity, broker_anti_affinity, capacity, hyperconvergence, kafka,
+                             no_invented_data, replication)
 from placement.scenario import Scenario
 
-RULES = (replication, anti_affinity, hyperconvergence, broker_spread, capacity, kafka, data_loss)
+PKey = tuple[str, int]  # (topic, partition)
+Term = Any  # a solver expression (CP-SAT), SMT-LIB text (Z3), or a plain int for what is fixed
+
+
+@runtime_checkable
+class DecisionSpace(Protocol):
+    """What the rules read of a decision space (``placement.solve.space.Space``): which
+    volumes, brokers and partitions are decided, over which candidates, and the rest fixed."""
+
+    scenario: Scenario
+    base: Placement  # the values of everything not decided
+    volume_domain: dict[str, tuple[str, ...]]
+    broker_domain: dict[int, tuple[str, ...]]
+    partition_domain: dict[PKey, tuple[int, ...]]
+    partitions_aggregated: bool
+    max_multiplicity: int
+    decided_volumes_at: dict[str, list[str]]
+    decided_brokers_at: dict[str, list[int]]
+    nodes_with_decisions: tuple[str, ...]
+    fixed_load: dict[str, Any]
+
+    def decided_volumes_with_data(self) -> Iterator[tuple[Volume, tuple[str, ...]]]: ...
+    def broker_nodes(self, broker: int) -> tuple[str, ...]: ...
+    def partition_brokers(self, key: PKey) -> tuple[int, ...]: ...
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """The vocabulary a rule encodes itself with: memberships as terms (a variable where the
+    space decides, a constant where it does not) and constraints guarded by a rule's literal."""
+
+    backend: str  # "cpsat" or "z3"
+    relaxed: bool  # degradable requirements take slack (CP-SAT's first objective level)
+    space: DecisionSpace
+    partition_copy: list[tuple[int, Term]]  # stage A: the copy cost of refilled partitions
+    decides_leaders: bool
+
+    def add(self, rule: str, constraint: Any) -> None: ...
+    def slack(self, rule: str, upper: int, name: str) -> Term: ...
+    def new_int(self, low: int, high: int, name: str) -> Term: ...
+    def vol(self, volume: str, node: str) -> Term: ...
+    def brk(self, broker: int, node: str) -> Term: ...
+    def runs(self, broker: int) -> Term: ...
+    def part(self, key: PKey, broker: int) -> Term: ...
+    def lead(self, key: PKey, broker: int) -> Term: ...
+    def both(self, a: Term, b: Term, name: str) -> Term: ...
+    def any_of(self, terms: list[Term], name: str) -> Term: ...
+
+
+@runtime_checkable
+class RuleModule(Protocol):
+    """One invariant: its plain check and its two encodings, side by side in one file."""
+
+    ID: str  # "I1".."I7"
+    TITLE: str
+
+    def check(self, scenario: Scenario, target: Placement) -> list[Violation]: ...
+    def encode_cpsat(self, enc: Encoder) -> None: ...
+    def encode_z3(self, enc: Encoder) -> None: ...
+
+
+RULES: tuple[RuleModule, ...] = (replication, anti_affinity, hyperconvergence, broker_anti_affinity, capacity, kafka,
+                                 no_invented_data)
 RULE_IDS = tuple(r.ID for r in RULES)
 BY_ID = {r.ID: r for r in RULES}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from models.plan import Placement, Violation
+from placement.models.plan import Placement, Violation
+from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
-from placement.smt import smt_sum
 
 ID = "I2"
 TITLE = "volume anti-affinity and zone spread"

@@ -9,10 +9,10 @@ import math
 from collections import defaultdict
 from functools import reduce
 
-from models.plan import Placement, Violation
-from models.units import gib
+from placement.models.plan import Placement, Violation
+from placement.models.units import gib
+from placement.rules.terms import smt_weighted
 from placement.scenario import Scenario
-from placement.smt import smt_weighted
 
 ID = "I5"
 TITLE = "capacity"

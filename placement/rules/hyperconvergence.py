@@ -4,7 +4,7 @@ holds a replica of each of its volumes in the target (hyperconvergence).
 A retired broker runs nowhere."""
 from __future__ import annotations
 
-from models.plan import Placement, Violation
+from placement.models.plan import Placement, Violation
 from placement.scenario import Scenario
 
 ID = "I3"

@@ -3,9 +3,9 @@ replication factor of replicas, all on storage nodes that may hold them
 (alive; a cordoned node only keeps what it had)."""
 from __future__ import annotations
 
-from models.plan import Placement, Violation
+from placement.models.plan import Placement, Violation
+from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
-from placement.smt import smt_sum
 
 ID = "I1"
 TITLE = "replication restored"

@@ -79,7 +79,7 @@ def _json_text(text: str) -> str:
 
 
 def _invoke(args: list[str], *, with_stderr: bool = False):
-    from cli import main
+    from placement.cli import main
 
     env = {"COLUMNS": WIDTH, "LINES": "50", "NO_COLOR": "1", "FORCE_COLOR": None, "TERM": "dumb",
            "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}

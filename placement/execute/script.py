@@ -4,7 +4,7 @@ Dry run by default (prints each command, runs nothing); ``--apply`` performs the
 Each step becomes ``kubectl`` / ``pxctl`` / ``kafka-*.sh`` commands. Resyncs,
 pod moves and reassignments run in the background of the cluster; the script
 waits for one (polling, with a timeout) only just before a step that needs it,
-so independent resyncs overlap as in ``placement.timeline``. Steps come in the
+so independent resyncs overlap as in ``placement.execute.timeline``. Steps come in the
 order of their estimated start.
 
 Nothing the cluster file says reaches a shell line unquoted: names were refused at
@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from models.cluster import Cluster
-from models.errors import InputError, InternalError, Problem
-from models.failures import Failures
-from models.plan import Plan, Step
+from placement.execute.timeline import simulate
+from placement.models.cluster import Cluster
+from placement.models.errors import InputError, InternalError, Problem
+from placement.models.failures import Failures
+from placement.models.plan import Plan, Step
 from placement.scenario import Scenario
-from placement.timeline import simulate
 
 OUT_OF_SERVICE = "node.kubernetes.io/out-of-service=nodeshutdown:NoExecute"
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

@@ -7,13 +7,13 @@ they need exist; reassign partitions; elect leaders. Every step waits only for
 what it needs, so independent volumes resync concurrently; the largest resyncs
 come first and each takes its source from the in-sync replica with the least
 data yet to send, which shortens the time to full redundancy
-(``placement.timeline``). ``placement.execution`` proves every order safe.
+(``placement.execute.timeline``). ``placement.execute.checker`` proves every order safe.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 
-from models.plan import Placement, Step
+from placement.models.plan import Placement, Step
 from placement.scenario import Scenario
 
 PORTWORX_MAX_REPLICAS = 3

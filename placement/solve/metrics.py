@@ -1,10 +1,10 @@
 """What a plan costs and how soon the cluster serves again, from the target alone."""
 from __future__ import annotations
 
-from models.plan import Placement
-from models.units import gib
-from placement.leaders import unclean_elections
+from placement.models.plan import Placement
+from placement.models.units import gib
 from placement.scenario import Scenario
+from placement.solve.leaders import unclean_elections
 
 
 def copied_mib(scenario: Scenario, target: Placement) -> int:

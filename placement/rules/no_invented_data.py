@@ -3,9 +3,9 @@ A volume that lost every replica has lost its data; it is reported by name and
 never appears restored. A partition whose every broker lost its data is too."""
 from __future__ import annotations
 
-from models.plan import Placement, Violation
+from placement.models.plan import Placement, Violation
+from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
-from placement.smt import smt_sum
 
 ID = "I7"
 TITLE = "no invented data"

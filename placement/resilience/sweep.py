@@ -19,7 +19,7 @@ without optimising). The sweep does less than judging all C(n, k) sets:
   that passes the plain checks is a certificate of survival;
 - reuse between scenarios: the recovery found for a set one smaller and the one
   found for the extra node alone are composed when they do not interfere
-  (``placement.composition``), so most larger sets need no search at all; a set
+  (``placement.resilience.composition``), so most larger sets need no search at all; a set
   that still needs the solver starts it from the smaller set's recovery (its
   decisions that still apply, as the CP-SAT hint); each worker process receives
   the cluster once and keeps it between scenarios.
@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 from itertools import combinations_with_replacement
 from typing import Callable, Iterable
 
-from models.cluster import Cluster
-from models.failures import Failures
-from models.plan import Placement, Status, Violation
-from placement.composition import Footprint, NodeRoom, apply_footprint, compose, footprint, overlay
+from placement.models.cluster import Cluster
+from placement.models.failures import Failures
+from placement.models.plan import Placement, Status, Violation
+from placement.resilience.composition import Footprint, NodeRoom, apply_footprint, compose, footprint, overlay
 from placement.scenario import Scenario
 
 SOLVER_TIME_LIMIT = 30.0  # per scenario that reaches the solver
@@ -78,7 +78,7 @@ class ResilienceResult:
     seconds: float
     max_failures: int = 0
     zones: bool = False
-    minima: list = field(default_factory=list)  # placement.minima.Minimum, with --minimum
+    minima: list = field(default_factory=list)  # placement.resilience.minima.Minimum, with --minimum
 
     def to_document(self) -> dict:
         doc = {
@@ -112,8 +112,8 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
           time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | None = None) -> ScenarioVerdict:
     """Is this failure set survived? Cheapest evidence first; the solver only when needed,
     started from ``warm`` (the recovery of a survived subset) where that still applies."""
-    from placement.greedy import greedy_placement
-    from placement.leaders import elect_leaders
+    from placement.solve.greedy import greedy_placement
+    from placement.solve.leaders import elect_leaders
     from placement.rules import check_all
 
     scenario = _scenario(cluster, failed)
@@ -147,7 +147,7 @@ def _local(scenario: Scenario) -> Scenario:
 
 
 def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start: Placement | None = None) -> ScenarioVerdict:
-    from placement.planner import PlanOptions, plan_recovery
+    from placement.solve.planner import PlanOptions, plan_recovery
 
     plan = plan_recovery(scenario.cluster, scenario.failures,
                          PlanOptions(time_limit=time_limit, feasibility_only=True, verify_with_z3=False, workers=1),
@@ -235,14 +235,14 @@ class _Dask:
         try:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - depends on the extra
-            from models.errors import InputError, Problem
+            from placement.models.errors import InputError, Problem
 
             raise InputError("command line", Problem("--scheduler", "needs the optional extra: "
                                                      "pip install 'placement[distributed]'")) from exc
         try:
             self.client = Client(address, timeout="5s")
         except (OSError, TimeoutError) as exc:
-            from models.errors import InputError, Problem
+            from placement.models.errors import InputError, Problem
 
             raise InputError("command line", Problem("--scheduler", f"no Dask scheduler answers at {address!r} "
                                                      f"({exc}); give the address of a running one, "
@@ -344,7 +344,7 @@ def _warm(combo, previous) -> Footprint | None:
 
 def _audit(cluster: Cluster, members: tuple[str, ...], composed: Footprint) -> None:
     """Tests: a composed recovery must pass the plain checks like any other target."""
-    from models.errors import InternalError
+    from placement.models.errors import InternalError
     from placement.rules import check_all
 
     broken = check_all(_scenario(cluster, members), apply_footprint(cluster, composed))
@@ -458,7 +458,7 @@ def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = F
         undecided=counts["undecided"], counterexample=counterexample, seconds=0.0, max_failures=max_failures,
         zones=zones)
     if minimum:
-        from placement.minima import data_loss_minima
+        from placement.resilience.minima import data_loss_minima
 
         result.minima = list(data_loss_minima(cluster))
     result.seconds = time.monotonic() - started

@@ -1,27 +1,27 @@
-"""`placement demo`: the seed story of DESIGN.md, told from examples/seed.yaml."""
+"""`placement demo`: the seed story of DESIGN.md, told from examples/seed.yaml
+(shipped as package data of ``placement.examples``, so it runs from any folder)."""
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import as_file, files
+from importlib.resources.abc import Traversable
 
 from rich.console import Console
 from rich.rule import Rule
 
-from models.cluster import NodeState
-from models.errors import InputError, Problem
-from models.failures import resolve_failures
-from models.loading import load_cluster
-from models.plan import apply_placement, with_node_state
-from placement.planner import PlanOptions, plan_recovery
-from placement.report import cluster_table, render_plan
+from placement.models.cluster import NodeState
+from placement.models.failures import resolve_failures
+from placement.models.loading import load_cluster
+from placement.models.plan import apply_placement, with_node_state
+from placement.render.tables import cluster_table, render_plan
+from placement.solve.planner import PlanOptions, plan_recovery
 
-SEED = Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
+SEED = files("placement.examples") / "seed.yaml"
 FAILED_NODE = "node-2"
 
 
-def run_demo(out: Console, seed: Path = SEED) -> int:
-    if not seed.exists():
-        raise InputError(str(seed), Problem("", "the seed cluster is missing; run the demo from a placement checkout (make demo)"))
-    cluster = load_cluster(seed)
+def run_demo(out: Console, seed: Traversable = SEED) -> int:
+    with as_file(seed) as path:
+        cluster = load_cluster(path)
     options = PlanOptions(time_limit=30)
 
     out.print(Rule("1. The cluster"))
@@ -60,7 +60,7 @@ def run_demo(out: Console, seed: Path = SEED) -> int:
     out.print(f"{FAILED_NODE} is an empty, ready storage node again: Portworx may place new replicas on it.")
     out.print(cluster_table(returned, "After node-2 returned"))
     out.print(Rule("5. Would it survive worse?"))
-    from placement.resilience import check_resilience
+    from placement.resilience.sweep import check_resilience
 
     check = check_resilience(cluster, 2, zones=True, minimum=True)
     volume, partition = check.minima

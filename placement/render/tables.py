@@ -7,9 +7,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from models.cluster import Cluster
-from models.plan import Plan, Status
-from placement.verify import Verdict
+from placement.models.cluster import Cluster
+from placement.models.plan import Plan, Status
+from placement.solve.verify import Verdict
 
 STATUS_STYLE = {Status.OPTIMAL: "bold green", Status.FEASIBLE: "bold yellow",
                 Status.DEGRADED: "bold red", Status.INFEASIBLE: "bold red"}

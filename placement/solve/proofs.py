@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.plan import Placement
+from placement.models.plan import Placement
 from placement.rules import RULES
+from placement.rules.terms import smt_weighted
 from placement.scenario import Scenario
-from placement.smt import SmtEncoding, smt_weighted
-from placement.space import Space
+from placement.solve.smt import SmtEncoding
+from placement.solve.space import Space
 
 
 @dataclass(frozen=True)

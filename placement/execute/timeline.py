@@ -20,7 +20,7 @@ import heapq
 from collections import defaultdict
 from dataclasses import dataclass
 
-from models.plan import Placement, Step
+from placement.models.plan import Placement, Step
 from placement.scenario import Scenario
 
 _EPSILON = 1e-9

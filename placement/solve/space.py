@@ -18,8 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from models.cluster import NodeState, Partition
-from models.plan import Placement
+from placement.models.cluster import NodeState, Partition
+from placement.models.plan import Placement
 from placement.scenario import Scenario
 
 PKey = tuple[str, int]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.cluster import Cluster
+from placement.models.cluster import Cluster
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ import math
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from models.plan import Placement, Step
+from placement.models.plan import Placement, Step
 from placement.scenario import Scenario
 
 ATOMIC = {"fence-node", "elect-leaders"}

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from models.plan import Placement
+from placement.models.plan import Placement
 from placement.scenario import Scenario
 
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from models.cluster import Cluster
-from models.plan import Placement, PartitionTarget
+from placement.models.cluster import Cluster
+from placement.models.plan import Placement, PartitionTarget
 from placement.scenario import Scenario
 
 PKey = tuple[str, int]

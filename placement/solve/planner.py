@@ -4,7 +4,7 @@ Stage A decides, in one CP-SAT model, where each touched broker runs and which
 nodes hold each damaged volume's replicas, with the partitions of brokers that
 might not run judged in aggregate (how many replicas they lose and must refill,
 and the data that costs). Stage B then picks the brokers that take those
-partition replicas. Both stages minimise the levels of ``placement.objectives``
+partition replicas. Both stages minimise the levels of ``placement.solve.objectives``
 one after another. Only what the failure touches becomes a variable.
 
 A plan leaves here only after the plain checks and Z3 have judged its target and
@@ -16,22 +16,22 @@ import sys
 import time
 from dataclasses import dataclass
 
-from models.cluster import Cluster
-from models.errors import InternalError
-from models.failures import Failures
-from models.plan import Placement, Plan, Status, Violation
-from placement import objectives
-from placement.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, hint, solve_lexicographic
-from placement.execution import check_execution
-from placement.greedy import fill_partitions, greedy_placement
-from placement.leaders import elect_leaders
-from placement.metrics import plan_metrics
+from placement.execute.checker import check_execution
+from placement.execute.steps import build_steps
+from placement.execute.timeline import simulate
+from placement.models.cluster import Cluster
+from placement.models.errors import InternalError
+from placement.models.failures import Failures
+from placement.models.plan import Placement, Plan, Status, Violation
 from placement.rules import RULES, check_all
 from placement.scenario import Scenario
-from placement.space import Space
-from placement.steps import build_steps
-from placement.timeline import simulate
-from placement.verify import verify_placement
+from placement.solve import objectives
+from placement.solve.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, hint, solve_lexicographic
+from placement.solve.greedy import fill_partitions, greedy_placement
+from placement.solve.leaders import elect_leaders
+from placement.solve.metrics import plan_metrics
+from placement.solve.space import Space
+from placement.solve.verify import verify_placement
 
 DEGRADABLE_RULES = ("I1", "I2", "I3", "I4", "I5", "I6")
 FULL_MODEL_LIMIT = 60_000  # volume-node candidate pairs decided in one model before restricting

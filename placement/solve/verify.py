@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from models.errors import InternalError
-from models.plan import Placement, Violation
+from placement.execute.checker import ExecutionVerdict
+from placement.models.errors import InternalError
+from placement.models.plan import Placement, Violation
 from placement.rules import RULES, check_all
 from placement.scenario import Scenario
-from placement.execution import ExecutionVerdict
-from placement.smt import SmtEncoding
-from placement.space import Space
+from placement.solve.smt import SmtEncoding
+from placement.solve.space import Space
 
 
 @dataclass(frozen=True)

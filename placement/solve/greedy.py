@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from models.cluster import Broker
-from models.plan import Placement, PartitionTarget
+from placement.models.cluster import Broker
+from placement.models.plan import Placement, PartitionTarget
 from placement.scenario import Scenario
 
 

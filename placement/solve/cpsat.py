@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
-from models.plan import Placement, PartitionTarget
-from placement.space import PKey, Space
+from placement.models.plan import Placement, PartitionTarget
+from placement.solve.space import PKey, Space
 
 
 def _cp():

@@ -14,7 +14,7 @@ before the next:
                 partition replicas over brokers within each rack (stage B: the
                 sum over racks of most - fewest). Bytes are evened only as a
                 tie-break of stage B's start (byte-weighted min-max stalls proofs);
-                leaders are spread afterwards (placement.leaders), moving no data.
+                leaders are spread afterwards (placement.solve.leaders), moving no data.
 """
 from __future__ import annotations
 

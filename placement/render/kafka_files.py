@@ -10,8 +10,8 @@
 """
 from __future__ import annotations
 
-from models.cluster import Cluster
-from models.plan import Plan
+from placement.models.cluster import Cluster
+from placement.models.plan import Plan
 
 REASSIGNMENT_VERSION = 1
 

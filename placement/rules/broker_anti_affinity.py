@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from models.plan import Placement, Violation
+from placement.models.plan import Placement, Violation
+from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
-from placement.smt import smt_sum
 
 ID = "I4"
 TITLE = "broker anti-affinity"

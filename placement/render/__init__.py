@@ -1,0 +1,6 @@
+"""Rendering for people and for other tools: tables, the Kafka tools' JSON files,
+the demo (and, later, pictures).
+
+May import anything below it: ``placement.models``, ``placement.scenario``,
+``placement.rules``, ``placement.execute``, ``placement.solve``, ``placement.resilience``.
+"""
