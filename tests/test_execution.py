@@ -149,6 +149,7 @@ def _every_order(scenario: Scenario, steps) -> tuple[bool, int]:
     return walk(frozenset(), frozenset()), sequences
 
 
+@pytest.mark.slow  # a long sweep: run by make test, skipped by make test-fast
 @pytest.mark.parametrize("seed", range(300))
 def test_checker_agrees_with_every_order_enumerated(seed):
     scenario = random_scenario(seed, kafka_heavy=seed % 3 == 0)

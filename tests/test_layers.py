@@ -129,3 +129,13 @@ def test_every_public_name_of_the_library_resolves():
 
     missing = [name for name in placement.__all__ if getattr(placement, name, None) is None]
     assert not missing
+
+
+def test_collecting_the_tests_runs_no_solver():
+    """Test parameters are chosen without solving: a solve at collection time would run in
+    every xdist worker before any test, and under ``-m 'not slow'`` as well."""
+    modules = sorted(f"tests.{p.stem}" for p in (ROOT / "tests").glob("test_*.py")) + ["tests.golden.test_golden"]
+    probe = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+             "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('ortools', 'z3')}))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

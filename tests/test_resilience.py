@@ -41,6 +41,7 @@ def brute_force(cluster, k: int) -> dict[tuple[str, ...], bool]:
     return {s: survived_by_planner(cluster, s) for size in range(1, k + 1) for s in combinations(names, size)}
 
 
+@pytest.mark.slow  # a long sweep: run by make test, skipped by make test-fast
 @pytest.mark.parametrize("seed", range(110))
 def test_sweep_agrees_with_brute_force(seed):
     cluster = _cluster(seed)
@@ -84,6 +85,7 @@ def test_feasibility_is_not_monotone_so_it_is_not_pruned():
     assert result.failing == sum(1 for ok in truth.values() if not ok)
 
 
+@pytest.mark.slow  # a long sweep: run by make test, skipped by make test-fast
 @pytest.mark.parametrize("seed", range(60))
 def test_pruning_and_symmetry_never_change_a_verdict(seed):
     cluster = _cluster(seed)
@@ -167,6 +169,7 @@ def test_parallel_jobs_agree_with_one_process():
     assert one.counterexample == two.counterexample
 
 
+@pytest.mark.slow  # starts a Dask cluster: run by make test, skipped by make test-fast
 def test_dask_local_cluster_agrees_with_local_run():
     distributed = pytest.importorskip("distributed")
     cluster = _cluster(11)

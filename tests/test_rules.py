@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from functools import cache
 
 import pytest
 
@@ -50,65 +51,65 @@ def with_partition(t: Placement, pid: int, replicas, leader) -> Placement:
 def _seed_fixtures():
     doc = seed_doc()
     sc = scenario_of(doc)
-    good = good_target(sc)
-    yield "good", sc, good, {}
+    good = cache(lambda: good_target(sc))  # solved when a test first needs it, never at collection
+    yield "good", lambda: (sc, good(), {})
     # I1
-    yield "I1 two of three", sc, with_volume(good, "pvc-kafka-0", ["node-1", "node-3"]), {"I1": False, "I2": False}
-    yield "I1 replica on failed node", sc, with_volume(good, "pvc-kafka-0", ["node-1", "node-2", "node-3"]), {"I1": False}
-    yield "I1 four replicas", sc, with_volume(good, "pvc-kafka-0", ["node-1", "node-3", "node-4", "node-5"]), {"I1": False, "I2": True}
-    yield "I1 volume missing", sc, replace(good, volumes={k: v for k, v in good.volumes.items() if k != "pvc-kafka-2"}), {"I1": False}
+    yield "I1 two of three", lambda: (sc, with_volume(good(), "pvc-kafka-0", ["node-1", "node-3"]), {"I1": False, "I2": False})
+    yield "I1 replica on failed node", lambda: (sc, with_volume(good(), "pvc-kafka-0", ["node-1", "node-2", "node-3"]), {"I1": False})
+    yield "I1 four replicas", lambda: (sc, with_volume(good(), "pvc-kafka-0", ["node-1", "node-3", "node-4", "node-5"]), {"I1": False, "I2": True})
+    yield "I1 volume missing", lambda: (sc, replace(good(), volumes={k: v for k, v in good().volumes.items() if k != "pvc-kafka-2"}), {"I1": False})
     cordoned = seed_doc()
     cordoned["nodes"][4]["state"] = "cordoned"  # node-5, zone-b
     sc_c = scenario_of(cordoned)
-    yield "I1 new replica on cordoned node", sc_c, good, {"I1": False}
+    yield "I1 new replica on cordoned node", lambda: (sc_c, good(), {"I1": False})
     # I2
-    yield "I2 two replicas on one node", sc, with_volume(good, "pvc-kafka-0", ["node-1", "node-1", "node-5"]), {"I2": False, "I1": True}
-    yield "I2 zones not covered", sc, with_volume(good, "pvc-kafka-0", ["node-1", "node-4", "node-3"]), {"I2": False, "I1": True}
+    yield "I2 two replicas on one node", lambda: (sc, with_volume(good(), "pvc-kafka-0", ["node-1", "node-1", "node-5"]), {"I2": False, "I1": True})
+    yield "I2 zones not covered", lambda: (sc, with_volume(good(), "pvc-kafka-0", ["node-1", "node-4", "node-3"]), {"I2": False, "I1": True})
     no_spread = seed_doc()
     no_spread["policy"]["zoneSpread"] = False
     sc_ns = scenario_of(no_spread)
-    yield "I2 zones not needed", sc_ns, with_volume(good, "pvc-kafka-0", ["node-1", "node-4", "node-3"]), {"I2": True}
+    yield "I2 zones not needed", lambda: (sc_ns, with_volume(good(), "pvc-kafka-0", ["node-1", "node-4", "node-3"]), {"I2": True})
     # I3
-    yield "I3 broker cannot run", sc, with_broker(good, 1, None), {"I3": False, "I6": False}
-    yield "I3 broker away from its volume", sc, with_broker(good, 1, "node-2"), {"I3": False}
-    moved = with_volume(with_volume(good, "pvc-kafka-1", ["node-1", "node-3", "node-5"]), "pvc-kafka-0", ["node-1", "node-3", "node-5"])
-    yield "I3 broker without replica", sc, with_broker(moved, 1, "node-4"), {"I3": False}
+    yield "I3 broker cannot run", lambda: (sc, with_broker(good(), 1, None), {"I3": False, "I6": False})
+    yield "I3 broker away from its volume", lambda: (sc, with_broker(good(), 1, "node-2"), {"I3": False})
+    moved = cache(lambda: with_volume(with_volume(good(), "pvc-kafka-1", ["node-1", "node-3", "node-5"]), "pvc-kafka-0", ["node-1", "node-3", "node-5"]))
+    yield "I3 broker without replica", lambda: (sc, with_broker(moved(), 1, "node-4"), {"I3": False})
     preferred = seed_doc()
     preferred["policy"]["brokerPlacement"] = "preferred"
-    yield "I3 preferred allows it", scenario_of(preferred), with_broker(moved, 1, "node-4"), {"I3": True}
+    yield "I3 preferred allows it", lambda: (scenario_of(preferred), with_broker(moved(), 1, "node-4"), {"I3": True})
     sc_c4 = scenario_of({**cordoned, "nodes": [dict(n, state="cordoned") if n["name"] == "node-4" else dict(n, state="ready") for n in cordoned["nodes"]]})
-    yield "I3 broker onto cordoned node", sc_c4, good, {"I3": False}
+    yield "I3 broker onto cordoned node", lambda: (sc_c4, good(), {"I3": False})
     # I4
-    yield "I4 two brokers on a node", sc, with_broker(good, 1, "node-3"), {"I4": False, "I3": True}
+    yield "I4 two brokers on a node", lambda: (sc, with_broker(good(), 1, "node-3"), {"I4": False, "I3": True})
     two = seed_doc()
     two["policy"]["brokersPerNode"] = 2
-    yield "I4 two allowed", scenario_of(two), with_broker(good, 1, "node-3"), {"I4": True}
+    yield "I4 two allowed", lambda: (scenario_of(two), with_broker(good(), 1, "node-3"), {"I4": True})
     # I5
     tight = seed_doc()
     tight["nodes"][4]["storageGiB"] = 250  # node-5 would hold three 100 GiB replicas
-    yield "I5 storage overfull", scenario_of(tight), good, {"I5": False}
+    yield "I5 storage overfull", lambda: (scenario_of(tight), good(), {"I5": False})
     exact = seed_doc()
     exact["nodes"][4]["storageGiB"] = 300  # exactly three 100 GiB replicas
-    yield "I5 exactly full", scenario_of(exact), good, {"I5": True}
+    yield "I5 exactly full", lambda: (scenario_of(exact), good(), {"I5": True})
     cpu = seed_doc()
     cpu["nodes"][3]["cpu"] = 1  # node-4 cannot run broker 1 (2 cores)
-    yield "I5 cpu overfull", scenario_of(cpu), good, {"I5": False}
+    yield "I5 cpu overfull", lambda: (scenario_of(cpu), good(), {"I5": False})
     mem = seed_doc()
     mem["nodes"][3]["memoryGiB"] = 4
-    yield "I5 memory overfull", scenario_of(mem), good, {"I5": False}
+    yield "I5 memory overfull", lambda: (scenario_of(mem), good(), {"I5": False})
     # I6
-    yield "I6 duplicate broker", sc, with_partition(good, 0, [0, 0], 0), {"I6": False}
-    yield "I6 replica lost", sc, with_partition(good, 0, [0], 0), {"I6": False}
-    yield "I6 leader outside", sc, with_partition(good, 0, [0, 1], 2), {"I6": False}
-    yield "I6 leader missing", sc, with_partition(good, 0, [0, 1], None), {"I6": False}
-    yield "I6 replica moved fine", sc, with_partition(good, 0, [0, 2], 0), {"I6": True}
-    yield "I6 partition missing", sc, replace(good, partitions={k: v for k, v in good.partitions.items() if k != ("orders", 1)}), {"I6": False}
+    yield "I6 duplicate broker", lambda: (sc, with_partition(good(), 0, [0, 0], 0), {"I6": False})
+    yield "I6 replica lost", lambda: (sc, with_partition(good(), 0, [0], 0), {"I6": False})
+    yield "I6 leader outside", lambda: (sc, with_partition(good(), 0, [0, 1], 2), {"I6": False})
+    yield "I6 leader missing", lambda: (sc, with_partition(good(), 0, [0, 1], None), {"I6": False})
+    yield "I6 replica moved() fine", lambda: (sc, with_partition(good(), 0, [0, 2], 0), {"I6": True})
+    yield "I6 partition missing", lambda: (sc, replace(good(), partitions={k: v for k, v in good().partitions.items() if k != ("orders", 1)}), {"I6": False})
     rack = seed_doc()
     rack["policy"]["rackAware"] = "required"
     sc_r = scenario_of(rack)
     # brokers 0 (node-1) and 1 (node-4) are both in zone-a after the move
-    yield "I6 rack required broken", sc_r, good, {"I6": False}
-    yield "I6 rack required kept", sc_r, with_partition(with_partition(good, 0, [0, 2], 0), 1, [1, 2], 1), {"I6": True}
+    yield "I6 rack required broken", lambda: (sc_r, good(), {"I6": False})
+    yield "I6 rack required kept", lambda: (sc_r, with_partition(with_partition(good(), 0, [0, 2], 0), 1, [1, 2], 1), {"I6": True})
     # rack awareness required with RF 3 on 2 racks: "where zones allow" means 2 distinct racks
     two_racks = seed_doc()
     two_racks["policy"].update(rackAware="required", brokersPerNode=2)
@@ -119,22 +120,23 @@ def _seed_fixtures():
     two_racks["topics"][0]["partitions"] = [{"id": 0, "replicas": [0, 1, 2]}]
     sc_2r = scenario_of(two_racks, fail=())
     current = Placement.current(sc_2r.cluster)  # brokers 0, 1, 2 all in rack-1, broker 3 in rack-2
-    yield "I6 RF 3 on 2 racks, one used", sc_2r, current, {"I6": False}
+    yield "I6 RF 3 on 2 racks, one used", lambda: (sc_2r, current, {"I6": False})
     spread = with_partition(current, 0, [0, 1, 3], 0)
-    yield "I6 RF 3 on 2 racks, both used", sc_2r, spread, {"I6": True}
+    yield "I6 RF 3 on 2 racks, both used", lambda: (sc_2r, spread, {"I6": True})
     # I7
-    yield "I7 nothing lost", sc, good, {"I7": True}
+    yield "I7 nothing lost", lambda: (sc, good(), {"I7": True})
     sc_lost = scenario_of(seed_doc(), fail=("node-1", "node-2", "node-3"))
-    lost_target = plan_recovery(sc_lost.cluster, sc_lost.failures).placement
-    yield "I7 volume lost", sc_lost, lost_target, {"I7": False}
-    yield "I7 lost volume restored", sc_lost, with_volume(lost_target, "pvc-kafka-0", ["node-4", "node-5"]), {"I7": False}
+    lost_target = cache(lambda: plan_recovery(sc_lost.cluster, sc_lost.failures).placement)
+    yield "I7 volume lost", lambda: (sc_lost, lost_target(), {"I7": False})
+    yield "I7 lost volume restored", lambda: (sc_lost, with_volume(lost_target(), "pvc-kafka-0", ["node-4", "node-5"]), {"I7": False})
 
 
-FIXTURES = list(_seed_fixtures())
+FIXTURES = dict(_seed_fixtures())  # name -> what builds (scenario, target, expected); nothing solved yet
 
 
-@pytest.mark.parametrize("name,scenario,target,expected", FIXTURES, ids=[f[0] for f in FIXTURES])
-def test_fixture_faces_agree(name, scenario, target, expected):
+@pytest.mark.parametrize("name", list(FIXTURES))
+def test_fixture_faces_agree(name):
+    scenario, target, expected = FIXTURES[name]()
     result = verdicts(scenario, target)
     for rule, (by_check, by_cp, by_z3) in result.items():
         assert by_check == by_cp == by_z3, f"{rule}: check {by_check}, CP-SAT {by_cp}, Z3 {by_z3}"
@@ -146,7 +148,8 @@ def test_fixture_faces_agree(name, scenario, target, expected):
 
 def test_every_rule_has_a_broken_and_a_holding_fixture():
     seen = {}
-    for _, _, _, expected in FIXTURES:
+    for build in FIXTURES.values():
+        expected = build()[2]
         for rule, ok in expected.items():
             seen.setdefault(rule, set()).add(ok)
     assert set(seen) == {f"I{i}" for i in range(1, 8)}
