@@ -78,10 +78,6 @@ class Scenario:
             return self.is_failed(broker.node)
         return any(not self.has_data(v) for v in broker.volumes)
 
-    @cached_property
-    def volume_owner(self) -> dict[str, int]:
-        return {v: b.id for b in self.cluster.brokers for v in b.volumes}
-
     @property
     def hyperconverged(self) -> bool:
         return self.cluster.policy.broker_placement is BrokerPlacement.REQUIRED

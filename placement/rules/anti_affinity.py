@@ -52,7 +52,7 @@ def encode_cpsat(enc) -> None:
             continue
         covered = [enc.any_of([enc.vol(name, n) for n in members], f"zone[{name}@{zone}]")
                    for zone, members in _by_zone(scenario, nodes).items()]
-        short = enc.slack(ID, needed, name)
+        short = enc.shortfall(ID, needed, name)
         enc.add(ID, sum(covered) + short >= needed)
 
 

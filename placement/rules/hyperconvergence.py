@@ -47,10 +47,6 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
     return out
 
 
-def _host_allowed(scenario: Scenario, broker, node: str) -> bool:
-    return scenario.may_host_broker(broker, node)
-
-
 def _fixed_hosts(enc):
     """Brokers the space does not move, whose volumes it decides: the replica under them must stay."""
     space = enc.space
@@ -74,10 +70,10 @@ def encode_cpsat(enc) -> None:
         if scenario.is_removed(bid):
             enc.add(ID, enc.runs(bid) == 0)
             continue
-        short = enc.slack(ID, 1, str(bid))
+        short = enc.shortfall(ID, 1, str(bid))
         enc.add(ID, enc.runs(bid) + short == 1)
         for n in nodes:
-            if not _host_allowed(scenario, b, n):
+            if not scenario.may_host_broker(b, n):
                 enc.add(ID, enc.brk(bid, n) == 0)
             if scenario.hyperconverged:
                 for v in b.volumes:
@@ -95,7 +91,7 @@ def encode_z3(enc) -> None:
             continue
         enc.add(ID, f"(= {enc.runs(bid)} 1)")
         for n in nodes:
-            if not _host_allowed(scenario, b, n):
+            if not scenario.may_host_broker(b, n):
                 enc.add(ID, f"(= {enc.brk(bid, n)} 0)")
             if scenario.hyperconverged:
                 for v in b.volumes:

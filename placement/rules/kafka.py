@@ -99,7 +99,7 @@ def encode_cpsat(enc) -> None:
     for p, brokers in _decided_partitions(enc):
         key, rf = p.key, len(p.replicas)
         held = [enc.part(key, b) for b in brokers]
-        short = enc.slack(ID, rf, f"{p.label}")
+        short = enc.shortfall(ID, rf, f"{p.label}")
         enc.add(ID, sum(held) + short == rf)
         for b in brokers:
             if mult > 1:
@@ -114,7 +114,7 @@ def encode_cpsat(enc) -> None:
         if rack:
             cover = _rack_terms(enc, key, rf, broker_zones, rack_zones)
             needed = enc.space.scenario.racks_needed(p)
-            enc.add(ID, sum(cover) + enc.slack(ID, rf, f"rack:{p.label}") >= needed)
+            enc.add(ID, sum(cover) + enc.shortfall(ID, rf, f"rack:{p.label}") >= needed)
 
 
 def encode_z3(enc) -> None:
@@ -136,11 +136,11 @@ def encode_z3(enc) -> None:
 
 
 def _encode_aggregate(enc) -> None:
-    """Stage A: brokers are decided, partitions are not yet. A partition loses a
+    """The storage-and-brokers stage: brokers are decided, partitions are not yet. A partition loses a
     replica for every member broker that does not run; it can refill them from
     running brokers outside it, provided one of its sources (in-sync replicas)
     runs to lead it and copy from; with none, it is offline (one more shortfall).
-    This is exactly what stage B will be able to do, so stage A's shortfall and
+    This is exactly what the partitions stage will be able to do, so this stage's shortfall and
     copied data are the plan's."""
     space = enc.space
     scenario = space.scenario
@@ -168,7 +168,7 @@ def _encode_aggregate(enc) -> None:
             online = enc.any_of([enc.runs(s) for s in sources if s in decided], f"online[{p.label}]")
             enc.add(ID, refill <= len(members) * online)
             offline = 1 - online
-        enc.add(ID, refill + enc.slack(ID, len(members) + 1, p.label) == vacated + offline)
+        enc.add(ID, refill + enc.shortfall(ID, len(members) + 1, p.label) == vacated + offline)
         enc.partition_copy.append((p.size_mib, refill))
     for b, size in sorted(per_broker_bytes.items()):
         if size:  # size * (1 - runs[b]), as (coefficient, term) pairs
@@ -178,9 +178,9 @@ def _encode_aggregate(enc) -> None:
 
 
 def _encode_racks_follow_nodes(enc, decided: set[int], fixed_running: set[int]) -> None:
-    """Stage A, ``rackAware: required``: a broker's rack is its node's zone, so where a
+    """The storage-and-brokers stage, ``rackAware: required``: a broker's rack is its node's zone, so where a
     moved broker lands decides its partitions' racks. A partition is short of racks by
-    needed - (zones its running members cover + replicas stage B will refill, each in
+    needed - (zones its running members cover + replicas the partitions stage will refill, each in
     a zone of its own at best). Counted with the other shortfalls, so a broker may wait
     for a new same-zone replica rather than break rack awareness."""
     space = enc.space
@@ -197,7 +197,7 @@ def _encode_racks_follow_nodes(enc, decided: set[int], fixed_running: set[int]) 
             here += [enc.brk(b, n) for b in members for n in space.broker_domain[b] if zone_of[n] == zone]
             covered.append(enc.any_of(here, f"rack[{p.label}@{zone}]"))
         vacated = sum(1 - enc.runs(b) for b in members)
-        enc.add(ID, sum(covered) + vacated + enc.slack(ID, needed, f"racks:{p.label}") >= needed)
+        enc.add(ID, sum(covered) + vacated + enc.shortfall(ID, needed, f"racks:{p.label}") >= needed)
 
 
 def conflict_counts(space) -> dict[tuple[int, str], int]:
@@ -216,7 +216,7 @@ def conflict_counts(space) -> dict[tuple[int, str], int]:
 
 
 def rack_conflicts(enc) -> list[tuple[int, object]]:
-    """Stage A, rackAware preferred: partitions a moved broker would share a zone with another replica in."""
+    """The storage-and-brokers stage, rackAware preferred: partitions a moved broker would share a zone with another replica in."""
     space = enc.space
     cluster = space.scenario.cluster
     conflicts = conflict_counts(space)
@@ -230,7 +230,7 @@ def rack_conflicts(enc) -> list[tuple[int, object]]:
 
 
 def rack_spread(enc) -> list[tuple[int, object]]:
-    """Stage B, rackAware preferred: one term per zone a moved partition covers (to maximise)."""
+    """The partitions stage, rackAware preferred: one term per zone a moved partition covers (to maximise)."""
     scenario = enc.space.scenario
     if not enc.space.partition_domain:
         return []

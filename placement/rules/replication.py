@@ -49,7 +49,7 @@ def encode_cpsat(enc) -> None:
     for v, nodes in enc.space.decided_volumes_with_data():
         name = v.name
         held = [enc.vol(name, n) for n in nodes]
-        short = enc.slack(ID, v.replication_factor, name)
+        short = enc.shortfall(ID, v.replication_factor, name)
         enc.add(ID, sum(held) + short == v.replication_factor)
         for n in nodes:
             if not scenario.may_hold_replica(v, n):

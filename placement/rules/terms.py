@@ -19,14 +19,3 @@ def smt_weighted(terms: Iterable[tuple[int, str]]) -> str:
     return smt_sum(t if c == 1 else f"(* {c} {t})" for c, t in terms if c and t != "0")
 
 
-def smt_and(parts: Iterable[str]) -> str:
-    items = [p for p in parts if p != "true"]
-    if "false" in items:
-        return "false"
-    if not items:
-        return "true"
-    return items[0] if len(items) == 1 else f"(and {' '.join(items)})"
-
-
-def smt_int(value: int) -> str:
-    return str(value) if value >= 0 else f"(- {-value})"

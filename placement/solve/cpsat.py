@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
-from placement.models.plan import Placement, PartitionTarget
+from placement.models.plan import PartitionTarget, Placement
+from placement.solve.objectives import Level
 from placement.solve.space import PKey, Space
 
 
@@ -26,8 +27,8 @@ def _cp():
 class CpEncoding:
     """The vocabulary rules use to encode themselves into CP-SAT.
 
-    ``relaxed``: the degradable requirements get slack variables (counted by the
-    first objective level) instead of holding exactly.
+    ``relaxed``: each degradable requirement gets a shortfall variable (counted by
+    the first objective level) instead of holding exactly.
     """
 
     backend = "cpsat"
@@ -39,9 +40,8 @@ class CpEncoding:
         self.space = space
         self.relaxed = relaxed
         self.lits: dict[str, Any] = {}
-        self.slacks: list[tuple[str, Any]] = []
-        self.partition_copy: list[tuple[int, Any]] = []  # stage A: copy cost of refilled partitions
-        self.rack_conflicts: list[tuple[int, Any]] = []  # stage A: partitions a moved broker would share a zone in
+        self.shortfalls: list[tuple[str, Any]] = []
+        self.partition_copy: list[tuple[int, Any]] = []  # storage-and-brokers stage: copy cost of refilled partitions
         m = self.model
         mult = space.max_multiplicity
         self._vol: dict[tuple[str, str], Any] = {}
@@ -80,12 +80,12 @@ class CpEncoding:
             return
         self.model.Add(constraint).OnlyEnforceIf(self.lit(rule))
 
-    def slack(self, rule: str, upper: int, name: str):
-        """0 when strict; a penalised slack variable when relaxed."""
+    def shortfall(self, rule: str, upper: int, name: str):
+        """How far a requirement falls short: 0 when strict; a penalised variable when relaxed."""
         if not self.relaxed or upper <= 0:
             return 0
         var = self.model.NewIntVar(0, upper, f"short[{rule}:{name}]")
-        self.slacks.append((rule, var))
+        self.shortfalls.append((rule, var))
         return var
 
     def new_bool(self, name: str):
@@ -258,7 +258,7 @@ class _Progress:
                   file=sys.stderr, flush=True)
 
 
-def solve_lexicographic(enc: CpEncoding, levels: list[tuple], *, time_limit: float, seed: int = 0,
+def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: float, seed: int = 0,
                         workers: int = 2, progress: bool = False, start=None) -> SolveOutcome:
     """Minimise each level in turn, fixing it before the next (DESIGN.md: solve levels one after another).
 
@@ -271,16 +271,14 @@ def solve_lexicographic(enc: CpEncoding, levels: list[tuple], *, time_limit: flo
     outcome = SolveOutcome(solved=start is not None)
     solver = incumbent = start  # a completed hint counts as the first incumbent
     for level in levels:
-        name, raw_terms = level[0], level[1]
-        floor = level[2] if len(level) > 2 else None  # a proven lower bound, when the level has one
-        if callable(floor):
-            floor = floor(outcome.levels)  # some bounds hold only given the levels above
-        terms, unit = scaled(raw_terms)
+        name = level.name
+        lower_bound = level.bound_given(outcome.levels)
+        terms, unit = scaled(level.terms)
         offset = sum(c * t for c, t in terms if isinstance(t, int))
         terms = [(c, t) for c, t in terms if not isinstance(t, int)]
-        if outcome.solved and floor is not None:
+        if outcome.solved and lower_bound is not None:
             value = offset + sum(c * solver.Value(t) for c, t in terms)
-            if value * unit <= floor:
+            if value * unit <= lower_bound:
                 # the incumbent already meets a lower bound: optimal without another solve
                 outcome.levels.append(LevelResult(name, value * unit, value * unit, True, 0.0))
                 if terms:
@@ -380,7 +378,7 @@ def hint(enc: CpEncoding, target: Placement) -> None:
 
 
 def complete_hint(enc: CpEncoding, first_level: list[tuple[int, Any]], time_limit: float):
-    """Extend the placement hint to every auxiliary variable (slacks, indicators, bounds),
+    """Extend the placement hint to every auxiliary variable (shortfalls, indicators, bounds),
     by solving with the hinted choices fixed. A complete feasible hint is taken by
     CP-SAT at once; a partial one on a large model may be lost. Returns the
     completed solution (a solver holding it), or None."""

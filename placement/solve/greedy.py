@@ -224,7 +224,7 @@ def _match(options: dict[int, list[str]], slots: dict[str, int]) -> dict[int, st
 
 
 def fill_partitions(space) -> Placement:
-    """Stage B's start: each vacated partition replica goes to the candidate broker that
+    """The partitions stage's start: each vacated partition replica goes to the candidate broker that
     holds the fewest replicas so far (water-filling), then the fewest bytes, largest
     partitions first."""
     load: dict[int, int] = defaultdict(int)

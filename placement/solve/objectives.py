@@ -1,7 +1,7 @@
 """The planner's objective, in priority order (DESIGN.md "Planning semantics").
 
-Each level is a list of (coefficient, term) pairs, minimised in turn and fixed
-before the next:
+Each ``Level`` is a list of (coefficient, term) pairs, minimised in turn and
+fixed before the next, with a proven lower bound where one is known:
 
 1. invariants   meet every invariant; where impossible, the fewest shortfalls
                 (missing replicas, zones, brokers not running, partition replicas)
@@ -10,22 +10,54 @@ before the next:
 4. waiting      displaced brokers serve soonest: on a node that already holds a
                 surviving replica of each of their volumes
 5. racks        rack awareness (``rackAware: preferred``)
-6. balance      spread new replicas over nodes (stage A: min-max of counts) and
-                partition replicas over brokers within each rack (stage B: the
-                sum over racks of most - fewest). Bytes are evened only as a
-                tie-break of stage B's start (byte-weighted min-max stalls proofs);
-                leaders are spread afterwards (placement.solve.leaders), moving no data.
+6. balance      spread new replicas over nodes (storage-and-brokers stage: min-max
+                of counts) and partition replicas over brokers within each rack
+                (partitions stage: the sum over racks of most - fewest). Bytes are
+                evened only as a tie-break of the partitions stage's start
+                (byte-weighted min-max stalls proofs); leaders are spread
+                afterwards (placement.solve.leaders), moving no data.
+
+The planner solves in two stages, named by what they decide: the storage-and-
+brokers stage (``storage_and_brokers_levels``: volume replicas and where brokers
+run, partitions judged in aggregate) and the partitions stage
+(``partitions_levels``: which brokers take the partition replicas of brokers that
+do not run).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
 from placement.rules import kafka
 
-Level = tuple  # (name, [(coefficient, term)], optional proven lower bound)
+STORAGE_AND_BROKERS = "storage and brokers"
+PARTITIONS = "partitions"
+
+LowerBound = int | Callable[[Sequence[Any]], int] | None
 
 
-def stage_a(enc, floors: dict | None = None) -> list[Level]:
-    """Stage A's levels; ``floors`` are proven lower bounds (see ``unrestricted_floors``),
-    valid once every invariant is met."""
+@dataclass(frozen=True)
+class Level:
+    """One objective level: minimise the sum of coefficient * term, once the levels above are fixed."""
+
+    name: str
+    terms: list[tuple[int, Any]]
+    # a proven lower bound on the level's value; a callable receives the results of the levels
+    # above, for bounds that hold only given them (most hold once every invariant is met)
+    lower_bound: LowerBound = None
+
+    def bound_given(self, above: Sequence[Any]) -> int | None:
+        return self.lower_bound(above) if callable(self.lower_bound) else self.lower_bound
+
+
+def _invariants_met(above: Sequence[Any]) -> bool:
+    """The first level (the shortfalls) was proven to be zero: every invariant holds."""
+    return bool(above) and above[0].proven and above[0].value == 0
+
+
+def storage_and_brokers_levels(enc, lower_bounds: dict | None = None) -> list[Level]:
+    """The storage-and-brokers stage's levels; ``lower_bounds`` are proven lower bounds
+    (see ``unrestricted_lower_bounds``), valid once every invariant is met."""
     space = enc.space
     scenario = space.scenario
     cluster = scenario.cluster
@@ -50,24 +82,24 @@ def stage_a(enc, floors: dict | None = None) -> list[Level]:
             continue
         ready = set.intersection(*(set(scenario.survivors(v)) for v in volumes))
         waiting += [(1, enc.brk(b, n)) for n in nodes if n not in ready]
-    floors = floors if floors is not None else unrestricted_floors(scenario, space)
+    bounds = lower_bounds if lower_bounds is not None else unrestricted_lower_bounds(scenario, space)
 
-    def floor(name: str):
-        return lambda above: floors[name] if bool(above) and above[0].proven and above[0].value == 0 else 0
+    def once_invariants_met(name: str):
+        return lambda above: bounds[name] if _invariants_met(above) else 0
 
-    levels: list[Level] = [
-        ("invariants", [(1, s) for _, s in enc.slacks], 0),
-        ("copied", copied + enc.partition_copy, floor("copied")),
-        ("untouched", kept, floor("untouched")),
-        ("waiting", waiting, floor("waiting")),
+    levels = [
+        Level("invariants", [(1, s) for _, s in enc.shortfalls], 0),
+        Level("copied", copied + enc.partition_copy, once_invariants_met("copied")),
+        Level("untouched", kept, once_invariants_met("untouched")),
+        Level("waiting", waiting, once_invariants_met("waiting")),
     ]
     if scenario.rack_preferred:
-        levels.append(("racks", kafka.rack_conflicts(enc), floor("racks")))
-    levels.append(("balance", _min_max(enc, list(new_at.values()), "new_replicas"), floor("balance")))
+        levels.append(Level("racks", kafka.rack_conflicts(enc), once_invariants_met("racks")))
+    levels.append(Level("balance", _min_max(enc, list(new_at.values()), "new_replicas"), once_invariants_met("balance")))
     return levels
 
 
-def stage_b(enc) -> list[Level]:
+def partitions_levels(enc) -> list[Level]:
     space = enc.space
     scenario = space.scenario
     cluster = scenario.cluster
@@ -104,22 +136,19 @@ def stage_b(enc) -> list[Level]:
         reachable = covered | {zone_of[b] for b in domain if b not in kept}
         most_cover += min(len(reachable), len(covered) + vacated)
 
-    def met(above) -> bool:
-        return bool(above) and above[0].proven and above[0].value == 0
-
-    levels: list[Level] = [("invariants", [(1, s) for _, s in enc.slacks], 0),
-                           ("copied", copied, lambda above: must_copy if met(above) else 0)]
+    levels = [Level("invariants", [(1, s) for _, s in enc.shortfalls], 0),
+              Level("copied", copied, lambda above: must_copy if _invariants_met(above) else 0)]
     if scenario.rack_preferred:
-        levels.append(("racks", kafka.rack_spread(enc), -most_cover))
+        levels.append(Level("racks", kafka.rack_spread(enc), -most_cover))
     # lower bound: per rack, water-filling as if any of its brokers could take any replica
     # moved into it, at the best of the counts that may land there
-    floor = 0
+    spread_bound = 0
     for brokers in groups.values():
         if any(new_at.get(b) for b in brokers):
             low, high = _moved_into(space, brokers)
             loads = [held[b] for b in brokers]
-            floor += min(_waterfill_spread(loads, units) for units in range(low, high + 1))
-    levels.append(("balance", _spread(enc, groups, held, new_at), floor))
+            spread_bound += min(_waterfill_spread(loads, units) for units in range(low, high + 1))
+    levels.append(Level("balance", _spread(enc, groups, held, new_at), spread_bound))
     return levels
 
 
@@ -205,8 +234,8 @@ def _min_max(enc, groups: list[list], name: str) -> list[tuple[int, object]]:
     return [(1, peak)]
 
 
-def unrestricted_floors(scenario, full_space) -> dict:
-    """Lower bounds of each stage-A level over the unrestricted decision space.
+def unrestricted_lower_bounds(scenario, full_space) -> dict:
+    """Lower bounds of each storage-and-brokers level over the unrestricted decision space.
 
     When a restricted solve meets all of them, it is optimal for the whole problem.
     Bounds below "invariants" hold when every invariant is met (the first level is 0).

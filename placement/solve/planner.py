@@ -1,11 +1,14 @@
 """The planner: failures in, a checked and verified recovery plan out.
 
-Stage A decides, in one CP-SAT model, where each touched broker runs and which
-nodes hold each damaged volume's replicas, with the partitions of brokers that
-might not run judged in aggregate (how many replicas they lose and must refill,
-and the data that costs). Stage B then picks the brokers that take those
-partition replicas. Both stages minimise the levels of ``placement.solve.objectives``
-one after another. Only what the failure touches becomes a variable.
+Two stages, each one CP-SAT model minimising the levels of
+``placement.solve.objectives`` one after another; only what the failure touches
+becomes a variable:
+
+- the storage-and-brokers stage decides where each touched broker runs and which
+  nodes hold each damaged volume's replicas, with the partitions of brokers that
+  might not run judged in aggregate (how many replicas they lose and must refill,
+  and the data that costs);
+- the partitions stage then picks the brokers that take those partition replicas.
 
 A plan leaves here only after the plain checks and Z3 have judged its target and
 the execution model checker has proven its steps safe in every order and prefix.
@@ -55,7 +58,7 @@ def _encode(space: Space, relaxed: bool) -> CpEncoding:
         rule.encode_cpsat(enc)
     if relaxed:
         for lit in enc.lits.values():
-            enc.model.Add(lit == 1)  # shortfalls live in the slacks, everything else holds
+            enc.model.Add(lit == 1)  # what may fall short is in the shortfall variables; everything else holds
     return enc
 
 
@@ -65,67 +68,110 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
     it need not be valid, nor even fit the failure)."""
     started = time.monotonic()
     scenario = Scenario(cluster, failures, allow_unclean=options.allow_unclean)
-
-    space_a = Space.for_planning(scenario)
-    if start is None:
-        start = greedy_placement(scenario, spread=True)
-    restricted = False
-    size = sum(len(d) for d in space_a.volume_domain.values())
-    if size > FULL_MODEL_LIMIT:
-        # Too many volume-node pairs to decide at once: restrict each volume's candidates,
-        # and claim optimality only where the answer meets the unrestricted lower bounds.
-        full_space = space_a
-        per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // (len(space_a.volume_domain) * max(1, len(cluster.zones))))
-        space_a = Space.for_planning(scenario, candidates_per_zone=per_zone, also=start)
-        restricted = True
-    enc_a = _encode(space_a, relaxed=True)
-    floors = objectives.unrestricted_floors(scenario, full_space if restricted else space_a)
-    levels_a = objectives.stage_a(enc_a, floors)
-    if options.feasibility_only:
-        levels_a = levels_a[:1]
-    hint(enc_a, start)  # a greedy start: CP-SAT improves on it
-    first = complete_hint(enc_a, levels_a[0][1], time_limit=options.time_limit / 4)
-    outcome_a = solve_lexicographic(enc_a, levels_a, time_limit=options.time_limit, seed=options.seed,
-                                    workers=options.workers, progress=options.progress, start=first)
-    if not outcome_a.solved:
-        return _infeasible(scenario, outcome_a, options, started)
-    if restricted:
-        _judge_against_floors(outcome_a, floors)
-    outcomes = [("storage and brokers", outcome_a)]
-    target = outcome_a.placement
-
-    space_b = Space.for_partitions(scenario, target)
-    if space_b.partition_domain:
-        enc_b = _encode(space_b, relaxed=True)
-        remaining = max(1.0, options.time_limit - (time.monotonic() - started))
-        levels_b = objectives.stage_b(enc_b)
-        if options.feasibility_only:
-            levels_b = levels_b[:1]
-        hint(enc_b, fill_partitions(space_b))  # water-filling start
-        first_b = complete_hint(enc_b, levels_b[0][1], time_limit=remaining / 4)
-        outcome_b = solve_lexicographic(enc_b, levels_b, time_limit=remaining, seed=options.seed,
-                                        workers=options.workers, progress=options.progress, start=first_b)
-        if not outcome_b.solved:
-            return _infeasible(scenario, outcome_b, options, started)
-        outcomes.append(("partitions", outcome_b))
-        target = outcome_b.placement
+    storage = _solve_storage_and_brokers(scenario, options, start)
+    if not storage.outcome.solved:
+        return _infeasible(scenario, storage.outcome, options, started)
+    outcomes = [(objectives.STORAGE_AND_BROKERS, storage.outcome)]
+    target = storage.outcome.placement
+    partitions = _solve_partitions(scenario, target, options, started)
+    if partitions is not None:
+        if not partitions.solved:
+            return _infeasible(scenario, partitions, options, started)
+        outcomes.append((objectives.PARTITIONS, partitions))
+        target = partitions.placement
     target = elect_leaders(scenario, target)
 
-    verdict = verify_placement(scenario, target, use_z3=options.verify_with_z3)
-    shortfall = sum(o.levels[0].value for _, o in outcomes if o.levels)
-    if shortfall == 0 and verdict.violations and _new_violations(scenario, verdict.violations):
-        raise InternalError("the solver met every invariant it was given but the checks disagree: "
-                            + "; ".join(str(v) for v in verdict.violations))
-    conflict: list[str] = []
-    if shortfall > 0:
-        strict = _encode(space_a, relaxed=False)
-        conflict = conflicting_rules(strict, list(DEGRADABLE_RULES), time_limit=5.0, seed=options.seed)
+    verdict = _verified(scenario, target, outcomes, options)
+    conflict = _conflicting_rules(storage.space, outcomes, options)
     proven = all(o.proven for _, o in outcomes)
     if verdict.violations:
         status = Status.DEGRADED
     else:
         status = Status.OPTIMAL if proven else Status.FEASIBLE
-    solver_info = {
+    solver_info = _solver_document(outcomes, storage.restricted, proven, conflict, started)
+    if options.feasibility_only:
+        return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target, steps=(),
+                    metrics={}, violations=verdict.violations, removed_brokers=tuple(sorted(failures.removed_brokers)),
+                    solver=solver_info, allow_unclean=options.allow_unclean)
+    return _with_steps(scenario, target, status, verdict.violations, solver_info, options)
+
+
+@dataclass(frozen=True)
+class _StorageStage:
+    outcome: SolveOutcome
+    space: Space  # the space it decided over (restricted, when the problem was too large)
+    restricted: bool
+
+
+def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: Placement | None) -> _StorageStage:
+    """The first stage, from a greedy start (or the given one)."""
+    space = Space.for_planning(scenario)
+    if start is None:
+        start = greedy_placement(scenario, spread=True)
+    full_space, restricted = space, False
+    size = sum(len(d) for d in space.volume_domain.values())
+    if size > FULL_MODEL_LIMIT:
+        # Too many volume-node pairs to decide at once: restrict each volume's candidates,
+        # and claim optimality only where the answer meets the unrestricted lower bounds.
+        zones = max(1, len(scenario.cluster.zones))
+        per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // (len(space.volume_domain) * zones))
+        space = Space.for_planning(scenario, candidates_per_zone=per_zone, also=start)
+        restricted = True
+    enc = _encode(space, relaxed=True)
+    lower_bounds = objectives.unrestricted_lower_bounds(scenario, full_space)
+    levels = objectives.storage_and_brokers_levels(enc, lower_bounds)
+    if options.feasibility_only:
+        levels = levels[:1]
+    hint(enc, start)  # a greedy start: CP-SAT improves on it
+    first = complete_hint(enc, levels[0].terms, time_limit=options.time_limit / 4)
+    outcome = solve_lexicographic(enc, levels, time_limit=options.time_limit, seed=options.seed,
+                                  workers=options.workers, progress=options.progress, start=first)
+    if outcome.solved and restricted:
+        _judge_against_lower_bounds(outcome, lower_bounds)
+    return _StorageStage(outcome, space, restricted)
+
+
+def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, options: PlanOptions,
+                      started: float) -> SolveOutcome | None:
+    """The second stage, from a water-filling start; None when no partition replica needs a broker."""
+    space = Space.for_partitions(scenario, storage_and_brokers)
+    if not space.partition_domain:
+        return None
+    enc = _encode(space, relaxed=True)
+    remaining = max(1.0, options.time_limit - (time.monotonic() - started))
+    levels = objectives.partitions_levels(enc)
+    if options.feasibility_only:
+        levels = levels[:1]
+    hint(enc, fill_partitions(space))  # water-filling start
+    first = complete_hint(enc, levels[0].terms, time_limit=remaining / 4)
+    return solve_lexicographic(enc, levels, time_limit=remaining, seed=options.seed,
+                               workers=options.workers, progress=options.progress, start=first)
+
+
+def _shortfall(outcomes) -> int:
+    """Requirements the stages could not meet (their first levels): 0 when every invariant holds."""
+    return sum(o.levels[0].value for _, o in outcomes if o.levels)
+
+
+def _verified(scenario: Scenario, target: Placement, outcomes, options: PlanOptions):
+    """The plain checks and Z3 on the target; a plan the solver calls valid must be valid."""
+    verdict = verify_placement(scenario, target, use_z3=options.verify_with_z3)
+    if _shortfall(outcomes) == 0 and verdict.violations and _new_violations(scenario, verdict.violations):
+        raise InternalError("the solver met every invariant it was given but the checks disagree: "
+                            + "; ".join(str(v) for v in verdict.violations))
+    return verdict
+
+
+def _conflicting_rules(space: Space, outcomes, options: PlanOptions) -> list[str]:
+    """Where something falls short, the rules that cannot all hold together (an assumption core)."""
+    if _shortfall(outcomes) == 0:
+        return []
+    strict = _encode(space, relaxed=False)
+    return conflicting_rules(strict, list(DEGRADABLE_RULES), time_limit=5.0, seed=options.seed)
+
+
+def _solver_document(outcomes, restricted: bool, proven: bool, conflict: list[str], started: float) -> dict:
+    info = {
         "restrictedCandidates": restricted,
         "stages": [{"stage": name, "levels": [lv.to_document() for lv in o.levels], "seconds": round(o.seconds, 3)}
                    for name, o in outcomes],
@@ -133,11 +179,13 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
         "seconds": round(time.monotonic() - started, 3),
     }
     if conflict:
-        solver_info["conflict"] = conflict
-    if options.feasibility_only:
-        return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target, steps=(),
-                    metrics={}, violations=verdict.violations, removed_brokers=tuple(sorted(failures.removed_brokers)),
-                    solver=solver_info, allow_unclean=options.allow_unclean)
+        info["conflict"] = conflict
+    return info
+
+
+def _with_steps(scenario: Scenario, target: Placement, status: Status, violations, solver_info: dict,
+                options: PlanOptions) -> Plan:
+    """The steps to the target, proven safe in every order and prefix, with the metrics and the timeline."""
     steps = build_steps(scenario, target)
     if options.progress and len(steps) > 500:
         print(f"  model-checking {len(steps):,} steps (every prefix, every order) and estimating the timeline",
@@ -151,25 +199,26 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
     timeline = simulate(scenario, target, steps)
     metrics["timeline"] = timeline.to_document()
     metrics["execution"] = execution.to_document()
-    return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target,
-                steps=steps, metrics=metrics, violations=verdict.violations,
+    failures = scenario.failures
+    return Plan(cluster=scenario.cluster.name, failed=failures.failed, status=status, placement=target,
+                steps=steps, metrics=metrics, violations=violations,
                 removed_brokers=tuple(sorted(failures.removed_brokers)), solver=solver_info,
                 allow_unclean=options.allow_unclean, timeline=timeline)
 
 
-def _judge_against_floors(outcome: SolveOutcome, floors: dict) -> None:
-    """A restricted solve is optimal only as far as its levels meet the unrestricted bounds;
-    below the first level that does not, nothing is proven."""
+def _judge_against_lower_bounds(outcome: SolveOutcome, lower_bounds: dict) -> None:
+    """A restricted solve is optimal only as far as its levels meet the unrestricted lower
+    bounds; below the first level that does not, nothing is proven."""
     proven = True
     for level in outcome.levels:
-        floor = floors.get(level.name, 0)
+        lower_bound = lower_bounds.get(level.name, 0)
         above_met = outcome.levels[0].value == 0
         if level.name != "invariants" and not above_met:
-            floor = 0
-        if not proven or not level.proven or level.value > floor:
+            lower_bound = 0
+        if not proven or not level.proven or level.value > lower_bound:
             proven = False
             level.proven = False
-            level.bound = min(level.bound, floor)
+            level.bound = min(level.bound, lower_bound)
     outcome.restricted = True
 
 

@@ -24,7 +24,7 @@ class Proof:
 
 
 def proof_space(scenario: Scenario) -> Space:
-    """Stage A's candidates for volumes and brokers, and every touched partition free over all brokers."""
+    """The storage-and-brokers stage's candidates for volumes and brokers, and every touched partition free over all brokers."""
     space = Space.for_planning(scenario)
     brokers = tuple(sorted(scenario.cluster.broker))
     domain = {key: brokers for key in scenario.touched_partitions}

@@ -25,7 +25,7 @@ def _z3():
 
 
 class SmtEncoding:
-    """The vocabulary rules use to encode themselves for Z3. Always strict: no slack."""
+    """The vocabulary rules use to encode themselves for Z3. Always strict: no shortfall."""
 
     backend = "z3"
     relaxed = False
@@ -40,7 +40,6 @@ class SmtEncoding:
         self.asserts: list[str] = []
         self.lits: dict[str, str] = {}
         self.partition_copy: list[tuple[int, str]] = []
-        self.rack_conflicts: list[tuple[int, str]] = []
         self._vol: dict[tuple[str, str], str] = {}
         self._brk: dict[tuple[int, str], str] = {}
         self._runs: dict[int, str] = {}
@@ -88,8 +87,8 @@ class SmtEncoding:
         else:
             self.asserts.append(f"(=> {self.lit(rule)} {constraint})")
 
-    def slack(self, rule: str, upper: int, name: str) -> str:
-        return "0"
+    def shortfall(self, rule: str, upper: int, name: str) -> str:
+        return "0"  # Z3 judges strictly: nothing may fall short
 
     def new_bool(self, name: str) -> str:
         self._fresh += 1
@@ -143,10 +142,6 @@ class SmtEncoding:
     @property
     def decides_leaders(self) -> bool:
         return self.values is not None or bool(self._lead)
-
-    @staticmethod
-    def _count(items, item) -> int:
-        return sum(1 for x in items if x == item)
 
     def ground_verdicts(self) -> dict[str, str]:
         """Ground mode: Z3's verdict ('sat' or 'unsat') on each rule's constraints."""

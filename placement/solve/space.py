@@ -7,8 +7,9 @@ solver variable where the space decides and as a constant where it does not.
 
 Three spaces are built:
 - ``Space.for_planning``: only what the failure touches is decided, candidates
-  are the eligible nodes; partitions are judged in aggregate (stage A) or decided
-  explicitly for brokers that cannot run (stage B).
+  are the eligible nodes; partitions are judged in aggregate (the storage-and-brokers
+  stage), and ``Space.for_partitions`` decides them explicitly for brokers that cannot
+  run (the partitions stage).
 - ``Space.around``: every item decided, candidates taken from a given placement
   (and the current one); used to verify a plan and to test encodings against checks.
 """
@@ -18,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from placement.models.cluster import NodeState, Partition
+from placement.models.cluster import NodeState
 from placement.models.plan import Placement
 from placement.scenario import Scenario
 
@@ -32,9 +33,9 @@ class Space:
     volume_domain: dict[str, tuple[str, ...]]  # decided volumes -> candidate nodes
     broker_domain: dict[int, tuple[str, ...]]  # decided brokers -> candidate nodes (not running is always possible)
     partition_domain: dict[PKey, tuple[int, ...]]  # decided partitions -> candidate brokers
-    partitions_aggregated: bool = False  # stage A: touched partitions judged by broker counts only
+    partitions_aggregated: bool = False  # storage-and-brokers stage: touched partitions judged by broker counts only
     max_multiplicity: int = 1  # >1 lets a verified plan list a node or broker twice
-    fixed_members: dict[PKey, tuple[int, ...]] = field(default_factory=dict)  # stage B: kept replicas
+    fixed_members: dict[PKey, tuple[int, ...]] = field(default_factory=dict)  # partitions stage: kept replicas
 
     # -- construction --------------------------------------------------------
     @classmethod
@@ -61,7 +62,8 @@ class Space:
     @classmethod
     def for_planning(cls, scenario: Scenario, candidates_per_zone: int | None = None,
                      also: Placement | None = None) -> "Space":
-        """Stage A: touched volumes and brokers decided over eligible nodes; partitions in aggregate.
+        """The storage-and-brokers stage: touched volumes and brokers decided over eligible nodes;
+        partitions in aggregate.
 
         With ``candidates_per_zone``, each volume's new replicas may only go to that
         many nodes per zone (a rotating window, so that together the volumes see
@@ -95,20 +97,20 @@ class Space:
         return cls(scenario, base, volumes, brokers, {}, partitions_aggregated=True)
 
     @classmethod
-    def for_partitions(cls, scenario: Scenario, stage_a: Placement) -> "Space":
-        """Stage B: brokers and volumes fixed; partitions with a replica on a broker that does not run
+    def for_partitions(cls, scenario: Scenario, storage_and_brokers: Placement) -> "Space":
+        """The partitions stage: brokers and volumes fixed (as ``storage_and_brokers`` has them); partitions with a replica on a broker that does not run
         choose replacements among running brokers. Running replicas are kept (no move without need)."""
         cluster = scenario.cluster
-        running = sorted(b for b, n in stage_a.brokers.items() if n is not None)
-        zone = {b: cluster.node[stage_a.brokers[b]].zone for b in running}
+        running = sorted(b for b, n in storage_and_brokers.brokers.items() if n is not None)
+        zone = {b: cluster.node[storage_and_brokers.brokers[b]].zone for b in running}
         racks = scenario.rack_required or scenario.rack_preferred
         domain: dict[PKey, tuple[int, ...]] = {}
         kept: dict[PKey, tuple[int, ...]] = {}
         for p in cluster.partitions:
-            if all(stage_a.brokers.get(b) is not None for b in p.replicas):
+            if all(storage_and_brokers.brokers.get(b) is not None for b in p.replicas):
                 continue
-            keep = tuple(b for b in p.replicas if stage_a.brokers.get(b) is not None)
-            online = any(stage_a.brokers.get(s) is not None for s in scenario.sources(p))
+            keep = tuple(b for b in p.replicas if storage_and_brokers.brokers.get(b) is not None)
+            online = any(storage_and_brokers.brokers.get(s) is not None for s in scenario.sources(p))
             # an offline partition (no in-sync replica runs) has nothing to copy from
             candidates = [b for b in running if b not in keep] if online else []
             vacated = len(p.replicas) - len(keep)
@@ -121,13 +123,9 @@ class Space:
                     candidates = fresh
             domain[p.key] = tuple(sorted(set(keep) | set(candidates)))
             kept[p.key] = keep
-        return cls(scenario, stage_a, {}, {}, domain, fixed_members=kept)
+        return cls(scenario, storage_and_brokers, {}, {}, domain, fixed_members=kept)
 
     # -- what the rules iterate over ------------------------------------------
-    def volume_nodes(self, volume: str) -> tuple[str, ...]:
-        if volume in self.volume_domain:
-            return self.volume_domain[volume]
-        return tuple(dict.fromkeys(self.base.volumes.get(volume, ())))
 
     def broker_nodes(self, broker: int) -> tuple[str, ...]:
         if broker in self.broker_domain:
@@ -197,10 +195,6 @@ class Space:
             cpu[node] += broker.cpu_millicores
             mem[node] += broker.memory_mib
         return {n.name: (storage[n.name], count[n.name], cpu[n.name], mem[n.name]) for n in cluster.nodes}
-
-    def partitions_of(self) -> list[Partition]:
-        """Partitions whose membership the space decides."""
-        return [self.scenario.cluster.partition[k] for k in self.partition_domain]
 
 
 def _counts(items) -> dict:
