@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 
 class NodeState(str, Enum):
@@ -121,6 +121,26 @@ class Topic:
     partitions: tuple[Partition, ...]
 
 
+class NodeLoad(NamedTuple):
+    """What a node carries, in one order everywhere: replica storage, brokers, and the
+    brokers' CPU and memory (MiB and millicores). As limits, None means unlimited."""
+
+    storage_mib: int = 0
+    brokers: int = 0
+    cpu_millicores: int = 0
+    memory_mib: int = 0
+
+    @classmethod
+    def of_broker(cls, broker: Broker) -> "NodeLoad":
+        return cls(0, 1, broker.cpu_millicores, broker.memory_mib)
+
+    def plus(self, other: "NodeLoad") -> "NodeLoad":
+        return NodeLoad(*(a + b for a, b in zip(self, other)))
+
+    def minus(self, other: "NodeLoad") -> "NodeLoad":
+        return NodeLoad(*(a - b for a, b in zip(self, other)))
+
+
 @dataclass(frozen=True)
 class Cluster:
     name: str
@@ -173,3 +193,16 @@ class Cluster:
 
     def min_insync(self, partition: Partition) -> int:
         return self.topic[partition.topic].min_insync_replicas
+
+    def limits(self, node: str) -> NodeLoad:
+        """What the node can carry (None: unlimited): its storage, brokersPerNode, its CPU and memory."""
+        n = self.node[node]
+        return NodeLoad(n.storage_mib, self.policy.brokers_per_node, n.cpu_millicores, n.memory_mib)
+
+    def broker_fits(self, broker: Broker, node: str, load: NodeLoad) -> bool:
+        """Does ``broker`` fit on ``node`` next to ``load``: a free broker slot, and its CPU and memory.
+        (Storage is the volumes' business: a broker takes none.)"""
+        after = load.plus(NodeLoad.of_broker(broker))
+        limits = self.limits(node)
+        return all(limit is None or used <= limit
+                   for used, limit in zip(after[1:], limits[1:]))

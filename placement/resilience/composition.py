@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from placement.models.cluster import Cluster
+from placement.models.cluster import Cluster, NodeLoad
 from placement.models.plan import Placement, PartitionTarget
 from placement.scenario import Scenario
 
@@ -41,7 +41,7 @@ class Footprint:
     partitions: dict[PKey, PartitionTarget] = field(default_factory=dict)  # touched partition -> target
     places: frozenset[str] = frozenset()  # nodes it puts touched replicas or brokers on
     relies_on: frozenset[int] = frozenset()  # brokers its partitions' targets name
-    delta: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # node -> storage, cpu, memory, brokers
+    delta: dict[str, NodeLoad] = field(default_factory=dict)  # node -> the load it adds there (negative: frees)
 
 
 def footprint(scenario: Scenario, target: Placement) -> Footprint:
@@ -49,24 +49,22 @@ def footprint(scenario: Scenario, target: Placement) -> Footprint:
     volumes = {v: tuple(target.volumes.get(v, ())) for v in scenario.touched_volumes}
     brokers = {b: target.brokers.get(b) for b in scenario.touched_brokers}
     partitions = {k: target.partitions[k] for k in scenario.touched_partitions}
-    delta: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    delta: dict[str, NodeLoad] = defaultdict(NodeLoad)
     for name, nodes in volumes.items():
-        v = cluster.volume[name]
+        replica = NodeLoad(storage_mib=cluster.volume[name].size_mib)
         for n in nodes:
-            delta[n][0] += v.size_mib
-        for n in v.replicas:
-            delta[n][0] -= v.size_mib
+            delta[n] = delta[n].plus(replica)
+        for n in cluster.volume[name].replicas:
+            delta[n] = delta[n].minus(replica)
     for bid, node in brokers.items():
         b = cluster.broker[bid]
         if node is not None:
-            d = delta[node]
-            d[1], d[2], d[3] = d[1] + b.cpu_millicores, d[2] + b.memory_mib, d[3] + 1
-        d = delta[b.node]
-        d[1], d[2], d[3] = d[1] - b.cpu_millicores, d[2] - b.memory_mib, d[3] - 1
+            delta[node] = delta[node].plus(NodeLoad.of_broker(b))
+        delta[b.node] = delta[b.node].minus(NodeLoad.of_broker(b))
     places = {n for nodes in volumes.values() for n in nodes} | {n for n in brokers.values() if n}
     relies = {b for t in partitions.values() for b in t.replicas}
     return Footprint(scenario.failures.nodes, volumes, brokers, partitions, frozenset(places), frozenset(relies),
-                     {n: tuple(d) for n, d in delta.items()})
+                     dict(delta))
 
 
 class NodeRoom:
@@ -74,18 +72,18 @@ class NodeRoom:
 
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
-        self.used: dict[str, list[int]] = {n: [mib, 0, 0, 0] for n, mib in cluster.storage_used_mib.items()}
+        self.used = {n: NodeLoad(storage_mib=mib) for n, mib in cluster.storage_used_mib.items()}
         for b in cluster.brokers:
-            u = self.used[b.node]
-            u[1], u[2], u[3] = u[1] + b.cpu_millicores, u[2] + b.memory_mib, u[3] + 1
+            self.used[b.node] = self.used[b.node].plus(NodeLoad.of_broker(b))
 
-    def fits(self, node: str, *deltas: tuple[int, int, int, int]) -> bool:
-        n = self.cluster.node[node]
-        limits = (n.storage_mib, n.cpu_millicores, n.memory_mib, self.cluster.policy.brokers_per_node)
-        u = self.used[node]
-        for i, limit in enumerate(limits):
-            added = sum(d[i] for d in deltas)
-            if limit is not None and added > 0 and u[i] + added > limit:
+    def fits(self, node: str, *deltas: NodeLoad) -> bool:
+        """Whatever the deltas add together fits the node's limits (what they free or leave
+        as it is never makes a node that is already over a limit fail here)."""
+        added = NodeLoad()
+        for d in deltas:
+            added = added.plus(d)
+        for used, more, limit in zip(self.used[node], added, self.cluster.limits(node)):
+            if limit is not None and more > 0 and used + more > limit:
                 return False
         return True
 
@@ -99,13 +97,12 @@ def compose(a: Footprint, b: Footprint, room: NodeRoom) -> Footprint | None:
         return None
     if a.relies_on & b.brokers.keys() or b.relies_on & a.brokers.keys():
         return None
-    zero = (0, 0, 0, 0)
     for node in a.delta.keys() & b.delta.keys():
         if not room.fits(node, a.delta[node], b.delta[node]):
             return None
     delta = dict(a.delta)
     for node, d in b.delta.items():
-        delta[node] = tuple(x + y for x, y in zip(delta.get(node, zero), d))
+        delta[node] = delta.get(node, NodeLoad()).plus(d)
     return Footprint(a.failed | b.failed, {**a.volumes, **b.volumes}, {**a.brokers, **b.brokers},
                      {**a.partitions, **b.partitions}, a.places | b.places, a.relies_on | b.relies_on, delta)
 

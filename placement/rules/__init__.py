@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Protocol, runtime_checkable
 
-from placement.models.cluster import Volume
+from placement.models.cluster import NodeLoad, Volume
 from placement.models.plan import Placement, Violation
 from placement.rules import (anti_affinity, broker_anti_affinity, capacity, hyperconvergence, kafka,
                              no_invented_data, replication)
@@ -36,7 +36,7 @@ class DecisionSpace(Protocol):
     decided_volumes_at: dict[str, list[str]]
     decided_brokers_at: dict[str, list[int]]
     nodes_with_decisions: tuple[str, ...]
-    fixed_load: dict[str, Any]
+    fixed_load: dict[str, NodeLoad]  # what stays on each node
 
     def decided_volumes_with_data(self) -> Iterator[tuple[Volume, tuple[str, ...]]]: ...
     def broker_nodes(self, broker: int) -> tuple[str, ...]: ...

@@ -23,7 +23,7 @@ def encode_cpsat(enc) -> None:
     space = enc.space
     limit = space.scenario.cluster.policy.brokers_per_node
     for n, brokers in sorted(space.decided_brokers_at.items()):
-        already = space.fixed_load[n][1]
+        already = space.fixed_load[n].brokers
         # a node already over the limit keeps what it has (I4 reports it) but takes no one new
         enc.add(ID, sum(enc.brk(b, n) for b in brokers) <= max(0, limit - already))
 
@@ -32,5 +32,5 @@ def encode_z3(enc) -> None:
     space = enc.space
     limit = space.scenario.cluster.policy.brokers_per_node
     for n, brokers in sorted(space.decided_brokers_at.items()):
-        already = space.fixed_load[n][1]
+        already = space.fixed_load[n].brokers
         enc.add(ID, f"(<= {smt_sum(enc.brk(b, n) for b in brokers)} {max(0, limit - already)})")

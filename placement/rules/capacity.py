@@ -51,16 +51,16 @@ def _limits(enc):
     cluster = space.scenario.cluster
     for n in space.nodes_with_decisions:
         node = cluster.node[n]
-        fixed_storage, _, fixed_cpu, fixed_mem = space.fixed_load[n]
+        fixed = space.fixed_load[n]
         vols = space.decided_volumes_at.get(n, [])
         brokers = space.decided_brokers_at.get(n, [])
         if vols:
             # a node already over capacity keeps what it has (I5 reports it) but takes nothing new
-            yield [(cluster.volume[v].size_mib, enc.vol(v, n)) for v in vols], max(0, node.storage_mib - fixed_storage)
+            yield [(cluster.volume[v].size_mib, enc.vol(v, n)) for v in vols], max(0, node.storage_mib - fixed.storage_mib)
         if brokers and node.cpu_millicores is not None:
-            yield [(cluster.broker[b].cpu_millicores, enc.brk(b, n)) for b in brokers], max(0, node.cpu_millicores - fixed_cpu)
+            yield [(cluster.broker[b].cpu_millicores, enc.brk(b, n)) for b in brokers], max(0, node.cpu_millicores - fixed.cpu_millicores)
         if brokers and node.memory_mib is not None:
-            yield [(cluster.broker[b].memory_mib, enc.brk(b, n)) for b in brokers], max(0, node.memory_mib - fixed_mem)
+            yield [(cluster.broker[b].memory_mib, enc.brk(b, n)) for b in brokers], max(0, node.memory_mib - fixed.memory_mib)
 
 
 def _reduced(terms, room):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from placement.models.cluster import Broker
+from placement.models.cluster import Broker, NodeLoad
 from placement.models.plan import Placement, PartitionTarget
 from placement.scenario import Scenario
 
@@ -133,26 +133,27 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
 
 
 class _BrokerRoom:
-    """Free broker slots, CPU and memory on each node (None: unlimited)."""
+    """The brokers each node runs so far, to ask whether one more fits (``Cluster.broker_fits``)."""
 
     def __init__(self, cluster):
-        self.slots = {n.name: cluster.policy.brokers_per_node for n in cluster.nodes}
-        self.cpu = {n.name: n.cpu_millicores for n in cluster.nodes}
-        self.mem = {n.name: n.memory_mib for n in cluster.nodes}
+        self.cluster = cluster
+        self.load = {n.name: NodeLoad() for n in cluster.nodes}
+
+    @property
+    def slots(self) -> dict[str, int]:
+        """Free broker slots per node."""
+        per_node = self.cluster.policy.brokers_per_node
+        return {n: per_node - load.brokers for n, load in self.load.items()}
 
     def resources_fit(self, b: Broker, node: str) -> bool:
-        return (self.cpu[node] is None or self.cpu[node] >= b.cpu_millicores) and \
-            (self.mem[node] is None or self.mem[node] >= b.memory_mib)
+        """CPU and memory only (broker slots are counted apart, by the matching)."""
+        return self.cluster.broker_fits(b, node, self.load[node]._replace(brokers=0))
 
     def fits(self, b: Broker, node: str) -> bool:
-        return self.slots[node] > 0 and self.resources_fit(b, node)
+        return self.cluster.broker_fits(b, node, self.load[node])
 
     def take(self, b: Broker, node: str) -> None:
-        self.slots[node] -= 1
-        if self.cpu[node] is not None:
-            self.cpu[node] -= b.cpu_millicores
-        if self.mem[node] is not None:
-            self.mem[node] -= b.memory_mib
+        self.load[node] = self.load[node].plus(NodeLoad.of_broker(b))
 
 
 def _rehome(scenario: Scenario, homeless: list[int], volumes: dict, brokers: dict, free, room: _BrokerRoom) -> None:

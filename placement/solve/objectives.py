@@ -258,7 +258,7 @@ def unrestricted_lower_bounds(scenario, full_space) -> dict:
         if not broker.volumes or not nodes:
             continue
         ready = set.intersection(*(set(scenario.survivors(v)) for v in broker.volumes))
-        if not any(_could_host(cluster, broker, n, load[n]) for n in nodes if n in ready):
+        if not any(cluster.broker_fits(broker, n, load[n]) for n in nodes if n in ready):
             waiting += 1  # every node already holding its data is full: it must wait for a resync
     return {
         "invariants": 0,
@@ -270,11 +270,3 @@ def unrestricted_lower_bounds(scenario, full_space) -> dict:
         "balance": -(-new // len(open_nodes)) if new and open_nodes else 0,
     }
 
-
-def _could_host(cluster, broker, node: str, fixed) -> bool:
-    """Whether a node has room for the broker next to what stays there (ignoring other movers)."""
-    _, count, cpu, mem = fixed
-    n = cluster.node[node]
-    return (count < cluster.policy.brokers_per_node
-            and (n.cpu_millicores is None or cpu + broker.cpu_millicores <= n.cpu_millicores)
-            and (n.memory_mib is None or mem + broker.memory_mib <= n.memory_mib))

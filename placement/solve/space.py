@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from placement.models.cluster import NodeState
+from placement.models.cluster import NodeLoad, NodeState
 from placement.models.plan import Placement
 from placement.scenario import Scenario
 
@@ -175,8 +175,8 @@ class Space:
         return tuple(n.name for n in self.scenario.cluster.nodes if n.name in names)
 
     @cached_property
-    def fixed_load(self) -> dict[str, tuple[int, int, int, int]]:
-        """Per node: storage MiB, broker count, millicores, memory MiB of what is not decided."""
+    def fixed_load(self) -> dict[str, NodeLoad]:
+        """Per node: the load of what is not decided."""
         cluster = self.scenario.cluster
         storage: dict[str, int] = defaultdict(int)
         for v, nodes in self.base.volumes.items():
@@ -194,7 +194,7 @@ class Space:
             count[node] += 1
             cpu[node] += broker.cpu_millicores
             mem[node] += broker.memory_mib
-        return {n.name: (storage[n.name], count[n.name], cpu[n.name], mem[n.name]) for n in cluster.nodes}
+        return {n.name: NodeLoad(storage[n.name], count[n.name], cpu[n.name], mem[n.name]) for n in cluster.nodes}
 
 
 def _counts(items) -> dict:
