@@ -129,115 +129,142 @@ def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Pla
 
     Only the structure is judged here (shapes, known names); whether the placement
     is any good is the verifier's question, so duplicates and omissions pass through.
+    Every problem is reported at once.
     """
-    problems: list[Problem] = []
-
-    def bad(path: str, message: str) -> None:
-        problems.append(Problem(path, message))
-
     if not isinstance(data, dict):
         raise InputError(source, Problem("", "expected a plan document (a JSON object with version, placement, ...)"))
+    reader = _PlanReader(cluster)
     if data.get("version") != PLAN_VERSION or isinstance(data.get("version"), bool):
-        bad("version", f"is {data.get('version')!r}; this placement reads plan documents of version {PLAN_VERSION}")
-    failed_raw = data.get("failed", [])
-    failed: list[str] = []
-    if not isinstance(failed_raw, list):
-        bad("failed", "expected a list of node names")
-    else:
-        for i, n in enumerate(failed_raw):
+        reader.bad("version", f"is {data.get('version')!r}; this placement reads plan documents of version {PLAN_VERSION}")
+    failed = reader.failed(data.get("failed", []))
+    removed = reader.removed_brokers(data.get("removedBrokers", []) or [])
+    placement = data.get("placement")
+    if not isinstance(placement, dict):
+        reader.bad("placement", "is missing; expected brokers, volumes and partitions")
+        raise InputError(source, reader.problems)
+    target = Placement(brokers=reader.brokers(placement.get("brokers", {})),
+                       volumes=reader.volumes(placement.get("volumes", {})),
+                       partitions=reader.partitions(placement.get("partitions", [])))
+    if reader.problems:
+        raise InputError(source, reader.problems)
+    unclean = data.get("allowUnclean", False)
+    if not isinstance(unclean, bool):
+        reader.bad("allowUnclean", f"expected true or false, got {unclean!r}")
+        raise InputError(source, reader.problems)
+    return target, tuple(sorted(set(failed))), tuple(sorted(removed)), unclean
+
+
+class _PlanReader:
+    """Reads the parts of a plan document against a cluster, collecting every problem."""
+
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+        self.problems: list[Problem] = []
+
+    def bad(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    @staticmethod
+    def _is_int(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    def failed(self, raw: Any) -> list[str]:
+        cluster = self.cluster
+        if not isinstance(raw, list):
+            self.bad("failed", "expected a list of node names")
+            return []
+        failed = []
+        for i, n in enumerate(raw):
             if isinstance(n, str) and n in cluster.node:
                 failed.append(n)
             else:
-                bad(f"failed[{i}]", f"{n!r} is not a node of cluster {cluster.name!r}")
-    removed: list[int] = []
-    removed_raw = data.get("removedBrokers", []) or []
-    if not isinstance(removed_raw, list):
-        bad("removedBrokers", "expected a list of broker ids")
-        removed_raw = []
-    for i, b in enumerate(removed_raw):
-        if isinstance(b, int) and not isinstance(b, bool) and b in cluster.broker:
-            removed.append(b)
-        else:
-            bad(f"removedBrokers[{i}]", f"{b!r} is not a broker id of the cluster")
-    placement = data.get("placement")
-    if not isinstance(placement, dict):
-        bad("placement", "is missing; expected brokers, volumes and partitions")
-        raise InputError(source, problems)
+                self.bad(f"failed[{i}]", f"{n!r} is not a node of cluster {cluster.name!r}")
+        return failed
 
-    brokers: dict[int, str | None] = {}
-    raw_brokers = placement.get("brokers", {})
-    if not isinstance(raw_brokers, dict):
-        bad("placement.brokers", "expected a mapping of broker id to node name or null")
-        raw_brokers = {}
-    for key, node in raw_brokers.items():
-        path = f"placement.brokers.{key}"
-        try:
-            bid = int(key)
-        except (TypeError, ValueError):
-            bad(path, f"{key!r} is not a broker id")
-            continue
-        if bid not in cluster.broker:
-            bad(path, f"broker {bid} is not a broker of cluster {cluster.name!r}")
-        elif node is not None and not isinstance(node, str):
-            bad(path, f"expected a node name or null, got {node!r}")
-        elif node is not None and node not in cluster.node:
-            bad(path, f"{node!r} is not a node of cluster {cluster.name!r}")
-        else:
-            brokers[bid] = node
-
-    volumes: dict[str, tuple[str, ...]] = {}
-    raw_volumes = placement.get("volumes", {})
-    if not isinstance(raw_volumes, dict):
-        bad("placement.volumes", "expected a mapping of volume name to a list of nodes")
-        raw_volumes = {}
-    for name, nodes in raw_volumes.items():
-        path = f"placement.volumes.{name}"
-        if name not in cluster.volume:
-            bad(path, f"{name!r} is not a volume of cluster {cluster.name!r}")
-        elif not isinstance(nodes, list) or not all(isinstance(n, str) for n in nodes):
-            bad(path, "expected a list of node names")
-        else:
-            unknown = [n for n in nodes if n not in cluster.node]
-            if unknown:
-                bad(path, f"{unknown} are not nodes of cluster {cluster.name!r}")
+    def removed_brokers(self, raw: Any) -> list[int]:
+        if not isinstance(raw, list):
+            self.bad("removedBrokers", "expected a list of broker ids")
+            return []
+        removed = []
+        for i, b in enumerate(raw):
+            if self._is_int(b) and b in self.cluster.broker:
+                removed.append(b)
             else:
-                volumes[name] = tuple(nodes)
+                self.bad(f"removedBrokers[{i}]", f"{b!r} is not a broker id of the cluster")
+        return removed
 
-    partitions: dict[tuple[str, int], PartitionTarget] = {}
-    raw_parts = placement.get("partitions", [])
-    if not isinstance(raw_parts, list):
-        bad("placement.partitions", "expected a list of {topic, partition, replicas, leader}")
-        raw_parts = []
-    for i, item in enumerate(raw_parts):
-        path = f"placement.partitions[{i}]"
-        if not isinstance(item, dict):
-            bad(path, "expected {topic, partition, replicas, leader}")
-            continue
-        key = (item.get("topic"), item.get("partition"))
-        replicas = item.get("replicas")
-        leader = item.get("leader")
-        if not isinstance(key[0], str) or not isinstance(key[1], int) or isinstance(key[1], bool):
-            bad(path, "expected a topic name and a partition number")
-        elif key not in cluster.partition:
-            bad(path, f"topic {key[0]!r} partition {key[1]!r} is not a partition of cluster {cluster.name!r}")
-        elif key in partitions:
-            bad(path, f"partition {key[0]}-{key[1]} is listed twice")
-        elif not isinstance(replicas, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in replicas):
-            bad(f"{path}.replicas", "expected a list of broker ids")
-        elif any(b not in cluster.broker for b in replicas):
-            bad(f"{path}.replicas", f"{[b for b in replicas if b not in cluster.broker]} are not brokers of the cluster")
-        elif leader is not None and (not isinstance(leader, int) or isinstance(leader, bool) or leader not in cluster.broker):
-            bad(f"{path}.leader", f"{leader!r} is not a broker of the cluster")
-        else:
-            partitions[key] = PartitionTarget(key[0], key[1], tuple(replicas), leader)
-    if problems:
-        raise InputError(source, problems)
-    unclean = data.get("allowUnclean", False)
-    if not isinstance(unclean, bool):
-        bad("allowUnclean", f"expected true or false, got {unclean!r}")
-        raise InputError(source, problems)
-    return (Placement(brokers=brokers, volumes=volumes, partitions=partitions), tuple(sorted(set(failed))),
-            tuple(sorted(removed)), unclean)
+    def brokers(self, raw: Any) -> dict[int, str | None]:
+        cluster = self.cluster
+        if not isinstance(raw, dict):
+            self.bad("placement.brokers", "expected a mapping of broker id to node name or null")
+            return {}
+        brokers: dict[int, str | None] = {}
+        for key, node in raw.items():
+            path = f"placement.brokers.{key}"
+            try:
+                bid = int(key)
+            except (TypeError, ValueError):
+                self.bad(path, f"{key!r} is not a broker id")
+                continue
+            if bid not in cluster.broker:
+                self.bad(path, f"broker {bid} is not a broker of cluster {cluster.name!r}")
+            elif node is not None and not isinstance(node, str):
+                self.bad(path, f"expected a node name or null, got {node!r}")
+            elif node is not None and node not in cluster.node:
+                self.bad(path, f"{node!r} is not a node of cluster {cluster.name!r}")
+            else:
+                brokers[bid] = node
+        return brokers
+
+    def volumes(self, raw: Any) -> dict[str, tuple[str, ...]]:
+        cluster = self.cluster
+        if not isinstance(raw, dict):
+            self.bad("placement.volumes", "expected a mapping of volume name to a list of nodes")
+            return {}
+        volumes: dict[str, tuple[str, ...]] = {}
+        for name, nodes in raw.items():
+            path = f"placement.volumes.{name}"
+            if name not in cluster.volume:
+                self.bad(path, f"{name!r} is not a volume of cluster {cluster.name!r}")
+            elif not isinstance(nodes, list) or not all(isinstance(n, str) for n in nodes):
+                self.bad(path, "expected a list of node names")
+            else:
+                unknown = [n for n in nodes if n not in cluster.node]
+                if unknown:
+                    self.bad(path, f"{unknown} are not nodes of cluster {cluster.name!r}")
+                else:
+                    volumes[name] = tuple(nodes)
+        return volumes
+
+    def partitions(self, raw: Any) -> dict[tuple[str, int], PartitionTarget]:
+        cluster = self.cluster
+        if not isinstance(raw, list):
+            self.bad("placement.partitions", "expected a list of {topic, partition, replicas, leader}")
+            return {}
+        partitions: dict[tuple[str, int], PartitionTarget] = {}
+        for i, item in enumerate(raw):
+            path = f"placement.partitions[{i}]"
+            if not isinstance(item, dict):
+                self.bad(path, "expected {topic, partition, replicas, leader}")
+                continue
+            key = (item.get("topic"), item.get("partition"))
+            replicas = item.get("replicas")
+            leader = item.get("leader")
+            if not isinstance(key[0], str) or not self._is_int(key[1]):
+                self.bad(path, "expected a topic name and a partition number")
+            elif key not in cluster.partition:
+                self.bad(path, f"topic {key[0]!r} partition {key[1]!r} is not a partition of cluster {cluster.name!r}")
+            elif key in partitions:
+                self.bad(path, f"partition {key[0]}-{key[1]} is listed twice")
+            elif not isinstance(replicas, list) or not all(self._is_int(b) for b in replicas):
+                self.bad(f"{path}.replicas", "expected a list of broker ids")
+            elif any(b not in cluster.broker for b in replicas):
+                self.bad(f"{path}.replicas", f"{[b for b in replicas if b not in cluster.broker]} are not brokers of the cluster")
+            elif leader is not None and (not self._is_int(leader) or leader not in cluster.broker):
+                self.bad(f"{path}.leader", f"{leader!r} is not a broker of the cluster")
+            else:
+                partitions[key] = PartitionTarget(key[0], key[1], tuple(replicas), leader)
+        return partitions
 
 
 def apply_placement(cluster: Cluster, placement: Placement, failed: tuple[str, ...] = ()) -> Cluster:

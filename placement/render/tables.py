@@ -37,6 +37,23 @@ def cluster_table(cluster: Cluster, title: str) -> Table:
 
 
 def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
+    """The plan for people: the verdict, what moves where, the steps, when it is done, what breaks."""
+    _render_heading(out, cluster, plan)
+    timeline = plan.metrics.get("timeline", {})
+    brokers = _moved_brokers_table(cluster, plan, timeline)
+    if brokers.row_count:
+        out.print(brokers)
+    else:
+        out.print("Brokers: every broker stays where it is.")
+    for table in (_volume_replicas_table(cluster, plan), _partition_replicas_table(cluster, plan),
+                  broker_table(cluster, plan), _steps_table(plan)):
+        if table is not None and table.row_count:
+            out.print(table)
+    _render_outlook(out, plan, timeline)
+    render_violations(out, plan.violations, plan.solver.get("conflict"))
+
+
+def _render_heading(out: Console, cluster: Cluster, plan: Plan) -> None:
     status = Text(plan.status.value, style=STATUS_STYLE[plan.status])
     head = Text.assemble("Recovery plan for ", (cluster.name, "bold"), " after failure of ",
                          (", ".join(plan.failed) or "nothing", "bold"), ": ", status)
@@ -50,7 +67,8 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
                 for lv in st["levels"] if not lv["proven"]]
         out.print(Text("optimality not proven within the time limit; unproven levels: " + "; ".join(gaps), style="yellow"))
 
-    timeline = m.get("timeline", {})
+
+def _moved_brokers_table(cluster: Cluster, plan: Plan, timeline: dict) -> Table:
     serve_at = timeline.get("brokersServeSeconds", {})
     rebuild = timeline.get("kafkaRebuildSeconds", {})
     brokers = Table(title="Brokers", title_justify="left")
@@ -62,17 +80,16 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
             continue
         if to is None:
             serves = Text("cannot run", style="red")
-        elif b.id in m.get("brokersServingAtOnce", []):
+        elif b.id in plan.metrics.get("brokersServingAtOnce", []):
             serves = Text("at once (its volume replicas are already there)", style="green")
         else:
             serves = Text(f"after its volume replica resyncs (~{duration(serve_at.get(str(b.id)))})", style="yellow")
         instead = f">= {duration(rebuild[str(b.id)])} re-fetching its partitions" if str(b.id) in rebuild else "-"
         brokers.add_row(str(b.id), b.node, to or "-", serves, instead)
-    if brokers.row_count:
-        out.print(brokers)
-    else:
-        out.print("Brokers: every broker stays where it is.")
+    return brokers
 
+
+def _volume_replicas_table(cluster: Cluster, plan: Plan) -> Table:
     volumes = Table(title="Volume replicas", title_justify="left")
     for col in ("volume", "before", "after", "new (copied from)", "dropped"):
         volumes.add_column(col)
@@ -86,33 +103,39 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
         new = ", ".join(f"{s.args['node']} ({s.args['source']})" for s in adds) or "-"
         dropped = ", ".join(n for n in v.replicas if n not in (after or ())) or "-"
         volumes.add_row(v.name, before, ", ".join(after) if after else Text("lost", style="red"), new, dropped)
-    if volumes.row_count:
-        out.print(volumes)
+    return volumes
 
+
+def _partition_replicas_table(cluster: Cluster, plan: Plan) -> Table | None:
     moved = [(p, plan.placement.partitions[p.key]) for p in cluster.partitions
              if p.key in plan.placement.partitions and tuple(plan.placement.partitions[p.key].replicas) != p.replicas]
-    if moved:
-        parts = Table(title="Partition replicas", title_justify="left")
-        for col in ("partition", "before", "after", "leader"):
-            parts.add_column(col)
-        for p, t in moved:
-            parts.add_row(p.label, str(list(p.replicas)), str(list(t.replicas)), str(t.leader))
-        out.print(parts)
+    if not moved:
+        return None
+    parts = Table(title="Partition replicas", title_justify="left")
+    for col in ("partition", "before", "after", "leader"):
+        parts.add_column(col)
+    for p, t in moved:
+        parts.add_row(p.label, str(list(p.replicas)), str(list(t.replicas)), str(t.leader))
+    return parts
 
-    kafka = broker_table(cluster, plan)
-    if kafka is not None:
-        out.print(kafka)
 
-    if plan.steps:
-        steps = Table(title="Steps", title_justify="left")
-        for col in ("#", "action", "what", "after"):
-            steps.add_column(col)
-        for s in plan.steps:
-            what = ", ".join(f"{k}={v}" for k, v in s.args.items() if k != "partitions")
-            if "partitions" in s.args:
-                what = f"{len(s.args['partitions'])} partitions"
-            steps.add_row(str(s.id), s.action, what, ", ".join(map(str, s.after)) or "-")
-        out.print(steps)
+def _steps_table(plan: Plan) -> Table | None:
+    if not plan.steps:
+        return None
+    steps = Table(title="Steps", title_justify="left")
+    for col in ("#", "action", "what", "after"):
+        steps.add_column(col)
+    for s in plan.steps:
+        what = ", ".join(f"{k}={v}" for k, v in s.args.items() if k != "partitions")
+        if "partitions" in s.args:
+            what = f"{len(s.args['partitions'])} partitions"
+        steps.add_row(str(s.id), s.action, what, ", ".join(map(str, s.after)) or "-")
+    return steps
+
+
+def _render_outlook(out: Console, plan: Plan, timeline: dict) -> None:
+    """When it is done, whether its steps are proven safe, and what it costs Kafka."""
+    m = plan.metrics
     if timeline:
         out.print(f"timeline at {timeline['nodeBandwidthGbps']:g} Gbit/s per node: every volume at full replication "
                   f"after ~{duration(timeline['fullRedundancySeconds'])}, every step done after "
@@ -127,7 +150,6 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
     under = [p for p in m.get("underMinIsrBefore", []) if p in m.get("underMinIsrAfter", [])]
     if under:
         out.print(Text(f"below min.insync.replicas before and after the plan: {', '.join(under)}", style="yellow"))
-    render_violations(out, plan.violations, plan.solver.get("conflict"))
 
 
 def broker_table(cluster: Cluster, plan: Plan) -> Table | None:

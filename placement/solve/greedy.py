@@ -20,98 +20,148 @@ from placement.scenario import Scenario
 
 
 def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
-    cluster = scenario.cluster
-    touched_v = set(scenario.touched_volumes)
-    touched_b = set(scenario.touched_brokers)
-    free = {n.name: n.storage_mib for n in cluster.nodes}
-    for v in cluster.volumes:
-        if v.name not in touched_v:
-            for n in v.replicas:
+    greedy = _Greedy(scenario, spread)
+    volumes = greedy.place_volumes()
+    brokers = greedy.place_brokers(volumes)
+    return Placement(brokers=brokers, volumes=volumes, partitions=_fill_partition_replicas(scenario.cluster, brokers))
+
+
+class _Greedy:
+    """The room left once everything untouched stays, then the touched volumes, then the touched brokers."""
+
+    def __init__(self, scenario: Scenario, spread: bool):
+        cluster = scenario.cluster
+        self.scenario, self.cluster, self.spread = scenario, cluster, spread
+        self.touched_volumes = set(scenario.touched_volumes)
+        self.touched_brokers = set(scenario.touched_brokers)
+        self.free = {n.name: n.storage_mib for n in cluster.nodes}  # storage left, MiB
+        for v in cluster.volumes:
+            if v.name not in self.touched_volumes:
+                for n in v.replicas:
+                    self.free[n] -= v.size_mib
+        self.room = _BrokerRoom(cluster)
+        for b in cluster.brokers:
+            if b.id not in self.touched_brokers:
+                self.room.take(b, b.node)
+        self.eligible = [n.name for n in cluster.nodes
+                         if n.is_storage and scenario.is_alive(n.name) and n.state.value == "ready"]
+
+    # -- volumes -------------------------------------------------------------------
+    def place_volumes(self) -> dict[str, tuple[str, ...]]:
+        scenario, cluster, free = self.scenario, self.cluster, self.free
+        volumes = {v.name: v.replicas for v in cluster.volumes
+                   if v.name not in self.touched_volumes and scenario.has_data(v.name)}
+        kept = {}
+        for name in scenario.touched_volumes:  # surviving replicas take their room first
+            v = cluster.volume[name]
+            kept[name] = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)][: v.replication_factor]
+            for n in kept[name]:
                 free[n] -= v.size_mib
-    room = _BrokerRoom(cluster)
-    for b in cluster.brokers:
-        if b.id not in touched_b:
-            room.take(b, b.node)
-    eligible = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name) and n.state.value == "ready"]
-    new_count: dict[str, int] = defaultdict(int)
-    volumes = {v.name: v.replicas for v in cluster.volumes if v.name not in touched_v and scenario.has_data(v.name)}
-    kept = {}
-    for name in scenario.touched_volumes:  # surviving replicas take their room first
-        v = cluster.volume[name]
-        kept[name] = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)][: v.replication_factor]
-        for n in kept[name]:
-            free[n] -= v.size_mib
-    # a displaced broker with one volume whose surviving replicas all sit on nodes without a
-    # free broker slot needs its new replica on a node that has one (and keeps that slot)
-    spare = dict(room.slots)
-    needs_slot: dict[str, Broker] = {}
-    if spread and scenario.hyperconverged:
-        for bid in scenario.touched_brokers:
+        spare = dict(self.room.slots)
+        needs_slot = self._brokers_needing_a_slot(kept, spare)
+        new_count: dict[str, int] = defaultdict(int)
+        for name in scenario.touched_volumes:
+            v = cluster.volume[name]
+            chosen = list(kept[name])
+            while len(chosen) < v.replication_factor:
+                covered = {cluster.node[n].zone for n in chosen}
+                options = [n for n in self.eligible if n not in chosen and free[n] >= v.size_mib]
+                if not options:
+                    break
+                if self.spread:
+                    broker = needs_slot.get(name)
+
+                    def no_slot(n: str) -> bool:
+                        return broker is not None and not (spare[n] > 0 and scenario.may_host_broker(broker, n)
+                                                           and self.room.resources_fit(broker, n))
+
+                    pick = min(options, key=lambda n: (cluster.node[n].zone in covered, no_slot(n), new_count[n],
+                                                       -free[n], n))
+                    if broker is not None and not no_slot(pick):
+                        spare[pick] -= 1
+                        needs_slot.pop(name)
+                else:
+                    pick = min(options, key=lambda n: (cluster.node[n].zone in covered, -free[n], n))
+                chosen.append(pick)
+                free[pick] -= v.size_mib
+                new_count[pick] += 1
+            volumes[name] = tuple(chosen)
+        return volumes
+
+    def _brokers_needing_a_slot(self, kept: dict[str, list[str]], spare: dict[str, int]) -> dict[str, Broker]:
+        """A displaced broker with one volume whose surviving replicas all sit on nodes without a
+        free broker slot needs its new replica on a node that has one (and keeps that slot)."""
+        scenario = self.scenario
+        needs_slot: dict[str, Broker] = {}
+        if self.spread and scenario.hyperconverged:
+            for bid in scenario.touched_brokers:
+                b = self.cluster.broker[bid]
+                if len(b.volumes) == 1 and not scenario.is_removed(bid):
+                    if not any(spare[n] > 0 and scenario.may_host_broker(b, n) for n in kept.get(b.volumes[0], ())):
+                        needs_slot[b.volumes[0]] = b
+        return needs_slot
+
+    # -- brokers -------------------------------------------------------------------
+    def place_brokers(self, volumes: dict[str, tuple[str, ...]]) -> dict[int, str | None]:
+        """``volumes`` may change: a broker left without a node is re-homed with its volume's new replica."""
+        scenario, cluster, room = self.scenario, self.cluster, self.room
+        brokers = {b.id: b.node for b in cluster.brokers if b.id not in self.touched_brokers}
+        options: dict[int, list[str]] = {}
+        for bid in self._choosing_order():
             b = cluster.broker[bid]
-            if len(b.volumes) == 1 and not scenario.is_removed(bid):
-                if not any(spare[n] > 0 and scenario.may_host_broker(b, n) for n in kept.get(b.volumes[0], ())):
-                    needs_slot[b.volumes[0]] = b
-    for name in scenario.touched_volumes:
-        v = cluster.volume[name]
-        chosen = list(kept[name])
-        while len(chosen) < v.replication_factor:
-            covered = {cluster.node[n].zone for n in chosen}
-            options = [n for n in eligible if n not in chosen and free[n] >= v.size_mib]
-            if not options:
-                break
-            if spread:
-                broker = needs_slot.get(name)
+            if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.broker_lost_data(b)):
+                brokers[bid] = None
+                continue
+            options[bid] = self._nodes_for(b, volumes, brokers)
+        chosen = _match(options, room.slots) if self.spread else _first_fit(options, room, cluster)
+        for bid in options:
+            node = chosen.get(bid)
+            brokers[bid] = node
+            if node is not None and self.spread:
+                room.take(cluster.broker[bid], node)
+        if self.spread and scenario.hyperconverged:
+            _rehome(scenario, [bid for bid in options if chosen.get(bid) is None], volumes, brokers, self.free, room)
+        return brokers
 
-                def no_slot(n: str) -> bool:
-                    return broker is not None and not (spare[n] > 0 and scenario.may_host_broker(broker, n)
-                                                       and room.resources_fit(broker, n))
+    def _choosing_order(self) -> list[int]:
+        """With ``spread``, brokers with the fewest nodes already holding their data choose first."""
+        scenario = self.scenario
 
-                pick = min(options, key=lambda n: (cluster.node[n].zone in covered, no_slot(n), new_count[n], -free[n], n))
-                if broker is not None and not no_slot(pick):
-                    spare[pick] -= 1
-                    needs_slot.pop(name)
-            else:
-                pick = min(options, key=lambda n: (cluster.node[n].zone in covered, -free[n], n))
-            chosen.append(pick)
-            free[pick] -= v.size_mib
-            new_count[pick] += 1
-        volumes[name] = tuple(chosen)
-    brokers = {b.id: b.node for b in cluster.brokers if b.id not in touched_b}
-    zone_of = lambda n: cluster.node[n].zone  # noqa: E731
-    def ready_nodes(bid: int) -> int:
-        b = cluster.broker[bid]
-        return len(set.intersection(*(set(scenario.survivors(v)) for v in b.volumes))) if b.volumes else len(eligible)
+        def ready_nodes(bid: int) -> int:
+            b = self.cluster.broker[bid]
+            if not b.volumes:
+                return len(self.eligible)
+            return len(set.intersection(*(set(scenario.survivors(v)) for v in b.volumes)))
 
-    # brokers with the fewest nodes already holding their data choose first
-    options: dict[int, list[str]] = {}
-    for bid in sorted(scenario.touched_brokers, key=lambda b: (ready_nodes(b), b) if spread else b):
-        b = cluster.broker[bid]
-        if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.broker_lost_data(b)):
-            brokers[bid] = None
-            continue
+        return sorted(scenario.touched_brokers, key=lambda b: (ready_nodes(b), b) if self.spread else b)
+
+    def _nodes_for(self, b: Broker, volumes: dict[str, tuple[str, ...]], brokers: dict[int, str | None]) -> list[str]:
+        """The nodes the broker fits on, best first: with ``spread``, those already holding its data,
+        then those in the zones its partitions' other replicas use least."""
+        scenario, cluster = self.scenario, self.cluster
         if scenario.hyperconverged:
-            holders = [n for n in volumes.get(b.volumes[0], ()) if all(n in volumes.get(v, ()) for v in b.volumes)] if b.volumes else eligible
+            if b.volumes:
+                holders = [n for n in volumes.get(b.volumes[0], ()) if all(n in volumes.get(v, ()) for v in b.volumes)]
+            else:
+                holders = self.eligible
         else:
-            holders = list(dict.fromkeys([n for v in b.volumes for n in volumes.get(v, ())] + eligible))
-        fits = [n for n in holders if scenario.may_host_broker(b, n) and room.fits(b, n)]
-        if spread and fits:
+            holders = list(dict.fromkeys([n for v in b.volumes for n in volumes.get(v, ())] + self.eligible))
+        fits = [n for n in holders if scenario.may_host_broker(b, n) and self.room.fits(b, n)]
+        if self.spread and fits:
             ready = {n for n in fits if all(n in scenario.survivors(v) for v in b.volumes)}
-            others = defaultdict(int)
+            others: dict[str, int] = defaultdict(int)
             for p in cluster.partitions:
-                if bid in p.replicas:
+                if b.id in p.replicas:
                     for o in p.replicas:
-                        if o != bid and brokers.get(o):
-                            others[zone_of(brokers[o])] += 1
-            fits.sort(key=lambda n: (n not in ready, others[zone_of(n)]))
-        options[bid] = fits
-    chosen = _match(options, room.slots) if spread else _first_fit(options, room, cluster)
-    for bid in options:
-        node = chosen.get(bid)
-        brokers[bid] = node
-        if node is not None and spread:
-            room.take(cluster.broker[bid], node)
-    if spread and scenario.hyperconverged:
-        _rehome(scenario, [bid for bid in options if chosen.get(bid) is None], volumes, brokers, free, room)
+                        if o != b.id and brokers.get(o):
+                            others[cluster.node[brokers[o]].zone] += 1
+            fits.sort(key=lambda n: (n not in ready, others[cluster.node[n].zone]))
+        return fits
+
+
+def _fill_partition_replicas(cluster, brokers: dict[int, str | None]) -> dict:
+    """Each partition keeps its running replicas; a vacated one goes to the running broker holding
+    the fewest replicas so far."""
     running = sorted(b for b, n in brokers.items() if n is not None)
     load = defaultdict(int)
     for p in cluster.partitions:
@@ -129,7 +179,7 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
             load[pick] += 1
         leader = p.leader if p.leader in replicas else (replicas[0] if replicas else None)
         partitions[p.key] = PartitionTarget(p.topic, p.id, tuple(replicas), leader)
-    return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
+    return partitions
 
 
 class _BrokerRoom:
