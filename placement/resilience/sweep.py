@@ -360,109 +360,146 @@ def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = F
     started = time.monotonic()
     baseline_ok = baseline_valid(cluster)
     classes = node_classes(cluster) if symmetry else [[n.name] for n in cluster.nodes if n.state.value != "failed"]
+    zone_sets = _zone_failures(cluster) if zones else []
     alive = sum(len(c) for c in classes)
-    zone_sets = []
-    if zones:
-        for z in sorted({n.zone for n in cluster.nodes}):
-            members = tuple(sorted(n.name for n in cluster.nodes if n.zone == z and n.state.value != "failed"))
-            if members:
-                zone_sets.append(members)
     total = sum(math.comb(alive, k) for k in range(1, max_failures + 1)) + len(zone_sets)
-    finished = 0
-
-    def done(count: int) -> None:
-        nonlocal finished
-        finished += count
-        if progress:
-            progress(finished, total)
-
     runner = _Dask(cluster, scheduler, baseline_ok, time_limit) if scheduler else _Local(cluster, jobs, baseline_ok, time_limit)
-    room = NodeRoom(cluster)
-    already = frozenset(n.name for n in cluster.nodes if n.state.value == "failed")
-    at_risk = _volumes_at_risk(cluster)
-    verdicts: list[ScenarioVerdict] = []  # the unsurvived and undecided ones
-    counts = Counter()
-    losing_combos: set[tuple[int, ...]] = set()  # lose data: so does every superset
-    singles: dict[int, Footprint] = {}  # holder class -> the recovery of its node failing alone
-    previous: dict[tuple[int, ...], Footprint] = {}  # survived sets one smaller -> their recoveries
-
-    def record(combo, weight, verdict) -> None:
-        if verdict.survived is False:
-            counts["failing"] += weight
-            verdicts.append(verdict)
-            if verdict.data_lost:
-                losing_combos.add(combo)
-        elif verdict.survived is None:
-            counts["undecided"] += weight
-            verdicts.append(verdict)
-        elif verdict.footprint is not None and combo is not None:
-            current[combo] = verdict.footprint
-
-    def single(x: int, nth: int) -> Footprint | None:
-        if len(classes[x]) == 1:
-            return singles.get(x)
-        # a node that holds nothing: failing it changes nothing (when the cluster is valid now)
-        return Footprint(already | {classes[x][nth]}) if baseline_ok else None
-
+    sweep = _Sweep(cluster, classes, baseline_ok, runner, total, progress, prune=prune,
+                   compose_recoveries=compose_recoveries, audit=audit)
     try:
         for k in range(1, max_failures + 1):
-            current: dict[tuple[int, ...], Footprint] = {}
-            todo, weights = [], []
-            for combo in _sets_of_size(classes, k):
-                weight = _multiplicity(classes, combo)
-                if prune and k > 1 and any(combo[:i] + combo[i + 1:] in losing_combos for i in range(k)):
-                    losing_combos.add(combo)
-                    counts["pruned"] += weight
-                    counts["failing"] += weight
-                    done(weight)
-                    continue
-                if k > 1:
-                    members = _members(classes, combo)
-                    lost = _lost(at_risk, members)
-                    composed = None if lost or not compose_recoveries else _compose(combo, previous, single, room)
-                    if lost or composed is not None:
-                        verdict = _data_loss(cluster, members, lost) if lost else \
-                            ScenarioVerdict(members, True, "composed", footprint=composed)
-                        if audit and composed is not None:
-                            _audit(cluster, members, composed)
-                        counts["bounded"] += 1
-                        counts["composed"] += composed is not None
-                        counts["symmetric"] += weight - 1
-                        record(combo, weight, verdict)
-                        done(weight)
-                        continue
-                todo.append(combo)
-                weights.append(weight)
-            jobs_now = [(_members(classes, c), _warm(c, previous)) for c in todo]
-            judged = runner.judge_all(jobs_now,
-                                      lambda n, it=iter(weights): done(sum(next(it) for _ in range(n))))
-            for combo, weight, verdict in zip(todo, weights, judged):
-                counts["symmetric"] += weight - 1
-                counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
-                record(combo, weight, verdict)
-            if k == 1:
-                singles = {c[0]: fp for c, fp in current.items() if len(classes[c[0]]) == 1}
-            previous = current
-        if zone_sets:
-            for verdict in runner.judge_all([(z, None) for z in zone_sets], done):
-                counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
-                record(None, 1, verdict)
+            sweep.judge_sets_of_size(k)
+        sweep.judge_zones(zone_sets)
     finally:
         runner.close()
-    failed = [v for v in verdicts if v.survived is False]
-    counterexample = min(failed, key=lambda v: (len(v.failed), v.failed)) if failed else None
-    tolerates = False if failed else (None if counts["undecided"] else True)
-    result = ResilienceResult(
-        tolerates=tolerates, scenarios=total, checked=total - counts["undecided"], solved=counts["solved"],
-        bounded=counts["bounded"], composed=counts["composed"], pruned=counts["pruned"], symmetric=counts["symmetric"], failing=counts["failing"],
-        undecided=counts["undecided"], counterexample=counterexample, seconds=0.0, max_failures=max_failures,
-        zones=zones)
+    result = sweep.result(max_failures, zones)
     if minimum:
         from placement.resilience.minima import data_loss_minima
 
         result.minima = list(data_loss_minima(cluster))
     result.seconds = time.monotonic() - started
     return result
+
+
+def _zone_failures(cluster: Cluster) -> list[tuple[str, ...]]:
+    """Each zone's live nodes, as one failure set per zone."""
+    sets = []
+    for z in sorted({n.zone for n in cluster.nodes}):
+        members = tuple(sorted(n.name for n in cluster.nodes if n.zone == z and n.state.value != "failed"))
+        if members:
+            sets.append(members)
+    return sets
+
+
+class _Sweep:
+    """The failure sets by increasing size: pruned, composed or judged, counted with their weights."""
+
+    def __init__(self, cluster: Cluster, classes: list[list[str]], baseline_ok: bool, runner, total: int,
+                 progress: Callable[[int, int], None] | None, *, prune: bool, compose_recoveries: bool, audit: bool):
+        self.cluster, self.classes, self.baseline_ok, self.runner = cluster, classes, baseline_ok, runner
+        self.total, self.progress, self.finished = total, progress, 0
+        self.prune, self.compose_recoveries, self.audit = prune, compose_recoveries, audit
+        self.room = NodeRoom(cluster)
+        self.already = frozenset(n.name for n in cluster.nodes if n.state.value == "failed")
+        self.at_risk = _volumes_at_risk(cluster)
+        self.verdicts: list[ScenarioVerdict] = []  # the unsurvived and undecided ones
+        self.counts: Counter = Counter()
+        self.losing_combos: set[tuple[int, ...]] = set()  # lose data: so does every superset
+        self.singles: dict[int, Footprint] = {}  # holder class -> the recovery of its node failing alone
+        self.previous: dict[tuple[int, ...], Footprint] = {}  # survived sets one smaller -> their recoveries
+        self.current: dict[tuple[int, ...], Footprint] = {}  # survived sets of this size -> their recoveries
+
+    def done(self, count: int) -> None:
+        self.finished += count
+        if self.progress:
+            self.progress(self.finished, self.total)
+
+    def record(self, combo, weight: int, verdict: ScenarioVerdict) -> None:
+        if verdict.survived is False:
+            self.counts["failing"] += weight
+            self.verdicts.append(verdict)
+            if verdict.data_lost:
+                self.losing_combos.add(combo)
+        elif verdict.survived is None:
+            self.counts["undecided"] += weight
+            self.verdicts.append(verdict)
+        elif verdict.footprint is not None and combo is not None:
+            self.current[combo] = verdict.footprint
+
+    def single(self, x: int, nth: int) -> Footprint | None:
+        """The recovery of the nth node of class x failing alone."""
+        if len(self.classes[x]) == 1:
+            return self.singles.get(x)
+        # a node that holds nothing: failing it changes nothing (when the cluster is valid now)
+        return Footprint(self.already | {self.classes[x][nth]}) if self.baseline_ok else None
+
+    def judge_sets_of_size(self, k: int) -> None:
+        self.current = {}
+        todo, weights = [], []
+        for combo in _sets_of_size(self.classes, k):
+            weight = _multiplicity(self.classes, combo)
+            if self._pruned(combo, weight, k) or (k > 1 and self._decided_without_judging(combo, weight)):
+                continue
+            todo.append(combo)
+            weights.append(weight)
+        jobs_now = [(_members(self.classes, c), _warm(c, self.previous)) for c in todo]
+        judged = self.runner.judge_all(jobs_now,
+                                       lambda n, it=iter(weights): self.done(sum(next(it) for _ in range(n))))
+        for combo, weight, verdict in zip(todo, weights, judged):
+            self.counts["symmetric"] += weight - 1
+            self.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
+            self.record(combo, weight, verdict)
+        if k == 1:
+            self.singles = {c[0]: fp for c, fp in self.current.items() if len(self.classes[c[0]]) == 1}
+        self.previous = self.current
+
+    def _pruned(self, combo, weight: int, k: int) -> bool:
+        """A superset of a set that loses data loses it too: failing, without a judgement."""
+        if not (self.prune and k > 1 and any(combo[:i] + combo[i + 1:] in self.losing_combos for i in range(k))):
+            return False
+        self.losing_combos.add(combo)
+        self.counts["pruned"] += weight
+        self.counts["failing"] += weight
+        self.done(weight)
+        return True
+
+    def _decided_without_judging(self, combo, weight: int) -> bool:
+        """Data loss (a set test) or a recovery composed from smaller ones decides the set."""
+        members = _members(self.classes, combo)
+        lost = _lost(self.at_risk, members)
+        composed = None
+        if not lost and self.compose_recoveries:
+            composed = _compose(combo, self.previous, self.single, self.room)
+        if not lost and composed is None:
+            return False
+        verdict = _data_loss(self.cluster, members, lost) if lost else \
+            ScenarioVerdict(members, True, "composed", footprint=composed)
+        if self.audit and composed is not None:
+            _audit(self.cluster, members, composed)
+        self.counts["bounded"] += 1
+        self.counts["composed"] += composed is not None
+        self.counts["symmetric"] += weight - 1
+        self.record(combo, weight, verdict)
+        self.done(weight)
+        return True
+
+    def judge_zones(self, zone_sets: list[tuple[str, ...]]) -> None:
+        if not zone_sets:
+            return
+        for verdict in self.runner.judge_all([(z, None) for z in zone_sets], self.done):
+            self.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
+            self.record(None, 1, verdict)
+
+    def result(self, max_failures: int, zones: bool) -> ResilienceResult:
+        counts = self.counts
+        failed = [v for v in self.verdicts if v.survived is False]
+        counterexample = min(failed, key=lambda v: (len(v.failed), v.failed)) if failed else None
+        tolerates = False if failed else (None if counts["undecided"] else True)
+        return ResilienceResult(
+            tolerates=tolerates, scenarios=self.total, checked=self.total - counts["undecided"],
+            solved=counts["solved"], bounded=counts["bounded"], composed=counts["composed"], pruned=counts["pruned"],
+            symmetric=counts["symmetric"], failing=counts["failing"], undecided=counts["undecided"],
+            counterexample=counterexample, seconds=0.0, max_failures=max_failures, zones=zones)
 
 
 __all__ = ["ResilienceResult", "ScenarioVerdict", "check_resilience", "judge", "node_classes"]
