@@ -66,14 +66,34 @@ class Placement:
         }
 
 
+Figure = int | float | str | None  # a JSON scalar
+
+
+def _whole(figure: Figure) -> Figure:
+    return int(figure) if isinstance(figure, float) and figure.is_integer() else figure
+
+
 @dataclass(frozen=True)
 class Violation:
+    """An invariant broken, in the domain's words; where the rule measures something, the
+    figure as it stands (``current``) and what the invariant needs (``needed``: a number, or
+    a bound such as "<= 1"), also written at the end of the message (Cruise Control's style)."""
+
     invariant: str  # "I1".."I7"
-    message: str  # in the domain's words, with current and needed figures
+    message: str  # what is wrong and why
     subject: str = ""  # what it is about, e.g. "volume pvc-kafka-1"
+    current: Figure = None
+    needed: Figure = None
+
+    @classmethod
+    def measured(cls, invariant: str, what: str, subject: str, current: Figure, needed: Figure) -> "Violation":
+        """A violation with its figures, which also close its message (whole numbers as such)."""
+        current, needed = _whole(current), _whole(needed)
+        return cls(invariant, f"{what} (current: {current}, needed: {needed})", subject, current, needed)
 
     def to_document(self) -> dict:
-        return {"invariant": self.invariant, "message": self.message, "subject": self.subject}
+        return {"invariant": self.invariant, "message": self.message, "subject": self.subject,
+                "current": self.current, "needed": self.needed}
 
     def __str__(self) -> str:
         return f"[{self.invariant}] {self.message}"

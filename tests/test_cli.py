@@ -141,8 +141,10 @@ def test_impossible_recovery_is_exit_1_with_reasons():
     assert doc["status"] == "degraded"
     by_rule = {v["invariant"] for v in doc["violations"]}
     assert by_rule == {"I1", "I7"}
-    assert any("pvc-scratch" in v["message"] for v in doc["violations"] if v["invariant"] == "I7")
-    assert any("only 2 ready storage nodes remain" in v["message"] for v in doc["violations"])
+    figures = {(v["invariant"], v["subject"], v["current"], v["needed"]) for v in doc["violations"]}
+    assert figures == {("I1", "volume pvc-kafka-0", 2, 3), ("I1", "volume pvc-kafka-1", 2, 3),
+                       ("I7", "volume pvc-scratch", 0, 1)}
+    assert any("only 2 ready storage nodes remain" in v["message"] for v in doc["violations"])  # and why
     assert "pvc-scratch" not in doc["placement"]["volumes"]
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from placement.models.failures import resolve_failures
 from placement.models.loading import parse_cluster
-from placement.models.plan import Placement, PartitionTarget
+from placement.models.plan import PartitionTarget, Placement
+from placement.rules import check_all
 from placement.scenario import Scenario
 from placement.solve.planner import plan_recovery
 from tests.faces import verdicts
@@ -212,3 +213,33 @@ def test_both_encoders_satisfy_the_encoder_protocol_over_a_decision_space():
     assert isinstance(space, DecisionSpace)
     for enc in (CpEncoding(space, relaxed=True), SmtEncoding(space)):
         assert isinstance(enc, Encoder), type(enc).__name__
+
+
+# fixture -> (invariant, subject, current, needed) of a violation it must report: the figures are
+# fields of the Violation (and of the plan document), compared as values, not read from the message
+FIGURES = [
+    ("I1 two of three", ("I1", "volume pvc-kafka-0", 2, 3)),
+    ("I1 four replicas", ("I1", "volume pvc-kafka-0", 4, 3)),
+    ("I2 two replicas on one node", ("I2", "volume pvc-kafka-0", 2, "<= 1")),
+    ("I2 zones not covered", ("I2", "volume pvc-kafka-0", 2, 3)),
+    ("I3 broker cannot run", ("I3", "broker 1", "not running", "running")),
+    ("I4 two brokers on a node", ("I4", "node node-3", 2, "<= 1")),
+    ("I5 storage overfull", ("I5", "node node-5", 300, "<= 250")),
+    ("I5 cpu overfull", ("I5", "node node-4", 2, "<= 1")),
+    ("I5 memory overfull", ("I5", "node node-4", 8, "<= 4")),
+    ("I6 replica lost", ("I6", "partition orders-0", 1, 2)),
+    ("I6 rack required broken", ("I6", "partition orders-0", 1, 2)),
+    ("I7 volume lost", ("I7", "volume pvc-kafka-0", 0, 1)),
+]
+
+
+@pytest.mark.parametrize("name,figures", FIGURES, ids=[f[0] for f in FIGURES])
+def test_violations_carry_current_and_needed_figures(name, figures):
+    scenario, target, _ = FIXTURES[name]()
+    found = {(v.invariant, v.subject, v.current, v.needed) for v in check_all(scenario, target)}
+    assert figures in found, found
+    invariant, subject, current, needed = figures
+    v = next(v for v in check_all(scenario, target) if (v.invariant, v.subject) == (invariant, subject)
+             and v.current == current)
+    assert v.to_document() == {"invariant": invariant, "message": v.message, "subject": subject,
+                               "current": current, "needed": needed}

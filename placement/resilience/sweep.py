@@ -313,8 +313,8 @@ def _lost(at_risk, members: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _data_loss(cluster: Cluster, failed: tuple[str, ...], lost: tuple[str, ...]) -> ScenarioVerdict:
-    why = tuple(Violation("I7", f"volume {name} loses every replica (on {', '.join(cluster.volume[name].replicas)}): "
-                                "its data is gone", f"volume {name}") for name in lost)
+    why = tuple(Violation.measured("I7", f"volume {name} loses every replica (on {', '.join(cluster.volume[name].replicas)}): "
+                                         "its data is gone; surviving replicas", f"volume {name}", 0, 1) for name in lost)
     return ScenarioVerdict(failed, False, "data-loss", lost, why)
 
 

@@ -29,14 +29,14 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
         subject = f"volume {v.name}"
         for n, count in sorted(Counter(nodes).items()):
             if count > 1:
-                out.append(Violation(ID, f"volume {v.name} has {count} replicas on node {n}; "
-                                         f"a node holds at most one (current: {count}, needed: <= 1)", subject))
+                out.append(Violation.measured(ID, f"volume {v.name} has {count} replicas on node {n}; "
+                                                  "a node holds at most one", subject, count, "<= 1"))
         needed = scenario.zones_needed(v)
         covered = len({scenario.cluster.node[n].zone for n in nodes})
         if covered < needed:
-            out.append(Violation(ID, f"volume {v.name} spans {covered} zone{'s' if covered != 1 else ''}, "
-                                     f"fewer than the {needed} its replication factor and the ready zones allow "
-                                     f"(current: {covered}, needed: {needed})", subject))
+            out.append(Violation.measured(ID, f"volume {v.name} spans {covered} zone{'s' if covered != 1 else ''}, "
+                                              f"fewer than the {needed} its replication factor and the ready zones allow",
+                                          subject, covered, needed))
     return out
 
 

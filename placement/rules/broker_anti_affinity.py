@@ -14,8 +14,9 @@ TITLE = "broker anti-affinity"
 def check(scenario: Scenario, target: Placement) -> list[Violation]:
     limit = scenario.cluster.policy.brokers_per_node
     counts = Counter(n for n in target.brokers.values() if n is not None)
-    return [Violation(ID, f"node {n} runs {c} brokers ({', '.join(str(b) for b, m in sorted(target.brokers.items()) if m == n)}), "
-                          f"more than brokersPerNode (current: {c}, needed: <= {limit})", f"node {n}")
+    return [Violation.measured(ID, f"node {n} runs {c} brokers "
+                                   f"({', '.join(str(b) for b, m in sorted(target.brokers.items()) if m == n)}), "
+                                   "more than brokersPerNode", f"node {n}", c, f"<= {limit}")
             for n, c in sorted(counts.items()) if c > limit]
 
 

@@ -34,14 +34,16 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
     for node in cluster.nodes:
         n = node.name
         if storage[n] > node.storage_mib:
-            out.append(Violation(ID, f"node {n} would hold {gib(storage[n]):g} GiB of replicas, more than its "
-                                     f"{node.storage_gib:g} GiB (current: {gib(storage[n]):g}, needed: <= {node.storage_gib:g})", f"node {n}"))
+            out.append(Violation.measured(ID, f"node {n} would hold {gib(storage[n]):g} GiB of replicas, more than its "
+                                              f"{node.storage_gib:g} GiB", f"node {n}", gib(storage[n]), f"<= {node.storage_gib:g}"))
         if node.cpu_millicores is not None and cpu[n] > node.cpu_millicores:
-            out.append(Violation(ID, f"node {n} would run brokers needing {cpu[n] / 1000:g} cores, more than its "
-                                     f"{node.cpu_millicores / 1000:g} (current: {cpu[n] / 1000:g}, needed: <= {node.cpu_millicores / 1000:g})", f"node {n}"))
+            out.append(Violation.measured(ID, f"node {n} would run brokers needing {cpu[n] / 1000:g} cores, more than its "
+                                              f"{node.cpu_millicores / 1000:g}", f"node {n}", cpu[n] / 1000,
+                                          f"<= {node.cpu_millicores / 1000:g}"))
         if node.memory_mib is not None and memory[n] > node.memory_mib:
-            out.append(Violation(ID, f"node {n} would run brokers needing {gib(memory[n]):g} GiB of memory, more than its "
-                                     f"{gib(node.memory_mib):g} GiB (current: {gib(memory[n]):g}, needed: <= {gib(node.memory_mib):g})", f"node {n}"))
+            out.append(Violation.measured(ID, f"node {n} would run brokers needing {gib(memory[n]):g} GiB of memory, "
+                                              f"more than its {gib(node.memory_mib):g} GiB", f"node {n}", gib(memory[n]),
+                                          f"<= {gib(node.memory_mib):g}"))
     return out
 
 

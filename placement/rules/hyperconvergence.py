@@ -34,8 +34,8 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
                 out.append(Violation(ID, f"broker {b.id} is retired but still runs on {node}", subject))
             continue
         if node is None:
-            out.append(Violation(ID, f"broker {b.id} cannot run: {_why_not_running(scenario, b, target)} "
-                                     f"(current: not running, needed: running)", subject))
+            out.append(Violation.measured(ID, f"broker {b.id} cannot run: {_why_not_running(scenario, b, target)}",
+                                          subject, "not running", "running"))
             continue
         if not scenario.may_host_broker(b, node):
             why = "is failed" if scenario.is_failed(node) else "is cordoned and receives nothing new"

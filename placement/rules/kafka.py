@@ -30,8 +30,9 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
             if c > 1:
                 out.append(Violation(ID, f"partition {p.label} lists broker {b} {c} times; replicas are distinct brokers", subject))
         if len(t.replicas) != rf:
-            out.append(Violation(ID, f"partition {p.label} keeps {len(t.replicas)} of {rf} replicas: only {len(running)} "
-                                     f"broker{'s' if len(running) != 1 else ''} run (current: {len(t.replicas)}, needed: {rf})", subject))
+            out.append(Violation.measured(ID, f"partition {p.label} keeps {len(t.replicas)} of {rf} replicas: only "
+                                              f"{len(running)} broker{'s' if len(running) != 1 else ''} run",
+                                          subject, len(t.replicas), rf))
         for b in dict.fromkeys(t.replicas):
             if b not in running:
                 out.append(Violation(ID, f"partition {p.label} has a replica on broker {b}, which does not run in the target", subject))
@@ -48,8 +49,8 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
             needed = scenario.racks_needed(p)
             zones = {cluster.node[running[b]].zone for b in t.replicas if b in running}
             if len(zones) < needed:
-                out.append(Violation(ID, f"partition {p.label} spans {len(zones)} rack{'s' if len(zones) != 1 else ''} with rackAware required "
-                                         f"(current: {len(zones)}, needed: {needed})", subject))
+                out.append(Violation.measured(ID, f"partition {p.label} spans {len(zones)} rack{'s' if len(zones) != 1 else ''} "
+                                                  "with rackAware required", subject, len(zones), needed))
     return out
 
 

@@ -15,8 +15,8 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
     out: list[Violation] = []
     for v in scenario.lost_volumes:
         where = ", ".join(v.replicas) if v.replicas else "no node"
-        out.append(Violation(ID, f"volume {v.name} lost every replica (it had {where}): its data is gone; "
-                                 f"restore it from a backup (current: 0 replicas, needed: 1 surviving)", f"volume {v.name}"))
+        out.append(Violation.measured(ID, f"volume {v.name} lost every replica (it had {where}): its data is gone; "
+                                          "restore it from a backup; surviving replicas", f"volume {v.name}", 0, 1))
         if target.volumes.get(v.name):
             out.append(Violation(ID, f"volume {v.name} is given replicas on {', '.join(target.volumes[v.name])}, "
                                      f"but there is no surviving replica to build them from", f"volume {v.name}"))

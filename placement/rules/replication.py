@@ -29,12 +29,12 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
         nodes = target.volumes.get(v.name, ())
         subject = f"volume {v.name}"
         if len(nodes) < v.replication_factor:
-            out.append(Violation(ID, f"volume {v.name} keeps {len(nodes)} of {v.replication_factor} replicas: "
-                                     f"{_shortfall_reason(scenario, v, len(nodes))} "
-                                     f"(current: {len(nodes)}, needed: {v.replication_factor})", subject))
+            out.append(Violation.measured(ID, f"volume {v.name} keeps {len(nodes)} of {v.replication_factor} replicas: "
+                                              f"{_shortfall_reason(scenario, v, len(nodes))}", subject,
+                                          len(nodes), v.replication_factor))
         elif len(nodes) > v.replication_factor:
-            out.append(Violation(ID, f"volume {v.name} has {len(nodes)} replicas, more than its replication factor "
-                                     f"(current: {len(nodes)}, needed: {v.replication_factor})", subject))
+            out.append(Violation.measured(ID, f"volume {v.name} has {len(nodes)} replicas, more than its replication factor",
+                                          subject, len(nodes), v.replication_factor))
         for n in dict.fromkeys(nodes):
             if not scenario.may_hold_replica(v, n):
                 node = scenario.cluster.node[n]
