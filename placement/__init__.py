@@ -17,19 +17,28 @@ from typing import Any, Iterable
 from models.cluster import Cluster
 from models.errors import InputError, InternalError, PlacementError, Problem
 from models.failures import Failures, resolve_failures
-from models.loading import load_cluster, parse_cluster
+from models.loading import load_cluster as _load_cluster_file, parse_cluster
 from models.plan import Placement, Plan, Status, Step, Violation, parse_plan, parse_steps
 from placement.execution import ExecutionVerdict, check_execution
 from placement.planner import PlanOptions, plan_recovery
 from placement.resilience import ResilienceResult
 from placement.scenario import Scenario
 from placement.verify import Verdict, verify_placement
+from placement.imports import ImportResult, import_cluster
 
 __all__ = [
-    "Cluster", "ExecutionVerdict", "Failures", "InputError", "InternalError", "PlacementError", "Placement", "Plan",
-    "PlanOptions", "Problem", "ResilienceResult", "Status", "Step", "Verdict", "Violation", "check", "load_cluster",
+    "Cluster", "ExecutionVerdict", "Failures", "ImportResult", "InputError", "InternalError", "PlacementError", "Placement", "Plan",
+    "PlanOptions", "Problem", "ResilienceResult", "Status", "Step", "Verdict", "Violation", "check", "import_cluster", "load_cluster",
     "parse_cluster", "plan", "resolve_failures", "verify",
 ]
+
+
+def load_cluster(path: str | Path) -> Cluster:
+    """A cluster file (YAML or JSON), or a capture directory (``placement capture``), imported as
+    ``placement import`` would (see ``import_cluster`` for its report)."""
+    if Path(path).is_dir():
+        return import_cluster(path).cluster
+    return _load_cluster_file(path)
 
 
 def plan(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] = (),

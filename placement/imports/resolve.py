@@ -53,6 +53,32 @@ def _short(names: list[str], limit: int = 8) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
+def is_broker_pod(pod: k8s.K8sPod, selector=None) -> tuple[bool, str | None]:
+    """(selected, why left out): the default Kafka broker pods, or those ``selector`` picks; never
+    controller-only pods, Strimzi's entity operator, exporters or other components."""
+    labels = pod.label_map
+    if selector is not None:
+        chosen = k8s.selector_matches(selector, labels)
+    else:
+        cluster = labels.get("strimzi.io/cluster")
+        chosen = (labels.get("app.kubernetes.io/name") == "kafka"
+                  or (labels.get("strimzi.io/kind") == "Kafka" and labels.get("strimzi.io/broker-role") == "true")
+                  or (labels.get("strimzi.io/kind") == "Kafka" and cluster is not None
+                      and labels.get("strimzi.io/name") == f"{cluster}-kafka"))
+    if not chosen:
+        return False, None
+    if labels.get("strimzi.io/broker-role") == "false":
+        return False, "a controller-only pod (strimzi.io/broker-role=false)"
+    if labels.get("strimzi.io/controller-role") == "true" and labels.get("strimzi.io/broker-role") != "true":
+        return False, "a controller-only pod (strimzi.io/controller-role=true)"
+    if pod.process_roles and not any("broker" in r for r in pod.process_roles):
+        return False, f"a controller-only pod (process roles {', '.join(pod.process_roles)})"
+    component = labels.get("strimzi.io/component-type") or labels.get("app.kubernetes.io/name")
+    if component in _NOT_BROKERS:
+        return False, f"not a broker ({component})"
+    return True, None
+
+
 class _Resolver:
     def __init__(self, c: Collected, options: Options):
         self.c = c
@@ -60,6 +86,7 @@ class _Resolver:
         self.report = ImportReport(sources=list(c.sources))
         self.nodes: dict[str, dict] = {}  # name -> node document
         self.placeholders: dict[str, str] = {}  # name -> why
+        self.placeholder_source: dict[str, str] = {}
         self.placeholder_source: dict[str, str] = {}
         self.replica_gib: dict[str, float] = defaultdict(float)  # node -> GiB of replicas on it
         self.px_capacity: dict[str, Decimal | None] = {}  # node name -> Portworx capacity, when known
@@ -228,6 +255,7 @@ class _Resolver:
         self.nodes[name] = {"name": name, "state": "failed"}
         self.placeholders[name] = why
         self.placeholder_source[name] = source
+        self.placeholder_source[name] = source
         self.report.unresolved(source, item, f"{why}: kept on placeholder node {name} (state failed)")
         return name
 
@@ -309,27 +337,7 @@ class _Resolver:
 
     # ------------------------------------------------------------ brokers
     def _is_broker_pod(self, pod: k8s.K8sPod, selector) -> tuple[bool, str | None]:
-        labels = pod.label_map
-        if selector is not None:
-            chosen = k8s.selector_matches(selector, labels)
-        else:
-            cluster = labels.get("strimzi.io/cluster")
-            chosen = (labels.get("app.kubernetes.io/name") == "kafka"
-                      or (labels.get("strimzi.io/kind") == "Kafka" and labels.get("strimzi.io/broker-role") == "true")
-                      or (labels.get("strimzi.io/kind") == "Kafka" and cluster is not None
-                          and labels.get("strimzi.io/name") == f"{cluster}-kafka"))
-        if not chosen:
-            return False, None
-        if labels.get("strimzi.io/broker-role") == "false":
-            return False, "a controller-only pod (strimzi.io/broker-role=false)"
-        if labels.get("strimzi.io/controller-role") == "true" and labels.get("strimzi.io/broker-role") != "true":
-            return False, "a controller-only pod (strimzi.io/controller-role=true)"
-        if pod.process_roles and not any("broker" in r for r in pod.process_roles):
-            return False, f"a controller-only pod (process roles {', '.join(pod.process_roles)})"
-        component = labels.get("strimzi.io/component-type") or labels.get("app.kubernetes.io/name")
-        if component in _NOT_BROKERS:
-            return False, f"not a broker ({component})"
-        return True, None
+        return is_broker_pod(pod, selector)
 
     def brokers_from_pods(self) -> None:
         selector = k8s.parse_selector(self.options.kafka_pods) if self.options.kafka_pods else None
@@ -630,6 +638,11 @@ def _merge(node_id: str, parts: list[PxNode]) -> PxNode:
         has_storage=(False if False in storage_flags and not capacity else (True if storage_flags or capacity else None)),
         status=statuses[0] if statuses else None,
     )
+
+
+def _number(value: float) -> float | int:
+    value = round(value, 9)
+    return int(value) if value == int(value) else value
 
 
 def _number(value: float) -> float | int:

@@ -162,7 +162,7 @@ def _refusal(text: str, data: Any = None) -> str:
         return "the text of pxctl cluster list, which shows no storage capacity; give pxctl status or pxctl --json cluster provision-status"
     if re.search(r"^\s*NODE\s+NODE STATUS\s+POOL\b", text, re.M):
         return "the text of pxctl cluster provision-status, which rounds sizes; run pxctl --json cluster provision-status"
-    if re.match(r"^NAME\s+\S", first) or re.search(r"^\$?\s*kubectl (get|describe) ", text, re.M) or re.search(r"^NAME\s+(READY|STATUS|CAPACITY|RECLAIMPOLICY)\b", text, re.M):
+    if re.match(r"^NAME\s+\S", first) or re.search(r"^\$?\s*kubectl get ", text, re.M) or re.search(r"^NAME\s+(READY|STATUS|CAPACITY|RECLAIMPOLICY)\b", text, re.M):
         return "a kubectl table, which leaves out what import needs; run the same kubectl get with -o json"
     if re.search(r"^\s*Name:\s", text, re.M) and re.search(r"^\s*(Labels|Status):", text, re.M):
         return "kubectl describe output; run kubectl get with -o json instead"
