@@ -11,7 +11,7 @@
     <decimalExponent> ::= "e" <signedNumber> | "E" <signedNumber>
 
 with its two rounding rules: a value is rounded up (away from zero) to a whole
-nano unit, and saturates at 2^63 - 1 in magnitude. The value is exact (a
+nano unit, and a binary-suffixed one saturates at 2^63 - 1. The value is exact (a
 Decimal), so ``15387080Ki`` is 15756369920 bytes, not a float near it.
 """
 from __future__ import annotations
@@ -56,7 +56,8 @@ def parse_quantity(value: object) -> Decimal:
     elif suffix:
         amount = amount.scaleb(int(suffix[1:]))
     amount = amount.quantize(_NANO, rounding=ROUND_UP) if amount.as_tuple().exponent < -9 else amount
-    amount = min(amount, _MAX)
+    if suffix in _BINARY:
+        amount = min(amount, _MAX)  # apimachinery caps binary-suffixed amounts only
     return -amount if sign == "-" else amount
 
 
