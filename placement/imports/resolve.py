@@ -234,6 +234,8 @@ class _Resolver:
                 self.nodes[node]["storageGiB"] = gib(p.capacity)
         if self.px_by_id:
             unknown = [n for n in sorted(self.nodes) if n not in self.px_capacity]
+            for n in unknown:
+                self.nodes[n]["storageGiB"] = 0
             if unknown:
                 self.report.assume(self.c.nodes[unknown[0]].source if unknown[0] in self.c.nodes else "import",
                                    f"nodes {_short(unknown)}", "Portworx lists no such node: storageGiB 0 (no Portworx storage there)")
