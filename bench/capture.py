@@ -206,8 +206,8 @@ def write_capture(cluster: Cluster, out: str | Path, *, strimzi: bool = False, m
         na_names = {nodes[0].name, nodes[1].name}
         app_volumes = [v for v in cluster.volumes if v.name not in broker_of_volume]
         ghost = (app_volumes[0].name, str(uuid.UUID(int=rng.getrandbits(128), version=4)))
-        spare = [n.name for n in nodes if n.name not in app_volumes[1].replicas and n.is_storage]
-        resync = (app_volumes[1].name, spare[0])
+        # an HA increase in progress: ha_level one lower, the last replica still being built (Portworx keeps at most 3)
+        resync = (app_volumes[1].name, app_volumes[1].replicas[-1])
         brokers_nodes = {b.node for b in cluster.brokers}
         others = [n.name for n in nodes if n.name not in brokers_nodes]
         cordoned, not_ready = others[0], others[1]
@@ -262,9 +262,11 @@ def write_capture(cluster: Cluster, out: str | Path, *, strimzi: bool = False, m
         if ghost and v.name == ghost[0]:
             replicas[-1] = ghost[1]
         attached = px_id[broker.node] if broker else (px_id[v.replicas[0]] if v.replicas else "")
+        ha, adding = v.replication_factor, None
+        if resync and v.name == resync[0]:
+            replicas, ha, adding = replicas[:-1], ha - 1, replicas[-1]
         px_volumes.append(_px_volume(vol_id[v.name], v.name, claim, round(v.size_gib * GIB), round(v.used_gib * GIB),
-                                     v.replication_factor, replicas, attached,
-                                     resync=px_id[resync[1]] if resync and v.name == resync[0] else None))
+                                     ha, replicas, attached, resync=adding))
     if strimzi:
         for k in range(3):  # KRaft controllers: a pool of their own, with claims, holding no partitions
             cid = 1000 + k
@@ -278,8 +280,9 @@ def write_capture(cluster: Cluster, out: str | Path, *, strimzi: bool = False, m
             vname = f"pvc-controller-{cid}"
             claims.append(_claim(name, kafka_ns, vname, 10, rng))
             pvs.append(_pv(vname, (kafka_ns, name), vname, 10, rng))
-            px_volumes.append(_px_volume(str(rng.randrange(10 ** 17, 10 ** 18)), vname, (kafka_ns, name), 10 * GIB, GIB, 1,
-                                         [px_id[node]], px_id[node]))
+            holders = [nodes[(k + j) % len(nodes)].name for j in range(min(3, len(nodes)))]  # the storage class's repl 3
+            px_volumes.append(_px_volume(str(rng.randrange(10 ** 17, 10 ** 18)), vname, (kafka_ns, name), 10 * GIB, GIB,
+                                         len(holders), [px_id[n] for n in holders], px_id[node]))
         for comp, pname in (("entity-operator", "my-cluster-entity-operator-6d7f8c9b4-x2x7k"),
                             ("kafka-exporter", "my-cluster-kafka-exporter-5b9c7d6f8-qq9zt")):
             labels = {"app.kubernetes.io/name": comp, "strimzi.io/cluster": "my-cluster", "strimzi.io/kind": "Kafka",

@@ -215,6 +215,7 @@ def test_messy_strimzi_capture(tmp_path):
     assert ghost_id in volumes[ghost_volume]["replicas"] and nodes[ghost_id]["state"] == "failed" and nodes[ghost_id]["storageGiB"] > 0
     resync_volume, resync_node = changes["resync"]
     assert volumes[resync_volume]["stale"] == {resync_node: volumes[resync_volume]["usedGiB"]}
+    assert volumes[resync_volume]["replicas"][-1] == resync_node and volumes[resync_volume]["replicationFactor"] == 2
     topic, pid = changes["leaderless"]
     assert any(i.item == f"topic {topic} partition {pid}" and "has no leader" in i.message for i in r.report.items)
     assert {i.kind for i in r.report.items} == {"assumed", "unresolved"}

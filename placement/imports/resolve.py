@@ -632,7 +632,7 @@ def _merge(node_id: str, parts: list[PxNode]) -> PxNode:
     storage_flags = [p.has_storage for p in parts if p.has_storage is not None]
     statuses = [p.status for p in sorted(parts, key=lambda p: p.kind == "provision-status") if p.status]
     return PxNode(
-        id=node_id, source=parts[0].source, kind="+".join(sorted({p.kind for p in parts})),
+        id=node_id, source=next((p.source for p in parts if p.kind != "provision-status"), parts[0].source), kind="+".join(sorted({p.kind for p in parts})),
         scheduler_name=scheduler[0][0] if scheduler else None,
         hostname=next((p.hostname for p in parts if p.hostname), None),
         ips=tuple(dict.fromkeys(ip for p in parts for ip in p.ips)),
