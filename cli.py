@@ -169,6 +169,52 @@ def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limi
     return EXIT_OK if result.tolerates else EXIT_NEGATIVE
 
 
+@main.command("import")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the cluster file here (JSON if FILE ends in .json, else YAML) instead of to standard output.")
+@click.option("--zone-label", metavar="LABEL", help="Node label holding the zone when neither topology label is set.")
+@click.option("--kafka-pods", metavar="SELECTOR",
+              help="Label selector of the broker pods [default: app.kubernetes.io/name=kafka and Strimzi's broker pods].")
+@click.option("--strict", is_flag=True, help="Exit 1 when anything was assumed or left unresolved.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write the report (every item assumed or unresolved) here as JSON.")
+@_guarded
+def import_(sources, output, zone_label, kafka_pods, strict, report_file):
+    """Build a cluster file from kubectl, pxctl and Kafka tool outputs (files, directories or - for stdin)."""
+    import placement
+    from placement.render.cluster_file import write_output
+
+    result = placement.import_cluster(*sources, zone_label=zone_label, kafka_pods=kafka_pods)
+    write_output(output, result.document, report_file, result.report)
+    click.echo(result.report.render(), err=True, nl=False)
+    return EXIT_NEGATIVE if strict and not result.report.clean else EXIT_OK
+
+
+@main.command()
+@click.option("-o", "--output", "directory", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="The directory to write the capture into (created; must hold nothing else).")
+@click.option("--context", metavar="NAME", help="The kubectl context [default: the current one].")
+@click.option("--namespace", metavar="NS", help="The Kafka pods' and claims' namespace [default: all namespaces].")
+@click.option("--portworx-namespace", metavar="NS", help="Where the Portworx pods run [default: found by label name=portworx].")
+@click.option("--bootstrap-server", default="localhost:9092", show_default=True, metavar="HOST:PORT",
+              help="Where the Kafka tools connect, from inside the broker pod.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True, metavar="SECONDS",
+              help="Time allowed to each kubectl command.")
+@_guarded
+def capture(directory, context, namespace, portworx_namespace, bootstrap_server, timeout):
+    """Collect the cluster's state with kubectl (get and exec only: it changes nothing) for placement import."""
+    import placement
+
+    result = placement.capture(directory, context=context, namespace=namespace, portworx_namespace=portworx_namespace,
+                         bootstrap_server=bootstrap_server, timeout=timeout)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"wrote {len(result.files)} files to {directory}: {', '.join(result.files)}", err=True)
+    click.echo(f"next: placement import {directory} -o cluster.yaml, or placement plan {directory} --fail NODE", err=True)
+    return EXIT_OK
+
+
 @main.command()
 @_guarded
 def demo():

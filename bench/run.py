@@ -250,6 +250,9 @@ def main() -> None:
         lines += peers.main()
     except ImportError as exc:
         lines += ["", f"Peers not compared: {exc} (install the bench extra: pip install -e '.[bench]')."]
+    import imports
+
+    lines += [""] + imports.section(repeat)
     (ROOT / "bench" / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
 

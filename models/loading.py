@@ -22,6 +22,10 @@ from placement.models.errors import InputError, Problem
 # Names end up in kubectl, pxctl and kafka-*.sh command lines: anything that could
 # never be a valid Kubernetes, Portworx or Kafka name is refused here.
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Kubernetes node names are DNS-1123 subdomains: labels of at most 63 joined by dots (bare-metal
+# nodes are often named by their FQDN), at most 253 characters. Anchored with \A and \Z, so that
+# .match is a full match (a "$" would let a trailing newline through).
+NODE_NAME = re.compile(r"\A(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\Z")
 LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 VOLUME_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,251}[A-Za-z0-9])?$")
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
@@ -255,8 +259,9 @@ def _read_nodes(r: _Reader, raw: list) -> tuple[list[Node], set[str]]:
         data = r.mapping(item, path, NODE_KEYS, "a node")
         if data is None:
             continue
-        name = r.string(data, "name", path, pattern=DNS_LABEL,
-                        rule="a DNS-1123 label (lower-case letters, digits and '-', at most 63, starting and ending alphanumeric)")
+        name = r.string(data, "name", path, pattern=NODE_NAME,
+                        rule="a Kubernetes node name: DNS-1123 labels (lower-case letters, digits and '-', at most 63, "
+                             "starting and ending alphanumeric) joined by '.', at most 253 in all")
         zone = r.string(data, "zone", path, pattern=LABEL_VALUE,
                         rule="a Kubernetes label value (letters, digits, '-', '_', '.', at most 63)", default="default")
         state = r.choice(data, "state", path, NodeState, NodeState.READY)

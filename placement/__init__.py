@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any, Iterable
 _EXPORTS = {
     "placement.execute.checker": ("ExecutionVerdict",),
     "placement.execute.script": ("check_script_options", "render_script"),
+    "placement.imports": ("ImportResult", "import_cluster"),
+    "placement.imports.capture": ("capture",),
     "placement.models.cluster": ("Cluster",),
     "placement.models.errors": ("InputError", "InternalError", "PlacementError", "Problem"),
     "placement.models.failures": ("Failures", "resolve_failures"),
-    "placement.models.loading": ("load_cluster", "parse_cluster"),
+    "placement.models.loading": ("parse_cluster",),
     "placement.models.plan": ("Placement", "Plan", "Status", "Step", "Violation"),
     "placement.resilience.sweep": ("ResilienceResult",),
     "placement.solve.planner": ("PlanOptions",),
@@ -31,15 +33,17 @@ _EXPORTS = {
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted([*_HOME, "check", "load_plan_document", "plan", "verify"], key=str.lower)
+__all__ = sorted([*_HOME, "check", "load_cluster", "load_plan_document", "plan", "verify"], key=str.lower)
 
 if TYPE_CHECKING:  # what static tools see; at run time ``__getattr__`` loads each name
     from placement.execute.checker import ExecutionVerdict
     from placement.execute.script import check_script_options, render_script
+    from placement.imports import ImportResult, import_cluster
+    from placement.imports.capture import capture
     from placement.models.cluster import Cluster
     from placement.models.errors import InputError, InternalError, PlacementError, Problem
     from placement.models.failures import Failures, resolve_failures
-    from placement.models.loading import load_cluster, parse_cluster
+    from placement.models.loading import parse_cluster
     from placement.models.plan import Placement, Plan, Status, Step, Violation
     from placement.resilience.sweep import ResilienceResult
     from placement.solve.planner import PlanOptions
@@ -57,6 +61,18 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+def load_cluster(path: str | Path) -> Cluster:
+    """A cluster file (YAML or JSON), or a capture directory (``placement capture``), imported as
+    ``placement import`` would (see ``import_cluster`` for its report)."""
+    if Path(path).is_dir():
+        from placement.imports import import_cluster
+
+        return import_cluster(path).cluster
+    from placement.models.loading import load_cluster as load_cluster_file
+
+    return load_cluster_file(path)
 
 
 def plan(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] = (),

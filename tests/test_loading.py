@@ -74,3 +74,17 @@ def test_volume_shared_by_two_brokers_is_refused():
         parse_cluster({"nodes": [{"name": "n1", "storageGiB": 10}], "volumes": [{"name": "v", "sizeGiB": 1, "replicas": ["n1"]}],
                        "brokers": [{"id": 0, "node": "n1", "volumes": ["v"]}, {"id": 1, "node": "n1", "volumes": ["v"]}]})
     assert "brokers[1].volumes[0]" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["node-1", "worker-0.lab.example.com", "a" * 63, ".".join(["a" * 63] * 3) + "." + "a" * 61])
+def test_node_names_are_dns_subdomains(name):
+    assert parse_cluster({"nodes": [{"name": name}]}).nodes[0].name == name
+
+
+@pytest.mark.parametrize("name", ["node-1\n", "a" * 64, "a" * 64 + ".lab", ".".join(["a" * 63] * 4),
+                                  "a..b", "a.", ".a", "-a.b", "a-.b", "Node-1", "a_b", ""])
+def test_node_names_that_are_no_dns_subdomain_are_refused(name):
+    """A full match: a trailing newline, a label over 63, a name over 253 or an empty label is refused."""
+    with pytest.raises(InputError) as err:
+        parse_cluster({"nodes": [{"name": name}]}, "f.yaml")
+    assert "nodes[0].name" in str(err.value)
