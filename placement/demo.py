@@ -18,7 +18,7 @@ SEED = Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
 FAILED_NODE = "node-2"
 
 
-def run_demo(out: Console, seed: Path = SEED) -> int:
+def run_demo(out: Console, seed: Path = SEED, html: Path | None = None) -> int:
     if not seed.exists():
         raise InputError(str(seed), Problem("", "the seed cluster is missing; run the demo from a placement checkout (make demo)"))
     cluster = load_cluster(seed)
@@ -68,5 +68,11 @@ def run_demo(out: Console, seed: Path = SEED) -> int:
               f"{'survived, every one' if check.tolerates else 'NOT always survived'}. "
               f"Losing data takes at least {volume.failures} node failures for a volume "
               f"(e.g. {', '.join(volume.witness)}) and {partition.failures} for a Kafka partition (proven).")
+    if html is not None:
+        from placement.render.story import seed_story, write_story
+
+        acts, introduction, epilogue = seed_story(cluster, FAILED_NODE, plan, recovered, returned, again, check)
+        write_story(html, acts, title="The seed story, in pictures", introduction=introduction, epilogue=epilogue)
+        out.print(f"Pictures of the story: {Path(html) / 'index.html'}")
     ok = plan.status.meets_invariants and again.status.meets_invariants and stays and check.tolerates
     return 0 if ok else 1
