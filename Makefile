@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast bench bench-pictures browser docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,15 +19,38 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/placement demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 tests
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 -m 'not slow' tests
+
+# The picture tests open every page in headless Chromium: Debian's package, installed where
+# it is missing and apt-get can (as root); otherwise those tests are skipped, and this says so.
+browser:
+	@if [ -x /usr/bin/chromium ]; then \
+	  echo "browser tests: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "browser tests: installing Debian's chromium (apt-get install chromium)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	    || echo "browser tests: apt-get install chromium FAILED: the browser tests will be SKIPPED"; \
+	else \
+	  echo "browser tests: /usr/bin/chromium is missing and cannot be installed here (needs apt-get, as root):" \
+	       "the browser tests will be SKIPPED"; \
+	fi
+
+# The README's pictures: the demo's story (docs/demo) and screenshots of its pages (docs/demo-*.png).
+docs: $(STAMP) browser
+	rm -rf docs/demo
+	$(BIN)/placement demo --html docs/demo > /dev/null
+	$(BIN)/python -m tests.screenshots docs/demo docs
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
+
+bench-pictures: $(STAMP) browser
+	$(BIN)/python bench/pictures.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

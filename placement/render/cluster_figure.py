@@ -245,12 +245,13 @@ def _full_box(view: NodeView, x: float, y: float) -> tuple[_Box, str]:
     for r in view.replicas:
         box.replica_y.setdefault(r.volume, cy + REPLICA_H / 2)
         cls = f"replica {r.state}" + (" stale" if r.stale_gib is not None else "")
-        name_room = (w - 30) * (0.45 if r.short else 1)
+        short_room = min(svg.text_width(r.short, 10) + 4, (w - 30) * 0.7) if r.short else 0
+        name_room = w - 34 - short_room
         chip = [svg.rect(x + 8, cy, w - 16, REPLICA_H, cls=cls, rx=3),
                 svg.text(x + 13, cy + 12, svg.fit(r.volume, name_room, 10.5),
                          cls="data-lost" if r.state == DATA_LOST else "")]
         if r.short:
-            chip.append(svg.text(x + w - 13, cy + 12, svg.fit(r.short, (w - 30) * 0.55, 10), anchor="end",
+            chip.append(svg.text(x + w - 13, cy + 12, svg.fit(r.short, short_room, 10), anchor="end",
                                  cls="data-lost" if r.state == DATA_LOST else ""))
         if r.state in (DROPPED, LOST, DATA_LOST):
             chip.append(svg.line(x + 11, cy + REPLICA_H / 2, x + 13 + min(svg.text_width(r.volume, 10.5), name_room),

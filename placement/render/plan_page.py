@@ -46,17 +46,13 @@ def plan_page(cluster: Cluster, plan: dict[str, Any]) -> str:
     order = [n.name for n in cluster.nodes]
     gantt = draw_timeline(plan, prefix="plan-timeline", node_order=order)
     deps = draw_dependencies(plan, prefix="plan-dependencies")
-    if gantt is not None or deps is not None:
-        content = ""
-        if gantt is not None:
-            content += page.figure(gantt.svg, gantt.mode)
+    if plan.get("steps"):
+        content = page.figure(gantt.svg, gantt.mode) if gantt is not None else (
+            "<p>The plan document gives no step times (metrics.timeline.stepSeconds): the steps are drawn by what "
+            "they wait for, and listed below.</p>")
         if deps is not None:
             content += page.figure(deps.svg)
         body.append(page.section("Steps over time, and what waits for what", content, id_="timeline"))
-    elif plan.get("steps"):
-        body.append(page.section("Steps over time", "<p>The plan document gives no step times "
-                                 "(metrics.timeline.stepSeconds), so the steps are listed below only.</p>",
-                                 id_="timeline"))
     body.append(page.section("Every change, listed", _lists(cluster, plan, view), id_="lists"))
     body.append("<footer>Written by placement from the cluster file and the plan document; "
                 "one self-contained file (no network, no script).</footer>")

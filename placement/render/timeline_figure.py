@@ -167,8 +167,11 @@ def draw_timeline(plan: dict[str, Any], *, prefix: str, node_order: list[str] | 
         parts.append(profile)
         y += used
     grid_bottom = y
-    parts[rows_start:rows_start] = [svg.line(x_of(t), grid_top - 4, x_of(t), grid_bottom, cls="grid") for t in ticks]
-    parts.append(svg.line(LEFT, grid_top - 4, LEFT + PLOT_W, grid_top - 4, cls="axis"))
+    every = f"time axis: seconds from the start of the plan, a line every {svg.seconds(ticks[1] if len(ticks) > 1 else end)}"
+    parts.insert(rows_start, svg.group("".join(svg.line(x_of(t), grid_top - 4, x_of(t), grid_bottom, cls="grid")
+                                               for t in ticks)
+                                       + svg.line(LEFT, grid_top - 4, LEFT + PLOT_W, grid_top - 4, cls="axis"),
+                                       tip=every))
     marks = []
     if bound > 0:
         who = f"{busiest}'s" if busiest else "the busiest node's"
