@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+APT_GET  ?= apt-get
 
 .PHONY: demo test test-fast bench bench-pictures browser docs clean
 
@@ -28,14 +30,14 @@ test-fast: $(STAMP) browser
 # The picture tests open every page in headless Chromium: Debian's package, installed where
 # it is missing and apt-get can (as root); otherwise those tests are skipped, and this says so.
 browser:
-	@if [ -x /usr/bin/chromium ]; then \
-	  echo "browser tests: $$(/usr/bin/chromium --version 2>/dev/null)"; \
-	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  echo "browser tests: installing Debian's chromium (apt-get install chromium)"; \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-	    || echo "browser tests: apt-get install chromium FAILED: the browser tests will be SKIPPED"; \
+	@if [ -x $(CHROMIUM) ]; then \
+	  echo "browser tests: $$($(CHROMIUM) --version 2>/dev/null)"; \
+	elif command -v $(APT_GET) >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "browser tests: installing Debian's chromium ($(APT_GET) install chromium)"; \
+	  { $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium >/dev/null; } \
+	    || echo "browser tests: $(APT_GET) install chromium FAILED: the browser tests will be SKIPPED"; \
 	else \
-	  echo "browser tests: /usr/bin/chromium is missing and cannot be installed here (needs apt-get, as root):" \
+	  echo "browser tests: $(CHROMIUM) is missing and cannot be installed here (needs $(APT_GET), as root):" \
 	       "the browser tests will be SKIPPED"; \
 	fi
 

@@ -270,6 +270,8 @@ def test_demo_into_a_file_is_bad_usage(tmp_path):
     target.write_text("")
     result = CliRunner().invoke(cli.main, ["demo", "--html", str(target)])
     assert result.exit_code == 2 and "Traceback" not in result.output
+    result = CliRunner().invoke(cli.main, ["demo", "--html", str(target / "story")])  # under a file: cannot be made
+    assert result.exit_code == 2 and "cannot be written there" in result.stderr and str(target) in result.stderr
 
 
 def test_check_page_draws_the_counterexample():

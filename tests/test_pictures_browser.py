@@ -43,7 +43,8 @@ DOM = """() => {
     drops: all('[data-drop]').map(e => e.getAttribute('data-drop')),
     bundles: all('[data-bundle]').map(e => ({key: e.getAttribute('data-bundle'),
                                              count: +e.getAttribute('data-count')})),
-    untitled: all('svg.placement g.node, svg.placement g.arrow, svg.placement .broker-chip, svg.placement .replica-chip')
+    untitled: all('svg.placement g.node, svg.placement g.arrow, svg.placement .broker-chip, '
+                  + 'svg.placement .replica-chip')
       .filter(e => !Array.from(e.children).some(c => c.tagName.toLowerCase() === 'title'))
       .map(e => e.outerHTML.slice(0, 120)),
   };
@@ -80,7 +81,8 @@ def judge(chromium: browser.Browser, path: Path, expected: dict) -> browser.Load
     assert not loaded.errors, f"{path.name}: {loaded.errors}"
     dom = chromium.evaluate(DOM)
     assert not (missing := expected["nodes"] - set(dom["nodes"])), f"{path.name}: nodes missing: {sorted(missing)}"
-    assert not (missing := expected["brokers"] - set(dom["brokers"])), f"{path.name}: brokers missing: {sorted(missing)}"
+    missing = expected["brokers"] - set(dom["brokers"])
+    assert not missing, f"{path.name}: brokers missing: {sorted(missing)}"
     assert not dom["untitled"], f"{path.name}: shapes without a title: {dom['untitled'][:3]}"
     copies = {c["key"] for c in dom["copies"]}
     moves = {m["key"] for m in dom["moves"]}

@@ -95,7 +95,7 @@ def draw_cluster(scene: Scene, *, prefix: str, caption: str, subcaption: str = "
     if summarise:  # first every node, one bar each, with the bundles between zones: the whole at a glance
         for zone in scene.zones:
             top = y
-            strip, used = _strip(views_by_zone[zone], content_x, top + 6, content_w, scene)
+            strip, used = _strip(views_by_zone[zone], content_x, top + 6, content_w)
             bottom = top + max(used + 10, 96)
             parts.append(svg.rect(MARGIN, top, width - 2 * MARGIN, bottom - top, cls="zone-band", rx=6,
                                   tip=_zone_sentence(zone, views_by_zone[zone]), data_zone=zone))
@@ -324,7 +324,7 @@ def _heat_class(view: NodeView) -> tuple[str, float]:
     return cls, max(frac, 0.04)
 
 
-def _strip(views: list[NodeView], x0: float, y0: float, width: float, scene: Scene) -> tuple[str, float]:
+def _strip(views: list[NodeView], x0: float, y0: float, width: float) -> tuple[str, float]:
     """One bar per node: storage use after the plan (height and shade), failed cross-hatched; ticks for brokers."""
     cw = max(2.0, min(10.0, width / max(len(views), 1)))
     per_row = max(1, min(len(views), int(width / cw + 1e-6)))

@@ -109,13 +109,16 @@ def _facts(cluster: Cluster, plan: dict, view) -> list[tuple[str, str]]:
     else:
         gaps = [f"{lv['level']} {lv['value']} (bound {lv['bound']})" for st in solver.get("stages", [])
                 for lv in st.get("levels", []) if not lv.get("proven")]
-        proof = "optimality NOT proven within the time limit" + (f"; unproven levels: {'; '.join(gaps)}" if gaps else "")
+        proof = "optimality NOT proven within the time limit"
+        if gaps:
+            proof += f"; unproven levels: {'; '.join(gaps)}"
     out.append(("Proof", e(proof)))
     execution = m.get("execution")
     if execution:
         if execution.get("safe"):
-            words = (f"the steps are proven safe: every prefix and every order they allow "
-                     f"({execution.get('statesExplored', 0):,} states over {execution.get('resources', 0):,} resources)")
+            words = ("the steps are proven safe: every prefix and every order they allow "
+                     f"({execution.get('statesExplored', 0):,} states over "
+                     f"{execution.get('resources', 0):,} resources)")
         else:
             ces = execution.get("counterexamples") or []
             words = f"the steps are NOT safe ({len(ces)} counterexample{'s' if len(ces) != 1 else ''}): " + "; ".join(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from models.cluster import Cluster
+from models.errors import InputError, Problem
 from placement.render import page, svg
 from placement.render.cluster_figure import draw_cluster, legend
 from placement.render.scene import scene
@@ -65,7 +66,15 @@ def write_story(directory: str | Path, acts: list[Act], *, title: str, introduct
                 epilogue: str = "") -> list[Path]:
     """Write one SVG per act and an index.html that shows them all (inline, so it stands alone)."""
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return _write(out, acts, title, introduction, epilogue)
+    except OSError as exc:
+        raise InputError(str(out), Problem("", f"the pictures cannot be written there ({exc.strerror or exc}); "
+                                               "give a directory you can write to")) from None
+
+
+def _write(out: Path, acts: list[Act], title: str, introduction: str, epilogue: str) -> list[Path]:
     written = []
     sections = []
     for act in acts:

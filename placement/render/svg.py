@@ -179,18 +179,18 @@ def defs(prefix: str) -> str:
     """Patterns and arrow heads, under ids unique to one figure (several figures share a page)."""
     return (
         "<defs>"
-        f'<pattern id="{prefix}-failed" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-        '<rect width="8" height="8" fill="#fbeeee"/><line x1="0" y1="0" x2="0" y2="8" stroke="#e3b3b3" stroke-width="3"/>'
-        "</pattern>"
+        f'<pattern id="{prefix}-failed" width="8" height="8" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="8" height="8" fill="#fbeeee"/>'
+        '<line x1="0" y1="0" x2="0" y2="8" stroke="#e3b3b3" stroke-width="3"/></pattern>'
         f'<pattern id="{prefix}-failed-dark" width="4" height="4" patternUnits="userSpaceOnUse">'
-        '<rect width="4" height="4" fill="#f0c4c4"/><path d="M0 0L4 4M4 0L0 4" stroke="#9b1c1c" stroke-width="1"/>'
-        "</pattern>"
+        '<rect width="4" height="4" fill="#f0c4c4"/>'
+        '<path d="M0 0L4 4M4 0L0 4" stroke="#9b1c1c" stroke-width="1"/></pattern>'
         f'<pattern id="{prefix}-cordoned" width="6" height="6" patternUnits="userSpaceOnUse">'
         '<rect width="6" height="6" fill="#fff8e1"/><circle cx="3" cy="3" r="1.1" fill="#c49a00"/>'
         "</pattern>"
-        f'<pattern id="{prefix}-stale" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)">'
-        '<rect width="6" height="6" fill="#fff1cf"/><line x1="0" y1="0" x2="0" y2="6" stroke="#d9a441" stroke-width="2.5"/>'
-        "</pattern>"
+        f'<pattern id="{prefix}-stale" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(-45)"><rect width="6" height="6" fill="#fff1cf"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="#d9a441" stroke-width="2.5"/></pattern>'
         f'<marker id="{prefix}-copy-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#1f7a1f"/></marker>'
         f'<marker id="{prefix}-move-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '

@@ -10,7 +10,6 @@ profile of the copies in flight on all nodes, so the chart stays bounded.
 """
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections import defaultdict, deque
 from typing import Any
@@ -167,7 +166,8 @@ def draw_timeline(plan: dict[str, Any], *, prefix: str, node_order: list[str] | 
         parts.append(profile)
         y += used
     grid_bottom = y
-    every = f"time axis: seconds from the start of the plan, a line every {svg.seconds(ticks[1] if len(ticks) > 1 else end)}"
+    every = ("time axis: seconds from the start of the plan, a line every "
+             f"{svg.seconds(ticks[1] if len(ticks) > 1 else end)}")
     parts.insert(rows_start, svg.group("".join(svg.line(x_of(t), grid_top - 4, x_of(t), grid_bottom, cls="grid")
                                                for t in ticks)
                                        + svg.line(LEFT, grid_top - 4, LEFT + PLOT_W, grid_top - 4, cls="axis"),
