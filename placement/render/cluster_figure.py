@@ -95,7 +95,7 @@ def draw_cluster(scene: Scene, *, prefix: str, caption: str, subcaption: str = "
     if summarise:  # first every node, one bar each, with the bundles between zones: the whole at a glance
         for zone in scene.zones:
             top = y
-            strip, used = _strip(views_by_zone[zone], content_x, top + 6, content_w)
+            strip, used = _strip(views_by_zone[zone], content_x, top + 6, content_w, scene.has_plan)
             bottom = top + max(used + 10, 96)
             parts.append(svg.rect(MARGIN, top, width - 2 * MARGIN, bottom - top, cls="zone-band", rx=6,
                                   tip=_zone_sentence(zone, views_by_zone[zone]), data_zone=zone))
@@ -157,8 +157,9 @@ def draw_cluster(scene: Scene, *, prefix: str, caption: str, subcaption: str = "
 def _mode_words(scene: Scene, summarise: bool, full: bool, one_by_one: bool, drawn: int) -> str:
     words = []
     if summarise:
+        when = "after the plan" if scene.has_plan else "now"
         words.append(f"{drawn:,} of {len(scene.nodes):,} nodes are drawn as boxes (those the failure or the plan "
-                     "touches); every node is a bar in its zone's strip (height and shade: storage use after the plan; "
+                     f"touches); every node is a bar in its zone's strip (height and shade: storage use {when}; "
                      "cross-hatched: failed; dotted: cordoned), with a tick under each broker")
     if not full:
         words.append("boxes are compact: replicas are counted in words and in a segmented bar whose parts name "
@@ -324,13 +325,15 @@ def _heat_class(view: NodeView) -> tuple[str, float]:
     return cls, max(frac, 0.04)
 
 
-def _strip(views: list[NodeView], x0: float, y0: float, width: float) -> tuple[str, float]:
-    """One bar per node: storage use after the plan (height and shade), failed cross-hatched; ticks for brokers."""
+def _strip(views: list[NodeView], x0: float, y0: float, width: float, planned: bool) -> tuple[str, float]:
+    """One bar per node: storage use (after the plan, if any; height and shade), failed cross-hatched; a tick
+    under each broker."""
     cw = max(2.0, min(10.0, width / max(len(views), 1)))
     per_row = max(1, min(len(views), int(width / cw + 1e-6)))
     rows = math.ceil(len(views) / per_row)
-    out = [svg.text(x0, y0 + 10, "storage use after the plan, one bar per node; ▲ a broker (where it runs after "
-                    "the plan)", cls="zone-note")]
+    when = "after the plan" if planned else "now"
+    out = [svg.text(x0, y0 + 10, f"storage use {when}, one bar per node (cross-hatched: failed); ▲ a broker "
+                    f"(where it runs {when})", cls="zone-note")]
     top = y0 + 16
     for r in range(rows):
         out.append(svg.rect(x0, top + r * STRIP_ROW, per_row * cw if r < rows - 1 else
