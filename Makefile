@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+APT_GET  ?= apt-get
 
-.PHONY: demo test test-fast golden bench clean
+.PHONY: demo test test-fast golden bench bench-pictures browser docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,19 +21,42 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/placement demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 tests
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 -m 'not slow' tests
 
 # rewrite tests/golden/outputs after a deliberate output change (review the diff before committing)
 golden: $(STAMP)
 	$(BIN)/python -m tests.golden.regenerate
 
+# The picture tests open every page in headless Chromium: Debian's package, installed where
+# it is missing and apt-get can (as root); otherwise those tests are skipped, and this says so.
+browser:
+	@if [ -x $(CHROMIUM) ]; then \
+	  echo "browser tests: $$($(CHROMIUM) --version 2>/dev/null)"; \
+	elif command -v $(APT_GET) >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "browser tests: installing Debian's chromium ($(APT_GET) install chromium)"; \
+	  { $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium >/dev/null; } \
+	    || echo "browser tests: $(APT_GET) install chromium FAILED: the browser tests will be SKIPPED"; \
+	else \
+	  echo "browser tests: $(CHROMIUM) is missing and cannot be installed here (needs $(APT_GET), as root):" \
+	       "the browser tests will be SKIPPED"; \
+	fi
+
+# The README's pictures: the demo's story (docs/demo) and screenshots of its pages (docs/demo-*.png).
+docs: $(STAMP) browser
+	rm -rf docs/demo
+	$(BIN)/placement demo --html docs/demo > /dev/null
+	$(BIN)/python -m tests.screenshots docs/demo docs
+
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
+
+bench-pictures: $(STAMP) browser
+	$(BIN)/python bench/pictures.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

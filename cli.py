@@ -54,13 +54,15 @@ def main() -> None:
 @click.option("--remove-broker", "remove_brokers", multiple=True, type=int, metavar="ID", help="Retire a broker (repeatable).")
 @click.option("--allow-unclean", is_flag=True,
               help="Let an out-of-sync replica lead a partition whose in-sync replicas are all gone (loses data).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "kafka", "script"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "kafka", "script", "html"]), default="table",
+              show_default=True,
               help="kafka: the reassignment JSON of kafka-reassign-partitions.sh; "
-                   "script: a bash script performing the steps (dry run unless run with --apply).")
+                   "script: a bash script performing the steps (dry run unless run with --apply); "
+                   "html: one self-contained page picturing the plan.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the plan document (JSON) here; with --format kafka the reassignment JSON, "
                    "beside it FILE.rollback.json and, when leaders move, FILE.election.json; "
-                   "with --format script the script (made executable).")
+                   "with --format script the script (made executable); with --format html the page.")
 @click.option("--namespace", default="kafka", show_default=True, help="Script: the Kafka pods' namespace.")
 @click.option("--statefulset", default="kafka", show_default=True, help="Script: the brokers' StatefulSet (pods NAME-ID).")
 @click.option("--bootstrap-server", "bootstrap", default="localhost:9092", show_default=True, metavar="HOST:PORT",
@@ -91,6 +93,11 @@ def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, out
         else:
             sys.stdout.write(script)
         return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
+    if fmt == "html":
+        from placement.render.plan_page import plan_page
+
+        _write_or_print(plan_page(cluster, result.to_document()), output)
+        return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
     document = json.dumps(result.to_document(), indent=2) + "\n"
     if output:
         Path(output).write_text(document, encoding="utf-8")
@@ -99,6 +106,13 @@ def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, out
     elif fmt == "table":
         render_plan(console(), cluster, result)
     return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
+
+
+def _write_or_print(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
 
 
 def _write_kafka_files(cluster, result, output) -> None:
@@ -149,9 +163,12 @@ def verify(cluster_file, plan_file, fail, fail_zones):
 @click.option("--scheduler", metavar="ADDRESS", help="Run scenarios on this Dask scheduler (extra: distributed).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True, metavar="SECONDS",
               help="Solver time per scenario that needs one; an undecided scenario is reported, never guessed.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True,
+              help="html: one self-contained page with the verdict, the counterexample drawn and the minima.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the json or html output here instead of standard output.")
 @_guarded
-def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limit, fmt):
+def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limit, fmt, output):
     """Does CLUSTER survive any K node failures (and each zone)? Exit 0 yes, 1 no."""
     import placement
     from placement.render.tables import console, render_resilience, sweep_progress
@@ -163,7 +180,11 @@ def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limi
         result = placement.check(cluster, failures=max_failures, zones=zones, minimum=minimum, jobs=jobs,
                                  scheduler=scheduler, time_limit=time_limit, progress=progress)
     if fmt == "json":
-        sys.stdout.write(json.dumps(result.to_document(), indent=2) + "\n")
+        _write_or_print(json.dumps(result.to_document(), indent=2) + "\n", output)
+    elif fmt == "html":
+        from placement.render.check_page import check_page
+
+        _write_or_print(check_page(cluster, result.to_document()), output)
     else:
         render_resilience(console(), cluster, result)
     return EXIT_OK if result.tolerates else EXIT_NEGATIVE
@@ -216,13 +237,15 @@ def capture(directory, context, namespace, portworx_namespace, bootstrap_server,
 
 
 @main.command()
+@click.option("--html", "html", type=click.Path(file_okay=False, writable=True), metavar="DIR",
+              help="Also draw the story: one SVG per act and an index.html in DIR.")
 @_guarded
-def demo():
+def demo(html):
     """Tell the seed story: 5 nodes, 3 brokers, node-2 fails, the cluster recovers, node-2 returns."""
     from placement.render.demo import run_demo
     from placement.render.tables import console
 
-    return run_demo(console())
+    return run_demo(console(), html=Path(html) if html else None)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ class Timeline:
     finish: float
     lower_bound: float  # the busiest node's bytes at full bandwidth: no schedule beats it
     kafka_rebuild: dict[int, float]  # displaced broker -> seconds a Kafka-level rebuild needs at least
+    busiest_node: str | None = None  # the node whose bytes (sent or received) set lower_bound
 
     def to_document(self) -> dict:
         def r(x):
@@ -58,6 +59,9 @@ class Timeline:
             "finishSeconds": r(self.finish),
             "lowerBoundSeconds": r(self.lower_bound),
             "kafkaRebuildSeconds": {str(b): r(t) for b, t in sorted(self.kafka_rebuild.items())},
+            "busiestNode": self.busiest_node,
+            # step id -> [start, finish] seconds, for pictures and scripts that schedule by step
+            "stepSeconds": {str(s): [r(self.started[s]), r(self.finished[s])] for s in sorted(self.finished)},
         }
 
 
@@ -194,6 +198,7 @@ def simulate(scenario: Scenario, target: Placement, steps: tuple[Step, ...]) -> 
         finish=max(finished.values(), default=0.0),
         lower_bound=max(through.values(), default=0) / capacity,  # the busiest node at full speed
         kafka_rebuild=_kafka_rebuild(scenario, target, capacity),
+        busiest_node=min(through, key=lambda r: (-through[r], r[1], r[0]))[1] if through else None,
     )
 
 

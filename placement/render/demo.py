@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.resources import as_file, files
+from pathlib import Path
 from importlib.resources.abc import Traversable
 
 from rich.console import Console
@@ -19,7 +20,7 @@ SEED = files("placement.examples") / "seed.yaml"
 FAILED_NODE = "node-2"
 
 
-def run_demo(out: Console, seed: Traversable = SEED) -> int:
+def run_demo(out: Console, seed: Traversable = SEED, html: Path | None = None) -> int:
     with as_file(seed) as path:
         cluster = load_cluster(path)
     options = PlanOptions(time_limit=30)
@@ -68,5 +69,11 @@ def run_demo(out: Console, seed: Traversable = SEED) -> int:
               f"{'survived, every one' if check.tolerates else 'NOT always survived'}. "
               f"Losing data takes at least {volume.failures} node failures for a volume "
               f"(e.g. {', '.join(volume.witness)}) and {partition.failures} for a Kafka partition (proven).")
+    if html is not None:
+        from placement.render.story import seed_story, write_story
+
+        acts, introduction, epilogue = seed_story(cluster, FAILED_NODE, plan, recovered, returned, again, check)
+        write_story(html, acts, title="The seed story, in pictures", introduction=introduction, epilogue=epilogue)
+        out.print(f"Pictures of the story: {Path(html) / 'index.html'}")
     ok = plan.status.meets_invariants and again.status.meets_invariants and stays and check.tolerates
     return 0 if ok else 1
