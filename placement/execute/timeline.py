@@ -76,7 +76,8 @@ def copies_of(scenario: Scenario, target: Placement, step: Step) -> list[Copy]:
     copies = []
     for entry in step.args["partitions"]:
         p = cluster.partition[entry["topic"], entry["partition"]]
-        holders = [b for b in ([p.leader] + list(p.isr)) if scenario.is_alive(cluster.broker[b].node)
+        leaders = [p.leader] if p.leader is not None else []  # "Leader: none" is no leader
+        holders = [b for b in (leaders + list(p.isr)) if scenario.is_alive(cluster.broker[b].node)
                    and not scenario.is_removed(b) and target.brokers.get(b)]
         if not holders:
             continue  # nothing in sync survives: no copy is made (see uncleanElections)
