@@ -269,3 +269,28 @@ def test_library_calls():
     assert placement.verify(cluster, drain.to_document()).ok
     with pytest.raises(placement.InputError, match="expected a list of node names"):
         placement.plan(cluster, drain="node-4")
+
+
+def test_demo_act_4_tells_both_returns_from_the_planner():
+    """Act 4: (a) Portworx waited (RF 2 meanwhile, a resync of what was written) against (b) rebuilt
+    at once (75 GiB, RF 3 in about a minute): data copied and time at reduced redundancy, computed."""
+    from placement.models.loading import load_cluster
+    from placement.models.plan import apply_placement
+    from placement.render.demo import AWAY_HOURS, FAILED_NODE, WRITES_GIB_PER_HOUR, node_returns
+
+    cluster = load_cluster("examples/seed.yaml")
+    options = PlanOptions(time_limit=30)
+    failed = plan_recovery(cluster, resolve_failures(cluster, [FAILED_NODE]), options)
+    recovered = apply_placement(cluster, failed.placement, failed.failed)
+    returns = node_returns(cluster, failed, recovered, options)
+    waited, rebuilt = returns.waited, returns.rebuilt
+    written = AWAY_HOURS * WRITES_GIB_PER_HOUR
+    assert waited.behind == {"pvc-kafka-0": written, "pvc-kafka-1": written}
+    assert waited.copied_gib == waited.plan.metrics["copiedGiB"] == 2 * written  # the resync, not 40 + 35 GiB
+    assert waited.plan.status is Status.OPTIMAL and rebuilt.plan.status is Status.OPTIMAL
+    assert waited.reduced_seconds == AWAY_HOURS * 3600 + waited.plan.metrics["timeline"]["fullRedundancySeconds"]
+    assert rebuilt.copied_gib == failed.metrics["copiedGiB"] == 75
+    assert rebuilt.reduced_seconds == failed.metrics["timeline"]["fullRedundancySeconds"] < 120
+    assert rebuilt.plan.metrics["copiedGiB"] == 0  # node-2 returns empty: nothing to resync
+    owner = 1
+    assert waited.plan.placement.brokers[owner] == rebuilt.plan.placement.brokers[owner] == failed.placement.brokers[owner]

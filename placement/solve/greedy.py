@@ -17,6 +17,7 @@ from collections import defaultdict
 from placement.models.cluster import Broker, NodeLoad
 from placement.models.plan import Placement, PartitionTarget
 from placement.scenario import Scenario
+from placement.solve.bounds import replicas_to_shed
 
 
 def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
@@ -45,6 +46,8 @@ class _Greedy:
                 self.room.take(b, b.node)
         self.eligible = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
                          and n.state.value == "ready" and not scenario.is_drained(n.name)]
+        # nodes over their storage limit (a rebalance, or an over-full start) shed the cheapest replicas
+        self.shed = replicas_to_shed(scenario) if scenario.over_limit_nodes else {}
 
     # -- volumes -------------------------------------------------------------------
     def place_volumes(self) -> dict[str, tuple[str, ...]]:
@@ -54,7 +57,8 @@ class _Greedy:
         kept = {}
         for name in scenario.touched_volumes:  # surviving replicas take their room first
             v = cluster.volume[name]
-            kept[name] = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)][: v.replication_factor]
+            kept[name] = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)
+                          and name not in self.shed.get(n, ())][: v.replication_factor]
             for n in kept[name]:
                 free[n] -= v.size_mib
         spare = dict(self.room.slots)

@@ -118,7 +118,7 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     one); where that is not proven optimal for the unrestricted problem -- the invariants cannot
     all hold there, or its levels miss the unrestricted lower bounds -- over everything when the
     cluster is small enough, or else over the healthy items that could make room."""
-    deadline = time.monotonic() + options.time_limit
+    deadline = time.monotonic() + options.time_limit - _reserve(scenario, options)
     touched = Space.for_planning(scenario)
     bounds = unrestricted_lower_bounds(scenario, objectives.narrow_later_bounds(scenario, touched))
     if start is None:
@@ -148,6 +148,15 @@ def _level_values(stage: _StorageStage) -> tuple:
     """The levels every space measures alike (shortfall, copied, untouched): the later ones are
     judged against the items a space decides, so they compare only within one space."""
     return tuple(level.value for level in stage.outcome.levels[:3])
+
+
+def _reserve(scenario: Scenario, options: PlanOptions) -> float:
+    """Time kept back from the search for what follows it within the time limit: the partitions
+    stage, the checks and Z3, the steps' model check and the timeline (a few ms per touched item)."""
+    if options.feasibility_only:
+        return 0.0
+    work = len(scenario.touched_volumes) + len(scenario.touched_brokers)
+    return min(0.25 * options.time_limit, 1.0 + 0.003 * work)
 
 
 def _settled(stage: _StorageStage, options: PlanOptions) -> bool:
@@ -344,7 +353,8 @@ def _judge_against_lower_bounds(outcome: SolveOutcome, bounds: LowerBounds, *, l
     is 0 and its copied and untouched levels meet the unrestricted lower bounds (then every answer
     as good lies in the space solved, so its proofs of the later levels hold too); with restricted
     candidates, the later levels must meet their bounds as well. From the first level that does
-    not, nothing is proven, and each level's bound is the unrestricted one."""
+    not, nothing is proven, and each level's bound is the unrestricted one (the solver's bound holds
+    only for the space solved)."""
     proven = True
     above: list = []
     for level in outcome.levels:
@@ -356,7 +366,7 @@ def _judge_against_lower_bounds(outcome: SolveOutcome, bounds: LowerBounds, *, l
         if not proven or not level.proven or not met:
             proven = False
             level.proven = False
-            level.bound = min(level.bound, lower_bound)
+            level.bound = lower_bound  # the solver's own bound holds only for the space it solved
         above.append(level)
     outcome.restricted = True
 
