@@ -217,8 +217,8 @@ def _cheapest_set(items: list[_Item], excess: int) -> tuple[int, int, list[int]]
     a set taken greedily by copy per MiB."""
     if excess <= 0:
         return 0, 0, []
-    g = reduce(math.gcd, [i.size for i in items], excess)
-    units = -(-excess // g)
+    g = reduce(math.gcd, [i.size for i in items], 0) or 1  # every sum of sizes is a multiple of g,
+    units = -(-excess // g)  # so reaching ``excess`` is reaching its next multiple of g
     if units * len(items) > KNAPSACK_CELLS:
         return _fractional_copy(items, excess), 0, _greedy_set(items, excess)
     inf = (math.inf, math.inf)
