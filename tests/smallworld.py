@@ -492,6 +492,16 @@ def operation_scenario(seed: int, kind: str) -> Scenario:
     return Scenario(cluster, resolve_failures(cluster, fail, drain=drain, max_used_percent=percent))
 
 
+
+def unreachable_safely(plan) -> bool:
+    """The plan's target meets every invariant but its steps cannot be made safe (a negative verdict
+    the model checker gives, which the brute force of targets does not judge): every violation is
+    one of its steps', and the model checker's counterexamples say so."""
+    execution = plan.metrics.get("execution", {})
+    return bool(plan.violations) and not execution.get("safe", True) and \
+        all("the steps cannot be made safe" in v.message for v in plan.violations)
+
+
 __all__ = ["random_cluster", "random_scenario", "brute_force", "brute_force_whole", "search_size",
            "whole_search_size", "room_cluster", "room_scenario", "only_room_helps", "disturbed",
-           "operation_scenario", "NodeState"]
+           "operation_scenario", "unreachable_safely", "NodeState"]
