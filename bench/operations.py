@@ -146,8 +146,9 @@ def main() -> None:
             med = statistics.median(x["planSeconds"] for x in runs)
             ver = statistics.median(x["verifySeconds"] for x in runs)
             statuses = "/".join(sorted({x["status"] for x in runs}))
+            times = ", ".join(f"{x['planSeconds']:.2f}" for x in runs)
             lines.append(f"| {variant} | {r['meanFill']:.0%} / {r['peakFill']:.0%} | {r['overLimitNodes']} | {med:.2f} s "
-                         f"| {', '.join(f'{x['planSeconds']:.2f}' for x in runs)} | {ver:.2f} s ({r['verified']}) "
+                         f"| {times} | {ver:.2f} s ({r['verified']}) "
                          f"| {statuses} | {_gap_words(r['gaps'])} | {r['copiedGiB']:g} | {r['steps']} ({r['stepsSafe']}) "
                          f"| {max(x['peakMiB'] for x in runs):.0f} MiB |")
             print(lines[-1], flush=True)
