@@ -36,8 +36,10 @@ VARIANTS = {  # name -> changes to BASE
     "2 zones, RF 2": {"zones": 2},
     "3 zones, 3300 GiB nodes": {"storage_gib": 3300},
     "3 zones, 3000 GiB nodes": {"storage_gib": 3000},
+    "4 zones, 3000 GiB nodes": {"zones": 4, "storage_gib": 3000},
     "5 zones, 3000 GiB nodes": {"zones": 5, "storage_gib": 3000},
-    "2 zones, RF 2, 3000 GiB nodes": {"zones": 2, "storage_gib": 3000},
+    "2 zones, RF 2, 2000 GiB nodes": {"zones": 2, "storage_gib": 2000},
+    "3 zones, 2900 GiB nodes": {"storage_gib": 2900},
 }
 NEW_NODES = 100
 MAX_USED = 70

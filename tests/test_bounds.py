@@ -91,3 +91,22 @@ def test_the_making_room_space_is_judged_against_the_bounds(monkeypatch):
                 assert plan.status in (Status.FEASIBLE, Status.DEGRADED)
                 assert any(not lv["proven"] for lv in storage_levels)
     assert len(seeds) >= 15 and met >= 0.8 * len(seeds)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_one_node_each_matching_is_maximal(seed):
+    """The greedy start's matching finds a node for every item exactly when one exists."""
+    from itertools import permutations
+
+    from placement.solve.greedy import _match_one_each
+
+    rng = random.Random(seed)
+    nodes = [f"n{i}" for i in range(rng.randint(1, 5))]
+    options = [rng.sample(nodes, rng.randint(0, len(nodes))) for _ in range(rng.randint(1, 4))]
+    exists = any(all(p[i] in options[i] for i in range(len(options)))
+                 for p in permutations(nodes, len(options))) if len(options) <= len(nodes) else False
+    owner = _match_one_each(options)
+    assert (owner is not None) == exists
+    if owner is not None:
+        assert sorted(owner.values()) == list(range(len(options)))
+        assert all(node in options[item] for node, item in owner.items())

@@ -296,3 +296,23 @@ def test_demo_act_4_tells_both_returns_from_the_planner():
     assert rebuilt.plan.metrics["copiedGiB"] == 0  # node-2 returns empty: nothing to resync
     owner = 1
     assert waited.plan.placement.brokers[owner] == rebuilt.plan.placement.brokers[owner] == failed.placement.brokers[owner]
+
+
+def test_preexisting_describes_the_start_as_it_is():
+    """check_start: the file's own failed nodes, stale replicas not counting, brokers on failed nodes
+    not running (their partitions said so), over-full nodes, volumes above their RF."""
+    from placement.rules import check_start
+
+    doc = waited_for_node_2()
+    doc["nodes"][4]["state"] = "failed"  # node-5: pvc-kafka-2's replica there is gone
+    doc["brokers"][2]["node"] = "node-5"  # and broker 2 with it
+    doc["nodes"][0]["storageGiB"] = 150  # node-1 holds 200 GiB
+    cluster = parse_cluster(doc, "start")
+    found = {(v.invariant, v.subject): v.message for v in check_start(cluster)}
+    assert "which is failed" in found[("I1", "volume pvc-kafka-2")]
+    assert "stale on node-2" in found[("I1", "volume pvc-kafka-0")]
+    assert "which is failed" in found[("I3", "broker 2")]
+    assert "does not run (its node node-5 is failed)" in found[("I6", "partition orders-1")]
+    assert "more than its 150 GiB" in found[("I5", "node node-1")]
+    invariants = [v.invariant for v in check_start(cluster)]
+    assert invariants == sorted(invariants)  # in rule order

@@ -1,8 +1,10 @@
-"""The planner: failures in, a checked and verified recovery plan out.
+"""The planner: failures or a planned operation in, a checked and verified plan out.
 
 Two stages, each one CP-SAT model minimising the levels of
-``placement.solve.objectives`` one after another; only what the failure touches
-becomes a variable:
+``placement.solve.objectives`` one after another; what the failure or the
+operation touches becomes a variable first, and more only where that is needed
+to meet every invariant or to prove the answer optimal for the unrestricted
+problem (making room: ``_solve_storage_and_brokers``):
 
 - the storage-and-brokers stage decides where each touched broker runs and which
   nodes hold each damaged volume's replicas, with the partitions of brokers that
@@ -401,7 +403,8 @@ def _infeasible(scenario: Scenario, outcome: SolveOutcome, options: PlanOptions,
     return Plan(cluster=scenario.cluster.name, failed=scenario.failures.failed, status=Status.INFEASIBLE,
                 placement=current, steps=(), metrics={"copiedGiB": 0.0, "solveSeconds": round(time.monotonic() - started, 3)},
                 violations=(Violation("I1", message, "plan"),), removed_brokers=tuple(sorted(scenario.failures.removed_brokers)),
-                solver={"proven": False, "seconds": round(outcome.seconds, 3)})
+                solver={"proven": False, "seconds": round(outcome.seconds, 3)},
+                preexisting=tuple(check_start(scenario.cluster)), **_operation(scenario.failures))
 
 
 __all__ = ["PlanOptions", "plan_recovery"]
