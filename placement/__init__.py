@@ -97,7 +97,7 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
 
     The failures are those named here together with those the plan document records.
     """
-    from placement.execute.checker import check_execution
+    from placement.execute.checker import judge_plan_steps
     from placement.models.failures import resolve_failures
     from placement.models.plan import parse_plan, parse_steps
     from placement.scenario import Scenario
@@ -105,12 +105,27 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
 
     placement_, failed, removed, unclean = parse_plan(plan_document, cluster, source)
     steps = parse_steps(plan_document, cluster, source)
-    failures = resolve_failures(cluster, list(fail) + list(failed), fail_zones, removed)
+    operation = _operation(plan_document, cluster, source)
+    failures = resolve_failures(cluster, list(fail) + list(failed), fail_zones, removed, drain=operation.drained,
+                                max_used_percent=operation.max_used_percent, min_replicas=operation.min_replicas,
+                                source=source)
+    told = resolve_failures(cluster, fail, fail_zones).nodes  # what the command line says failed (and the file)
     scenario = Scenario(cluster, failures, allow_unclean=unclean)
     verdict = verify_placement(scenario, placement_)
     if not steps:
         return verdict  # a target without steps: there is no way to the target to check
-    return verdict.with_execution(check_execution(scenario, steps, placement_))
+    return verdict.with_execution(judge_plan_steps(scenario, steps, placement_, plan_failed=failed, told_failed=told))
+
+
+def _operation(plan_document: dict[str, Any], cluster: Cluster, source: str):
+    """The planned operation the document records (drained nodes, --max-used, --min-replicas)."""
+    from placement.models import plan as plan_module
+
+    if hasattr(plan_module, "parse_operation"):
+        return plan_module.parse_operation(plan_document, cluster, source)
+    from types import SimpleNamespace
+
+    return SimpleNamespace(drained=(), max_used_percent=None, min_replicas=None)
 
 
 def check(cluster: Cluster, failures: int = 1, *, zones: bool = False, minimum: bool = False, jobs: int = 1,

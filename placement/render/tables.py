@@ -200,7 +200,10 @@ def render_execution(out: Console, execution: dict) -> None:
                                 f": every prefix and every order the steps allow ({execution['statesExplored']:,} states "
                                 f"over {execution['resources']:,} resources)"))
         return
-    out.print(Text(f"the steps are not safe ({len(execution['counterexamples'])} counterexamples):", style="bold red"))
+    if execution["counterexamples"]:
+        out.print(Text(f"the steps are not safe ({len(execution['counterexamples'])} counterexamples):", style="bold red"))
+    for why in execution.get("undecided", ()):
+        out.print(Text("undecided (not proven safe): ", style="bold red"), Text(why))
     for c in execution["counterexamples"]:
         events = c["events"]
         shown = ", ".join(events[-8:]) if events else "at the start"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recovery of cluster tight-capacity after failure of node-1, node-4: degraded, 3 steps.
+# Steps for cluster tight-capacity: recovery after failure of node-1, node-4: degraded, 2 steps.
 # Written by `placement plan --format script`. Every order and prefix of these steps was
 # model-checked safe; the commands run in the order of their estimated start.
 # Estimated at 10 Gbit/s per node: full replication after 0 s, all done after 0 s.
@@ -91,23 +91,7 @@ wait_until 'node node-4 is down (power it off first: fencing a running node corr
 run kubectl cordon -- node-4
 run kubectl taint nodes --overwrite -- node-4 node.kubernetes.io/out-of-service=nodeshutdown:NoExecute
 
-# step 3: reassign-partitions
-cat > "$WORKDIR/reassign-3.json" <<'PLACEMENT_JSON_END'
-{
-  "version": 1,
-  "partitions": [
-    {
-      "topic": "audit",
-      "partition": 0,
-      "replicas": []
-    }
-  ]
-}
-PLACEMENT_JSON_END
-run kafka-reassign-partitions.sh --bootstrap-server "$BOOTSTRAP" --reassignment-json-file "$WORKDIR/reassign-3.json" --execute
-
 # every step issued: wait for what is still under way
-wait_until 'the reassignment of step 3 completes' reassignment_done "$WORKDIR/reassign-3.json"
 if [[ "$APPLY" == 1 ]]; then
   printf '# recovery complete; the Kafka JSON files it used are in %s\n' "$WORKDIR"
 else
