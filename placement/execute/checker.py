@@ -559,6 +559,21 @@ class _Checker:
         if sign * base + gain <= sign * limit:
             self._bounded()
             return  # even with every change that hurts and none that helps, it holds
+        if self._unordered(members) is None:  # one after another: the states are the chain's prefixes
+            self.resources += 1
+            value, events = base, []
+            for sid in members:
+                for kind, change in (("start", on_start.get(sid, 0)), ("finish", on_finish.get(sid, 0))):
+                    if kind == "finish" and self.steps[sid].action in ATOMIC:
+                        continue
+                    value += change
+                    events.append(f"{kind} {sid}")
+                    self.states += 1
+                    if sign * value > sign * limit:
+                        lead = self.order.ancestors(sid) - set(members)
+                        self.found.append(Counterexample(self._run_through(lead) + tuple(events), say(value), sid))
+                        return
+            return
         local = _Local(members, self.order, self.steps)
         if len(members) <= SMALL:
             bits_start = [(local.bit(s), w) for s, w in on_start.items() if w]

@@ -128,12 +128,19 @@ class StepOrder:
 
     def within(self, members: list[int]) -> list[int]:
         """For each member, the bitmask (over ``members``' indices) of the members it waits for."""
+        index = {sid: i for i, sid in enumerate(members)}
         masks = []
-        for j, b in enumerate(members):
+        for b in members:
             mask = 0
-            for i, a in enumerate(members):
-                if i != j and self.before(a, b):
-                    mask |= 1 << i
+            if self._sets is not None and len(self._sets[b]) < len(members):
+                for a in self._sets[b]:  # the fewer of its ancestors and the members
+                    i = index.get(a)
+                    if i is not None:
+                        mask |= 1 << i
+            else:
+                for i, a in enumerate(members):
+                    if a != b and self.before(a, b):
+                        mask |= 1 << i
             masks.append(mask)
         return masks
 
