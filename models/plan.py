@@ -123,6 +123,10 @@ class Plan:
     solver: dict[str, Any] = field(default_factory=dict)  # per-level status, bounds, times
     allow_unclean: bool = False  # planned with --allow-unclean: out-of-sync leaders were allowed
     timeline: Any = field(default=None, compare=False, repr=False)  # placement.execute.timeline.Timeline, kept for the script
+    preexisting: tuple[Violation, ...] = ()  # what the start already broke (CONTRACT section 5)
+    drained: tuple[str, ...] = ()  # --drain: nodes the target empties
+    max_used_percent: float | None = None  # --rebalance --max-used
+    min_replicas: int | None = None  # --min-replicas, as given
 
     def to_document(self) -> dict:
         doc = {
@@ -134,7 +138,14 @@ class Plan:
             "steps": [s.to_document() for s in self.steps],
             "metrics": dict(self.metrics),
             "violations": [v.to_document() for v in self.violations],
+            "preexisting": [v.to_document() for v in self.preexisting],
         }
+        if self.drained:
+            doc["drained"] = list(self.drained)
+        if self.max_used_percent is not None:
+            doc["maxUsedPercent"] = _whole(self.max_used_percent)
+        if self.min_replicas is not None:
+            doc["minReplicas"] = self.min_replicas
         if self.removed_brokers:
             doc["removedBrokers"] = list(self.removed_brokers)
         if self.allow_unclean:
@@ -172,6 +183,39 @@ def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Pla
         reader.bad("allowUnclean", f"expected true or false, got {unclean!r}")
         raise InputError(source, reader.problems)
     return target, tuple(sorted(set(failed))), tuple(sorted(removed)), unclean
+
+
+@dataclass(frozen=True)
+class Operation:
+    """The planned operation a plan document records, for ``verify`` to judge it by."""
+
+    drained: tuple[str, ...] = ()
+    max_used_percent: float | None = None
+    min_replicas: int | None = None
+
+
+def parse_operation(data: Any, cluster: Cluster, source: str = "<plan>") -> Operation:
+    """A plan document's ``drained``, ``maxUsedPercent`` and ``minReplicas`` (all optional)."""
+    if not isinstance(data, dict):
+        return Operation()
+    problems: list[Problem] = []
+    drained = data.get("drained", []) or []
+    if not isinstance(drained, list) or not all(isinstance(n, str) for n in drained):
+        problems.append(Problem("drained", "expected a list of node names"))
+        drained = []
+    for i, n in enumerate(drained):
+        if n not in cluster.node:
+            problems.append(Problem(f"drained[{i}]", f"{n!r} is not a node of cluster {cluster.name!r}"))
+    percent = data.get("maxUsedPercent")
+    if percent is not None and (not isinstance(percent, (int, float)) or isinstance(percent, bool)
+                                or not 0 < percent <= 100):
+        problems.append(Problem("maxUsedPercent", f"expected a percentage in (0, 100], got {percent!r}"))
+    minimum = data.get("minReplicas")
+    if minimum is not None and (not isinstance(minimum, int) or isinstance(minimum, bool) or not 1 <= minimum <= 3):
+        problems.append(Problem("minReplicas", f"expected a whole number in 1..3, got {minimum!r}"))
+    if problems:
+        raise InputError(source, problems)
+    return Operation(tuple(sorted(set(drained))), None if percent is None else float(percent), minimum)
 
 
 class _PlanReader:

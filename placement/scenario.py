@@ -210,6 +210,27 @@ class Scenario:
     def rack_preferred(self) -> bool:
         return self.cluster.policy.rack_aware is RackAware.PREFERRED
 
+    def may_move_healthy(self, broker: Broker) -> bool:
+        """A broker that need not move may be moved to make room only if its pod's restart keeps
+        every partition it is in sync for at or above min.insync.replicas (and one already below
+        loses no more): moving it must not cost the cluster its serving guarantees."""
+        for p in self._partitions_of.get(broker.id, ()):
+            if broker.id not in p.isr:
+                continue
+            running = sum(1 for b in p.isr if b in self.cluster.broker and self.is_alive(self.cluster.broker[b].node)
+                          and not self.is_removed(b))
+            if running - 1 < self.cluster.min_insync(p):
+                return False
+        return True
+
+    @cached_property
+    def _partitions_of(self) -> dict[int, list[Partition]]:
+        index: dict[int, list[Partition]] = {}
+        for p in self.cluster.partitions:
+            for b in p.replicas:
+                index.setdefault(b, []).append(p)
+        return index
+
     # -- what the plan must decide -------------------------------------------
     def broker_must_move(self, b: Broker) -> bool:
         """The broker cannot keep running where it is: its node failed or is drained, it is

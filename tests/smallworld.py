@@ -184,4 +184,220 @@ def brute_force(scenario: Scenario) -> tuple[int, int] | None:
     return best
 
 
-__all__ = ["random_cluster", "random_scenario", "brute_force", "search_size", "NodeState"]
+def _whole_volume_options(scenario: Scenario, v) -> list[tuple[tuple[str, ...], tuple[int, int, int]]]:
+    """Every replica set of the volume (up to its RF, over nodes that may hold it) with its own
+    (shortfall, copied MiB, dropped keepable survivors)."""
+    cluster = scenario.cluster
+    cands = [n.name for n in cluster.nodes if scenario.may_hold_replica(v, n.name)]
+    keepable = {n for n in scenario.survivors(v.name) if scenario.may_hold_replica(v, n)}
+    options = []
+    for k in range(v.replication_factor + 1):
+        for chosen in combinations(cands, k):
+            zones = len({cluster.node[n].zone for n in chosen})
+            short = v.replication_factor - k + max(0, scenario.zones_needed(v) - zones)
+            copied = sum(scenario.copy_cost_mib(v.name, n) for n in chosen)
+            dropped = len(keepable - set(chosen))
+            options.append((chosen, (short, copied, dropped)))
+    options.sort(key=lambda o: o[1])
+    return options
+
+
+def _decided_brokers(scenario: Scenario) -> list[int]:
+    """Every broker whose restart keeps its partitions serving (``Scenario.may_move_healthy``) or that
+    must move; under a rebalance only those that must move (brokers stay)."""
+    cluster = scenario.cluster
+    if scenario.failures.max_used_percent is not None:
+        return list(scenario.touched_brokers)
+    return [b.id for b in cluster.brokers if b.id in scenario.touched_brokers or scenario.may_move_healthy(b)]
+
+
+def whole_search_size(scenario: Scenario) -> int:
+    size = 1
+    for v in scenario.cluster.volumes:
+        if scenario.has_data(v.name):
+            size *= len(_whole_volume_options(scenario, v))
+    for b in _decided_brokers(scenario):
+        size *= len(_broker_options(scenario, b))
+    return size
+
+
+def brute_force_whole(scenario: Scenario) -> tuple[int, int, int] | None:
+    """The lexicographic minimum of (invariant shortfall, copied MiB, healthy items disturbed) over the
+    unrestricted problem: every volume with data and every broker decided (under a rebalance,
+    brokers stay), by a depth-first search that prunes with component-wise lower bounds."""
+    cluster = scenario.cluster
+    policy = cluster.policy
+    nodes = {n.name: n for n in cluster.nodes}
+    volumes = [v for v in cluster.volumes if scenario.has_data(v.name)]
+    options = [_whole_volume_options(scenario, v) for v in volumes]
+    least = [tuple(min(o[1][i] for o in opts) for i in range(3)) for opts in options]
+    rest_bound = [tuple(sum(least[j][i] for j in range(k, len(volumes))) for i in range(3))
+                  for k in range(len(volumes) + 1)]
+    decided = _decided_brokers(scenario)
+    fixed_brokers = {n: [] for n in nodes}
+    for b in cluster.brokers:
+        if b.id not in decided:
+            fixed_brokers[b.node].append(b)
+    lost_i7 = 0  # data loss is no placement's doing: the same in every placement
+    best: list = [None]
+
+    def add(a, b):
+        return tuple(x + y for x, y in zip(a, b))
+
+    def restart_cost(b, n) -> int:
+        """A healthy broker moved off a node it could have stayed on costs 1."""
+        here = b.node
+        if n == here or not scenario.is_alive(here) or not scenario.may_host_broker(b, here):
+            return 0
+        if scenario.hyperconverged and not all(scenario.has_data(v) and scenario.may_hold_replica(cluster.volume[v], here)
+                                               for v in b.volumes):
+            return 0
+        return 1
+
+    def brokers_dfs(i, target, placed, key):
+        if best[0] is not None and key > best[0]:
+            return
+        if i == len(decided):
+            finish(target, placed, key)
+            return
+        bid = decided[i]
+        broker = cluster.broker[bid]
+        for n in _broker_options(scenario, bid):
+            if n is not None:
+                if policy.broker_placement.value == "required":
+                    if any(n not in target.get(v, ()) for v in broker.volumes):
+                        continue
+                here = fixed_brokers[n] + [cluster.broker[b] for b, m in placed.items() if m == n] + [broker]
+                if len(here) > policy.brokers_per_node:
+                    continue
+                cap = nodes[n].cpu_millicores
+                if cap is not None and sum(b.cpu_millicores for b in here) > cap:
+                    continue
+                mem = nodes[n].memory_mib
+                if mem is not None and sum(b.memory_mib for b in here) > mem:
+                    continue
+                cost = (0, 0, restart_cost(broker, n))
+            else:
+                cost = (0, 0, 0) if scenario.is_removed(bid) else (1, 0, restart_cost(broker, None))
+            placed[bid] = n
+            brokers_dfs(i + 1, target, placed, add(key, cost))
+            del placed[bid]
+
+    def finish(target, placed, key):
+        for b in cluster.brokers:  # fixed brokers must sit on a replica of their volumes
+            if b.id not in decided and policy.broker_placement.value == "required":
+                if any(b.node not in target.get(v, ()) for v in b.volumes if scenario.has_data(v)):
+                    return
+        running = {b.id for b in cluster.brokers if b.id not in decided} | {b for b, n in placed.items() if n}
+        p_short = p_copied = 0
+        for p in cluster.partitions:
+            vacated = sum(1 for b in p.replicas if b not in running)
+            online = bool(running.intersection(scenario.sources(p)))
+            outsiders = len(running - set(p.replicas))
+            refill = min(vacated, outsiders) if online else 0
+            p_short += vacated - refill + (0 if online else 1)
+            p_copied += refill * p.size_mib
+        total = add(key, (p_short, p_copied, 0))
+        if best[0] is None or total < best[0]:
+            best[0] = total
+
+    def volumes_dfs(i, storage, target, key):
+        if best[0] is not None and add(key, rest_bound[i]) > best[0]:
+            return
+        if i == len(volumes):
+            brokers_dfs(0, target, {}, key)
+            return
+        v = volumes[i]
+        for chosen, cost in options[i]:
+            if any(storage[n] + v.size_mib > scenario.storage_limit_mib(n) for n in chosen):
+                continue
+            for n in chosen:
+                storage[n] += v.size_mib
+            target[v.name] = set(chosen)
+            volumes_dfs(i + 1, storage, target, add(key, cost))
+            for n in chosen:
+                storage[n] -= v.size_mib
+            del target[v.name]
+
+    volumes_dfs(0, {n: 0 for n in nodes}, {}, (lost_i7, 0, 0))
+    return best[0]
+
+
+def room_cluster(seed: int) -> dict:
+    """A small, tightly packed cluster (4-5 nodes of 100-200 GiB, 3-5 volumes of 50-150 GiB at RF 1-3,
+    up to 2 brokers): where one node fails, its volumes often find no node with room unless a
+    healthy replica or broker moves (``only_room_helps`` tells)."""
+    rng = random.Random(seed)
+    zones = [f"zone-{z}" for z in "abc"[: rng.randint(1, 3)]]
+    n_nodes = rng.randint(4, 5)
+    nodes = [{"name": f"node-{i}", "zone": zones[(i - 1) % len(zones)] if rng.random() < 0.7 else rng.choice(zones),
+              "storageGiB": rng.choice([100, 150, 200])} for i in range(1, n_nodes + 1)]
+    free = {n["name"]: n["storageGiB"] for n in nodes}
+    volumes = []
+    for i in range(rng.randint(3, 5)):
+        size = rng.choice([50, 50, 100, 150])
+        rf = rng.choice([1, 2, 2, 3])
+        fits = [n for n in free if free[n] >= size]
+        if len(fits) < rf:
+            continue
+        chosen = rng.sample(fits, rf)
+        for n in chosen:
+            free[n] -= size
+        volumes.append({"name": f"pvc-{i}", "sizeGiB": size, "usedGiB": rng.choice([size, size // 2, 10]),
+                        "replicationFactor": rf, "replicas": chosen})
+    brokers = []
+    used: set[str] = set()
+    for i, v in enumerate(volumes[: rng.randint(0, 2)]):
+        hosts = [n for n in v["replicas"] if n not in used]
+        if hosts:
+            host = rng.choice(hosts)
+            used.add(host)
+            brokers.append({"id": i, "node": host, "volumes": [v["name"]]})
+    topics = []
+    if brokers:
+        topics = [{"name": "events", "partitions": [{"id": 0, "replicas": [b["id"] for b in brokers], "sizeGiB": 1}]}]
+    policy = {"volumeReplicationFactor": 2, "zoneSpread": rng.random() < 0.5, "brokerPlacement": "required",
+              "rackAware": "off"}
+    return {"name": f"room-{seed}", "policy": policy, "nodes": nodes, "volumes": volumes, "brokers": brokers,
+            "topics": topics}
+
+
+def room_scenario(seed: int) -> Scenario:
+    """``room_cluster(seed)`` with one node failed."""
+    doc = room_cluster(seed)
+    cluster = parse_cluster(doc, doc["name"])
+    rng = random.Random(seed * 31 + 7)
+    return Scenario(cluster, resolve_failures(cluster, [rng.choice(sorted(cluster.node))]))
+
+
+def only_room_helps(scenario: Scenario) -> bool:
+    """No data lost, every invariant can hold, but not with every healthy replica and broker fixed."""
+    if scenario.lost_volumes:
+        return False
+    return brute_force(scenario)[0] > 0 and brute_force_whole(scenario)[0] == 0
+
+
+def disturbed(scenario: Scenario, target) -> int:
+    """Healthy items the target disturbs (the objective's untouched level, by its own arithmetic):
+    in-sync replicas dropped where they could have stayed, and brokers moved off a node they could
+    have stayed on."""
+    cluster = scenario.cluster
+    count = 0
+    for v in cluster.volumes:
+        if scenario.has_data(v.name):
+            kept = set(target.volumes.get(v.name, ()))
+            count += sum(1 for n in scenario.survivors(v.name) if scenario.may_hold_replica(v, n) and n not in kept)
+    for b in cluster.brokers:
+        to = target.brokers.get(b.id)
+        here = b.node
+        if to == here or scenario.is_removed(b.id) or not scenario.is_alive(here) or not scenario.may_host_broker(b, here):
+            continue
+        if scenario.hyperconverged and not all(scenario.has_data(v) and scenario.may_hold_replica(cluster.volume[v], here)
+                                               for v in b.volumes):
+            continue
+        count += 1
+    return count
+
+
+__all__ = ["random_cluster", "random_scenario", "brute_force", "brute_force_whole", "search_size",
+           "whole_search_size", "room_cluster", "room_scenario", "only_room_helps", "disturbed", "NodeState"]

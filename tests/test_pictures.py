@@ -211,7 +211,11 @@ def test_plan_pages_are_self_contained_and_say_it_in_words(name):
     assert "Copied data" in html and "Violations" in html and "Proof" in html
     for v in doc["violations"]:
         assert v["message"].replace("'", "&#x27;") in html
-    assert "Before the failure" not in html  # no preexisting key: nothing claimed
+    assert "Before the failure" in html  # the plan document's preexisting, said even when empty
+    if not doc["preexisting"]:
+        assert "no invariant was broken before the failure" in html
+    for v in doc["preexisting"]:
+        assert v["message"].replace("'", "&#x27;") in html
 
 
 def test_preexisting_problems_are_listed_when_the_document_has_them():

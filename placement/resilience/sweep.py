@@ -153,7 +153,10 @@ def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start
                          PlanOptions(time_limit=time_limit, feasibility_only=True, verify_with_z3=False, workers=1),
                          start=start)
     if plan.status.meets_invariants:
-        return ScenarioVerdict(failed, True, "solver", footprint=footprint(scenario, plan.placement))
+        # a recovery that moved healthy items to make room is no footprint of touched items alone
+        composable = plan.solver.get("decided", "touched") == "touched"
+        return ScenarioVerdict(failed, True, "solver",
+                               footprint=footprint(scenario, plan.placement) if composable else None)
     first_levels = [st["levels"][0] for st in plan.solver.get("stages", []) if st.get("levels")]
     # not survived only when the least shortfall is proven above zero; a timeout decides nothing
     proven = plan.status is Status.DEGRADED and all(lv["proven"] for lv in first_levels)

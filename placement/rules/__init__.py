@@ -87,3 +87,35 @@ BY_ID = {r.ID: r for r in RULES}
 def check_all(scenario: Scenario, target: Placement) -> list[Violation]:
     """Every violation of every invariant, in rule order."""
     return [v for rule in RULES for v in rule.check(scenario, target)]
+
+
+def start_scenario(cluster) -> Scenario:
+    """The cluster as the file describes it: its own failed nodes only, stale replicas as they are."""
+    from placement.models.cluster import NodeState
+    from placement.models.failures import Failures
+
+    return Scenario(cluster, Failures(frozenset(n.name for n in cluster.nodes if n.state is NodeState.FAILED)))
+
+
+def check_start(cluster) -> list[Violation]:
+    """What the start already breaks (the plan document's ``preexisting``), in rule order: every
+    invariant judged on the current placement with the file's failed nodes, where a stale replica
+    does not count towards its volume's replication factor and a broker on a failed node does not run."""
+    scenario = start_scenario(cluster)
+    current = Placement.current(cluster)
+    lost = {v.name for v in scenario.lost_volumes}
+    start = Placement(brokers=current.brokers,
+                      volumes={v: nodes for v, nodes in current.volumes.items() if v not in lost},
+                      partitions=current.partitions)
+    down = {b.id: b.node for b in cluster.brokers if scenario.is_failed(b.node)}
+    out: list[Violation] = []
+    for rule in RULES:
+        found = rule.check(scenario, start)
+        if rule is replication:
+            found += replication.stale_at_start(scenario)
+        if rule is kafka:
+            found += [Violation(kafka.ID, f"partition {p.label} has a replica on broker {b}, which does not run "
+                                          f"(its node {down[b]} is failed)", f"partition {p.label}")
+                      for p in cluster.partitions for b in p.replicas if b in down]
+        out += found
+    return out

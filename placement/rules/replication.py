@@ -6,6 +6,7 @@ replica kept in the target is resynced by it."""
 from __future__ import annotations
 
 from placement.models.plan import Placement, Violation
+from placement.models.units import gib
 from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
 
@@ -69,3 +70,19 @@ def encode_z3(enc) -> None:
         for n in nodes:
             if not scenario.may_hold_replica(v, n):
                 enc.add(ID, f"(= {enc.vol(name, n)} 0)")
+
+
+def stale_at_start(scenario: Scenario) -> list[Violation]:
+    """The start as it is: a stale replica counts towards the replication factor only once
+    resynced, so a volume with one is short of in-sync replicas until then."""
+    out: list[Violation] = []
+    for v in scenario.cluster.volumes:
+        stale = scenario.stale_replicas(v.name)
+        if not stale or not scenario.has_data(v.name):
+            continue
+        have = len(scenario.survivors(v.name))
+        behind = ", ".join(f"{n} ({gib(mib):g} GiB behind)" for n, mib in sorted(stale.items()))
+        out.append(Violation.measured(ID, f"volume {v.name} has {have} in-sync replica{'s' if have != 1 else ''} of "
+                                          f"{v.replication_factor}: stale on {behind}, which count only once resynced",
+                                      f"volume {v.name}", have, v.replication_factor))
+    return out

@@ -176,7 +176,10 @@ class CpEncoding:
             original = space.scenario.cluster.partition[key]
             kept = space.fixed_members.get(key, ())
             chosen_set = [b for b in members if b in kept or solver.Value(self._part[key, b])]
-            partitions[key] = PartitionTarget(key[0], key[1], _slot_order(original.replicas, chosen_set), None)
+            # a partition left with no replica at all stays where it is (offline, and said so by I6
+            # and I7): Kafka cannot reassign a partition to no broker
+            replicas = _slot_order(original.replicas, chosen_set) or original.replicas
+            partitions[key] = PartitionTarget(key[0], key[1], replicas, None)
         return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
 
 

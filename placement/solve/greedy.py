@@ -180,7 +180,7 @@ def _fill_partition_replicas(cluster, brokers: dict[int, str | None]) -> dict:
             replicas.append(pick)
             load[pick] += 1
         leader = p.leader if p.leader in replicas else (replicas[0] if replicas else None)
-        partitions[p.key] = PartitionTarget(p.topic, p.id, tuple(replicas), leader)
+        partitions[p.key] = PartitionTarget(p.topic, p.id, tuple(replicas) or p.replicas, leader)
     return partitions
 
 
@@ -301,5 +301,5 @@ def fill_partitions(space) -> Placement:
             chosen.append(pick)
             load[pick] += 1
             data[pick] += p.size_mib
-        partitions[key] = PartitionTarget(key[0], key[1], tuple(chosen), None)
+        partitions[key] = PartitionTarget(key[0], key[1], tuple(chosen) or p.replicas, None)
     return Placement(brokers=space.base.brokers, volumes=space.base.volumes, partitions=partitions)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from placement.rules import kafka
+from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
 
 STORAGE_AND_BROKERS = "storage and brokers"
 PARTITIONS = "partitions"
@@ -55,9 +56,9 @@ def _invariants_met(above: Sequence[Any]) -> bool:
     return bool(above) and above[0].proven and above[0].value == 0
 
 
-def storage_and_brokers_levels(enc, lower_bounds: dict | None = None) -> list[Level]:
-    """The storage-and-brokers stage's levels; ``lower_bounds`` are proven lower bounds
-    (see ``unrestricted_lower_bounds``), valid once every invariant is met."""
+def storage_and_brokers_levels(enc, bounds: LowerBounds | None = None) -> list[Level]:
+    """The storage-and-brokers stage's levels; ``bounds`` are proven lower bounds of the
+    unrestricted problem (``placement.solve.bounds``), valid once every invariant is met."""
     space = enc.space
     scenario = space.scenario
     cluster = scenario.cluster
@@ -83,20 +84,21 @@ def storage_and_brokers_levels(enc, lower_bounds: dict | None = None) -> list[Le
             continue
         ready = set.intersection(*(set(scenario.survivors(v)) for v in volumes))
         waiting += [(1, enc.brk(b, n)) for n in nodes if n not in ready]
-    bounds = lower_bounds if lower_bounds is not None else unrestricted_lower_bounds(scenario, space)
+    if bounds is None:
+        bounds = unrestricted_lower_bounds(scenario, narrow_later_bounds(scenario, space))
 
-    def once_invariants_met(name: str):
-        return lambda above: bounds[name] if _invariants_met(above) else 0
+    def bound(name: str):
+        return lambda above: bounds.for_level(name, above)
 
     levels = [
         Level("invariants", [(1, s) for _, s in enc.shortfalls], 0),
-        Level("copied", copied + enc.partition_copy, once_invariants_met("copied")),
-        Level("untouched", kept, once_invariants_met("untouched")),
-        Level("waiting", waiting, once_invariants_met("waiting")),
+        Level("copied", copied + enc.partition_copy, bound("copied")),
+        Level("untouched", kept, bound("untouched")),
+        Level("waiting", waiting, bound("waiting")),
     ]
     if scenario.rack_preferred:
-        levels.append(Level("racks", kafka.rack_conflicts(enc), once_invariants_met("racks")))
-    levels.append(Level("balance", _min_max(enc, list(new_at.values()), "new_replicas"), once_invariants_met("balance")))
+        levels.append(Level("racks", kafka.rack_conflicts(enc), bound("racks")))
+    levels.append(Level("balance", _min_max(enc, list(new_at.values()), "new_replicas"), bound("balance")))
     return levels
 
 
@@ -235,27 +237,12 @@ def _min_max(enc, groups: list[list], name: str) -> list[tuple[int, object]]:
     return [(1, peak)]
 
 
-def unrestricted_lower_bounds(scenario, full_space) -> dict:
-    """Lower bounds of each storage-and-brokers level over the unrestricted decision space.
-
-    When a restricted solve meets all of them, it is optimal for the whole problem.
-    Bounds below "invariants" hold when every invariant is met (the first level is 0).
-    """
+def narrow_later_bounds(scenario, full_space) -> dict[str, int]:
+    """Lower bounds of the levels below "untouched" over the narrow space with every candidate
+    (``full_space``), valid once every invariant is met. Where a solution meets the unrestricted
+    copied and untouched bounds, every solution as good lies in that space, so these bound the
+    unrestricted problem too."""
     cluster = scenario.cluster
-    copied = untouched = 0
-    missing = {}
-    for name in full_space.volume_domain:
-        if not scenario.has_data(name):
-            continue
-        v = cluster.volume[name]
-        keepable = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)]
-        missing[name] = max(0, v.replication_factor - len(keepable))
-        untouched += max(0, len(keepable) - v.replication_factor)
-        # each missing replica copies at least the cheapest of what is left: a stale replica's
-        # resync where one may be kept, else a new replica's used MiB
-        resyncs = sorted(mib for n, mib in scenario.stale_replicas(name).items() if scenario.may_hold_replica(v, n))
-        costs = resyncs + [v.used_mib] * missing[name]
-        copied += sum(costs[:missing[name]])
     conflicts = kafka.conflict_counts(full_space)
     racks = 0
     for b, nodes in full_space.broker_domain.items():
@@ -263,7 +250,12 @@ def unrestricted_lower_bounds(scenario, full_space) -> dict:
         if zones:
             racks += min(conflicts.get((b, z), 0) for z in zones)
     open_nodes = {n for nodes in full_space.volume_domain.values() for n in nodes}
-    new = sum(missing.values())
+    new = 0
+    for name in full_space.volume_domain:
+        if scenario.has_data(name):
+            v = cluster.volume[name]
+            keepable = sum(1 for n in scenario.survivors(name) if scenario.may_hold_replica(v, n))
+            new += max(0, v.replication_factor - keepable)
     waiting = 0
     load = full_space.fixed_load
     for b, nodes in full_space.broker_domain.items():
@@ -274,11 +266,7 @@ def unrestricted_lower_bounds(scenario, full_space) -> dict:
         if not any(cluster.broker_fits(broker, n, load[n]) for n in nodes if n in ready):
             waiting += 1  # every node already holding its data is full: it must wait for a resync
     return {
-        "invariants": 0,
-        "copied": copied,
-        "untouched": untouched,
         "waiting": waiting,
         "racks": racks,
         "balance": -(-new // len(open_nodes)) if new and open_nodes else 0,
     }
-

@@ -26,9 +26,10 @@ from placement.models.cluster import Cluster
 from placement.models.errors import InternalError
 from placement.models.failures import Failures
 from placement.models.plan import Placement, Plan, Status, Violation
-from placement.rules import RULES, check_all
+from placement.rules import RULES, check_all, check_start
 from placement.scenario import Scenario
 from placement.solve import objectives
+from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
 from placement.solve.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, hint, solve_lexicographic
 from placement.solve.greedy import fill_partitions, greedy_placement
 from placement.solve.leaders import elect_leaders
@@ -39,6 +40,8 @@ from placement.solve.verify import verify_placement
 DEGRADABLE_RULES = ("I1", "I2", "I3", "I4", "I5", "I6")
 FULL_MODEL_LIMIT = 60_000  # volume-node candidate pairs decided in one model before restricting
 MIN_CANDIDATES_PER_ZONE = 12
+WHOLE_SPACE_LIMIT = 3_000  # candidate pairs of the unrestricted problem small enough to decide whole
+MIN_WIDENING_SECONDS = 0.5  # time left worth a wider search
 
 
 @dataclass(frozen=True)
@@ -88,47 +91,141 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
         status = Status.DEGRADED
     else:
         status = Status.OPTIMAL if proven else Status.FEASIBLE
-    solver_info = _solver_document(outcomes, storage.restricted, proven, conflict, started)
+    solver_info = _solver_document(outcomes, storage, proven, conflict, started)
     if options.feasibility_only:
         return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target, steps=(),
                     metrics={}, violations=verdict.violations, removed_brokers=tuple(sorted(failures.removed_brokers)),
-                    solver=solver_info, allow_unclean=options.allow_unclean)
+                    solver=solver_info, allow_unclean=options.allow_unclean, **_operation(failures))
     return _with_steps(scenario, target, status, verdict.violations, solver_info, options)
+
+
+def _operation(failures: Failures) -> dict:
+    """The plan's record of the planned operation, for verify to judge it by."""
+    return {"drained": tuple(sorted(failures.drained)), "max_used_percent": failures.max_used_percent,
+            "min_replicas": failures.min_replicas}
 
 
 @dataclass(frozen=True)
 class _StorageStage:
     outcome: SolveOutcome
     space: Space  # the space it decided over (restricted, when the problem was too large)
-    restricted: bool
+    restricted: bool  # candidate nodes restricted (the problem was too large to decide at once)
+    decided: str = "touched"  # what was decided: "touched", "making room" or "everything"
 
 
 def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: Placement | None) -> _StorageStage:
-    """The first stage, from a greedy start (or the given one)."""
-    space = Space.for_planning(scenario)
+    """The first stage. First over what the operation touches (from a greedy start, or the given
+    one); where that is not proven optimal for the unrestricted problem -- the invariants cannot
+    all hold there, or its levels miss the unrestricted lower bounds -- over everything when the
+    cluster is small enough, or else over the healthy items that could make room."""
+    deadline = time.monotonic() + options.time_limit
+    touched = Space.for_planning(scenario)
+    bounds = unrestricted_lower_bounds(scenario, objectives.narrow_later_bounds(scenario, touched))
     if start is None:
         start = greedy_placement(scenario, spread=True)
+    narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched")
+    if _settled(narrow, options):
+        return narrow
+    whole = _whole_space(scenario)
+    if whole.pairs() <= WHOLE_SPACE_LIMIT:
+        wider, decided = whole, "everything"
+    elif _shortfall_of(narrow) > 0:
+        wider, decided = _room_space(scenario, touched), "making room"
+    else:
+        return narrow  # meets every invariant; optimal within its space, with its gap to the bounds said
+    if deadline - time.monotonic() < MIN_WIDENING_SECONDS:
+        return narrow
+    hint_from = narrow.outcome.placement if narrow.outcome.solved else start
+    wide = _solve_space(scenario, wider, bounds, options, hint_from, deadline, decided)
+    if not wide.outcome.solved:
+        return narrow
+    if narrow.outcome.solved and _level_values(narrow) < _level_values(wide):
+        return narrow  # the wider search ran out of time short of what the narrow one found
+    return wide
+
+
+def _level_values(stage: _StorageStage) -> tuple:
+    """The levels every space measures alike (shortfall, copied, untouched): the later ones are
+    judged against the items a space decides, so they compare only within one space."""
+    return tuple(level.value for level in stage.outcome.levels[:3])
+
+
+def _settled(stage: _StorageStage, options: PlanOptions) -> bool:
+    """Nothing to gain by deciding more: proven optimal for the unrestricted problem (or, when only
+    feasibility is asked, every invariant met)."""
+    if not stage.outcome.solved:
+        return False
+    if options.feasibility_only:
+        return _shortfall_of(stage) == 0
+    return stage.outcome.proven
+
+
+def _shortfall_of(stage: _StorageStage) -> int:
+    levels = stage.outcome.levels
+    return levels[0].value if levels else 0
+
+
+def _whole_space(scenario: Scenario) -> Space:
+    """Everything decided: every volume with data, and every broker (a rebalance moves none)."""
+    cluster = scenario.cluster
+    return Space.for_planning(scenario, volumes=[v.name for v in cluster.volumes], brokers=_movable_brokers(scenario))
+
+
+def _movable_brokers(scenario: Scenario, on: set[str] | None = None) -> list[int]:
+    """The brokers a wider space decides: every touched one, and the healthy ones (on the given nodes)
+    whose restart keeps their partitions serving (``Scenario.may_move_healthy``). A rebalance moves
+    only brokers that must move."""
+    touched = set(scenario.touched_brokers)
+    if scenario.failures.max_used_percent is not None:
+        return sorted(touched)
+    return [b.id for b in scenario.cluster.brokers
+            if b.id in touched or ((on is None or b.node in on) and scenario.may_move_healthy(b))]
+
+
+def _room_space(scenario: Scenario, touched: Space) -> Space:
+    """The touched items and the healthy ones that could make room for them: the replicas and brokers
+    on nodes some touched volume or broker could use but that lack room for it (its storage, or a
+    broker's slot, CPU or memory), with the volumes of those brokers. A rebalance moves no broker."""
+    cluster = scenario.cluster
+    load = touched.fixed_load
+    short: set[str] = set()
+    for name, nodes in touched.volume_domain.items():
+        size = cluster.volume[name].size_mib
+        short.update(n for n in nodes if scenario.storage_limit_mib(n) - load[n].storage_mib < size)
+    for bid, nodes in touched.broker_domain.items():
+        b = cluster.broker[bid]
+        short.update(n for n in nodes if not cluster.broker_fits(b, n, load[n]))
+    brokers = set(touched.broker_domain) | set(_movable_brokers(scenario, short))
+    volumes = set(touched.volume_domain) | {v.name for v in cluster.volumes if short.intersection(v.replicas)}
+    volumes |= {v for b in brokers for v in cluster.broker[b].volumes}
+    return Space.for_planning(scenario, volumes=volumes, brokers=brokers)
+
+
+def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement,
+                 deadline: float, decided: str) -> _StorageStage:
+    """One space solved level by level; where it is not the unrestricted problem (or its candidates
+    were restricted), optimal only as far as its levels meet the unrestricted lower bounds."""
     full_space, restricted = space, False
-    size = sum(len(d) for d in space.volume_domain.values())
-    if size > FULL_MODEL_LIMIT:
+    if space.pairs() > FULL_MODEL_LIMIT:
         # Too many volume-node pairs to decide at once: restrict each volume's candidates,
         # and claim optimality only where the answer meets the unrestricted lower bounds.
         zones = max(1, len(scenario.cluster.zones))
-        per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // (len(space.volume_domain) * zones))
-        space = Space.for_planning(scenario, candidates_per_zone=per_zone, also=start)
+        per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // (max(1, len(space.volume_domain)) * zones))
+        space = Space.for_planning(scenario, candidates_per_zone=per_zone, also=start,
+                                   volumes=list(full_space.volume_domain), brokers=list(full_space.broker_domain))
         restricted = True
+    time_limit = max(0.1, deadline - time.monotonic())
     enc = _encode(space, relaxed=True)
-    lower_bounds = objectives.unrestricted_lower_bounds(scenario, full_space)
-    levels = objectives.storage_and_brokers_levels(enc, lower_bounds)
+    levels = objectives.storage_and_brokers_levels(enc, bounds)
     if options.feasibility_only:
         levels = levels[:1]
-    hint(enc, start)  # a greedy start: CP-SAT improves on it
-    first = complete_hint(enc, levels[0].terms, time_limit=options.time_limit / 4)
-    outcome = solve_lexicographic(enc, levels, time_limit=options.time_limit, seed=options.seed,
+    hint(enc, start)  # a greedy start (or a narrower answer): CP-SAT improves on it
+    first = complete_hint(enc, levels[0].terms, time_limit=time_limit / 4)
+    outcome = solve_lexicographic(enc, levels, time_limit=max(0.1, deadline - time.monotonic()), seed=options.seed,
                                   workers=options.workers, progress=options.progress, start=first)
-    if outcome.solved and restricted:
-        _judge_against_lower_bounds(outcome, lower_bounds)
-    return _StorageStage(outcome, space, restricted)
+    if outcome.solved and not (decided == "everything" and not restricted):
+        _judge_against_lower_bounds(outcome, bounds, later_too=restricted)
+    return _StorageStage(outcome, space, restricted, decided)
 
 
 def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, options: PlanOptions,
@@ -170,9 +267,10 @@ def _conflicting_rules(space: Space, outcomes, options: PlanOptions) -> list[str
     return conflicting_rules(strict, list(DEGRADABLE_RULES), time_limit=5.0, seed=options.seed)
 
 
-def _solver_document(outcomes, restricted: bool, proven: bool, conflict: list[str], started: float) -> dict:
+def _solver_document(outcomes, storage: _StorageStage, proven: bool, conflict: list[str], started: float) -> dict:
     info = {
-        "restrictedCandidates": restricted,
+        "restrictedCandidates": storage.restricted,
+        "decided": storage.decided,
         "stages": [{"stage": name, "levels": [lv.to_document() for lv in o.levels], "seconds": round(o.seconds, 3)}
                    for name, o in outcomes],
         "proven": proven,
@@ -185,15 +283,24 @@ def _solver_document(outcomes, restricted: bool, proven: bool, conflict: list[st
 
 def _with_steps(scenario: Scenario, target: Placement, status: Status, violations, solver_info: dict,
                 options: PlanOptions) -> Plan:
-    """The steps to the target, proven safe in every order and prefix, with the metrics and the timeline."""
+    """The steps to the target, proven safe in every order and prefix, with the metrics and the timeline.
+
+    Steps that cannot be made safe are a negative verdict (status degraded, each counterexample
+    listed) for a planned operation, a plan that moves healthy items to make room, or a start
+    that is already imperfect; for a recovery from a clean start they are a bug in placement (exit 3)."""
+    preexisting = tuple(check_start(scenario.cluster))
     steps = build_steps(scenario, target)
     if options.progress and len(steps) > 500:
         print(f"  model-checking {len(steps):,} steps (every prefix, every order) and estimating the timeline",
               file=sys.stderr, flush=True)
     execution = check_execution(scenario, steps, target)
     if not execution.safe and status.meets_invariants:
-        raise InternalError("the steps to a valid target failed the execution model check: "
-                            + "; ".join(c.message for c in execution.counterexamples[:5]))
+        moves_healthy = solver_info.get("decided", "touched") != "touched"
+        if not (scenario.failures.planned or moves_healthy or _has_stale(scenario) or _imperfect(preexisting)):
+            raise InternalError("the steps to a valid target failed the execution model check: "
+                                + "; ".join(c.message for c in execution.counterexamples[:5]))
+        status = Status.DEGRADED
+        violations = tuple(violations) + tuple(_unsafe_step(c) for c in execution.counterexamples)
     metrics = plan_metrics(scenario, target)
     metrics["solveSeconds"] = solver_info["seconds"]
     timeline = simulate(scenario, target, steps)
@@ -201,24 +308,56 @@ def _with_steps(scenario: Scenario, target: Placement, status: Status, violation
     metrics["execution"] = execution.to_document()
     failures = scenario.failures
     return Plan(cluster=scenario.cluster.name, failed=failures.failed, status=status, placement=target,
-                steps=steps, metrics=metrics, violations=violations,
+                steps=steps, metrics=metrics, violations=tuple(violations),
                 removed_brokers=tuple(sorted(failures.removed_brokers)), solver=solver_info,
-                allow_unclean=options.allow_unclean, timeline=timeline)
+                allow_unclean=options.allow_unclean, timeline=timeline, preexisting=preexisting, **_operation(failures))
 
 
-def _judge_against_lower_bounds(outcome: SolveOutcome, lower_bounds: dict) -> None:
-    """A restricted solve is optimal only as far as its levels meet the unrestricted lower
-    bounds; below the first level that does not, nothing is proven."""
+def _imperfect(preexisting) -> bool:
+    """The start broke something beyond what the file's failed nodes explain (their replicas and
+    brokers gone, and the data lost with them)."""
+    return any(v.invariant != "I7" and "is failed" not in v.message for v in preexisting)
+
+
+def _has_stale(scenario: Scenario) -> bool:
+    return any(scenario.stale_replicas(v.name) for v in scenario.cluster.volumes)
+
+
+# What an unsafe intermediate state breaks, by what the model checker says it is about.
+_UNSAFE_INVARIANT = (("partition ", "I6"), ("broker ", "I3"), ("volume ", "I1"), ("node ", "I5"))
+
+
+def _unsafe_step(counterexample) -> Violation:
+    """A counterexample of the execution model check as a violation of the plan: the target may
+    be valid, but no safe way to it was found."""
+    message = counterexample.message
+    invariant = next((i for prefix, i in _UNSAFE_INVARIANT if message.startswith(prefix)), "I1")
+    if invariant == "I5" and " brokers" in message:
+        invariant = "I4"
+    subject = " ".join(message.split()[:2]) if invariant != "I1" or message.startswith("volume ") else ""
+    events = ", ".join(counterexample.events[-6:])
+    return Violation(invariant, f"the steps cannot be made safe: {message} (after {events})", subject)
+
+
+def _judge_against_lower_bounds(outcome: SolveOutcome, bounds: LowerBounds, *, later_too: bool) -> None:
+    """An answer over less than the unrestricted problem is optimal only where its invariants level
+    is 0 and its copied and untouched levels meet the unrestricted lower bounds (then every answer
+    as good lies in the space solved, so its proofs of the later levels hold too); with restricted
+    candidates, the later levels must meet their bounds as well. From the first level that does
+    not, nothing is proven, and each level's bound is the unrestricted one."""
     proven = True
+    above: list = []
     for level in outcome.levels:
-        lower_bound = lower_bounds.get(level.name, 0)
-        above_met = outcome.levels[0].value == 0
-        if level.name != "invariants" and not above_met:
-            lower_bound = 0
-        if not proven or not level.proven or level.value > lower_bound:
+        if level.name == "invariants":
+            lower_bound, met = 0, level.value == 0
+        else:
+            lower_bound = bounds.for_level(level.name, above)
+            met = level.value <= lower_bound if (later_too or level.name in ("copied", "untouched")) else True
+        if not proven or not level.proven or not met:
             proven = False
             level.proven = False
             level.bound = min(level.bound, lower_bound)
+        above.append(level)
     outcome.restricted = True
 
 

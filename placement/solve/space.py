@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Iterable
 
 from placement.models.cluster import NodeLoad, NodeState
 from placement.models.plan import Placement
@@ -61,8 +62,10 @@ class Space:
 
     @classmethod
     def for_planning(cls, scenario: Scenario, candidates_per_zone: int | None = None,
-                     also: Placement | None = None) -> "Space":
-        """The storage-and-brokers stage: touched volumes and brokers decided over eligible nodes;
+                     also: Placement | None = None, volumes: Iterable[str] | None = None,
+                     brokers: Iterable[int] | None = None) -> "Space":
+        """The storage-and-brokers stage: the touched volumes and brokers (or those given: the
+        making-room and unrestricted spaces) decided over the nodes that may take them;
         partitions in aggregate.
 
         With ``candidates_per_zone``, each volume's new replicas may only go to that
@@ -75,27 +78,35 @@ class Space:
         open_nodes = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
                       and n.state is NodeState.READY and not scenario.is_drained(n.name)]
         windows = _zone_windows(scenario, open_nodes, candidates_per_zone) if candidates_per_zone else None
-        volumes = {}
-        for i, name in enumerate(scenario.touched_volumes):
+        decided = scenario.touched_volumes if volumes is None else \
+            tuple(v.name for v in cluster.volumes if v.name in set(volumes) and scenario.has_data(v.name))
+        volume_domain = {}
+        for i, name in enumerate(decided):
             v = cluster.volume[name]
             # what it has (in sync or stale) where it may stay, and new replicas on open nodes
             keep = [n for n in v.replicas if scenario.may_hold_replica(v, n)]
             fresh = open_nodes if windows is None else windows(i)
             allowed = set(keep) | set(fresh) | (set(also.volumes.get(name, ())) & set(open_nodes) if also else set())
-            volumes[name] = tuple(n.name for n in cluster.nodes if n.name in allowed)
-        brokers = {}
-        for bid in scenario.touched_brokers:
+            volume_domain[name] = tuple(n.name for n in cluster.nodes if n.name in allowed)
+        chosen = scenario.touched_brokers if brokers is None else \
+            tuple(b.id for b in cluster.brokers if b.id in set(brokers))
+        broker_domain = {}
+        for bid in chosen:
             b = cluster.broker[bid]
             if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.lost_a_volume(b)):
-                brokers[bid] = ()
+                broker_domain[bid] = ()
                 continue
             nodes = [n.name for n in cluster.nodes if scenario.may_host_broker(b, n.name)]
             if scenario.hyperconverged:
                 for v in b.volumes:
-                    allowed = set(volumes.get(v, base.volumes[v]))
+                    allowed = set(volume_domain.get(v, base.volumes[v]))
                     nodes = [n for n in nodes if n in allowed]
-            brokers[bid] = tuple(nodes)
-        return cls(scenario, base, volumes, brokers, {}, partitions_aggregated=True)
+            broker_domain[bid] = tuple(nodes)
+        return cls(scenario, base, volume_domain, broker_domain, {}, partitions_aggregated=True)
+
+    def pairs(self) -> int:
+        """Volume-node and broker-node candidate pairs: the size of the decision."""
+        return sum(len(d) for d in self.volume_domain.values()) + sum(len(d) for d in self.broker_domain.values())
 
     @classmethod
     def for_partitions(cls, scenario: Scenario, storage_and_brokers: Placement) -> "Space":
