@@ -335,3 +335,17 @@ def test_an_undecided_plan_exits_1_in_bounded_time(tmp_path):
     assert time.perf_counter() - started < 60
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "undecided" in result.stdout and "partition t-0" in result.stdout
+
+
+def test_twenty_thousand_bad_steps_are_judged_in_bounded_time_and_output(tmp_path):
+    """Every step fences a healthy node: the first 50 are spelled out, the rest counted."""
+    import time
+
+    doc = seed_plan()
+    doc["steps"] = [{"id": i + 1, "action": "fence-node", "node": "node-3", "after": [i] if i else []}
+                    for i in range(20_000)]
+    started = time.perf_counter()
+    result = verify(tmp_path, SEED, doc)
+    assert time.perf_counter() - started < 60
+    assert result.exit_code == 1
+    assert "more problems of the same steps" in result.stdout and len(result.stdout) < 200_000

@@ -73,6 +73,7 @@ EXPLORE_LIMIT = 100_000  # states explored for one resource before it is undecid
 TOTAL_LIMIT = 2_000_000  # states explored in all
 CLOSURE_LIMIT = 3_000  # steps in one minimum cut before it is undecided
 MAX_COUNTEREXAMPLES = 50
+MAX_EVENTS = 400  # events kept of one counterexample's way (the last ones)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class ExecutionVerdict:
     # reduction would face): the product of the volumes' configurations once fences are done
     unreduced_log10: float = 0.0
     undecided: tuple[str, ...] = field(default=())  # what could not be decided within the bounds
+    more: int = 0  # problems found beyond the counterexamples spelled out
 
     def to_document(self) -> dict:
         doc = {"safe": self.safe, "statesExplored": self.states, "resources": self.resources,
@@ -105,6 +107,8 @@ class ExecutionVerdict:
                "counterexamples": [c.to_document() for c in self.counterexamples]}
         if self.undecided:
             doc["undecided"] = list(self.undecided)
+        if self.more:
+            doc["moreCounterexamples"] = self.more
         return doc
 
 
@@ -208,17 +212,31 @@ class _Checker:
         if self.target is not None:
             self._reaches_target()
         self._measure_unreduced()
-        found = tuple(self.found[:MAX_COUNTEREXAMPLES])
+        found = tuple(c for c in self.found if c is not None)
         return ExecutionVerdict(safe=not self.found and not self.undecided, states=self.states,
                                 resources=self.resources, counterexamples=found,
-                                unreduced_log10=self.unreduced_log10, undecided=tuple(self.undecided))
+                                unreduced_log10=self.unreduced_log10, undecided=tuple(self.undecided),
+                                more=len(self.found) - len(found))
 
     def _verdict_undecided(self, why: str) -> ExecutionVerdict:
         return ExecutionVerdict(safe=False, states=0, resources=0, undecided=(why,))
 
     def problem(self, message: str, step: int | None = None, events: tuple[str, ...] | None = None) -> None:
+        if len(self.found) >= MAX_COUNTEREXAMPLES:
+            self.found.append(None)  # counted, not spelled out: the first ones say enough
+            return
         if events is None:
             events = self._run_through(self.order.ancestors(step)) + (f"start {step}",) if step is not None else ()
+        self.record(events, message, step)
+
+    def record(self, events, message: str, step: int | None = None) -> None:
+        """A counterexample; a very long way to it keeps its last MAX_EVENTS events."""
+        if len(self.found) >= MAX_COUNTEREXAMPLES:
+            self.found.append(None)
+            return
+        events = tuple(events)
+        if len(events) > MAX_EVENTS:
+            events = (f"... {len(events) - MAX_EVENTS:,} earlier events",) + events[-MAX_EVENTS:]
         self.found.append(Counterexample(events, message, step))
 
     def what(self, sid: int) -> str:
@@ -533,7 +551,7 @@ class _Checker:
             lead |= self.order.ancestors(sid)
         lead -= set(local.members)
         step = int(events[-1].split()[1]) if events else None
-        self.found.append(Counterexample(self._run_through(lead) + tuple(events), problem, step))
+        self.record(self._run_through(lead) + tuple(events), problem, step)
 
     def _bounded(self) -> None:
         """A resource settled by a bound on its worst state: one resource, one state judged."""
@@ -571,7 +589,7 @@ class _Checker:
                     self.states += 1
                     if sign * value > sign * limit:
                         lead = self.order.ancestors(sid) - set(members)
-                        self.found.append(Counterexample(self._run_through(lead) + tuple(events), say(value), sid))
+                        self.record(self._run_through(lead) + tuple(events), say(value), sid)
                         return
             return
         local = _Local(members, self.order, self.steps)
@@ -621,7 +639,7 @@ class _Checker:
             lead -= set(members)
             events = (self._run_through(lead) + self._run_through(finished)
                       + tuple(f"start {sid}" for sid in self.order.in_order(started - finished)))
-            self.found.append(Counterexample(events, say(base + sign * best)))
+            self.record(events, say(base + sign * best))
 
     # -- volumes: how many replicas, how many in sync -------------------------------------------
     def _volumes(self) -> None:
@@ -928,7 +946,7 @@ class _Checker:
             if t.leader is not None and leader != t.leader:
                 misses.append(f"partition {p.label} ends led by {leader}, the target says {t.leader}")
         for miss in misses[:20]:
-            self.found.append(Counterexample(everything, miss))
+            self.record(everything, miss)
 
     # -- what exploring without the reduction would face ------------------------------------------
     def _measure_unreduced(self) -> None:
@@ -989,7 +1007,7 @@ def judge_plan_steps(scenario: Scenario, steps: tuple[Step, ...], target: Placem
         return verdict
     return ExecutionVerdict(safe=False, states=verdict.states, resources=verdict.resources,
                             counterexamples=tuple(listing) + verdict.counterexamples,
-                            unreduced_log10=verdict.unreduced_log10, undecided=verdict.undecided)
+                            unreduced_log10=verdict.unreduced_log10, undecided=verdict.undecided, more=verdict.more)
 
 
 def check_execution_exhaustively(scenario: Scenario, steps: tuple[Step, ...], limit: int = 200_000) -> ExecutionVerdict:

@@ -209,6 +209,8 @@ def render_execution(out: Console, execution: dict) -> None:
         shown = ", ".join(events[-8:]) if events else "at the start"
         more = f"... {len(events) - 8} earlier events, " if len(events) > 8 else ""
         out.print(f"  {c['message']}  after: {more}{shown}", markup=False)
+    if execution.get("moreCounterexamples"):
+        out.print(f"  ... and {execution['moreCounterexamples']:,} more problems of the same steps")
 
 
 def render_violations(out: Console, violations, conflict=None) -> None:
