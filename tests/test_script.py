@@ -331,3 +331,17 @@ def test_names_that_end_lines_stay_inside_their_words_even_in_comments(tmp_path,
     assert ["kubectl", "cordon", "--", evil] in made  # the fence: one literal argument, newline and all
     assert ["pxctl", "volume", "ha-update", "--repl", "2", "--node", evil, "--", "pvc-kafka-0"] in made
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_a_script_of_steps_not_proven_safe_says_so():
+    from dataclasses import replace
+
+    from placement.execute.script import render_script
+    from placement.models.failures import resolve_failures
+
+    cluster = _drain_and_return_cluster()
+    plan = _operation_plan(cluster, resolve_failures(cluster, drain=["node-1"]),
+                           {"pvc-kafka-0": ("node-2", "node-3", "node-5")}, {0: "node-2"})
+    assert "model-checked safe" in render_script(cluster, replace(plan, metrics={"execution": {"safe": True}}))
+    text = render_script(cluster, replace(plan, metrics={"execution": {"safe": False}}))
+    assert "NOT proven" in text and "model-checked safe" not in text

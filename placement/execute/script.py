@@ -246,12 +246,15 @@ def render_script(cluster: Cluster, plan: Plan, *, namespace: str = "kafka",
                             allow_unclean=plan.allow_unclean)
         timeline = simulate(scenario, plan.placement, plan.steps)
     w = _Writer(cluster, plan, statefulset, timeline.finished)
+    proven = (plan.metrics.get("execution") or {}).get("safe", True)
     header = [
         "#!/usr/bin/env bash",
         f"# Steps for cluster {_q(cluster.name)}: " + _operation_words(plan)
         + f": {plan.status.value}, {len(plan.steps)} steps.",
-        "# Written by `placement plan --format script`. Every order and prefix of these steps was",
-        "# model-checked safe; the commands run in the order of their estimated start.",
+        "# Written by `placement plan --format script`. "
+        + ("Every order and prefix of these steps was" if proven else "WARNING: these steps were NOT proven"),
+        ("# model-checked safe" if proven else "# safe (see the plan's violations)")
+        + "; the commands run in the order of their estimated start.",
         f"# Estimated at {timeline.bandwidth_gbps:g} Gbit/s per node: full replication after "
         f"{_secs(timeline.full_redundancy)}, all done after {_secs(timeline.finish)}.",
         "# Dry run unless given --apply.",
