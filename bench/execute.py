@@ -119,11 +119,13 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = {}
     for nodes in sizes:
-        planned = None
-        if args.replan or not (CACHE / f"target-{nodes}.json").exists():
+        record = CACHE / f"planned-{nodes}.json"
+        if args.replan or not (CACHE / f"target-{nodes}.json").exists() or not record.exists():
             planned = run(["--plan-child", str(nodes), "--time-limit", str(args.time_limit)])
+            record.write_text(json.dumps(planned))
             print(f"{nodes} nodes planned end to end: {planned['seconds']:.1f} s, {planned['status']}, "
                   f"{planned['peakMiB']:.0f} MiB", flush=True)
+        planned = json.loads(record.read_text())
         reps = [run(["--repeat-child", str(nodes)]) for _ in range(args.repeat)]
         rows[nodes] = (planned, reps)
         med = {k: statistics.median(r[k] for r in reps) for k in ("buildSeconds", "checkSeconds", "timelineSeconds")}
@@ -162,8 +164,9 @@ def write(rows: dict, repeat: int) -> None:
                      f"(+{max(x['grewMiB'] for x in reps):.0f} MiB) |")
     ends = [(n, p) for n, (p, _) in sorted(rows.items()) if p]
     if ends:
-        lines += ["", "End to end (`plan_recovery`, one run, steps checked and timeline included; targets from the "
-                  "issue: 5,000 nodes, a whole zone, <= 60 s and <= 4 GiB):", ""]
+        lines += ["", "End to end (`plan_recovery`, one run when the target was computed, steps checked and timeline "
+                  "included; the issue's targets for 5,000 nodes and a whole zone: <= 60 s and <= 4 GiB, of which the "
+                  "model check took 67-75 s and the timeline 47-64 s before):", ""]
         for n, p in ends:
             lines.append(f"- {n:,} nodes: {p['seconds']:.1f} s ({p['status']}, {p['steps']:,} steps, solving "
                          f"{p['solverSeconds']} s), peak {p['peakMiB']:.0f} MiB")

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from placement.execute.closure import max_closure
 from placement.execute.order import StepOrder, TooTangled
 from placement.models.cluster import NodeState
+from placement.execute import linear_time
 from placement.models.plan import Placement, Step
 from placement.scenario import Scenario
 
@@ -969,6 +970,7 @@ class _Checker:
         self.unreduced_log10 = total
 
 
+@linear_time
 def check_execution(scenario: Scenario, steps: tuple[Step, ...], target: Placement | None = None) -> ExecutionVerdict:
     """Every step possible and every state the steps can pass through safe; with ``target``,
     finishing them all reaches it. Unsafe or undecided: ``safe`` is False, with the reasons."""

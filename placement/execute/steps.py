@@ -44,6 +44,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from placement.models.cluster import Broker, Volume
+from placement.execute import linear_time
 from placement.models.plan import Placement, Step
 from placement.scenario import Scenario
 
@@ -413,6 +414,7 @@ class _Builder:
                      for i, (action, args) in enumerate(self.actions, start=1))
 
 
+@linear_time
 def build_steps(scenario: Scenario, target: Placement) -> tuple[Step, ...]:
     builder = _Builder(scenario, target)
     builder.fences_and_cordons()

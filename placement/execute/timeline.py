@@ -38,6 +38,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from placement.execute import linear_time
 from placement.models.plan import Placement, Step
 from placement.scenario import Scenario
 
@@ -124,16 +125,24 @@ def copies_of(scenario: Scenario, target: Placement, step: Step, sending: dict[s
 
 
 def _fair_rates(flows: dict[int, Copy], capacity: float) -> dict[int, float]:
-    """Max-min fair rates (progressive filling) over each node's send and receive capacity."""
-    members: dict[tuple, list[int]] = defaultdict(list)
-    for f, c in flows.items():
-        members["out", c.source].append(f)
-        members["in", c.target].append(f)
-    left = {r: capacity for r in members}
-    count = {r: len(m) for r, m in members.items()}
-    heap = [(capacity / count[r], r) for r in members]
+    """Max-min fair rates (progressive filling) over each node's send and receive capacity:
+    O(F log F) for F flows (resources are numbered, a heap holds the tightest share)."""
+    index: dict[tuple[str, str], int] = {}
+    ends: list[tuple[int, int]] = []
+    for c in flows.values():
+        out = index.setdefault(("out", c.source), len(index))
+        into = index.setdefault(("in", c.target), len(index))
+        ends.append((out, into))
+    ids = list(flows)
+    members: list[list[int]] = [[] for _ in index]
+    for k, (out, into) in enumerate(ends):
+        members[out].append(k)
+        members[into].append(k)
+    left = [capacity] * len(index)
+    count = [len(m) for m in members]
+    heap = [(capacity / count[r], r) for r in range(len(index))]
     heapq.heapify(heap)
-    rate: dict[int, float] = {}
+    rate: list[float | None] = [None] * len(ids)
     while heap:
         share, r = heapq.heappop(heap)
         if count[r] == 0:
@@ -142,17 +151,16 @@ def _fair_rates(flows: dict[int, Copy], capacity: float) -> dict[int, float]:
         if current > share * (1 + _EPSILON) + _EPSILON * capacity:  # shares only grow as others freeze
             heapq.heappush(heap, (current, r))
             continue
-        for f in members[r]:
-            if f in rate:
+        for k in members[r]:
+            if rate[k] is not None:
                 continue
-            rate[f] = current
-            c = flows[f]
-            for other in (("out", c.source), ("in", c.target)):
-                if other != r:
-                    left[other] -= current
-                    count[other] -= 1
+            rate[k] = current
+            out, into = ends[k]
+            other = into if out == r else out
+            left[other] -= current
+            count[other] -= 1
         count[r] = 0
-    return rate
+    return dict(zip(ids, rate))
 
 
 class _Fluid:
@@ -204,7 +212,8 @@ class _Fluid:
             return
         self.changes = 0
         for f, rate in _fair_rates(self.copies, 1.0).items():
-            self._set_rate(f, rate)
+            if rate != self.rate[f]:  # an unchanged rate keeps its finishing time in the heap
+                self._set_rate(f, rate)
 
     def _enough(self) -> float:
         """Changes since the last sharing that call for a new one."""
@@ -257,6 +266,7 @@ class _Fluid:
         return done
 
 
+@linear_time
 def simulate(scenario: Scenario, target: Placement, steps: tuple[Step, ...]) -> Timeline:
     cluster = scenario.cluster
     by_id = {s.id: s for s in steps}
