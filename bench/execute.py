@@ -90,7 +90,8 @@ def repeat_child(nodes: int) -> dict:
             "resources": verdict.resources, "undecided": list(verdict.undecided),
             "buildSeconds": t1 - t0, "checkSeconds": t2 - t1, "timelineSeconds": t3 - t2,
             "copies": sum(1 for s in steps if s.action in ("add-volume-replica", "resync-volume-replica")),
-            "fullRedundancySeconds": timeline.full_redundancy, "peakMiB": peak, "grewMiB": max(0.0, peak - before),
+            "fullRedundancySeconds": timeline.full_redundancy, "shares": timeline.shares_computed,
+            "peakMiB": peak, "grewMiB": max(0.0, peak - before),
             "partitions": len(cluster.partitions)}
 
 
@@ -145,9 +146,11 @@ def write(rows: dict, repeat: int) -> None:
              "per size and cached (`python bench/execute.py`). *Per 1,000 steps* divides each time by the steps "
              f"(the plan grows with N): constant means linear. *Ratio* compares with {base:,} nodes: "
              "time ratio / steps ratio, 1.0 is exactly linear.", "",
+             "The work itself is counted too: *states* the model check judged and *shares* the timeline computed "
+             "(a copy's fair share, each time shares are recomputed), per step and per copy.", "",
              "| nodes | partitions | steps | safe | build steps | model check | timeline | check + timeline | "
-             "per 1,000 steps | ratio | states | peak memory (growth in check + timeline) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "per 1,000 steps | ratio | states (per step) | shares (per copy) | peak memory (growth in check + timeline) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for nodes in sorted(rows):
         planned, reps = rows[nodes]
         r = reps[0]
@@ -160,7 +163,8 @@ def write(rows: dict, repeat: int) -> None:
         runs = ", ".join(f"{x['checkSeconds'] + x['timelineSeconds']:.2f}" for x in reps)
         lines.append(f"| {nodes:,} | {r['partitions']:,} | {r['steps']:,} | {r['safe']} | {med['buildSeconds']:.2f} s | "
                      f"{med['checkSeconds']:.2f} s | {med['timelineSeconds']:.2f} s | {work:.2f} s ({runs}) | "
-                     f"{per:.3f} s | {ratio:.2f} | {r['states']:,} | {max(x['peakMiB'] for x in reps):.0f} MiB "
+                     f"{per:.3f} s | {ratio:.2f} | {r['states']:,} ({r['states'] / r['steps']:.1f}) | "
+                     f"{r['shares']:,} ({r['shares'] / max(1, r['copies']):.1f}) | {max(x['peakMiB'] for x in reps):.0f} MiB "
                      f"(+{max(x['grewMiB'] for x in reps):.0f} MiB) |")
     ends = [(n, p) for n, (p, _) in sorted(rows.items()) if p]
     if ends:

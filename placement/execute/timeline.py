@@ -66,6 +66,7 @@ class Timeline:
     lower_bound: float  # the busiest node's bytes at full bandwidth: no schedule beats it
     kafka_rebuild: dict[int, float]  # displaced broker -> seconds a Kafka-level rebuild needs at least
     busiest_node: str | None = None  # the node whose bytes (sent or received) set lower_bound
+    shares_computed: int = 0  # copies' fair shares computed in all (the simulation's work; not in the document)
 
     def to_document(self) -> dict:
         def r(x):
@@ -179,6 +180,7 @@ class _Fluid:
         self.at: dict[tuple[str, str], set[int]] = defaultdict(set)  # ("out"/"in", node) -> open copies there
         self.changes = 0
         self.next_id = 0
+        self.shares_computed = 0
 
     def _set_rate(self, f: int, rate: float) -> None:
         c = self.copies[f]
@@ -211,6 +213,7 @@ class _Fluid:
         if not self.copies or not (force or self.changes >= self._enough()):
             return
         self.changes = 0
+        self.shares_computed += len(self.copies)
         for f, rate in _fair_rates(self.copies, 1.0).items():
             if rate != self.rate[f]:  # an unchanged rate keeps its finishing time in the heap
                 self._set_rate(f, rate)
@@ -335,6 +338,7 @@ def simulate(scenario: Scenario, target: Placement, steps: tuple[Step, ...]) -> 
         lower_bound=seconds(max(through.values(), default=0)),  # the busiest node at full speed
         kafka_rebuild=_kafka_rebuild(scenario, target, seconds),
         busiest_node=min(through, key=lambda r: (-through[r], r[1], r[0]))[1] if through else None,
+        shares_computed=fluid.shares_computed,
     )
 
 
