@@ -118,6 +118,7 @@ def main() -> None:
         print(json.dumps(repeat_child(args.repeat_child)))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
+    load_before = os.getloadavg()[0]
     rows = {}
     for nodes in sizes:
         record = CACHE / f"planned-{nodes}.json"
@@ -133,10 +134,10 @@ def main() -> None:
         print(f"{nodes} nodes: {reps[0]['steps']:,} steps, build {med['buildSeconds']:.2f} s, "
               f"check {med['checkSeconds']:.2f} s, timeline {med['timelineSeconds']:.2f} s, "
               f"peak {max(r['peakMiB'] for r in reps):.0f} MiB", flush=True)
-    write(rows, args.repeat)
+    write(rows, args.repeat, (load_before, os.getloadavg()[0]))
 
 
-def write(rows: dict, repeat: int) -> None:
+def write(rows: dict, repeat: int, load: tuple[float, float]) -> None:
     base = min(rows)
     b_steps = rows[base][1][0]["steps"]
     b_work = {}
@@ -147,7 +148,9 @@ def write(rows: dict, repeat: int) -> None:
              f"(the plan grows with N): constant means linear. *Ratio* compares with {base:,} nodes: "
              "time ratio / steps ratio, 1.0 is exactly linear.", "",
              "The work itself is counted too: *states* the model check judged and *shares* the timeline computed "
-             "(a copy's fair share, each time shares are recomputed), per step and per copy.", "",
+             "(a copy's fair share, each time shares are recomputed), per step and per copy. The machine has 2 "
+             f"cores, shared: load average {load[0]:.1f} before the run, {load[1]:.1f} after (times vary with it; "
+             "the work does not).", "",
              "| nodes | partitions | steps | safe | build steps | model check | timeline | check + timeline | "
              "per 1,000 steps | ratio | states (per step) | shares (per copy) | peak memory (growth in check + timeline) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
