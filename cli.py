@@ -49,9 +49,19 @@ def main() -> None:
 
 @main.command()
 @click.argument("cluster_file", metavar="CLUSTER")
+@click.argument("more_nodes", nargs=-1, metavar="")
 @click.option("--fail", "fail", multiple=True, metavar="NODE", help="A node that failed (repeatable).")
 @click.option("--fail-zone", "fail_zones", multiple=True, metavar="ZONE", help="A whole zone that failed (repeatable).")
 @click.option("--remove-broker", "remove_brokers", multiple=True, type=int, metavar="ID", help="Retire a broker (repeatable).")
+@click.option("--drain", "drain", multiple=True, metavar="NODE...",
+              help="Empty these nodes for maintenance or decommission: they stay up while the steps run and "
+                   "receive nothing new (names after it, or repeated, or comma-separated).")
+@click.option("--rebalance", is_flag=True, help="Bring every node within --max-used PERCENT of its storage.")
+@click.option("--max-used", "max_used", type=click.FloatRange(min=0, max=100, min_open=True), metavar="PERCENT",
+              help="With --rebalance: the most of its storage a node's replicas may take.")
+@click.option("--min-replicas", type=click.IntRange(min=1, max=3), default=None, metavar="N",
+              help="With --drain or --rebalance: in-sync replicas every volume keeps while the steps run "
+                   "[default: its replication factor minus one, at least 1].")
 @click.option("--allow-unclean", is_flag=True,
               help="Let an out-of-sync replica lead a partition whose in-sync replicas are all gone (loses data).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "kafka", "script", "html"]), default="table",
@@ -71,17 +81,20 @@ def main() -> None:
               help="Bound on solving time; an unproven answer says so.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver seed (same input and seed, same plan).")
 @_guarded
-def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, output, namespace, statefulset, bootstrap,
-         time_limit, seed):
-    """Compute the optimal recovery plan for CLUSTER after the given failures."""
+def plan(cluster_file, more_nodes, fail, fail_zones, remove_brokers, drain, rebalance, max_used, min_replicas,
+         allow_unclean, fmt, output, namespace, statefulset, bootstrap, time_limit, seed):
+    """Compute the optimal plan for CLUSTER: the recovery after the given failures, or a planned
+    operation (--drain NODE..., --rebalance --max-used PERCENT)."""
     import placement
     from placement.render.tables import console, render_plan
 
+    drained = _planned_operation(more_nodes, drain, rebalance, max_used, min_replicas)
     if fmt == "script":
         placement.check_script_options(namespace, statefulset, bootstrap)  # before a long solve, not after
     cluster = placement.load_cluster(cluster_file)
-    result = placement.plan(cluster, fail, fail_zones, remove_brokers, allow_unclean=allow_unclean,
-                            time_limit=time_limit, seed=seed, progress=True)
+    result = placement.plan(cluster, fail, fail_zones, remove_brokers, drain=drained,
+                            max_used=max_used if rebalance else None, min_replicas=min_replicas,
+                            allow_unclean=allow_unclean, time_limit=time_limit, seed=seed, progress=True)
     if fmt == "kafka":
         _write_kafka_files(cluster, result, output)
         return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
@@ -106,6 +119,26 @@ def plan(cluster_file, fail, fail_zones, remove_brokers, allow_unclean, fmt, out
     elif fmt == "table":
         render_plan(console(), cluster, result)
     return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
+
+
+def _planned_operation(more_nodes, drain, rebalance, max_used, min_replicas) -> list[str]:
+    """The nodes to drain (after --drain, repeated or comma-separated); options that go with a
+    planned operation are refused without one, not ignored."""
+    from placement import InputError, Problem
+
+    def refuse(option: str, why: str):
+        raise InputError("command line", Problem(option, why))
+
+    if more_nodes and not drain:
+        refuse(more_nodes[0], "plan takes one CLUSTER; node names belong after --drain or --fail "
+                              f"(placement plan CLUSTER --drain {' '.join(more_nodes[:3])})")
+    if rebalance and max_used is None:
+        refuse("--rebalance", "needs --max-used PERCENT: the most of its storage each node may use")
+    if max_used is not None and not rebalance:
+        refuse("--max-used", "goes with --rebalance (placement plan CLUSTER --rebalance --max-used PERCENT)")
+    if min_replicas is not None and not (drain or rebalance):
+        refuse("--min-replicas", "goes with --drain NODE... or --rebalance: a recovery keeps at least 1")
+    return [n for arg in (*drain, *more_nodes) for n in arg.split(",") if n]
 
 
 def _write_or_print(text: str, output: str | None) -> None:

@@ -66,6 +66,10 @@ def resolve_failures(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Ite
         else:
             problems.append(Problem("--remove-broker", f"{bid} is not a broker id of cluster {cluster.name!r} (brokers: {', '.join(str(b) for b in sorted(cluster.broker))})"))
     drained = set()
+    if isinstance(drain, str):
+        problems.append(Problem("drain", f"expected a list of node names, got the string {drain[:60]!r} "
+                                         "(write drain=[...])"))
+        drain = ()
     for name in drain:
         if name not in cluster.node:
             problems.append(Problem("--drain", _unknown_node(cluster, name)))

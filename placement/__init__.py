@@ -76,15 +76,21 @@ def load_cluster(path: str | Path) -> Cluster:
 
 
 def plan(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] = (),
-         remove_brokers: Iterable[int] = (), *, allow_unclean: bool = False, time_limit: float = 60.0,
+         remove_brokers: Iterable[int] = (), *, drain: Iterable[str] = (), max_used: float | None = None,
+         min_replicas: int | None = None, allow_unclean: bool = False, time_limit: float = 60.0,
          seed: int = 0, progress: bool = False) -> Plan:
-    """Plan the recovery of ``cluster`` after the given failures (file failures included),
-    retiring ``remove_brokers``. ``allow_unclean`` lets an out-of-sync replica lead a
-    partition whose in-sync replicas are all gone (it loses what that replica lacked)."""
+    """Plan for ``cluster``: the recovery after the given failures (file failures included),
+    retiring ``remove_brokers``; or a planned operation: ``drain`` empties those nodes (they stay up
+    while the steps run), ``max_used`` (a percentage) rebalances every node within it; while their
+    steps run every volume keeps ``min_replicas`` in-sync replicas (default RF - 1, at least 1).
+    A node back from a failure is described by the cluster itself (its replicas listed ``stale``).
+    ``allow_unclean`` lets an out-of-sync replica lead a partition whose in-sync replicas are all
+    gone (it loses what that replica lacked)."""
     from placement.models.failures import resolve_failures
     from placement.solve.planner import PlanOptions, plan_recovery
 
-    failures = resolve_failures(cluster, fail, fail_zones, remove_brokers)
+    failures = resolve_failures(cluster, fail, fail_zones, remove_brokers, drain=drain, max_used_percent=max_used,
+                                min_replicas=min_replicas)
     return plan_recovery(cluster, failures, PlanOptions(time_limit=time_limit, seed=seed, progress=progress,
                                                         allow_unclean=allow_unclean))
 
@@ -95,7 +101,9 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
     and model-check its steps (when it has any): every prefix and every order they allow must
     be safe and the whole plan must reach the target.
 
-    The failures are those named here together with those the plan document records.
+    The failures are those named here together with those the plan document records; a planned
+    operation it records (``drained``, ``maxUsedPercent``, ``minReplicas``) is judged too: the
+    target must empty the drained nodes and keep every node within the storage limit.
     """
     from placement.execute.checker import judge_plan_steps
     from placement.models.failures import resolve_failures
@@ -104,11 +112,10 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
     from placement.solve.verify import verify_placement
 
     placement_, failed, removed, unclean = parse_plan(plan_document, cluster, source)
-    steps = parse_steps(plan_document, cluster, source)
     operation = parse_operation(plan_document, cluster, source)
+    steps = parse_steps(plan_document, cluster, source)
     failures = resolve_failures(cluster, list(fail) + list(failed), fail_zones, removed, drain=operation.drained,
-                                max_used_percent=operation.max_used_percent, min_replicas=operation.min_replicas,
-                                source=source)
+                                max_used_percent=operation.max_used_percent, min_replicas=operation.min_replicas)
     told = resolve_failures(cluster, fail, fail_zones).nodes  # what the command line says failed (and the file)
     scenario = Scenario(cluster, failures, allow_unclean=unclean)
     verdict = verify_placement(scenario, placement_)

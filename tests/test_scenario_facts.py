@@ -195,7 +195,7 @@ def test_touched_by_an_imperfect_start():
     doc = seed_doc()
     doc["nodes"][3]["storageGiB"] = 50  # node-4 already holds 100 GiB
     doc["volumes"][2]["replicas"] = ["node-3", "node-5", "node-1", "node-2"]  # four listed replicas
-    doc["brokers"][2]["node"] = "node-2"  # broker 2 on a node without its volume's replica... now with one
+    doc["brokers"][2]["node"] = "node-2"  # broker 2 moved onto node-2, which now holds a replica of its volume
     doc["brokers"][1]["node"] = "node-5"  # broker 1 on a node without its volume's replica
     cluster = cluster_of(doc)
     sc = Scenario(cluster, resolve_failures(cluster))

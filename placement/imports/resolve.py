@@ -535,19 +535,12 @@ class _Resolver:
             raise InputError(source, Problem(f"line {p.line}", f"{item}: replicas {list(p.replicas)} are not distinct broker ids"))
         isr = [b for b in p.isr if b in replicas]
         leader = p.leader
-        if leader is None or leader not in replicas:
-            candidates = ([b for b in replicas if b in isr] or [b for b in replicas if b in (p.elr or ())]
-                          or [b for b in replicas if b in (p.last_known_elr or ())] or replicas)
-            chosen = candidates[0]
-            self.report.assume(source, item, f"has no leader{'' if p.leader is None else f' among its replicas (leader {p.leader})'} "
-                                             f"(offline); broker {chosen} written as its leader, which the cluster file requires")
-            leader = chosen
-        if not isr:
-            isr = [leader]
-            self.report.assume(source, item, f"its ISR is empty; [{leader}] written, which the cluster file requires")
-        elif leader not in isr:
-            isr = [leader] + isr
-            self.report.assume(source, item, f"its leader {leader} is not in its ISR {list(p.isr)}; added to the ISR")
+        if leader is not None and leader not in replicas:
+            self.report.assume(source, item, f"its leader {leader} is not among its replicas {replicas}; "
+                                             "written as no leader (-1)")
+            leader = None
+        if leader is None:
+            leader = -1  # Kafka's "Leader: none": the cluster file says -1, and the plan elects one where it can
         return {"id": p.id, "replicas": replicas, "leader": leader, "isr": isr}
 
     def ghost_brokers(self) -> None:

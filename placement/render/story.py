@@ -97,16 +97,22 @@ def _write(out: Path, acts: list[Act], title: str, introduction: str, epilogue: 
     return written
 
 
-def seed_story(cluster: Cluster, failed_node: str, plan, recovered: Cluster, returned: Cluster, again,
+def seed_story(cluster: Cluster, failed_node: str, plan, recovered: Cluster, returns,
                check) -> tuple[list[Act], str, str]:
-    """The acts of ``placement demo`` (DESIGN.md's story), the introduction and the epilogue, from its results."""
+    """The acts of ``placement demo`` (DESIGN.md's story), the introduction and the epilogue, from its
+    results; ``returns`` (``placement.render.demo.NodeReturns``) tells act 4's two stories."""
     owner = next(b for b in cluster.brokers if b.node == failed_node)
     lost = [v.name for v in cluster.volumes if failed_node in v.replicas]
     moved_to = plan.placement.brokers[owner.id]
     document = plan.to_document()
     timeline = document["metrics"].get("timeline", {})
     volume, partition = check.minima if check.minima else (None, None)
-    stays = again.placement.brokers.get(owner.id) == moved_to
+    waited, rebuilt = returns.waited, returns.rebuilt
+    again = rebuilt.plan
+    stays = again.placement.brokers.get(owner.id) == moved_to and waited.plan.placement.brokers.get(owner.id) == moved_to
+    rebuilt_on = sorted({n for v, nodes in plan.placement.volumes.items() for n in nodes
+                         if n not in cluster.volume[v].replicas})
+    behind = ", ".join(f"{v} {g:g} GiB" for v, g in waited.behind.items())
     acts = [
         Act(1, "The cluster",
             f"{len(cluster.nodes)} nodes in {len(cluster.zones)} zones, {len(cluster.brokers)} Kafka brokers, "
@@ -128,12 +134,21 @@ def seed_story(cluster: Cluster, failed_node: str, plan, recovered: Cluster, ret
                    subcaption=f"status {plan.status.value}; green arrows: new replicas (source → destination); "
                               "dashed: the broker move"),)),
         Act(4, f"{failed_node} comes back",
-            f"{failed_node} returns as a ready node. Planned again with nothing failed: status "
-            f"{again.status.value}, {len(again.steps)} step{'s' if len(again.steps) != 1 else ''}. Broker "
-            f"{owner.id} {'stays on ' + moved_to if stays else 'moves'}: the desired broker count already holds. "
-            "Portworx may place replicas on the returned node again.",
-            (Panel(f"{failed_node} is back", returned, again.to_document(),
-                   subcaption=f"status {again.status.value}; {len(again.steps)} steps"),)),
+            f"Two ways to live through {failed_node}'s absence, each planned by placement when it returns. "
+            f"(a) Portworx waited for {failed_node}: its volumes kept 2 replicas meanwhile, and its replicas come "
+            f"back stale ({behind} behind, the writes made while it was away); the plan resyncs them "
+            f"({waited.copied_gib:g} GiB copied, status {waited.plan.status.value}), so the volumes ran at reduced "
+            f"redundancy for {svg.seconds(waited.reduced_seconds)}. (b) Rebuilt at once on {', '.join(rebuilt_on)} "
+            f"(act 3): {rebuilt.copied_gib:g} GiB copied, RF 3 again after ~{svg.seconds(rebuilt.resync_seconds)}; "
+            f"{failed_node} returns empty and the plan then copies {again.metrics.get('copiedGiB', 0):g} GiB "
+            f"(status {again.status.value}). Either way broker {owner.id} "
+            f"{'stays on ' + moved_to if stays else 'moves'}: the desired broker count already holds.",
+            (Panel(f"(a) Portworx waited for {failed_node}", waited.cluster, waited.plan.to_document(),
+                   subcaption=f"{waited.copied_gib:g} GiB resynced; reduced redundancy for "
+                              f"{svg.seconds(waited.reduced_seconds)}"),
+             Panel(f"(b) Rebuilt at once on {', '.join(rebuilt_on)}", rebuilt.cluster, again.to_document(),
+                   subcaption=f"{rebuilt.copied_gib:g} GiB copied; reduced redundancy for "
+                              f"{svg.seconds(rebuilt.reduced_seconds)}"))),
     ]
     if volume is not None and volume.witness:
         acts.append(Act(

@@ -51,13 +51,21 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
             out.print(table)
     _render_outlook(out, plan, timeline)
     render_violations(out, plan.violations, plan.solver.get("conflict"))
+    render_preexisting(out, plan.preexisting)
+
+
+def render_preexisting(out: Console, preexisting) -> None:
+    """What the start already broke (CONTRACT section 5), apart from what the plan breaks."""
+    if not preexisting:
+        return
+    out.print(Text(f"already broken before the plan ({len(preexisting)}):", style="bold yellow"))
+    for v in preexisting:
+        out.print(f"  [{v.invariant}] {v.message}", markup=False)
 
 
 def _render_heading(out: Console, cluster: Cluster, plan: Plan) -> None:
     status = Text(plan.status.value, style=STATUS_STYLE[plan.status])
-    head = Text.assemble("Recovery plan for ", (cluster.name, "bold"), " after failure of ",
-                         (", ".join(plan.failed) or "nothing", "bold"), ": ", status)
-    out.print(head)
+    out.print(Text.assemble(*_operation_words(cluster, plan), ": ", status))
     m = plan.metrics
     solved = plan.solver.get("seconds", m.get("solveSeconds", 0))
     out.print(f"copied over the network: {m.get('copiedGiB', 0):g} GiB   "
@@ -66,6 +74,22 @@ def _render_heading(out: Console, cluster: Cluster, plan: Plan) -> None:
         gaps = [f"{lv['level']} {lv['value']} (bound {lv['bound']})" for st in plan.solver.get("stages", [])
                 for lv in st["levels"] if not lv["proven"]]
         out.print(Text("optimality not proven within the time limit; unproven levels: " + "; ".join(gaps), style="yellow"))
+
+
+def _operation_words(cluster: Cluster, plan: Plan) -> list:
+    """What the plan is for: a recovery, a drain, a rebalance (with the failures it also handles)."""
+    failed = (", ".join(plan.failed), "bold")
+    if not plan.drained and plan.max_used_percent is None:
+        return ["Recovery plan for ", (cluster.name, "bold"), " after failure of ", (failed[0] or "nothing", "bold")]
+    words: list = ["Plan for ", (cluster.name, "bold"), ": "]
+    if plan.drained:
+        words += ["drain ", (", ".join(plan.drained), "bold")]
+    if plan.max_used_percent is not None:
+        words += [" and " if plan.drained else "", "every node within ", (f"{plan.max_used_percent:g}%", "bold"),
+                  " of its storage"]
+    if plan.failed:
+        words += [" (failed: ", failed, ")"]
+    return words
 
 
 def _moved_brokers_table(cluster: Cluster, plan: Plan, timeline: dict) -> Table:

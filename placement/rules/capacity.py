@@ -57,7 +57,8 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
 
 
 def _limits(enc):
-    """Per node with decisions: (weighted terms, free room) for storage, cpu and memory."""
+    """Per node with decisions: (weighted terms, free room, room up to the physical storage when the
+    rebalance's limit may fall short, else None) for storage, cpu and memory."""
     space = enc.space
     cluster = space.scenario.cluster
     for n in space.nodes_with_decisions:
@@ -68,28 +69,37 @@ def _limits(enc):
         if vols:
             # a node already over its limit keeps what is fixed there (I5 reports it) but takes nothing new
             limit = space.scenario.storage_limit_mib(n)
-            yield [(cluster.volume[v].size_mib, enc.vol(v, n)) for v in vols], max(0, limit - fixed.storage_mib)
+            physical = max(0, node.storage_mib - fixed.storage_mib) if limit < node.storage_mib else None
+            yield [(cluster.volume[v].size_mib, enc.vol(v, n)) for v in vols], max(0, limit - fixed.storage_mib), physical
         if brokers and node.cpu_millicores is not None:
-            yield [(cluster.broker[b].cpu_millicores, enc.brk(b, n)) for b in brokers], max(0, node.cpu_millicores - fixed.cpu_millicores)
+            yield [(cluster.broker[b].cpu_millicores, enc.brk(b, n)) for b in brokers], max(0, node.cpu_millicores - fixed.cpu_millicores), None
         if brokers and node.memory_mib is not None:
-            yield [(cluster.broker[b].memory_mib, enc.brk(b, n)) for b in brokers], max(0, node.memory_mib - fixed.memory_mib)
+            yield [(cluster.broker[b].memory_mib, enc.brk(b, n)) for b in brokers], max(0, node.memory_mib - fixed.memory_mib), None
 
 
-def _reduced(terms, room):
+def _reduced(terms, *rooms):
     terms = [(c, t) for c, t in terms if c]
     g = reduce(math.gcd, [c for c, _ in terms], 0) or 1
-    return [(c // g, t) for c, t in terms], room // g
+    return [(c // g, t) for c, t in terms], *(None if r is None else r // g for r in rooms)
 
 
 def encode_cpsat(enc) -> None:
-    for terms, room in _limits(enc):
-        terms, room = _reduced(terms, room)
-        if terms:
-            enc.add(ID, sum(c * t for c, t in terms) <= room)
+    for i, (terms, room, physical) in enumerate(_limits(enc)):
+        terms, room, physical = _reduced(terms, room, physical)
+        if not terms:
+            continue
+        total = sum(c * t for c, t in terms)
+        if physical is None or physical <= room or not enc.relaxed:
+            enc.add(ID, total <= room)
+            continue
+        # a rebalance's limit may fall short on a node (one minor shortfall, outweighed by any
+        # missing replica: redundancy is never traded for a utilisation target); its storage may not
+        over = enc.shortfall(ID, 1, f"max-used#{i}", minor=True)
+        enc.add(ID, total <= room + (physical - room) * over)
 
 
 def encode_z3(enc) -> None:
-    for terms, room in _limits(enc):
+    for terms, room, _ in _limits(enc):
         terms, room = _reduced(terms, room)
         if terms:
             enc.add(ID, f"(<= {smt_weighted(terms)} {room})")

@@ -64,7 +64,9 @@ def _fixed_hosts(enc):
 def encode_cpsat(enc) -> None:
     scenario = enc.space.scenario
     for v, node in _fixed_hosts(enc):
-        enc.add(ID, enc.vol(v, node) >= 1)
+        # where the replica under a broker that stays cannot stay (a node already over its storage),
+        # the broker falls short: a degraded plan says so rather than no plan at all
+        enc.add(ID, enc.vol(v, node) + enc.shortfall(ID, 1, f"host:{v}@{node}") >= 1)
     for bid, nodes in enc.space.broker_domain.items():
         b = scenario.cluster.broker[bid]
         if scenario.is_removed(bid):

@@ -39,6 +39,12 @@ class LowerBounds:
     untouched_at_copied: int = 0  # valid for placements that meet every invariant and copy exactly ``copied``
     later: dict[str, int] = field(default_factory=dict)  # waiting, racks, balance (over the narrow space)
     unreachable: tuple[str, ...] = ()  # nodes no placement brings under their storage limit
+    # for the balance level: replicas missing and surplus over all volumes, the nodes that could
+    # receive a new replica, and the most brokers a placement could restart
+    missing: int = 0
+    surplus: int = 0
+    receivers: int = 0
+    restarts: int = 0
 
     def for_level(self, name: str, above) -> int:
         """The bound on level ``name`` given the results of the levels above (0 when nothing is known)."""
@@ -49,6 +55,12 @@ class LowerBounds:
         if name == "untouched":
             copied = above[1].value if len(above) > 1 else None
             return self.untouched_at_copied if copied == self.copied else self.untouched
+        if name == "balance" and len(above) > 2 and above[2].name == "untouched" and self.receivers:
+            # each healthy replica dropped beyond the surplus is built again somewhere: at least
+            # this many new replicas, spread over the nodes that could take one
+            dropped = max(0, above[2].value - self.restarts)
+            new = self.missing + max(0, dropped - self.surplus)
+            return max(self.later.get(name, 0), -(-new // self.receivers))
         return self.later.get(name, 0)
 
 
@@ -60,6 +72,7 @@ class _Item:
     size: int
     copy: int
     disturbs: int  # 0 or 1
+    volume: str = ""
 
 
 def unrestricted_lower_bounds(scenario: Scenario, later: dict[str, int] | None = None) -> LowerBounds:
@@ -90,13 +103,17 @@ def unrestricted_lower_bounds(scenario: Scenario, later: dict[str, int] | None =
         if sum(i.size for i in items) < excess:
             unreachable.append(node)
             continue
-        cheapest, fewest_of_cheapest = _cheapest_set(items, excess)
+        cheapest, fewest_of_cheapest, _ = _cheapest_set(items, excess)
         knap_copy += cheapest
         knap_fewest += _fewest_disturbed(items, excess)
         knap_fewest_cheapest += fewest_of_cheapest
+    receivers = sum(1 for n in scenario.alive_nodes if n.is_storage and not scenario.is_drained(n.name))
+    restarts = len(scenario.touched_brokers) if scenario.failures.max_used_percent is not None else \
+        sum(1 for b in cluster.brokers if scenario.is_alive(b.node))
     return LowerBounds(copied=copied + knap_copy, untouched=untouched + knap_fewest,
                        untouched_at_copied=untouched + max(knap_fewest, knap_fewest_cheapest),
-                       later=dict(later or {}), unreachable=tuple(unreachable))
+                       later=dict(later or {}), unreachable=tuple(unreachable), missing=sum(missing.values()),
+                       surplus=sum(surplus.values()), receivers=receivers, restarts=restarts)
 
 
 def _retired_partition_copies(scenario: Scenario) -> int:
@@ -146,12 +163,39 @@ def _items(scenario: Scenario, node: str, surplus: dict[str, int], next_cost: di
         if node not in v.replicas or v.name in pinned:
             continue
         if not scenario.has_data(v.name) or node in scenario.stale_replicas(v.name):
-            items.append(_Item(v.size_mib, 0, 0))  # a lost volume's or a stale replica: free to drop
+            items.append(_Item(v.size_mib, 0, 0, v.name))  # a lost volume's or a stale replica: free to drop
         elif surplus[v.name] > 0:
-            items.append(_Item(v.size_mib, 0, 0))
+            items.append(_Item(v.size_mib, 0, 0, v.name))
         else:
-            items.append(_Item(v.size_mib, next_cost[v.name], 1))
+            items.append(_Item(v.size_mib, next_cost[v.name], 1, v.name))
     return items
+
+
+def replicas_to_shed(scenario: Scenario) -> dict[str, set[str]]:
+    """node over its storage limit -> the volumes whose replicas there a cheapest set sheds (the
+    knapsack's choice: least copy, then fewest healthy replicas), for a greedy start."""
+    cluster = scenario.cluster
+    surplus: dict[str, int] = {}
+    next_cost: dict[str, int] = {}
+    for v in cluster.volumes:
+        if scenario.has_data(v.name):
+            keepable = sum(1 for n in scenario.survivors(v.name) if scenario.may_hold_replica(v, n))
+            surplus[v.name] = max(0, keepable - v.replication_factor)
+            missing = max(0, v.replication_factor - keepable)
+            resyncs = sorted(m for n, m in scenario.stale_replicas(v.name).items() if scenario.may_hold_replica(v, n))
+            next_cost[v.name] = (resyncs + [v.used_mib] * (missing + 1))[missing]
+    shed: dict[str, set[str]] = {}
+    for node in scenario.over_limit_nodes:
+        if scenario.is_drained(node):
+            continue
+        items = _items(scenario, node, surplus, next_cost)
+        excess = scenario.start_storage_mib[node] - scenario.storage_limit_mib(node)
+        if sum(i.size for i in items) < excess:
+            shed[node] = {i.volume for i in items}  # as much as it can
+            continue
+        _, _, chosen = _cheapest_set(items, excess)
+        shed[node] = {items[i].volume for i in chosen}
+    return shed
 
 
 def _fewest_disturbed(items: list[_Item], excess: int) -> int:
@@ -166,20 +210,23 @@ def _fewest_disturbed(items: list[_Item], excess: int) -> int:
     return count
 
 
-def _cheapest_set(items: list[_Item], excess: int) -> tuple[int, int]:
-    """(least copy of a set of items of total size >= excess, fewest disturbing items among such sets).
-    Exact by dynamic programming over sizes (divided by their gcd) where small enough; otherwise
-    the fractional relaxation's copy and no claim on the count (0)."""
+def _cheapest_set(items: list[_Item], excess: int) -> tuple[int, int, list[int]]:
+    """(least copy of a set of items of total size >= excess, fewest disturbing items among such sets,
+    the indices of one such set). Exact by dynamic programming over sizes (divided by their gcd)
+    where small enough; otherwise the fractional relaxation's copy, no claim on the count (0), and
+    a set taken greedily by copy per MiB."""
     if excess <= 0:
-        return 0, 0
-    g = reduce(math.gcd, [i.size for i in items], excess)
-    units = -(-excess // g)
+        return 0, 0, []
+    g = reduce(math.gcd, [i.size for i in items], 0) or 1  # every sum of sizes is a multiple of g,
+    units = -(-excess // g)  # so reaching ``excess`` is reaching its next multiple of g
     if units * len(items) > KNAPSACK_CELLS:
-        return _fractional_copy(items, excess), 0
+        return _fractional_copy(items, excess), 0, _greedy_set(items, excess)
     inf = (math.inf, math.inf)
     best = [(0, 0)] + [inf] * units  # best[k]: (copy, disturbed) of a set of at least k units
+    took = []  # took[i][k]: item i improved best[k] (to walk the choice back)
     for item in items:
         w = item.size // g
+        mark = bytearray(units + 1)
         for k in range(units, 0, -1):
             prev = best[max(0, k - w)]
             if prev is inf:
@@ -187,8 +234,26 @@ def _cheapest_set(items: list[_Item], excess: int) -> tuple[int, int]:
             cand = (prev[0] + item.copy, prev[1] + item.disturbs)
             if cand < best[k]:
                 best[k] = cand
+                mark[k] = 1
+        took.append(mark)
     copy, disturbed = best[units]
-    return int(copy), int(disturbed)
+    chosen, k = [], units
+    for i in range(len(items) - 1, -1, -1):
+        if k > 0 and took[i][k]:
+            chosen.append(i)
+            k = max(0, k - items[i].size // g)
+    return int(copy), int(disturbed), sorted(chosen)
+
+
+def _greedy_set(items: list[_Item], excess: int) -> list[int]:
+    order = sorted(range(len(items)), key=lambda i: (items[i].copy / items[i].size, -items[i].size))
+    chosen, room = [], excess
+    for i in order:
+        if room <= 0:
+            break
+        chosen.append(i)
+        room -= items[i].size
+    return sorted(chosen)
 
 
 def _fractional_copy(items: list[_Item], excess: int) -> int:

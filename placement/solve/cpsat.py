@@ -41,6 +41,7 @@ class CpEncoding:
         self.relaxed = relaxed
         self.lits: dict[str, Any] = {}
         self.shortfalls: list[tuple[str, Any]] = []
+        self.minor_shortfalls: list[tuple[str, Any, int]] = []  # (rule, variable, its upper bound)
         self.partition_copy: list[tuple[int, Any]] = []  # storage-and-brokers stage: copy cost of refilled partitions
         m = self.model
         mult = space.max_multiplicity
@@ -80,13 +81,19 @@ class CpEncoding:
             return
         self.model.Add(constraint).OnlyEnforceIf(self.lit(rule))
 
-    def shortfall(self, rule: str, upper: int, name: str):
-        """How far a requirement falls short: 0 when strict; a penalised variable when relaxed."""
+    def shortfall(self, rule: str, upper: int, name: str, *, minor: bool = False):
+        """How far a requirement falls short: 0 when strict; a penalised variable when relaxed.
+        A ``minor`` one (a rebalance's storage limit) weighs less than all of them together."""
         if not self.relaxed or upper <= 0:
             return 0
         var = self.model.NewIntVar(0, upper, f"short[{rule}:{name}]")
-        self.shortfalls.append((rule, var))
+        (self.minor_shortfalls if minor else self.shortfalls).append((rule, var, upper) if minor else (rule, var))
         return var
+
+    def invariant_terms(self) -> list[tuple[int, Any]]:
+        """The invariants level: every shortfall, a minor one outweighed by any other."""
+        weight = 1 + sum(upper for _, _, upper in self.minor_shortfalls)
+        return [(weight, s) for _, s in self.shortfalls] + [(1, s) for _, s, _ in self.minor_shortfalls]
 
     def new_bool(self, name: str):
         return self.model.NewBoolVar(name)

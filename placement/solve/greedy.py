@@ -17,6 +17,7 @@ from collections import defaultdict
 from placement.models.cluster import Broker, NodeLoad
 from placement.models.plan import Placement, PartitionTarget
 from placement.scenario import Scenario
+from placement.solve.bounds import replicas_to_shed
 
 
 def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
@@ -45,6 +46,8 @@ class _Greedy:
                 self.room.take(b, b.node)
         self.eligible = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
                          and n.state.value == "ready" and not scenario.is_drained(n.name)]
+        # nodes over their storage limit (a rebalance, or an over-full start) shed the cheapest replicas
+        self.shed = replicas_to_shed(scenario) if scenario.over_limit_nodes else {}
 
     # -- volumes -------------------------------------------------------------------
     def place_volumes(self) -> dict[str, tuple[str, ...]]:
@@ -54,11 +57,13 @@ class _Greedy:
         kept = {}
         for name in scenario.touched_volumes:  # surviving replicas take their room first
             v = cluster.volume[name]
-            kept[name] = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)][: v.replication_factor]
+            kept[name] = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)
+                          and name not in self.shed.get(n, ())][: v.replication_factor]
             for n in kept[name]:
                 free[n] -= v.size_mib
         spare = dict(self.room.slots)
         needs_slot = self._brokers_needing_a_slot(kept, spare)
+        before_new = dict(free)  # the room once the kept replicas are placed, before any new one
         new_count: dict[str, int] = defaultdict(int)
         for name in scenario.touched_volumes:
             v = cluster.volume[name]
@@ -88,7 +93,40 @@ class _Greedy:
                 free[pick] -= v.size_mib
                 new_count[pick] += 1
             volumes[name] = tuple(chosen)
+        if self.spread and new_count and max(new_count.values()) > 1:
+            self._one_new_replica_per_node(volumes, kept, before_new)
         return volumes
+
+    def _one_new_replica_per_node(self, volumes: dict, kept: dict, room: dict[str, int]) -> None:
+        """Where a node took two new replicas or more, try to give every new replica a node of its
+        own in the same zone (a matching; the balance level's bound is often one): moves nothing
+        when not every one finds one. Brokers' volumes keep the nodes chosen for their slots."""
+        scenario, cluster = self.scenario, self.cluster
+        brokers_volumes = {v for b in scenario.touched_brokers for v in cluster.broker[b].volumes}
+        new = [(name, n) for name in scenario.touched_volumes if name not in brokers_volumes
+               for n in volumes[name] if n not in kept[name] and n not in scenario.stale_replicas(name)]
+        fixed = [n for name in scenario.touched_volumes if name in brokers_volumes
+                 for n in volumes[name] if n not in kept[name]]
+        taken = {n: 1 for n in fixed}
+        options = []
+        for name, n in new:
+            v = cluster.volume[name]
+            zone = cluster.node[n].zone
+            holds = set(volumes[name])
+            options.append([m for m in self.eligible if cluster.node[m].zone == zone and m not in taken
+                            and (m == n or m not in holds) and room[m] >= v.size_mib])
+        if len(new) > sum(1 for m in self.eligible if m not in taken):
+            return  # more new replicas than nodes: some node takes two whatever the matching
+        owner = _match_one_each(options)
+        if owner is None:
+            return  # not every new replica finds a node of its own: keep the greedy choice
+        given = {i: m for m, i in owner.items()}
+        moved: dict[str, list[str]] = defaultdict(list)
+        for i, (name, n) in enumerate(new):
+            moved[name].append(given[i])
+        for name, nodes in moved.items():
+            volumes[name] = tuple(kept[name]) + tuple(n for n in volumes[name] if n not in kept[name]
+                                                      and n in scenario.stale_replicas(name)) + tuple(nodes)
 
     def _brokers_needing_a_slot(self, kept: dict[str, list[str]], spare: dict[str, int]) -> dict[str, Broker]:
         """A displaced broker with one volume whose surviving replicas all sit on nodes without a
@@ -274,6 +312,41 @@ def _match(options: dict[int, list[str]], slots: dict[str, int]) -> dict[int, st
         if not place(bid, set()):
             chosen[bid] = None
     return chosen
+
+
+def _match_one_each(options: list[list[str]], budget: int = 2_000_000) -> dict[str, int] | None:
+    """A node for each item, no node twice (augmenting paths, iteratively, within a work budget);
+    node -> item, or None when some item finds none (or the budget runs out)."""
+    owner: dict[str, int] = {}
+    for start in range(len(options)):
+        # depth-first search for an augmenting path from ``start``
+        parent: dict[str, tuple[int, str | None]] = {}  # node -> (item reaching it, node that item held)
+        stack = [(start, None, iter(options[start]))]
+        found = None
+        while stack and found is None:
+            item, via, nodes = stack[-1]
+            step = next(nodes, None)
+            budget -= 1
+            if budget < 0:
+                return None
+            if step is None:
+                stack.pop()
+                continue
+            if step in parent:
+                continue
+            parent[step] = (item, via)
+            if step not in owner:
+                found = step
+            else:
+                stack.append((owner[step], step, iter(options[owner[step]])))
+        if found is None:
+            return None
+        node = found
+        while node is not None:  # flip the path: each item on it takes the node it reached
+            item, via = parent[node]
+            owner[node] = item
+            node = via
+    return owner
 
 
 def fill_partitions(space) -> Placement:

@@ -91,7 +91,7 @@ def storage_and_brokers_levels(enc, bounds: LowerBounds | None = None) -> list[L
         return lambda above: bounds.for_level(name, above)
 
     levels = [
-        Level("invariants", [(1, s) for _, s in enc.shortfalls], 0),
+        Level("invariants", enc.invariant_terms(), 0),
         Level("copied", copied + enc.partition_copy, bound("copied")),
         Level("untouched", kept, bound("untouched")),
         Level("waiting", waiting, bound("waiting")),
@@ -139,7 +139,7 @@ def partitions_levels(enc) -> list[Level]:
         reachable = covered | {zone_of[b] for b in domain if b not in kept}
         most_cover += min(len(reachable), len(covered) + vacated)
 
-    levels = [Level("invariants", [(1, s) for _, s in enc.shortfalls], 0),
+    levels = [Level("invariants", enc.invariant_terms(), 0),
               Level("copied", copied, lambda above: must_copy if _invariants_met(above) else 0)]
     if scenario.rack_preferred:
         levels.append(Level("racks", kafka.rack_spread(enc), -most_cover))

@@ -1,8 +1,10 @@
-"""The planner: failures in, a checked and verified recovery plan out.
+"""The planner: failures or a planned operation in, a checked and verified plan out.
 
 Two stages, each one CP-SAT model minimising the levels of
-``placement.solve.objectives`` one after another; only what the failure touches
-becomes a variable:
+``placement.solve.objectives`` one after another; what the failure or the
+operation touches becomes a variable first, and more only where that is needed
+to meet every invariant or to prove the answer optimal for the unrestricted
+problem (making room: ``_solve_storage_and_brokers``):
 
 - the storage-and-brokers stage decides where each touched broker runs and which
   nodes hold each damaged volume's replicas, with the partitions of brokers that
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from placement.execute.checker import check_execution
 from placement.execute.steps import build_steps
 from placement.execute.timeline import simulate
-from placement.models.cluster import Cluster
+from placement.models.cluster import Cluster, NodeLoad
 from placement.models.errors import InternalError
 from placement.models.failures import Failures
 from placement.models.plan import Placement, Plan, Status, Violation
@@ -42,6 +44,7 @@ FULL_MODEL_LIMIT = 60_000  # volume-node candidate pairs decided in one model be
 MIN_CANDIDATES_PER_ZONE = 12
 WHOLE_SPACE_LIMIT = 3_000  # candidate pairs of the unrestricted problem small enough to decide whole
 MIN_WIDENING_SECONDS = 0.5  # time left worth a wider search
+ROOM_ROUNDS = 3  # widenings to the items that could make room for those already decided
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     one); where that is not proven optimal for the unrestricted problem -- the invariants cannot
     all hold there, or its levels miss the unrestricted lower bounds -- over everything when the
     cluster is small enough, or else over the healthy items that could make room."""
-    deadline = time.monotonic() + options.time_limit
+    deadline = time.monotonic() + options.time_limit - _reserve(scenario, options)
     touched = Space.for_planning(scenario)
     bounds = unrestricted_lower_bounds(scenario, objectives.narrow_later_bounds(scenario, touched))
     if start is None:
@@ -128,19 +131,29 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
         return narrow
     whole = _whole_space(scenario)
     if whole.pairs() <= WHOLE_SPACE_LIMIT:
-        wider, decided = whole, "everything"
-    elif _shortfall_of(narrow) > 0:
-        wider, decided = _room_space(scenario, touched), "making room"
-    else:
-        return narrow  # meets every invariant; optimal within its space, with its gap to the bounds said
+        return _wider(scenario, narrow, whole, bounds, options, start, deadline, "everything")
+    best, space = narrow, touched
+    for _ in range(ROOM_ROUNDS):  # the healthy items that could make room, and then theirs
+        if _shortfall_of(best) == 0 or deadline - time.monotonic() < MIN_WIDENING_SECONDS:
+            break
+        wider = _room_space(scenario, space)
+        if set(wider.volume_domain) == set(space.volume_domain) and set(wider.broker_domain) == set(space.broker_domain):
+            break  # nothing more could make room
+        best, space = _wider(scenario, best, wider, bounds, options, start, deadline, "making room"), wider
+    return best  # where every invariant is met: optimal within its space, with its gap to the bounds said
+
+
+def _wider(scenario: Scenario, best: _StorageStage, wider: Space, bounds: LowerBounds, options: PlanOptions,
+           start: Placement, deadline: float, decided: str) -> _StorageStage:
+    """``wider`` solved from the best answer so far; kept only where it does at least as well."""
     if deadline - time.monotonic() < MIN_WIDENING_SECONDS:
-        return narrow
-    hint_from = narrow.outcome.placement if narrow.outcome.solved else start
+        return best
+    hint_from = best.outcome.placement if best.outcome.solved else start
     wide = _solve_space(scenario, wider, bounds, options, hint_from, deadline, decided)
     if not wide.outcome.solved:
-        return narrow
-    if narrow.outcome.solved and _level_values(narrow) < _level_values(wide):
-        return narrow  # the wider search ran out of time short of what the narrow one found
+        return best
+    if best.outcome.solved and _level_values(best) < _level_values(wide):
+        return best  # the wider search ran out of time short of what the narrower one found
     return wide
 
 
@@ -148,6 +161,15 @@ def _level_values(stage: _StorageStage) -> tuple:
     """The levels every space measures alike (shortfall, copied, untouched): the later ones are
     judged against the items a space decides, so they compare only within one space."""
     return tuple(level.value for level in stage.outcome.levels[:3])
+
+
+def _reserve(scenario: Scenario, options: PlanOptions) -> float:
+    """Time kept back from the search for what follows it within the time limit: the partitions
+    stage, the checks and Z3, the steps' model check and the timeline (a few ms per touched item)."""
+    if options.feasibility_only:
+        return 0.0
+    work = len(scenario.touched_volumes) + len(scenario.touched_brokers)
+    return min(0.25 * options.time_limit, 1.0 + 0.003 * work)
 
 
 def _settled(stage: _StorageStage, options: PlanOptions) -> bool:
@@ -182,21 +204,25 @@ def _movable_brokers(scenario: Scenario, on: set[str] | None = None) -> list[int
             if b.id in touched or ((on is None or b.node in on) and scenario.may_move_healthy(b))]
 
 
-def _room_space(scenario: Scenario, touched: Space) -> Space:
-    """The touched items and the healthy ones that could make room for them: the replicas and brokers
-    on nodes some touched volume or broker could use but that lack room for it (its storage, or a
-    broker's slot, CPU or memory), with the volumes of those brokers. A rebalance moves no broker."""
+def _room_space(scenario: Scenario, decided: Space) -> Space:
+    """The items decided so far and the healthy ones that could make room for them: the replicas and
+    brokers on nodes some decided volume or broker could use but that lack room for it (its storage,
+    or a broker's slot, CPU or memory), with the volumes of those brokers. A rebalance moves no broker."""
     cluster = scenario.cluster
-    load = touched.fixed_load
+    used = scenario.start_storage_mib  # what the nodes hold now, decided items included
+    load = {n.name: NodeLoad() for n in cluster.nodes}
+    for b in cluster.brokers:
+        if scenario.is_alive(b.node):
+            load[b.node] = load[b.node].plus(NodeLoad.of_broker(b))
     short: set[str] = set()
-    for name, nodes in touched.volume_domain.items():
+    for name, nodes in decided.volume_domain.items():
         size = cluster.volume[name].size_mib
-        short.update(n for n in nodes if scenario.storage_limit_mib(n) - load[n].storage_mib < size)
-    for bid, nodes in touched.broker_domain.items():
+        short.update(n for n in nodes if scenario.storage_limit_mib(n) - used[n] < size)
+    for bid, nodes in decided.broker_domain.items():
         b = cluster.broker[bid]
-        short.update(n for n in nodes if not cluster.broker_fits(b, n, load[n]))
-    brokers = set(touched.broker_domain) | set(_movable_brokers(scenario, short))
-    volumes = set(touched.volume_domain) | {v.name for v in cluster.volumes if short.intersection(v.replicas)}
+        short.update(n for n in nodes if n != b.node and not cluster.broker_fits(b, n, load[n]))
+    brokers = set(decided.broker_domain) | set(_movable_brokers(scenario, short))
+    volumes = set(decided.volume_domain) | {v.name for v in cluster.volumes if short.intersection(v.replicas)}
     volumes |= {v for b in brokers for v in cluster.broker[b].volumes}
     return Space.for_planning(scenario, volumes=volumes, brokers=brokers)
 
@@ -344,7 +370,8 @@ def _judge_against_lower_bounds(outcome: SolveOutcome, bounds: LowerBounds, *, l
     is 0 and its copied and untouched levels meet the unrestricted lower bounds (then every answer
     as good lies in the space solved, so its proofs of the later levels hold too); with restricted
     candidates, the later levels must meet their bounds as well. From the first level that does
-    not, nothing is proven, and each level's bound is the unrestricted one."""
+    not, nothing is proven, and each level's bound is the unrestricted one (the solver's bound holds
+    only for the space solved)."""
     proven = True
     above: list = []
     for level in outcome.levels:
@@ -356,7 +383,7 @@ def _judge_against_lower_bounds(outcome: SolveOutcome, bounds: LowerBounds, *, l
         if not proven or not level.proven or not met:
             proven = False
             level.proven = False
-            level.bound = min(level.bound, lower_bound)
+            level.bound = lower_bound  # the solver's own bound holds only for the space it solved
         above.append(level)
     outcome.restricted = True
 
@@ -376,7 +403,8 @@ def _infeasible(scenario: Scenario, outcome: SolveOutcome, options: PlanOptions,
     return Plan(cluster=scenario.cluster.name, failed=scenario.failures.failed, status=Status.INFEASIBLE,
                 placement=current, steps=(), metrics={"copiedGiB": 0.0, "solveSeconds": round(time.monotonic() - started, 3)},
                 violations=(Violation("I1", message, "plan"),), removed_brokers=tuple(sorted(scenario.failures.removed_brokers)),
-                solver={"proven": False, "seconds": round(outcome.seconds, 3)})
+                solver={"proven": False, "seconds": round(outcome.seconds, 3)},
+                preexisting=tuple(check_start(scenario.cluster)), **_operation(scenario.failures))
 
 
 __all__ = ["PlanOptions", "plan_recovery"]
