@@ -102,7 +102,7 @@ class Violation:
 @dataclass(frozen=True)
 class Step:
     id: int
-    action: str  # fence-node | drop-volume-replica | add-volume-replica | move-broker | reassign-partitions | elect-leaders
+    action: str  # one of STEP_FIELDS: fence-node | cordon-node | drop-, add-, resync-volume-replica | move-broker | ...
     args: dict[str, Any]  # the names it acts on, as in CONTRACT section 4
     after: tuple[int, ...] = ()
 
@@ -368,8 +368,10 @@ def with_node_state(cluster: Cluster, node: str, state) -> Cluster:
 
 STEP_FIELDS = {
     "fence-node": {"node": "node"},
+    "cordon-node": {"node": "node"},  # the first step of a drain: nothing new is scheduled there
     "drop-volume-replica": {"volume": "volume", "node": "node"},
     "add-volume-replica": {"volume": "volume", "node": "node", "source": "node"},
+    "resync-volume-replica": {"volume": "volume", "node": "node"},  # Portworx brings a stale replica in sync
     "move-broker": {"broker": "broker", "from": "node", "to": "node"},
     "reassign-partitions": {"partitions": "replicas"},
     "elect-leaders": {"partitions": "leader"},
@@ -453,7 +455,8 @@ def _step_field_problem(value: Any, kind: str, cluster: Cluster) -> str | None:
             return f"entry {j}: topic {key[0]!r} partition {key[1]!r} is not a partition of cluster {cluster.name!r}"
         target = entry.get(kind)
         brokers = target if kind == "replicas" else [target]
-        if not isinstance(brokers, list) or not brokers or not all(
+        # an empty or repeating replica list is a well-formed step that cannot run: the model checker says so
+        if not isinstance(brokers, list) or not all(
                 isinstance(b, int) and not isinstance(b, bool) and b in cluster.broker for b in brokers):
             return f"entry {j} ({key[0]}-{key[1]}): {kind} {target!r} must name brokers of the cluster"
     return None

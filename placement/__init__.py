@@ -105,7 +105,7 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
     operation it records (``drained``, ``maxUsedPercent``, ``minReplicas``) is judged too: the
     target must empty the drained nodes and keep every node within the storage limit.
     """
-    from placement.execute.checker import check_execution
+    from placement.execute.checker import judge_plan_steps
     from placement.models.failures import resolve_failures
     from placement.models.plan import parse_operation, parse_plan, parse_steps
     from placement.scenario import Scenario
@@ -116,11 +116,12 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
     steps = parse_steps(plan_document, cluster, source)
     failures = resolve_failures(cluster, list(fail) + list(failed), fail_zones, removed, drain=operation.drained,
                                 max_used_percent=operation.max_used_percent, min_replicas=operation.min_replicas)
+    told = resolve_failures(cluster, fail, fail_zones).nodes  # what the command line says failed (and the file)
     scenario = Scenario(cluster, failures, allow_unclean=unclean)
     verdict = verify_placement(scenario, placement_)
     if not steps:
         return verdict  # a target without steps: there is no way to the target to check
-    return verdict.with_execution(check_execution(scenario, steps, placement_))
+    return verdict.with_execution(judge_plan_steps(scenario, steps, placement_, plan_failed=failed, told_failed=told))
 
 
 def check(cluster: Cluster, failures: int = 1, *, zones: bool = False, minimum: bool = False, jobs: int = 1,

@@ -219,3 +219,129 @@ def test_scripts_of_random_plans_are_valid_bash_and_dry_run_cleanly(tmp_path, st
     assert calls(log) == []
     assert done.stdout.count("\n+ ") + done.stdout.startswith("+ ") >= len(
         [s for s in plan.steps if s.action != "elect-leaders"])
+
+
+# -- drains, returning nodes, and names that try to break out of a line ----------------------------
+
+def _operation_plan(cluster, failures, volumes: dict, brokers: dict | None = None):
+    """A plan to a hand-given target (the steps built, checked and timed as the planner does)."""
+    from placement.execute.checker import check_execution
+    from placement.execute.steps import build_steps
+    from placement.execute.timeline import simulate
+    from placement.models.plan import Placement, Plan, Status
+    from placement.scenario import Scenario
+
+    scenario = Scenario(cluster, failures)
+    current = Placement.current(cluster)
+    target = Placement({**current.brokers, **(brokers or {})}, {**current.volumes, **volumes}, current.partitions)
+    steps = build_steps(scenario, target)
+    verdict = check_execution(scenario, steps, target)
+    assert verdict.safe, [c.message for c in verdict.counterexamples]
+    return Plan(cluster=cluster.name, failed=failures.failed, status=Status.OPTIMAL, placement=target, steps=steps,
+                metrics={}, violations=(), timeline=simulate(scenario, target, steps))
+
+
+def _drain_and_return_cluster(name_of=lambda n: n):
+    from placement.models.loading import parse_cluster
+
+    nodes = [name_of(f"node-{i}") for i in range(1, 6)]
+    return parse_cluster({
+        "name": "ops", "policy": {"zoneSpread": False},
+        "nodes": [{"name": n, "storageGiB": 500} for n in nodes],
+        "volumes": [{"name": "pvc-kafka-0", "sizeGiB": 100, "replicas": nodes[:3]},
+                    {"name": "pvc-back", "sizeGiB": 100, "replicas": [nodes[1], nodes[2], nodes[3]],
+                     "stale": {nodes[3]: 4}}],
+        "brokers": [{"id": 0, "node": nodes[0], "volumes": ["pvc-kafka-0"]}],
+    }, "ops.yaml")
+
+
+def test_a_drain_script_cordons_then_moves_then_drops_and_a_return_waits_for_portworx(tmp_path, standins):
+    from placement.execute.script import render_script
+    from placement.models.failures import resolve_failures
+
+    env, log, state = standins
+    cluster = _drain_and_return_cluster()
+    plan = _operation_plan(cluster, resolve_failures(cluster, drain=["node-1"]),
+                           {"pvc-kafka-0": ("node-2", "node-3", "node-5")}, {0: "node-2"})
+    actions = [s.action for s in plan.steps]
+    assert actions[0] == "cordon-node" and "resync-volume-replica" in actions and "fence-node" not in actions
+    path = tmp_path / "drain.sh"
+    path.write_text(render_script(cluster, plan))
+    assert subprocess.run([BASH, "-n", str(path)], capture_output=True).returncode == 0
+    text = path.read_text()
+    assert "Portworx resyncs it by itself" in text.replace("\n# ", " ")
+    (state / "pod-kafka-0").write_text("node-2 True")
+    done = bash(path, env, "--apply")
+    assert done.returncode == 0, done.stderr
+    made = calls(log)
+    cordon = made.index(["kubectl", "cordon", "--", "node-1"])
+    delete = made.index(["kubectl", "-n", "kafka", "delete", "pod", "--", "kafka-0"])
+    drop = made.index(["pxctl", "volume", "ha-update", "--repl", "2", "--node", "node-1", "--", "pvc-kafka-0"])
+    add = made.index(["pxctl", "volume", "ha-update", "--repl", "3", "--node", "node-5", "--", "pvc-kafka-0"])
+    assert cordon < delete < drop < add  # drop before add at RF 3, and only once the broker has left
+    assert ["pxctl", "volume", "inspect", "--", "pvc-back"] in made  # the returning replica is waited for
+    assert not any(c[:2] == ["kubectl", "taint"] for c in made)
+
+
+def _renamed(cluster, old: str, new: str):
+    """The cluster with a node renamed everywhere, past the loader (which refuses such names)."""
+    from dataclasses import replace
+
+    def n(x):
+        return new if x == old else x
+
+    return replace(cluster, nodes=tuple(replace(x, name=n(x.name)) for x in cluster.nodes),
+                   volumes=tuple(replace(v, replicas=tuple(map(n, v.replicas)),
+                                         stale=tuple((n(a), g) for a, g in v.stale)) for v in cluster.volumes),
+                   brokers=tuple(replace(b, node=n(b.node)) for b in cluster.brokers))
+
+
+HOSTILE_WORDS = ["a\ntouch PWNED", "x\r\ntouch PWNED", "name'; touch PWNED; '", "$(touch PWNED)", "`touch PWNED`",
+                 "tab\there", "trailing\n", "\u2028touch PWNED", "back\\slash\n"]
+
+
+@pytest.mark.parametrize("word", HOSTILE_WORDS)
+def test_names_that_end_lines_stay_inside_their_words_even_in_comments(tmp_path, standins, word):
+    """The loader refuses such names; the script must not rely on it. Every user-derived word
+    -- in commands and in comments -- stays on its line and arrives as one literal argument."""
+    from dataclasses import replace
+
+    from placement.execute.script import render_script
+    from placement.models.failures import resolve_failures
+
+    env, log, state = standins
+    evil = f"node-1{word}"
+    cluster = _renamed(_drain_and_return_cluster(), "node-1", evil)
+    cluster = replace(cluster, name=f"ops{word}")
+    failed = resolve_failures(cluster, [evil])
+    plan = _operation_plan(cluster, failed, {"pvc-kafka-0": ("node-2", "node-3", "node-5")}, {0: "node-2"})
+    assert {s.action for s in plan.steps} >= {"fence-node", "drop-volume-replica", "move-broker", "resync-volume-replica"}
+    path = tmp_path / "evil.sh"
+    path.write_text(render_script(cluster, plan))
+    assert subprocess.run([BASH, "-n", str(path)], capture_output=True).returncode == 0
+    for line in path.read_text().splitlines():
+        assert not line.lstrip().startswith(("touch", "PWNED", "here")), line
+    done = bash(path, env)  # dry run
+    assert done.returncode == 0, done.stderr
+    assert calls(log) == [] and not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()
+    (state / "pod-kafka-0").write_text("node-2 True")
+    done = bash(path, {**env, "STANDIN_NODE_READY": "False"}, "--apply")
+    assert done.returncode == 0, done.stderr
+    made = calls(log)
+    assert ["kubectl", "cordon", "--", evil] in made  # the fence: one literal argument, newline and all
+    assert ["pxctl", "volume", "ha-update", "--repl", "2", "--node", evil, "--", "pvc-kafka-0"] in made
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_a_script_of_steps_not_proven_safe_says_so():
+    from dataclasses import replace
+
+    from placement.execute.script import render_script
+    from placement.models.failures import resolve_failures
+
+    cluster = _drain_and_return_cluster()
+    plan = _operation_plan(cluster, resolve_failures(cluster, drain=["node-1"]),
+                           {"pvc-kafka-0": ("node-2", "node-3", "node-5")}, {0: "node-2"})
+    assert "model-checked safe" in render_script(cluster, replace(plan, metrics={"execution": {"safe": True}}))
+    text = render_script(cluster, replace(plan, metrics={"execution": {"safe": False}}))
+    assert "NOT proven" in text and "model-checked safe" not in text

@@ -103,3 +103,76 @@ def test_seed_broker_serves_at_once_while_a_kafka_rebuild_would_take_time():
     copied = [used[s.args["volume"]] for s in plan.steps if s.action == "add-volume-replica"]
     # both resyncs land on node-5: it receives everything, so the bound is its bytes
     assert t["fullRedundancySeconds"] == pytest.approx(sum(copied) * 1024 / GBPS, abs=0.1)
+
+
+# -- any bandwidth the loader admits: a finite simulation and strict JSON ---------------------------
+
+@pytest.mark.parametrize("gbps", [5e-324, 1e-300, 1e-12, 0.001, 1e12, 1e300, 1.7976931348623157e308])
+def test_any_bandwidth_terminates_and_writes_strict_json(gbps, tmp_path):
+    import json
+    import time
+
+    import yaml
+    from click.testing import CliRunner
+
+    from placement import cli
+
+    doc = yaml.safe_load(open("examples/seed.yaml"))
+    doc.setdefault("policy", {})["nodeBandwidthGbps"] = gbps
+    path = tmp_path / "seed.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli.main, ["plan", str(path), "--fail", "node-2", "--format", "json"])
+    assert time.perf_counter() - started < 30
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"{c} in the plan document"))
+    timeline = plan["metrics"]["timeline"]
+    json.dumps(plan, allow_nan=False)
+    if gbps > 1e250:
+        assert timeline["finishSeconds"] == 0.0
+    else:  # seconds, or null when longer than a float holds -- never Infinity
+        assert timeline["finishSeconds"] is None or timeline["finishSeconds"] >= 0
+    script = CliRunner().invoke(cli.main, ["plan", str(path), "--fail", "node-2", "--format", "script"])
+    assert script.exit_code == 0 and "Traceback" not in script.stderr
+
+
+def _many_copies(seed: int, copies: int):
+    import random
+
+    rng = random.Random(seed)
+    volumes = [(f"v{i}", rng.choice([10, 50, 200]), f"n{rng.randint(1, 6)}") for i in range(copies)]
+    cluster = _cluster(volumes)
+    steps = []
+    for i, (name, _, src) in enumerate(volumes):
+        target = rng.choice([f"n{j}" for j in range(1, 7) if f"n{j}" != src])
+        after = (rng.randint(1, i),) if i and rng.random() < 0.3 else ()
+        steps.append(_add(i + 1, name, target, src, after))
+    return cluster, steps
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sharing_refreshed_by_batches_stays_close_to_exact_max_min(seed, monkeypatch):
+    """Beyond EXACT_UP_TO open copies, shares are recomputed once 5% of them changed; against
+    recomputing at every change (exact max-min fairness) the times stay close."""
+    import statistics
+
+    from placement.execute import timeline
+
+    cluster, steps = _many_copies(seed, 600)
+    batched = _run(cluster, steps)
+    monkeypatch.setattr(timeline, "EXACT_UP_TO", 10**9)
+    exact = _run(cluster, steps)
+    assert batched.finish == pytest.approx(exact.finish, rel=0.02)
+    errors = sorted(abs(batched.finished[s.id] - exact.finished[s.id]) / exact.finished[s.id] for s in steps)
+    assert statistics.median(errors) < 0.01 and errors[int(0.95 * len(errors))] < 0.05
+    assert batched.finish + 1e-6 >= batched.lower_bound
+
+
+def test_up_to_200_open_copies_are_shared_exactly(monkeypatch):
+    from placement.execute import timeline
+
+    cluster, steps = _many_copies(3, 150)
+    first = _run(cluster, steps)
+    monkeypatch.setattr(timeline, "REFRESH", 0.0)
+    exact = _run(cluster, steps)
+    assert first.finished == exact.finished

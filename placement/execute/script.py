@@ -7,14 +7,18 @@ waits for one (polling, with a timeout) only just before a step that needs it,
 so independent resyncs overlap as in ``placement.execute.timeline``. Steps come in the
 order of their estimated start.
 
-Nothing the cluster file says reaches a shell line unquoted: names were refused at
-load time unless they are valid Kubernetes, Portworx or Kafka names, every word is
-``shlex.quote``d, positional arguments follow ``--``, and Kafka JSON goes to files
-through quoted here-documents (never expanded, never echoed into a command).
+Nothing the cluster file says reaches a shell line unquoted, not even a comment: names
+were refused at load time unless they are valid Kubernetes, Portworx or Kafka names, and
+besides every user-derived word -- in commands and in comments alike -- is quoted by
+``_word`` (plain when it is made of safe characters, ``shlex.quote``d when printable,
+bash's ``$'...'`` with every control character escaped otherwise, so that no name can
+end a line), positional arguments follow ``--``, and Kafka JSON goes to files through
+quoted here-documents (never expanded, never echoed into a command).
 """
 from __future__ import annotations
 
 import json
+import math
 import re
 import shlex
 from placement.execute.timeline import simulate
@@ -28,6 +32,7 @@ OUT_OF_SERVICE = "node.kubernetes.io/out-of-service=nodeshutdown:NoExecute"
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 BOOTSTRAP = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5}(,[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5})*$")
 JSON_END = "PLACEMENT_JSON_END"
+MAX_WAIT_SECONDS = 30 * 24 * 3600  # the default wait for one step, however slow the estimate
 
 
 def check_script_options(namespace: str, statefulset: str, bootstrap: str) -> None:
@@ -43,8 +48,29 @@ def check_script_options(namespace: str, statefulset: str, bootstrap: str) -> No
         raise InputError("command line", problems)
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_./:=@%+,-]+")
+
+
+def _word(text: str) -> str:
+    """One shell word, on one line, that bash reads back as exactly ``text``."""
+    if _PLAIN.fullmatch(text):
+        return text
+    if text.isprintable():
+        return shlex.quote(text)
+    escaped = []
+    for ch in text:
+        if ch in "\\'":
+            escaped.append("\\" + ch)
+        elif ch.isprintable():
+            escaped.append(ch)
+        else:
+            escaped.extend(f"\\x{b:02x}" for b in ch.encode("utf-8"))
+    return "$'" + "".join(escaped) + "'"
+
+
 def _q(*words) -> str:
-    return " ".join(shlex.quote(str(w)) for w in words)
+    """Words for a command line or a comment: each quoted by ``_word``."""
+    return " ".join(_word(str(w)) for w in words)
 
 
 PRELUDE = r'''set -euo pipefail
@@ -153,19 +179,28 @@ class _Writer:
             self.emit(f"wait_until {_q(what)} node_down {_q(node)}",
                       f"run kubectl cordon -- {_q(node)}",
                       f"run kubectl taint nodes --overwrite -- {_q(node, OUT_OF_SERVICE)}")
+        elif s.action == "cordon-node":
+            self.emit(f"# drain {_q(a['node'])}: Kubernetes schedules nothing new there; the steps below empty it",
+                      f"run kubectl cordon -- {_q(a['node'])}")
         elif s.action == "drop-volume-replica":
             self.replicas[a["volume"]] -= 1
             self.emit(f"run pxctl volume ha-update --repl {self.replicas[a['volume']]} --node {_q(a['node'])} -- {_q(a['volume'])}")
         elif s.action == "add-volume-replica":
             self.replicas[a["volume"]] += 1
-            self.emit(f"# Portworx resyncs it from an in-sync replica (planned source: {a['source']})",
+            self.emit(f"# Portworx resyncs it from an in-sync replica (planned source: {_q(a['source'])})",
                       f"run pxctl volume ha-update --repl {self.replicas[a['volume']]} --node {_q(a['node'])} -- {_q(a['volume'])}")
             what = f"volume {a['volume']} is in sync on {a['node']}"
+            self.pending[s.id] = f"wait_until {_q(what)} resync_done {_q(a['volume'])}"
+        elif s.action == "resync-volume-replica":
+            self.emit(f"# the replica of {_q(a['volume'])} on {_q(a['node'])} is back but behind: Portworx resyncs it "
+                      "by itself (nothing to run); the steps that need it wait for it")
+            what = f"Portworx has resynced volume {a['volume']} on {a['node']}"
             self.pending[s.id] = f"wait_until {_q(what)} resync_done {_q(a['volume'])}"
         elif s.action == "move-broker":
             pod, failed = self.pod(a["broker"]), a["from"] in self.plan.failed
             force = " --force --grace-period=0" if failed else ""
-            self.emit(f"# broker {a['broker']}: {a['from']} -> {a['to']}; Stork schedules the pod onto a node holding its replicas",
+            self.emit(f"# broker {a['broker']}: {_q(a['from'])} -> {_q(a['to'])}; Stork schedules the pod onto a node "
+                      "holding its replicas",
                       f"run kubectl -n \"$NAMESPACE\" delete pod{force} -- {_q(pod)}")
             what = f"pod {pod} serves on {a['to']}"
             self.pending[s.id] = f"wait_until {_q(what)} pod_serves_on {_q(pod, a['to'])}"
@@ -188,8 +223,8 @@ class _Writer:
                 self.emit(f'run kafka-leader-election.sh --bootstrap-server "$BOOTSTRAP" --election-type PREFERRED '
                           f'--path-to-json-file "{path}"')
             for e in others:
-                self.emit(f"# {e['topic']}-{e['partition']}: leader {e['leader']} is not its preferred replica; "
-                          "Kafka's controller elects among the in-sync replicas")
+                self.emit(f"# {_q(e['topic'])} partition {e['partition']}: leader {e['leader']} is not its preferred "
+                          "replica; Kafka's controller elects among the in-sync replicas")
         else:  # pragma: no cover - parse_steps admits no other action
             raise ValueError(f"unknown action {s.action}")
 
@@ -211,27 +246,28 @@ def render_script(cluster: Cluster, plan: Plan, *, namespace: str = "kafka",
                             allow_unclean=plan.allow_unclean)
         timeline = simulate(scenario, plan.placement, plan.steps)
     w = _Writer(cluster, plan, statefulset, timeline.finished)
+    proven = (plan.metrics.get("execution") or {}).get("safe", True)
     header = [
         "#!/usr/bin/env bash",
-        f"# Recovery of cluster {cluster.name} after failure of {', '.join(plan.failed) or 'nothing'}"
-        + (f", retiring brokers {', '.join(map(str, plan.removed_brokers))}" if plan.removed_brokers else "")
+        f"# Steps for cluster {_q(cluster.name)}: " + _operation_words(plan)
         + f": {plan.status.value}, {len(plan.steps)} steps.",
-        "# Written by `placement plan --format script`. Every order and prefix of these steps was",
-        "# model-checked safe; the commands run in the order of their estimated start.",
+        "# Written by `placement plan --format script`. "
+        + ("Every order and prefix of these steps was" if proven else "WARNING: these steps were NOT proven"),
+        ("# model-checked safe" if proven else "# safe (see the plan's violations)")
+        + "; the commands run in the order of their estimated start.",
         f"# Estimated at {timeline.bandwidth_gbps:g} Gbit/s per node: full replication after "
-        f"{timeline.full_redundancy:.0f} s, all done after {timeline.finish:.0f} s.",
+        f"{_secs(timeline.full_redundancy)}, all done after {_secs(timeline.finish)}.",
         "# Dry run unless given --apply.",
     ]
     if not plan.status.meets_invariants:
         header.append(f"# WARNING: this plan is {plan.status.value}: its target breaks invariants (see the plan).")
-    wait_default = max(600, int(4 * timeline.finish) + 600)
+    wait_default = int(min(max(600.0, 4 * timeline.finish + 600), MAX_WAIT_SECONDS))
     w.emit(*header,
            f"NAMESPACE={_q(namespace)}",
            f"BOOTSTRAP={_q(bootstrap)}",
            f"DEFAULT_WAIT_TIMEOUT={wait_default}",
            PRELUDE.rstrip("\n"))
-    by_start = sorted(plan.steps, key=lambda s: (timeline.started.get(s.id, 0.0), s.id))
-    for s in by_start:
+    for s in _in_start_order(plan.steps, timeline.started):
         w.step(s)
     w.emit("", "# every step issued: wait for what is still under way")
     w.wait_for(list(w.pending))
@@ -242,6 +278,49 @@ def render_script(cluster: Cluster, plan: Plan, *, namespace: str = "kafka",
            '  echo "# dry run: nothing was changed; run with --apply to perform it"',
            'fi')
     return "\n".join(w.lines) + "\n"
+
+
+def _operation_words(plan: Plan) -> str:
+    parts = []
+    if plan.failed:
+        parts.append("recovery after failure of " + ", ".join(_word(n) for n in plan.failed))
+    drained = getattr(plan, "drained", ())
+    if drained:
+        parts.append("drain of " + ", ".join(_word(n) for n in drained))
+    percent = getattr(plan, "max_used_percent", None)
+    if percent is not None:
+        parts.append(f"rebalance to at most {percent:g}% used")
+    if plan.removed_brokers:
+        parts.append("retiring brokers " + ", ".join(map(str, plan.removed_brokers)))
+    return ", ".join(parts) or "no failure (the cluster as the file describes it)"
+
+
+def _secs(seconds: float) -> str:
+    return f"{seconds:.0f} s" if math.isfinite(seconds) else "longer than can be estimated"
+
+
+def _in_start_order(steps, started: dict[int, float]) -> list[Step]:
+    """The steps in the order of their estimated start, each after every step it waits for
+    (an instant step may start at the same moment as the step it waits for)."""
+    import heapq
+
+    by_id = {s.id: s for s in steps}
+    waiting = {s.id: len(set(s.after)) for s in steps}
+    children: dict[int, list[int]] = {s.id: [] for s in steps}
+    for s in steps:
+        for a in set(s.after):
+            children[a].append(s.id)
+    ready = [(started.get(sid, 0.0), sid) for sid, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, sid = heapq.heappop(ready)
+        order.append(by_id[sid])
+        for child in children[sid]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, (started.get(child, 0.0), child))
+    return order
 
 
 __all__ = ["render_script", "check_script_options"]

@@ -3,11 +3,28 @@
 A fluid model of the plan's execution. Every step starts as soon as the steps it
 waits for have finished (the order the generated script follows). Steps that
 copy data -- a Portworx resync (``add-volume-replica``: the volume's used bytes
-from its source node) and a Kafka reassignment (each new partition replica
+from its source node; ``resync-volume-replica``: the stale replica's missing bytes
+from an in-sync replica) and a Kafka reassignment (each new partition replica
 fetched from the node of a running in-sync replica) -- finish when their last
 byte arrives; every other step is instant. Each node's network is full duplex
 with ``policy.nodeBandwidthGbps`` each way, shared max-min fairly by the copies
 that cross it, which is how TCP flows through one bottleneck settle.
+
+Every node has the same bandwidth, so the model is simulated at 1 MiB/s and its
+times divided by the bandwidth at the end: any bandwidth the loader admits, from
+the smallest positive float to the largest, gives a finite simulation (a time too
+long for a float is written as null, never as Infinity).
+
+Event by event (a heap of the copies' finishing times), the fair shares are
+recomputed over the open copies at every change while at most ``EXACT_UP_TO`` are
+open (exact max-min sharing), and beyond that once ``REFRESH`` (5%) of them have
+started or finished since the last computation; in between, a copy that starts
+takes what its two nodes have left, and what a finished copy leaves goes in equal
+parts to the copies still open on its nodes. Each computation costs O(F log F) for F
+open copies and the open copies change by a fixed fraction between two of them, so
+the whole simulation is O((S + C) log C / REFRESH) for S steps and C copies. On the
+1,000-node zone failure of ``bench/execute.py`` the copies' finishing times are
+within 2% of exact sharing at the 95th percentile (7% at worst), and 100 times faster.
 
 For comparison, a Kafka-level rebuild of a displaced broker (a fresh empty
 volume, every partition replica it holds re-fetched from other brokers) is
@@ -17,14 +34,17 @@ bandwidth; the storage-level plan is measured against that bound.
 from __future__ import annotations
 
 import heapq
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from placement.execute import linear_time
 from placement.models.plan import Placement, Step
 from placement.scenario import Scenario
 
 _EPSILON = 1e-9
-STEP_RESOLUTION = 0.005  # completions are taken in batches no finer than 0.5% of the time elapsed
+REFRESH = 0.05  # recompute the fair shares once this fraction of the open copies has changed...
+EXACT_UP_TO = 200  # ...or at every change while at most this many are open (exact max-min sharing)
 
 
 @dataclass(frozen=True)
@@ -46,10 +66,11 @@ class Timeline:
     lower_bound: float  # the busiest node's bytes at full bandwidth: no schedule beats it
     kafka_rebuild: dict[int, float]  # displaced broker -> seconds a Kafka-level rebuild needs at least
     busiest_node: str | None = None  # the node whose bytes (sent or received) set lower_bound
+    shares_computed: int = 0  # copies' fair shares computed in all (the simulation's work; not in the document)
 
     def to_document(self) -> dict:
         def r(x):
-            return None if x is None else round(x, 1)
+            return None if x is None or not math.isfinite(x) else round(x, 1)
 
         return {
             "nodeBandwidthGbps": self.bandwidth_gbps,
@@ -65,19 +86,34 @@ class Timeline:
         }
 
 
-def copies_of(scenario: Scenario, target: Placement, step: Step) -> list[Copy]:
+def resync_source(scenario: Scenario, target: Placement, volume: str, sending: dict[str, int] | None = None) -> str | None:
+    """Where Portworx copies a stale replica's missing bytes from: an in-sync replica the
+    target keeps (any survivor otherwise), the one sending least so far."""
+    survivors = list(scenario.survivors(volume))
+    kept = [n for n in survivors if n in target.volumes.get(volume, ())] or survivors
+    if not kept:
+        return None
+    sending = sending or {}
+    return min(kept, key=lambda n: (sending.get(n, 0), n))
+
+
+def copies_of(scenario: Scenario, target: Placement, step: Step, sending: dict[str, int] | None = None) -> list[Copy]:
     """The data a step sends over the network."""
     cluster = scenario.cluster
+    a = step.args
     if step.action == "add-volume-replica":
-        a = step.args
         return [Copy(a["source"], a["node"], cluster.volume[a["volume"]].used_mib)]
+    if step.action == "resync-volume-replica":
+        source = resync_source(scenario, target, a["volume"], sending)
+        missing = scenario.stale_replicas(a["volume"]).get(a["node"], 0)
+        return [Copy(source, a["node"], missing)] if source is not None else []
     if step.action != "reassign-partitions":
         return []
     copies = []
-    for entry in step.args["partitions"]:
+    for entry in a["partitions"]:
         p = cluster.partition[entry["topic"], entry["partition"]]
-        leaders = [p.leader] if p.leader is not None else []  # "Leader: none" is no leader
-        holders = [b for b in (leaders + list(p.isr)) if scenario.is_alive(cluster.broker[b].node)
+        leaders = [p.leader] if p.leader is not None else []
+        holders = [b for b in leaders + list(p.isr) if scenario.is_alive(cluster.broker[b].node)
                    and not scenario.is_removed(b) and target.brokers.get(b)]
         if not holders:
             continue  # nothing in sync survives: no copy is made (see uncleanElections)
@@ -90,117 +126,228 @@ def copies_of(scenario: Scenario, target: Placement, step: Step) -> list[Copy]:
 
 
 def _fair_rates(flows: dict[int, Copy], capacity: float) -> dict[int, float]:
-    """Max-min fair rates (progressive filling) over each node's send and receive capacity."""
-    members: dict[tuple, list[int]] = defaultdict(list)
-    for f, c in flows.items():
-        members["out", c.source].append(f)
-        members["in", c.target].append(f)
-    left = {r: capacity for r in members}
-    count = {r: len(m) for r, m in members.items()}
-    heap = [(capacity / count[r], r) for r in members]
+    """Max-min fair rates (progressive filling) over each node's send and receive capacity:
+    O(F log F) for F flows (resources are numbered, a heap holds the tightest share)."""
+    index: dict[tuple[str, str], int] = {}
+    ends: list[tuple[int, int]] = []
+    for c in flows.values():
+        out = index.setdefault(("out", c.source), len(index))
+        into = index.setdefault(("in", c.target), len(index))
+        ends.append((out, into))
+    ids = list(flows)
+    members: list[list[int]] = [[] for _ in index]
+    for k, (out, into) in enumerate(ends):
+        members[out].append(k)
+        members[into].append(k)
+    left = [capacity] * len(index)
+    count = [len(m) for m in members]
+    heap = [(capacity / count[r], r) for r in range(len(index))]
     heapq.heapify(heap)
-    rate: dict[int, float] = {}
+    rate: list[float | None] = [None] * len(ids)
     while heap:
         share, r = heapq.heappop(heap)
         if count[r] == 0:
             continue
         current = left[r] / count[r]
-        if current > share + _EPSILON:  # shares only grow as others freeze; re-queue the stale one
+        if current > share * (1 + _EPSILON) + _EPSILON * capacity:  # shares only grow as others freeze
             heapq.heappush(heap, (current, r))
             continue
-        for f in members[r]:
-            if f in rate:
+        for k in members[r]:
+            if rate[k] is not None:
                 continue
-            rate[f] = current
-            c = flows[f]
-            for other in (("out", c.source), ("in", c.target)):
-                if other != r:
-                    left[other] -= current
-                    count[other] -= 1
+            rate[k] = current
+            out, into = ends[k]
+            other = into if out == r else out
+            left[other] -= current
+            count[other] -= 1
         count[r] = 0
-    return rate
+    return dict(zip(ids, rate))
 
 
+class _Fluid:
+    """The copies in flight at 1 MiB/s per node and direction; time in MiB at that rate."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.copies: dict[int, Copy] = {}
+        self.left: dict[int, float] = {}  # MiB still to send, as of ``stamp``
+        self.stamp: dict[int, float] = {}
+        self.rate: dict[int, float] = {}
+        self.version: dict[int, int] = {}
+        self.out_use: dict[str, float] = defaultdict(float)
+        self.in_use: dict[str, float] = defaultdict(float)
+        self.heap: list[tuple[float, int, int]] = []
+        self.at: dict[tuple[str, str], set[int]] = defaultdict(set)  # ("out"/"in", node) -> open copies there
+        self.changes = 0
+        self.next_id = 0
+        self.shares_computed = 0
+
+    def _set_rate(self, f: int, rate: float) -> None:
+        c = self.copies[f]
+        old = self.rate.get(f, 0.0)
+        if f in self.left:  # progress so far at the old rate
+            self.left[f] = max(0.0, self.left[f] - old * (self.now - self.stamp[f]))
+            self.stamp[f] = self.now
+        self.out_use[c.source] += rate - old
+        self.in_use[c.target] += rate - old
+        self.rate[f] = rate
+        self.version[f] = self.version.get(f, 0) + 1
+        if rate > 0:
+            heapq.heappush(self.heap, (self.stamp[f] + self.left[f] / rate, self.version[f], f))
+
+    def open(self, copy: Copy) -> int:
+        f = self.next_id
+        self.next_id += 1
+        self.copies[f] = copy
+        self.left[f] = float(copy.mib)
+        self.stamp[f] = self.now
+        self.at["out", copy.source].add(f)
+        self.at["in", copy.target].add(f)
+        spare = min(1.0 - self.out_use[copy.source], 1.0 - self.in_use[copy.target])
+        self._set_rate(f, spare if spare > _EPSILON else 0.0)  # what its two nodes have left, until the next sharing
+        self.changes += 1
+        return f
+
+    def refresh(self, force: bool = False) -> None:
+        """Max-min fair shares over every open copy, when enough has changed (or ``force``)."""
+        if not self.copies or not (force or self.changes >= self._enough()):
+            return
+        self.changes = 0
+        self.shares_computed += len(self.copies)
+        for f, rate in _fair_rates(self.copies, 1.0).items():
+            if rate != self.rate[f]:  # an unchanged rate keeps its finishing time in the heap
+                self._set_rate(f, rate)
+
+    def _enough(self) -> float:
+        """Changes since the last sharing that call for a new one."""
+        return 1.0 if len(self.copies) <= EXACT_UP_TO else REFRESH * len(self.copies)
+
+    def _hand_out(self, freed: list[tuple[str, str]]) -> None:
+        """Between two sharings, what finished copies leave on their nodes goes, in equal parts,
+        to the copies still open there (each as far as its other node allows)."""
+        for where in freed:
+            kind, node = where
+            spare = 1.0 - (self.out_use if kind == "out" else self.in_use)[node]
+            open_here = sorted(self.at.get(where, ()))
+            if spare <= _EPSILON or not open_here:
+                continue
+            share = spare / len(open_here)
+            for g in open_here:
+                c = self.copies[g]
+                other = 1.0 - (self.in_use[c.target] if kind == "out" else self.out_use[c.source])
+                extra = min(share, other)
+                if extra > _EPSILON:
+                    self._set_rate(g, self.rate[g] + extra)
+
+    def next_done(self) -> list[int]:
+        """Advance to the next copy that completes; the copies completing then."""
+        while True:
+            if not self.heap:
+                self.refresh(force=True)  # every open copy waits for a share: give them one
+                if not self.heap:
+                    return []
+            t, version, f = heapq.heappop(self.heap)
+            if f in self.copies and self.version[f] == version:
+                break
+        self.now = max(self.now, t)
+        done = [f]
+        while self.heap and self.heap[0][0] <= self.now * (1 + _EPSILON):
+            t, version, g = heapq.heappop(self.heap)
+            if g in self.copies and self.version[g] == version and g not in done:
+                done.append(g)
+        freed = []
+        for g in done:
+            c = self.copies[g]
+            self._set_rate(g, 0.0)
+            del self.copies[g], self.left[g], self.stamp[g], self.rate[g]
+            self.at["out", c.source].discard(g)
+            self.at["in", c.target].discard(g)
+            freed += [("out", c.source), ("in", c.target)]
+            self.changes += 1
+        if self.changes < self._enough():
+            self._hand_out(freed)
+        return done
+
+
+@linear_time
 def simulate(scenario: Scenario, target: Placement, steps: tuple[Step, ...]) -> Timeline:
     cluster = scenario.cluster
-    capacity = cluster.policy.node_bandwidth_mib_s
     by_id = {s.id: s for s in steps}
-    pending = {s.id: set(s.after) for s in steps}
+    pending = {s.id: len(set(s.after)) for s in steps}
     children: dict[int, list[int]] = defaultdict(list)
     for s in steps:
-        for a in s.after:
+        for a in set(s.after):
             children[a].append(s.id)
     started: dict[int, float] = {}
     finished: dict[int, float] = {}
-    flows: dict[int, Copy] = {}
-    remaining: dict[int, float] = {}
-    flow_step: dict[int, int] = {}
-    open_flows: dict[int, int] = defaultdict(int)
+    open_copies: dict[int, int] = defaultdict(int)  # step -> copies still in flight
+    copy_step: dict[int, int] = {}
     through: dict[tuple, int] = defaultdict(int)  # MiB each node sends and receives in all
-    now = 0.0
-    ready = [sid for sid, deps in pending.items() if not deps]
+    sending: dict[str, int] = defaultdict(int)
+    fluid = _Fluid()
 
     def finish(sid: int) -> list[int]:
         """The step is done now: the steps that were waiting only for it."""
-        finished[sid] = now
+        finished[sid] = fluid.now
         freed = []
         for child in children[sid]:
-            pending[child].discard(sid)
-            if not pending[child]:
+            pending[child] -= 1
+            if pending[child] == 0:
                 freed.append(child)
         return freed
 
     def release(sids: list[int]) -> None:
-        queue = list(sids)
+        queue = sorted(sids, reverse=True)
         while queue:
             sid = queue.pop()
-            started[sid] = now
-            copies = [c for c in copies_of(scenario, target, by_id[sid]) if c.mib > 0]
+            started[sid] = fluid.now
+            copies = [c for c in copies_of(scenario, target, by_id[sid], sending) if c.mib > 0]
             for c in copies:
                 through["out", c.source] += c.mib
                 through["in", c.target] += c.mib
-                f = len(flow_step)
-                flow_step[f] = sid
-                flows[f] = c
-                remaining[f] = float(c.mib)
-                open_flows[sid] += 1
+                sending[c.source] += c.mib
+                copy_step[fluid.open(c)] = sid
+                open_copies[sid] += 1
             if not copies:
-                queue.extend(finish(sid))
+                queue.extend(sorted(finish(sid), reverse=True))
 
-    release(ready)
-    while flows:
-        rate = _fair_rates(flows, capacity)
-        # The next completion, or a little later (at most STEP_RESOLUTION of the time so far):
-        # copies that end in between end together, which bounds the number of rate
-        # recomputations on plans with thousands of resyncs. Times come out late, never early.
-        dt = min(remaining[f] / rate[f] for f in flows)
-        dt = max(dt, min(STEP_RESOLUTION * now, 10 * dt))
-        now += dt
-        done = []
-        for f in flows:
-            remaining[f] -= rate[f] * dt
-            if remaining[f] <= _EPSILON * max(1.0, rate[f] * dt) + 1e-6:
-                done.append(f)
+    release([sid for sid, n in pending.items() if n == 0])
+    fluid.refresh()
+    while fluid.copies:
         newly = []
-        for f in done:
-            sid = flow_step[f]
-            del flows[f], remaining[f]
-            open_flows[sid] -= 1
-            if open_flows[sid] == 0:
+        for f in fluid.next_done():
+            sid = copy_step.pop(f)
+            open_copies[sid] -= 1
+            if open_copies[sid] == 0:
                 newly.extend(finish(sid))
         release(newly)
+        fluid.refresh()
 
+    capacity = cluster.policy.node_bandwidth_mib_s  # every unit time above divides by it
+    seconds = _seconds(capacity)
+    started_s = {sid: seconds(t) for sid, t in started.items()}
+    finished_s = {sid: seconds(t) for sid, t in finished.items()}
     return Timeline(
         bandwidth_gbps=cluster.policy.node_bandwidth_gbps,
-        started=started, finished=finished,
-        broker_serves=_broker_serves(scenario, target, by_id, finished),
-        full_redundancy=max((finished[s.id] for s in steps if s.action == "add-volume-replica"), default=0.0),
-        kafka_reassigned=max((finished[s.id] for s in steps if s.action == "reassign-partitions"), default=0.0),
-        finish=max(finished.values(), default=0.0),
-        lower_bound=max(through.values(), default=0) / capacity,  # the busiest node at full speed
-        kafka_rebuild=_kafka_rebuild(scenario, target, capacity),
+        started=started_s, finished=finished_s,
+        broker_serves=_broker_serves(scenario, target, by_id, finished_s),
+        full_redundancy=max((finished_s[s.id] for s in steps
+                             if s.action in ("add-volume-replica", "resync-volume-replica")), default=0.0),
+        kafka_reassigned=max((finished_s[s.id] for s in steps if s.action == "reassign-partitions"), default=0.0),
+        finish=max(finished_s.values(), default=0.0),
+        lower_bound=seconds(max(through.values(), default=0)),  # the busiest node at full speed
+        kafka_rebuild=_kafka_rebuild(scenario, target, seconds),
         busiest_node=min(through, key=lambda r: (-through[r], r[1], r[0]))[1] if through else None,
+        shares_computed=fluid.shares_computed,
     )
+
+
+def _seconds(capacity: float):
+    """Unit time (MiB at 1 MiB/s) to seconds at ``capacity`` MiB/s: 0 at an infinite
+    bandwidth, possibly infinite (written as null) at a vanishing one."""
+    if math.isinf(capacity):
+        return lambda t: 0.0
+    return lambda t: t / capacity if t else 0.0
 
 
 def _broker_serves(scenario: Scenario, target: Placement, by_id: dict[int, Step],
@@ -222,9 +369,9 @@ def displaced_brokers(scenario: Scenario, target: Placement) -> list[int]:
             if target.brokers.get(b.id) not in (None, b.node) and scenario.is_failed(b.node)]
 
 
-def _kafka_rebuild(scenario: Scenario, target: Placement, capacity: float) -> dict[int, float]:
+def _kafka_rebuild(scenario: Scenario, target: Placement, seconds) -> dict[int, float]:
     held: dict[int, int] = defaultdict(int)
     for p in scenario.cluster.partitions:
         for b in p.replicas:
             held[b] += p.size_mib
-    return {b: held[b] / capacity for b in displaced_brokers(scenario, target)}
+    return {b: seconds(held[b]) for b in displaced_brokers(scenario, target)}

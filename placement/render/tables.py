@@ -224,12 +224,17 @@ def render_execution(out: Console, execution: dict) -> None:
                                 f": every prefix and every order the steps allow ({execution['statesExplored']:,} states "
                                 f"over {execution['resources']:,} resources)"))
         return
-    out.print(Text(f"the steps are not safe ({len(execution['counterexamples'])} counterexamples):", style="bold red"))
+    if execution["counterexamples"]:
+        out.print(Text(f"the steps are not safe ({len(execution['counterexamples'])} counterexamples):", style="bold red"))
+    for why in execution.get("undecided", ()):
+        out.print(Text("undecided (not proven safe): ", style="bold red"), Text(why))
     for c in execution["counterexamples"]:
         events = c["events"]
         shown = ", ".join(events[-8:]) if events else "at the start"
         more = f"... {len(events) - 8} earlier events, " if len(events) > 8 else ""
         out.print(f"  {c['message']}  after: {more}{shown}", markup=False)
+    if execution.get("moreCounterexamples"):
+        out.print(f"  ... and {execution['moreCounterexamples']:,} more problems of the same steps")
 
 
 def render_violations(out: Console, violations, conflict=None) -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recovery of cluster fragile after failure of node-1: optimal, 6 steps.
+# Steps for cluster fragile: recovery after failure of node-1: optimal, 6 steps.
 # Written by `placement plan --format script`. Every order and prefix of these steps was
 # model-checked safe; the commands run in the order of their estimated start.
 # Estimated at 1 Gbit/s per node: full replication after 515 s, all done after 515 s.

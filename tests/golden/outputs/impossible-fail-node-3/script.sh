@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recovery of cluster impossible after failure of node-3: degraded, 3 steps.
+# Steps for cluster impossible: recovery after failure of node-3: degraded, 3 steps.
 # Written by `placement plan --format script`. Every order and prefix of these steps was
 # model-checked safe; the commands run in the order of their estimated start.
 # Estimated at 10 Gbit/s per node: full replication after 0 s, all done after 0 s.

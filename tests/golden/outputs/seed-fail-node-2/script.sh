@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recovery of cluster seed after failure of node-2: optimal, 6 steps.
+# Steps for cluster seed: recovery after failure of node-2: optimal, 6 steps.
 # Written by `placement plan --format script`. Every order and prefix of these steps was
 # model-checked safe; the commands run in the order of their estimated start.
 # Estimated at 10 Gbit/s per node: full replication after 64 s, all done after 64 s.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recovery of cluster seed after failure of nothing, retiring brokers 2: optimal, 2 steps.
+# Steps for cluster seed: retiring brokers 2: optimal, 2 steps.
 # Written by `placement plan --format script`. Every order and prefix of these steps was
 # model-checked safe; the commands run in the order of their estimated start.
 # Estimated at 10 Gbit/s per node: full replication after 0 s, all done after 9 s.

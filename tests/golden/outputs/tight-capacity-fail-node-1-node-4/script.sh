@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recovery of cluster tight-capacity after failure of node-1, node-4: degraded, 2 steps.
+# Steps for cluster tight-capacity: recovery after failure of node-1, node-4: degraded, 2 steps.
 # Written by `placement plan --format script`. Every order and prefix of these steps was
 # model-checked safe; the commands run in the order of their estimated start.
 # Estimated at 10 Gbit/s per node: full replication after 0 s, all done after 0 s.

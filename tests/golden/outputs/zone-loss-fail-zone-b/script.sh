@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recovery of cluster zone-loss after failure of b-1, b-2, b-3: optimal, 10 steps.
+# Steps for cluster zone-loss: recovery after failure of b-1, b-2, b-3: optimal, 10 steps.
 # Written by `placement plan --format script`. Every order and prefix of these steps was
 # model-checked safe; the commands run in the order of their estimated start.
 # Estimated at 10 Gbit/s per node: full replication after 103 s, all done after 103 s.
