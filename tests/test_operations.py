@@ -316,3 +316,38 @@ def test_preexisting_describes_the_start_as_it_is():
     assert "more than its 150 GiB" in found[("I5", "node node-1")]
     invariants = [v.invariant for v in check_start(cluster)]
     assert invariants == sorted(invariants)  # in rule order
+
+
+LONE_PARTITION = """
+name: lone
+nodes:
+  - {name: node-1, zone: zone-a, storageGiB: 1000}
+  - {name: node-2, zone: zone-b, storageGiB: 1000}
+  - {name: node-3, zone: zone-c, storageGiB: 1000}
+  - {name: node-4, zone: zone-a, storageGiB: 1000}
+volumes:
+  - {name: pvc-kafka-0, sizeGiB: 100, usedGiB: 40, replicas: [node-1, node-2, node-3]}
+  - {name: pvc-kafka-1, sizeGiB: 100, usedGiB: 35, replicas: [node-2, node-4, node-3]}
+brokers:
+  - {id: 0, node: node-1, volumes: [pvc-kafka-0]}
+  - {id: 1, node: node-2, volumes: [pvc-kafka-1]}
+topics:
+  - name: logs
+    partitions:
+      - {id: 0, replicas: [0], sizeGiB: 1}
+"""
+
+
+def test_a_drain_whose_steps_cannot_be_safe_is_a_negative_verdict(tmp_path):
+    """Broker 0 must leave node-1, but logs-0 has its only in-sync replica there: while the broker
+    restarts the partition is offline. The target is valid; no safe way to it: exit 1, said plainly."""
+    path = tmp_path / "lone.yaml"
+    path.write_text(LONE_PARTITION)
+    result = CliRunner().invoke(cli.main, ["plan", str(path), "--drain", "node-1", "--format", "json"])
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["status"] == "degraded" and document["metrics"]["execution"]["safe"] is False
+    assert [v["invariant"] for v in document["violations"]] == ["I6"]
+    assert "the steps cannot be made safe: partition logs-0" in document["violations"][0]["message"]
+    table = CliRunner().invoke(cli.main, ["plan", str(path), "--drain", "node-1"])
+    assert table.exit_code == 1 and "the steps cannot be made safe" in table.stdout
