@@ -223,6 +223,19 @@ class Scenario:
                 return False
         return True
 
+    def must_stay(self, broker: Broker) -> bool:
+        """A running broker that could stay where it is, and whose restart would take a partition it
+        is in sync for below min.insync.replicas (``may_move_healthy`` false): no plan moves it. Where
+        it cannot stay -- its node failed or is drained, it is retired, or its node may not hold its
+        volumes -- it moves, and its steps' model check says what that costs."""
+        host = broker.node
+        if self.is_failed(host) or self.is_removed(broker.id) or not self.may_host_broker(broker, host):
+            return False
+        if self.hyperconverged and not all(self.has_data(v) and self.may_hold_replica(self.cluster.volume[v], host)
+                                           for v in broker.volumes):
+            return False
+        return not self.may_move_healthy(broker)
+
     @cached_property
     def _partitions_of(self) -> dict[int, list[Partition]]:
         index: dict[int, list[Partition]] = {}

@@ -14,6 +14,7 @@ from placement.models.cluster import NodeState
 from placement.models.failures import resolve_failures
 from placement.models.loading import parse_cluster
 from placement.scenario import Scenario
+from placement.solve.reachable import ceiling_moves
 
 
 def random_cluster(seed: int, *, max_nodes: int = 6, tight: bool = True, kafka_heavy: bool = False) -> dict:
@@ -104,6 +105,8 @@ def _broker_options(scenario: Scenario, bid: int) -> list[str | None]:
     b = scenario.cluster.broker[bid]
     if scenario.is_removed(bid):
         return [None]
+    if scenario.must_stay(b):
+        return [None, b.node]  # moving it would take a partition below min.insync.replicas
     return [None] + [n.name for n in scenario.cluster.nodes if scenario.may_host_broker(b, n.name)]
 
 
@@ -286,6 +289,11 @@ def brute_force_whole(scenario: Scenario) -> tuple[int, int, int] | None:
             del placed[bid]
 
     def finish(target, placed, key):
+        for bid, volume, others in ceiling_moves(scenario):  # only targets the steps can reach
+            to = placed.get(bid, cluster.broker[bid].node)
+            if to is not None and to != cluster.broker[bid].node and to not in scenario.survivors(volume) \
+                    and all(m in target.get(volume, ()) for m in others):
+                return
         off = 0  # brokers that stay (not decided), each short of a replica under it where none is kept
         for b in cluster.brokers:
             if b.id not in decided and policy.broker_placement.value == "required":

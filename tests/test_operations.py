@@ -351,3 +351,28 @@ def test_a_drain_whose_steps_cannot_be_safe_is_a_negative_verdict(tmp_path):
     assert "the steps cannot be made safe: partition logs-0" in document["violations"][0]["message"]
     table = CliRunner().invoke(cli.main, ["plan", str(path), "--drain", "node-1"])
     assert table.exit_code == 1 and "the steps cannot be made safe" in table.stdout
+
+
+def test_a_drain_is_planned_only_to_targets_its_steps_can_reach():
+    """Seed, drain node-1: broker 0 cannot go where pvc-kafka-0 would get a new replica (at
+    Portworx's ceiling of 3 one must be dropped first, and not the one under the running broker),
+    so the plan shuffles brokers onto nodes that already hold their data: as little copied as
+    the cheapest target, one healthy broker restarted, and steps proven safe."""
+    from placement.models.plan import Placement, PartitionTarget
+    from placement.scenario import Scenario
+    from placement.solve.reachable import reachable
+
+    cluster = parse_cluster(seed_doc(), "seed")
+    failures = resolve_failures(cluster, drain=["node-1"])
+    scenario = Scenario(cluster, failures)
+    cheapest_but_stuck = Placement(
+        brokers={0: "node-4", 1: "node-2", 2: "node-3"},
+        volumes={"pvc-kafka-0": ("node-2", "node-3", "node-4"), "pvc-kafka-1": ("node-2", "node-4", "node-3"),
+                 "pvc-kafka-2": ("node-3", "node-5", "node-4")},
+        partitions={p.key: PartitionTarget(p.topic, p.id, p.replicas, p.leader) for p in cluster.partitions})
+    assert not check_all(scenario, cheapest_but_stuck) and not reachable(scenario, cheapest_but_stuck)
+    plan = plan_recovery(cluster, failures)
+    assert plan.status is Status.OPTIMAL and plan.metrics["execution"]["safe"]
+    assert reachable(scenario, plan.placement)
+    assert plan.metrics["copiedGiB"] == 70
+    assert all(plan.placement.brokers[b] in plan.placement.volumes[f"pvc-kafka-{b}"] for b in range(3))

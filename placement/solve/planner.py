@@ -30,7 +30,7 @@ from placement.models.failures import Failures
 from placement.models.plan import Placement, Plan, Status, Violation
 from placement.rules import RULES, check_all, check_start
 from placement.scenario import Scenario
-from placement.solve import objectives
+from placement.solve import objectives, reachable
 from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
 from placement.solve.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, hint, solve_lexicographic
 from placement.solve.greedy import fill_partitions, greedy_placement
@@ -62,6 +62,7 @@ def _encode(space: Space, relaxed: bool) -> CpEncoding:
     enc = CpEncoding(space, relaxed=relaxed)
     for rule in RULES:
         rule.encode_cpsat(enc)
+    reachable.encode_cpsat(enc)  # only targets some safe order of the steps reaches
     if relaxed:
         for lit in enc.lits.values():
             enc.model.Add(lit == 1)  # what may fall short is in the shortfall variables; everything else holds

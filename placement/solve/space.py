@@ -97,6 +97,8 @@ class Space:
                 broker_domain[bid] = ()
                 continue
             nodes = [n.name for n in cluster.nodes if scenario.may_host_broker(b, n.name)]
+            if scenario.must_stay(b):
+                nodes = [b.node]  # its restart would take a partition below min.insync.replicas
             if scenario.hyperconverged:
                 for v in b.volumes:
                     allowed = set(volume_domain.get(v, base.volumes[v]))
