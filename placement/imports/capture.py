@@ -125,6 +125,16 @@ def capture(out: str | Path, *, context: str | None = None, namespace: str | Non
             portworx_namespace: str | None = None, bootstrap_server: str = "localhost:9092",
             timeout: float = 60.0, runner: Runner = run_command) -> CaptureResult:
     """Write the capture files into ``out``; raise InputError (exit 2) when a command fails."""
+    from placement.models.arguments import Arguments
+
+    args = Arguments("capture")
+    out = args.path("out", out)
+    context = args.text("context", context, optional=True, max_length=253)
+    namespace = args.name("namespace", namespace, "namespace", optional=True)
+    portworx_namespace = args.name("portworx_namespace", portworx_namespace, "namespace", optional=True)
+    bootstrap_server = args.name("bootstrap_server", bootstrap_server, "bootstrap")
+    timeout = args.number("timeout", timeout, 1, 86_400, unit="seconds")
+    args.done()
     out = Path(out)
     _prepare(out)
     c = _Capture(out, context, timeout, runner)
