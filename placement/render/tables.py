@@ -65,7 +65,7 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan, *, show_all: bool = 
     """The plan for people: the verdict, what moves where, the steps, when it is done, what breaks.
     Each section shows its first ROWS_SHOWN rows unless ``show_all``."""
     limit = None if show_all else ROWS_SHOWN
-    _render_heading(out, cluster, plan)
+    _render_heading(out, cluster, plan, limit)
     timeline = plan.metrics.get("timeline", {})
     brokers = _moved_brokers_table(cluster, plan, timeline, limit)
     if brokers.row_count:
@@ -80,10 +80,10 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan, *, show_all: bool = 
     render_violations(out, plan.violations, plan.solver.get("conflict"), limit=limit, how=SEE_ALL)
 
 
-def _render_heading(out: Console, cluster: Cluster, plan: Plan) -> None:
+def _render_heading(out: Console, cluster: Cluster, plan: Plan, limit: int | None = None) -> None:
     status = Text(plan.status.value, style=STATUS_STYLE[plan.status])
     head = Text.assemble("Recovery plan for ", (cluster.name, "bold"), " after failure of ",
-                         (", ".join(plan.failed) or "nothing", "bold"), ": ", status)
+                         (_names(plan.failed, limit) or "nothing", "bold"), ": ", status)
     out.print(head)
     m = plan.metrics
     solved = plan.solver.get("seconds", m.get("solveSeconds", 0))
@@ -168,7 +168,13 @@ def _steps_table(plan: Plan, limit: int | None = None) -> Table | None:
         if "partitions" in s.args:
             what = f"{len(s.args['partitions'])} partitions"
         steps.add_row(str(s.id), s.action, what, _ids(s.after, limit))
-    return _summarised(steps, hidden, "steps", f"{SEE_ALL}, --format script the commands")
+    if hidden:
+        counts: dict[str, int] = {}
+        for s in plan.steps:
+            counts[s.action] = counts.get(s.action, 0) + 1
+        every = ", ".join(f"{n:,} {action}" for action, n in sorted(counts.items()))
+        return _summarised(steps, hidden, "steps", f"in all {every}; {SEE_ALL}, --format script the commands")
+    return steps
 
 
 def _ids(ids, limit: int | None) -> str:
