@@ -270,7 +270,7 @@ def add_text(collected: Collected, text: str, source: str) -> None:
 
 def import_limit() -> int:
     """Bytes read from one source at most: a large cluster's pod list is bigger than any cluster file."""
-    return 8 * max_input_bytes()
+    return 4 * max_input_bytes()
 
 
 def _read_file(path: Path) -> str:
