@@ -166,8 +166,8 @@ def check_shape(data: Any, source: str) -> None:
             open_.discard(key)
             written += 1 + len(node) * (2 if isinstance(node, dict) else 1)
             if depth > MAX_DEPTH:
-                raise InputError(source, Problem("", f"the document nests {depth} levels deep; placement reads documents "
-                                                     f"nested at most {MAX_DEPTH} levels"))
+                raise InputError(source, Problem("", f"the document nests more than {MAX_DEPTH} levels deep; placement reads "
+                                                     f"documents nested at most {MAX_DEPTH} levels"))
             continue
         if key in done:
             continue
@@ -238,9 +238,13 @@ def read_text(path: str | Path, *, limit: int | None = None, what: str = "a YAML
 
 
 def _too_large(size: int | None, limit: int) -> Problem:
-    told = f"is {size / 2**20:,.1f} MiB" if size is not None else "holds more than that"
-    return Problem("", f"is larger than the {limit / 2**20:g} MiB placement reads from one input file ({told}); "
+    told = f"is {_bytes(size)}" if size is not None else "holds more than that"
+    return Problem("", f"is larger than the {_bytes(limit)} placement reads from one input file ({told}); "
                        "raise PLACEMENT_MAX_INPUT_MIB if it really is that large")
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 2**20:,.1f} MiB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def read_document(path: str | Path) -> Any:
