@@ -23,6 +23,11 @@ POD_NAME_MAX = 63  # a StatefulSet's pod name is also a label value (statefulset
 _DNS_LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
 
 
+def _whole(pattern: str) -> re.Pattern:
+    """Anchored at both ends with \\A and \\Z, so that even ``.match`` is a full match."""
+    return re.compile(rf"\A(?:{pattern})\Z")
+
+
 @dataclass(frozen=True)
 class NameRule:
     """One kind of name: what it is called, the full-match pattern, the rule in words, its length."""
@@ -52,42 +57,43 @@ class NameRule:
 
 NODE = NameRule(
     "node name",
-    re.compile(rf"(?=.{{1,253}}\Z){_DNS_LABEL}(?:\.{_DNS_LABEL})*"),
+    _whole(rf"(?=.{{1,253}}\Z){_DNS_LABEL}(?:\.{_DNS_LABEL})*"),
     "a Kubernetes node name: DNS-1123 labels (lower-case letters, digits and '-', at most 63, "
     "starting and ending alphanumeric) joined by '.', at most 253 in all",
     253,
 )
 ZONE = NameRule(
-    "zone", re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"),
+    "zone", _whole(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"),
     "a Kubernetes label value (letters, digits, '-', '_', '.', starting and ending alphanumeric, at most 63)", 63,
 )
 VOLUME = NameRule(
-    "volume name", re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,251}[A-Za-z0-9])?"),
+    "volume name", _whole(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,251}[A-Za-z0-9])?"),
     "letters, digits, '-', '_' and '.', starting and ending alphanumeric, at most 253", 253,
 )
 CLUSTER = NameRule(
     "cluster name", VOLUME.pattern, "letters, digits, '-', '_' and '.', starting and ending alphanumeric, at most 253", 253,
 )
 TOPIC = NameRule(
-    "Kafka topic name", re.compile(r"[A-Za-z0-9._-]{1,249}"),
+    "Kafka topic name", _whole(r"[A-Za-z0-9._-]{1,249}"),
     "letters, digits, '.', '_' and '-', at most 249, and neither '.' nor '..' (Kafka's rule)", 249,
     reserved=frozenset({".", ".."}),
 )
 NAMESPACE = NameRule(
-    "Kubernetes namespace", re.compile(_DNS_LABEL),
+    "Kubernetes namespace", _whole(_DNS_LABEL),
     "a DNS-1123 label: lower-case letters, digits and '-', starting and ending alphanumeric, at most 63", 63,
 )
 # A StatefulSet's pods are NAME-ID and a pod name is at most 63 (see pod_name_problem); the
 # name itself leaves room for at least "-0".
 STATEFULSET = NameRule(
-    "StatefulSet name", re.compile(_DNS_LABEL),
+    "StatefulSet name", _whole(_DNS_LABEL),
     "a DNS-1123 label (lower-case letters, digits and '-', starting and ending alphanumeric) "
     f"short enough that its pods NAME-ID are at most {POD_NAME_MAX} characters", POD_NAME_MAX - 2,
 )
 _HOST = rf"(?:{_DNS_LABEL.replace('a-z', 'A-Za-z')}(?:\.{_DNS_LABEL.replace('a-z', 'A-Za-z')})*|\[[0-9A-Fa-f:.]+\])"
-_BOOTSTRAP_ITEM = re.compile(rf"({_HOST}):([0-9]{{1,5}})")
+_ITEM = rf"({_HOST}):([0-9]{{1,5}})"
+_BOOTSTRAP_ITEM = _whole(_ITEM)
 BOOTSTRAP = NameRule(
-    "bootstrap server list", re.compile(rf"{_BOOTSTRAP_ITEM.pattern}(?:,{_BOOTSTRAP_ITEM.pattern})*"),
+    "bootstrap server list", _whole(rf"{_ITEM}(?:,{_ITEM})*"),
     "HOST:PORT[,HOST:PORT...]: host names (letters, digits, '-', '.') or [IPv6] addresses, ports 1..65535", 4096,
 )
 
