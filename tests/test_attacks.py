@@ -98,6 +98,14 @@ def deep_json(depth: int, opening: str = "[", closing: str = "]") -> str:
     return opening * depth + closing * depth
 
 
+def _petabyte_at_a_megabit(doc: dict) -> None:
+    """The largest copy at the lowest bandwidth: every figure of the timeline stays finite (no Infinity in JSON)."""
+    doc["policy"]["nodeBandwidthGbps"] = 0.001
+    for n in doc["nodes"]:
+        n["storageGiB"] = 2**20
+    doc["volumes"][0].update(sizeGiB=1_000_000, usedGiB=1_000_000)
+
+
 ATTACKS = [
     # -- hostile names in the cluster file ---------------------------------------------------------
     Attack("node name ending in a newline", plan(cluster(node(0, name="node-1\n"))), 2, "nodes[0].name"),
@@ -152,6 +160,9 @@ ATTACKS = [
     Attack("nodeBandwidthGbps 1e-300", plan(cluster(lambda d: d["policy"].update(nodeBandwidthGbps=1e-300))), 2,
            "0.001..100,000"),
     Attack("nodeBandwidthGbps 0", plan(cluster(lambda d: d["policy"].update(nodeBandwidthGbps=0))), 2, "bandwidth"),
+    Attack("nodeBandwidthGbps at its top plans", plan(cluster(lambda d: d["policy"].update(nodeBandwidthGbps=100_000))), 0,
+           '"finishSeconds"'),
+    Attack("a petabyte copied at 1 Mbit/s plans, in finite JSON", plan(cluster(_petabyte_at_a_megabit)), 0, '"finishSeconds"'),
     Attack("minInsyncReplicas 1e20", plan(cluster(lambda d: d["policy"].update(minInsyncReplicas=10**20))), 2,
            "policy.minInsyncReplicas"),
     Attack("replicationFactor 1e30", plan(cluster(lambda d: d["volumes"][0].update(replicationFactor=10**30))), 2, "1..3"),
