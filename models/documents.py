@@ -126,7 +126,7 @@ def parse_text(text: str, source: str, *, as_json: bool | None = None) -> Any:
             raise InputError(source, _too_deep()) from None
         except (ValueError, OverflowError) as exc:  # an integer of more than 4,300 digits, a date out of range
             raise InputError(source, Problem("", f"malformed YAML: {_value_problem(exc)}")) from None
-    check_shape(data, source)
+    check_shape(data, source, shared=not as_json and "&" in text)  # no anchor, no alias: nothing is shared
     return data
 
 
@@ -141,10 +141,21 @@ def _too_deep() -> Problem:
     return Problem("", f"the document is nested too deeply; placement reads documents nested at most {MAX_DEPTH} levels")
 
 
-def check_shape(data: Any, source: str) -> None:
+def check_shape(data: Any, source: str, *, shared: bool = True) -> None:
     """Refuse a document nested over MAX_DEPTH levels, one that contains itself (a YAML alias inside
-    its own anchor), and one whose aliases add more than ALIAS_BUDGET values. One walk over the
-    distinct containers (shared ones once, iteratively), so its cost is that of the text."""
+    its own anchor), and one whose aliases add more than ALIAS_BUDGET values. ``shared=False`` (JSON,
+    or YAML without an anchor: nothing can be shared) checks the depth alone, level by level."""
+    if not shared:
+        level = [data] if isinstance(data, (dict, list)) else []
+        for _ in range(MAX_DEPTH):
+            if not level:
+                return
+            level = [child for node in level for child in (node.values() if type(node) is dict else node)
+                     if type(child) is dict or type(child) is list]
+        if level:
+            raise InputError(source, Problem("", f"the document nests more than {MAX_DEPTH} levels deep; placement "
+                                                 f"reads documents nested at most {MAX_DEPTH} levels"))
+        return
     done: dict[int, tuple[int, int]] = {}  # id -> (values once expanded, depth)
     open_: set[int] = set()
     written = 0  # values as the document holds them, each shared container once

@@ -224,7 +224,7 @@ def add_text(collected: Collected, text: str, source: str) -> None:
         except (RecursionError, ValueError) as exc:  # nested too deeply, an integer of over 4,300 digits
             raise InputError(source, Problem("", f"malformed JSON: {'nested too deeply' if isinstance(exc, RecursionError) else str(exc)[:200]}")) from None
         if data is not None:
-            check_shape(data, source)
+            check_shape(data, source, shared=False)
             add_data(collected, data, source, text)
             return
     if kafka.looks_like_log_dirs(text):
@@ -252,7 +252,7 @@ def add_text(collected: Collected, text: str, source: str) -> None:
         except (RecursionError, ValueError, OverflowError) as exc:
             raise InputError(source, Problem("", f"malformed YAML: {'nested too deeply' if isinstance(exc, RecursionError) else str(exc)[:200]}")) from None
         for document in documents:  # aliases bounded before anything walks the data
-            check_shape(document, source)
+            check_shape(document, source, shared="&" in text)
         if len(documents) == 1:
             add_data(collected, documents[0], source, text)
             return
