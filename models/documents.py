@@ -199,6 +199,15 @@ def _count(n: int) -> str:
     return f"{n:,}" if n.bit_length() < 128 else excerpt(n)
 
 
+def is_directory(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a directory; False for a path that cannot even be looked at (too long,
+    a loop of links), which reading it then reports as an input error."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def read_text(path: str | Path, *, limit: int | None = None, what: str = "a YAML or JSON file") -> str:
     """The UTF-8 text of a regular file or a pipe, at most ``limit`` bytes (max_input_bytes()):
     devices, sockets and directories are not read at all, so ``/dev/zero`` costs nothing."""

@@ -73,7 +73,9 @@ def load_cluster(path: str | Path) -> Cluster:
     args = Arguments("load_cluster")
     path = args.path("path", path)
     args.done()
-    if Path(path).is_dir():
+    from placement.models.documents import is_directory
+
+    if is_directory(path):
         from placement.imports import import_cluster
 
         return import_cluster(path).cluster

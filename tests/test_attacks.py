@@ -210,6 +210,11 @@ ATTACKS = [
            env={"PLACEMENT_MAX_INPUT_MIB": "0.001"}),
     Attack("an empty directory as the cluster", lambda tmp: ["plan", str(_folder(tmp, "empty"))], 2, "holds no files"),
     Attack("a missing cluster file", lambda tmp: ["plan", str(tmp / "missing.yaml")], 2, "no such file"),
+    Attack("a cluster path too long for the system", lambda tmp: ["plan", str(tmp / ("a" * 5000))], 2, "File name too long"),
+    Attack("an import source path too long", lambda tmp: ["import", "a" * 5000], 2, "File name too long"),
+    Attack("a loop of links as the cluster", lambda tmp: ["plan", _loop(tmp)], 2, "symbolic links"),
+    Attack("capture -o too long for the system", lambda tmp: ["capture", "-o", "a" * 5000], 2, "File name too long"),
+    Attack("-o too long for the system", seed_plan("--fail", "node-2", "-o", "a" * 5000), 2, "File name too long"),
     # -- bad options -------------------------------------------------------------------------------
     Attack("--seed 2147483648", seed_plan("--fail", "node-2", "--seed", "2147483648"), 2, "0..2,147,483,647"),
     Attack("--seed -1", seed_plan("--fail", "node-2", "--seed", "-1"), 2, "--seed"),
@@ -259,6 +264,12 @@ def _fifo(tmp: Path) -> str:
     path = tmp / "fifo"
     os.mkfifo(path)
     return str(path)
+
+
+def _loop(tmp: Path) -> str:
+    (tmp / "loop1").symlink_to(tmp / "loop2")
+    (tmp / "loop2").symlink_to(tmp / "loop1")
+    return str(tmp / "loop1")
 
 
 def _folder(tmp: Path, name: str) -> Path:

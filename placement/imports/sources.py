@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from placement.models.documents import check_shape, max_input_bytes, read_text
+from placement.models.documents import check_shape, is_directory, max_input_bytes, read_text
 from placement.models.errors import InputError, Problem
 from placement.imports import kafka, kubernetes as k8s, portworx as px
 
@@ -300,7 +300,7 @@ def add_path(collected: Collected, path: str | Path, stdin: Any = None) -> None:
         add_text(collected, text, "<stdin>")
         return
     p = Path(path)
-    if p.is_dir():
+    if is_directory(p):
         for f in source_files(p):
             add_text(collected, _read_file(f), str(f))
         return
