@@ -6,6 +6,7 @@ Solver modules are imported lazily by the library, never at this module's scope.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from contextlib import contextmanager
 from functools import wraps
@@ -134,7 +135,7 @@ class _Integer(click.ParamType):
             number = value
         else:
             text = str(value).strip()
-            if not text.lstrip("+-").isdigit() or len(text) > 20:
+            if not re.fullmatch(r"[+-]?[0-9]{1,20}", text):  # ASCII digits only: int() takes '²' for no number
                 self.fail(f"{_excerpt(text)} is not {self.what} (a whole number in {self.low:,}..{self.high:,})", param, ctx)
             number = int(text)
         if not self.low <= number <= self.high:

@@ -224,6 +224,8 @@ ATTACKS = [
     Attack("--time-limit 0", seed_plan("--fail", "node-2", "--time-limit", "0"), 2, "0.1..1,000,000"),
     Attack("--remove-broker 2147483648", seed_plan("--remove-broker", "2147483648"), 2, "--remove-broker"),
     Attack("--remove-broker abc", seed_plan("--remove-broker", "abc"), 2, "--remove-broker"),
+    Attack("--remove-broker +-1", seed_plan("--remove-broker", "+-1"), 2, "--remove-broker"),
+    Attack("--seed in superscript digits", seed_plan("--fail", "node-2", "--seed", "\u00b2"), 2, "--seed"),
     Attack("--format of 10 MB", seed_plan("--format", BIG), 2, "cut at 1000 characters"),
     Attack("an unknown option of 10 MB", seed_plan("--" + BIG), 2, "No such option"),
     Attack("check --time-limit inf", lambda tmp: ["check", str(SEED), "--time-limit", "inf"], 2, "--time-limit"),
