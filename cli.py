@@ -5,14 +5,19 @@ Solver modules are imported lazily by the library, never at this module's scope.
 """
 from __future__ import annotations
 
-import json
+import math
+import re
 import sys
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 
 import click
 
 EXIT_OK, EXIT_NEGATIVE, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+SEED_MAX = 2**31 - 1  # CP-SAT's random_seed is a 32-bit integer
+ID_MAX = 2**31 - 1  # Kafka's broker ids are 32-bit integers
+MESSAGE_CHARACTERS = 1000  # of a usage error (click quotes the value it refuses)
 
 
 def _guarded(command):
@@ -29,19 +34,166 @@ def _guarded(command):
             sys.exit(EXIT_INPUT)
         except click.exceptions.ClickException:
             raise
+        except OSError as exc:
+            if not _is_output_error(exc):
+                raise _internal(exc)
+            _quiet_stdout()  # a closed pipe or a full device: say so once, exit 2, no traceback at exit
+            click.echo(f"standard output cannot be written: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_INPUT)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
-            click.echo(f"internal error in placement: {type(exc).__name__}: {exc}. "
-                       "This is a bug; please report it with the input files.", err=True)
-            sys.exit(EXIT_INTERNAL)
+            raise _internal(exc)
+        try:
+            sys.stdout.flush()
+        except OSError as exc:
+            _quiet_stdout()
+            click.echo(f"standard output cannot be written: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_INPUT)
         sys.exit(code or EXIT_OK)
 
     return run
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _internal(exc: BaseException) -> SystemExit:
+    text = str(exc)
+    if len(text) > MESSAGE_CHARACTERS:
+        text = text[:MESSAGE_CHARACTERS] + "..."
+    click.echo(f"internal error in placement: {type(exc).__name__}: {text}. "
+               "This is a bug; please report it with the input files.", err=True)
+    return SystemExit(EXIT_INTERNAL)
+
+
+def _is_output_error(exc: OSError) -> bool:
+    """A write to standard output that failed (a closed pipe, a full device): the user's setup, not a bug."""
+    import errno
+
+    if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+        return True
+    return exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT) and exc.filename is None
+
+
+def _quiet_stdout() -> None:
+    """Standard output is broken: let nothing more be written (or flushed at exit) to it."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # CliRunner's stdout has no descriptor
+        pass
+
+
+@contextmanager
+def _bounded_usage_errors():
+    """Click quotes the value it refuses: keep its message to a paragraph."""
+    try:
+        yield
+    except click.ClickException as exc:
+        if len(exc.message) > MESSAGE_CHARACTERS:
+            exc.message = f"{exc.message[:MESSAGE_CHARACTERS]}... (cut at {MESSAGE_CHARACTERS} characters)"
+        raise
+
+
+class _Main(click.Group):
+    def make_context(self, *args, **kwargs):
+        with _bounded_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _bounded_usage_errors():
+            return super().invoke(ctx)
+
+
+class _Name(click.ParamType):
+    """An option that names something: the name policy of placement.models.names (full match)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.name = kind
+
+    def convert(self, value, param, ctx):
+        import placement
+
+        wrong = placement.name_problem(self.kind, value)
+        if wrong is not None:
+            self.fail(wrong, param, ctx)
+        return value
+
+
+class _Integer(click.ParamType):
+    """A whole number in a range, quoting a bounded excerpt of what it refuses."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int, what: str):
+        self.low, self.high, self.what = low, high, what
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip()
+            if not re.fullmatch(r"[+-]?[0-9]{1,20}", text):  # ASCII digits only: int() takes '²' for no number
+                self.fail(f"{_excerpt(text)} is not {self.what} (a whole number in {self.low:,}..{self.high:,})", param, ctx)
+            number = int(text)
+        if not self.low <= number <= self.high:
+            self.fail(f"{number} is not in {self.low:,}..{self.high:,} ({self.what})", param, ctx)
+        return number
+
+
+class _Seconds(click.ParamType):
+    """A finite number of seconds in a range (click's FloatRange lets nan and inf through)."""
+
+    name = "seconds"
+
+    def __init__(self, low: float, high: float):
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            self.fail(f"{_excerpt(str(value))} is not a number of seconds", param, ctx)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            self.fail(f"{_excerpt(str(value))} is not a number of seconds in {self.low:g}..{self.high:,.0f}", param, ctx)
+        return number
+
+
+class _Percent(click.ParamType):
+    """A finite percentage, more than 0 and at most 100 (click's FloatRange lets nan through)."""
+
+    name = "percent"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            self.fail(f"{_excerpt(str(value))} is not a percentage", param, ctx)
+        if not math.isfinite(number) or not 0 < number <= 100:
+            self.fail(f"{_excerpt(str(value))} is not a percentage of a node's storage (more than 0, at most 100)",
+                      param, ctx)
+        return number
+
+
+PERCENT = _Percent()
+
+
+def _excerpt(text: str, limit: int = 48) -> str:
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
+NODE, ZONE = _Name("node"), _Name("zone")
+NAMESPACE, STATEFULSET, BOOTSTRAP = _Name("namespace"), _Name("statefulset"), _Name("bootstrap")
+BROKER_ID = _Integer(0, ID_MAX, "a broker id")
+SEED = _Integer(0, SEED_MAX, "a solver seed")
+PLAN_SECONDS = _Seconds(0.1, 1_000_000)
+MIN_REPLICAS = _Integer(1, 3, "a number of in-sync replicas")
+CAPTURE_SECONDS = _Seconds(1, 86_400)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="placement")
 def main() -> None:
     """Optimal, verified recovery plans for Kafka on Kubernetes with Portworx storage."""
@@ -50,17 +202,19 @@ def main() -> None:
 @main.command()
 @click.argument("cluster_file", metavar="CLUSTER")
 @click.argument("more_nodes", nargs=-1, metavar="")
-@click.option("--fail", "fail", multiple=True, metavar="NODE", help="A node that failed (repeatable).")
-@click.option("--fail-zone", "fail_zones", multiple=True, metavar="ZONE", help="A whole zone that failed (repeatable).")
-@click.option("--remove-broker", "remove_brokers", multiple=True, type=int, metavar="ID", help="Retire a broker (repeatable).")
+@click.option("--fail", "fail", multiple=True, type=NODE, metavar="NODE", help="A node that failed (repeatable).")
+@click.option("--fail-zone", "fail_zones", multiple=True, type=ZONE, metavar="ZONE",
+              help="A whole zone that failed (repeatable).")
+@click.option("--remove-broker", "remove_brokers", multiple=True, type=BROKER_ID, metavar="ID",
+              help="Retire a broker (repeatable).")
 @click.option("--drain", "drain", multiple=True, metavar="NODE...",
               help="Empty these nodes for maintenance or decommission: they stay up while the steps run and "
                    "receive nothing new (names after it, or repeated, or comma-separated).")
 @click.option("--rebalance", is_flag=True, help="Bring every node within --max-used PERCENT of its storage.")
-@click.option("--max-used", "max_used", type=click.FloatRange(min=0, max=100, min_open=True), metavar="PERCENT",
-              help="With --rebalance: the most of its storage a node's replicas may take.")
-@click.option("--min-replicas", type=click.IntRange(min=1, max=3), default=None, metavar="N",
-              help="With --drain or --rebalance: in-sync replicas every volume keeps while the steps run "
+@click.option("--max-used", "max_used", type=PERCENT, metavar="PERCENT",
+              help="With --rebalance: the most of its storage a node's replicas may take (more than 0, at most 100).")
+@click.option("--min-replicas", type=MIN_REPLICAS, default=None, metavar="N",
+              help="With --drain or --rebalance: in-sync replicas every volume keeps while the steps run, 1 to 3 "
                    "[default: its replication factor minus one, at least 1].")
 @click.option("--allow-unclean", is_flag=True,
               help="Let an out-of-sync replica lead a partition whose in-sync replicas are all gone (loses data).")
@@ -69,109 +223,146 @@ def main() -> None:
               help="kafka: the reassignment JSON of kafka-reassign-partitions.sh; "
                    "script: a bash script performing the steps (dry run unless run with --apply); "
                    "html: one self-contained page picturing the plan.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the plan document (JSON) here; with --format kafka the reassignment JSON, "
                    "beside it FILE.rollback.json and, when leaders move, FILE.election.json; "
-                   "with --format script the script (made executable); with --format html the page.")
-@click.option("--namespace", default="kafka", show_default=True, help="Script: the Kafka pods' namespace.")
-@click.option("--statefulset", default="kafka", show_default=True, help="Script: the brokers' StatefulSet (pods NAME-ID).")
-@click.option("--bootstrap-server", "bootstrap", default="localhost:9092", show_default=True, metavar="HOST:PORT",
-              help="Script: where kafka-*.sh connect.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
-              help="Bound on solving time; an unproven answer says so.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Solver seed (same input and seed, same plan).")
+                   "with --format script the script (made executable); with --format html the page. "
+                   "Checked before solving; written whole or not at all (never over an input).")
+@click.option("--all", "show_all", is_flag=True,
+              help="Table: every row of every section (by default a long section shows its first rows and says how many more).")
+@click.option("--namespace", default="kafka", show_default=True, type=NAMESPACE, help="Script: the Kafka pods' namespace.")
+@click.option("--statefulset", default="kafka", show_default=True, type=STATEFULSET,
+              help="Script: the brokers' StatefulSet (pods NAME-ID, at most 63 characters).")
+@click.option("--bootstrap-server", "bootstrap", default="localhost:9092", show_default=True, type=BOOTSTRAP,
+              metavar="HOST:PORT", help="Script: where kafka-*.sh connect.")
+@click.option("--time-limit", type=PLAN_SECONDS, default=60.0, show_default=True, metavar="SECONDS",
+              help="Bound on solving time (0.1 to 1,000,000); an unproven answer says so.")
+@click.option("--seed", type=SEED, default=0, show_default=True, metavar="N",
+              help="Solver seed, 0 to 2147483647 (same input and seed, same plan).")
 @_guarded
 def plan(cluster_file, more_nodes, fail, fail_zones, remove_brokers, drain, rebalance, max_used, min_replicas,
-         allow_unclean, fmt, output, namespace, statefulset, bootstrap, time_limit, seed):
+         allow_unclean, fmt, output, show_all, namespace, statefulset, bootstrap, time_limit, seed):
     """Compute the optimal plan for CLUSTER: the recovery after the given failures, or a planned
     operation (--drain NODE..., --rebalance --max-used PERCENT)."""
     import placement
+    from placement.render.outputs import Outputs, json_text
     from placement.render.tables import console, render_plan
 
     drained = _planned_operation(more_nodes, drain, rebalance, max_used, min_replicas)
+    outputs = Outputs(inputs=[cluster_file])
+    files = _plan_files(outputs, fmt, output)  # refused now, before a long solve, not after
     if fmt == "script":
-        placement.check_script_options(namespace, statefulset, bootstrap)  # before a long solve, not after
+        placement.check_script_options(namespace, statefulset, bootstrap)
     cluster = placement.load_cluster(cluster_file)
+    if fmt == "script":
+        _check_pod_names(cluster, statefulset)
     result = placement.plan(cluster, fail, fail_zones, remove_brokers, drain=drained,
                             max_used=max_used if rebalance else None, min_replicas=min_replicas,
                             allow_unclean=allow_unclean, time_limit=time_limit, seed=seed, progress=True)
+    verdict = EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
     if fmt == "kafka":
-        _write_kafka_files(cluster, result, output)
-        return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
+        _write_kafka_files(cluster, result, outputs, files)
+        return verdict
     if fmt == "script":
         script = placement.render_script(cluster, result, namespace=namespace, statefulset=statefulset, bootstrap=bootstrap)
-        if output:
-            Path(output).write_text(script, encoding="utf-8")
-            Path(output).chmod(0o755)
-        else:
-            sys.stdout.write(script)
-        return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
+        _write_or_print(outputs, files.get("main"), script)
+        return verdict
     if fmt == "html":
         from placement.render.plan_page import plan_page
 
-        _write_or_print(plan_page(cluster, result.to_document()), output)
-        return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
-    document = json.dumps(result.to_document(), indent=2) + "\n"
-    if output:
-        Path(output).write_text(document, encoding="utf-8")
-    if fmt == "json" and not output:
-        sys.stdout.write(document)
-    elif fmt == "table":
-        render_plan(console(), cluster, result)
-    return EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
+        _write_or_print(outputs, files.get("main"), plan_page(cluster, result.to_document()))
+        return verdict
+    document = json_text(result.to_document())
+    if fmt == "json" or files:
+        _write_or_print(outputs, files.get("main"), document)
+    if fmt == "table":
+        render_plan(console(), cluster, result, show_all=show_all)
+    return verdict
 
 
 def _planned_operation(more_nodes, drain, rebalance, max_used, min_replicas) -> list[str]:
-    """The nodes to drain (after --drain, repeated or comma-separated); options that go with a
-    planned operation are refused without one, not ignored."""
+    """The nodes to drain (after --drain, repeated or comma-separated), each a node name of the
+    policy; options that go with a planned operation are refused without one, not ignored."""
+    import placement
     from placement import InputError, Problem
 
     def refuse(option: str, why: str):
         raise InputError("command line", Problem(option, why))
 
     if more_nodes and not drain:
-        refuse(more_nodes[0], "plan takes one CLUSTER; node names belong after --drain or --fail "
-                              f"(placement plan CLUSTER --drain {' '.join(more_nodes[:3])})")
+        refuse(_excerpt(more_nodes[0]), "plan takes one CLUSTER; node names belong after --drain or --fail "
+                                        f"(placement plan CLUSTER --drain {' '.join(_excerpt(n) for n in more_nodes[:3])})")
     if rebalance and max_used is None:
         refuse("--rebalance", "needs --max-used PERCENT: the most of its storage each node may use")
     if max_used is not None and not rebalance:
         refuse("--max-used", "goes with --rebalance (placement plan CLUSTER --rebalance --max-used PERCENT)")
     if min_replicas is not None and not (drain or rebalance):
         refuse("--min-replicas", "goes with --drain NODE... or --rebalance: a recovery keeps at least 1")
-    return [n for arg in (*drain, *more_nodes) for n in arg.split(",") if n]
+    nodes = [n for arg in (*drain, *more_nodes) for n in arg.split(",") if n]
+    for name in nodes:
+        wrong = placement.name_problem("node", name)
+        if wrong is not None:
+            refuse("--drain", wrong)
+    return nodes
 
 
-def _write_or_print(text: str, output: str | None) -> None:
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-
-
-def _write_kafka_files(cluster, result, output) -> None:
-    from placement.render import kafka_files
-
-    def dump(data) -> str:
-        return json.dumps(data, indent=2) + "\n"
-
-    moves = dump(kafka_files.reassignment(cluster, result))
+def _plan_files(outputs, fmt: str, output: str | None) -> dict:
+    """The files ``plan -o`` writes, each checked now: the main one, and for --format kafka its side files."""
     if not output:
-        sys.stdout.write(moves)
-        return
+        return {}
+    files = {"main": outputs.file(output, "-o", executable=fmt == "script")}
+    if fmt == "kafka":
+        stem = _kafka_stem(output)
+        files["rollback"] = outputs.file(f"{stem}.rollback.json", "-o (its rollback file)")
+        files["election"] = outputs.file(f"{stem}.election.json", "-o (its leader election file)")
+    return files
+
+
+def _kafka_stem(output: str) -> str:
     base = Path(output)
-    stem = base.with_suffix("") if base.suffix == ".json" else base
-    base.write_text(moves, encoding="utf-8")
-    Path(f"{stem}.rollback.json").write_text(dump(kafka_files.rollback(cluster, result)), encoding="utf-8")
+    return str(base.with_suffix("") if base.suffix == ".json" else base)
+
+
+def _check_pod_names(cluster, statefulset: str) -> None:
+    """Each broker's pod, STATEFULSET-ID, must be a name Kubernetes accepts (at most 63 characters)."""
+    import placement
+
+    longest = max((b.id for b in cluster.brokers), default=0)
+    wrong = placement.pod_name_problem(statefulset, longest)
+    if wrong is not None:
+        raise placement.InputError("command line", placement.Problem("--statefulset", wrong))
+
+
+def _write_or_print(outputs, file, text: str) -> None:
+    from placement.render.outputs import write_stdout
+
+    if file is not None:
+        outputs.write({file: text})
+    else:
+        write_stdout(text)
+
+
+def _write_kafka_files(cluster, result, outputs, files: dict) -> None:
+    from placement.render import kafka_files
+    from placement.render.outputs import json_text
+
+    moves = json_text(kafka_files.reassignment(cluster, result))
+    if not files:
+        _write_or_print(outputs, None, moves)
+        return
+    texts = {files["main"]: moves, files["rollback"]: json_text(kafka_files.rollback(cluster, result))}
     election = kafka_files.preferred_election(cluster, result)
     if election:
-        Path(f"{stem}.election.json").write_text(dump(election), encoding="utf-8")
+        texts[files["election"]] = json_text(election)
+    outputs.write(texts)  # all of them or none
 
 
 @main.command()
 @click.argument("cluster_file", metavar="CLUSTER")
 @click.argument("plan_file", metavar="PLAN")
-@click.option("--fail", "fail", multiple=True, metavar="NODE", help="A node that failed (repeatable).")
-@click.option("--fail-zone", "fail_zones", multiple=True, metavar="ZONE", help="A whole zone that failed (repeatable).")
+@click.option("--fail", "fail", multiple=True, type=NODE, metavar="NODE", help="A node that failed (repeatable).")
+@click.option("--fail-zone", "fail_zones", multiple=True, type=ZONE, metavar="ZONE",
+              help="A whole zone that failed (repeatable).")
 @_guarded
 def verify(cluster_file, plan_file, fail, fail_zones):
     """Check a plan document against CLUSTER and the invariants, independently of how it was made."""
@@ -194,31 +385,36 @@ def verify(cluster_file, plan_file, fail, fail_zones):
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
               help="Spread scenarios over N local processes.")
 @click.option("--scheduler", metavar="ADDRESS", help="Run scenarios on this Dask scheduler (extra: distributed).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True, metavar="SECONDS",
-              help="Solver time per scenario that needs one; an undecided scenario is reported, never guessed.")
+@click.option("--time-limit", type=PLAN_SECONDS, default=30.0, show_default=True, metavar="SECONDS",
+              help="Solver time per scenario that needs one (0.1 to 1,000,000); an undecided scenario is reported, "
+                   "never guessed.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True,
               help="html: one self-contained page with the verdict, the counterexample drawn and the minima.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write the json or html output here instead of standard output.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the JSON document (or with --format html the page) here instead of standard output "
+                   "(checked before the sweep; written whole or not at all).")
 @_guarded
 def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limit, fmt, output):
     """Does CLUSTER survive any K node failures (and each zone)? Exit 0 yes, 1 no."""
     import placement
+    from placement.render.outputs import Outputs, json_text
     from placement.render.tables import console, render_resilience, sweep_progress
 
     if max_failures is None:
         max_failures = 0 if zones or minimum else 1
+    outputs = Outputs(inputs=[cluster_file])
+    file = outputs.file(output, "-o") if output else None
     cluster = placement.load_cluster(cluster_file)
     with sweep_progress(enabled=sys.stderr.isatty()) as progress:
         result = placement.check(cluster, failures=max_failures, zones=zones, minimum=minimum, jobs=jobs,
                                  scheduler=scheduler, time_limit=time_limit, progress=progress)
-    if fmt == "json":
-        _write_or_print(json.dumps(result.to_document(), indent=2) + "\n", output)
-    elif fmt == "html":
+    if fmt == "html":
         from placement.render.check_page import check_page
 
-        _write_or_print(check_page(cluster, result.to_document()), output)
-    else:
+        _write_or_print(outputs, file, check_page(cluster, result.to_document()))
+    elif fmt == "json" or file is not None:  # as plan: with -o and the table, the document goes to the file
+        _write_or_print(outputs, file, json_text(result.to_document()))
+    if fmt == "table":
         render_resilience(console(), cluster, result)
     return EXIT_OK if result.tolerates else EXIT_NEGATIVE
 
@@ -237,10 +433,11 @@ def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limi
 def import_(sources, output, zone_label, kafka_pods, strict, report_file):
     """Build a cluster file from kubectl, pxctl and Kafka tool outputs (files, directories or - for stdin)."""
     import placement
-    from placement.render.cluster_file import write_output
+    from placement.render.cluster_file import prepare_outputs, write_output
 
+    outputs = prepare_outputs(sources, output, report_file)  # before reading: never over a source
     result = placement.import_cluster(*sources, zone_label=zone_label, kafka_pods=kafka_pods)
-    write_output(output, result.document, report_file, result.report)
+    write_output(outputs, result.document, result.report)
     click.echo(result.report.render(), err=True, nl=False)
     return EXIT_NEGATIVE if strict and not result.report.clean else EXIT_OK
 
@@ -249,12 +446,14 @@ def import_(sources, output, zone_label, kafka_pods, strict, report_file):
 @click.option("-o", "--output", "directory", required=True, type=click.Path(file_okay=False), metavar="DIR",
               help="The directory to write the capture into (created; must hold nothing else).")
 @click.option("--context", metavar="NAME", help="The kubectl context [default: the current one].")
-@click.option("--namespace", metavar="NS", help="The Kafka pods' and claims' namespace [default: all namespaces].")
-@click.option("--portworx-namespace", metavar="NS", help="Where the Portworx pods run [default: found by label name=portworx].")
-@click.option("--bootstrap-server", default="localhost:9092", show_default=True, metavar="HOST:PORT",
+@click.option("--namespace", metavar="NS", type=NAMESPACE,
+              help="The Kafka pods' and claims' namespace [default: all namespaces].")
+@click.option("--portworx-namespace", metavar="NS", type=NAMESPACE,
+              help="Where the Portworx pods run [default: found by label name=portworx].")
+@click.option("--bootstrap-server", default="localhost:9092", show_default=True, metavar="HOST:PORT", type=BOOTSTRAP,
               help="Where the Kafka tools connect, from inside the broker pod.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True, metavar="SECONDS",
-              help="Time allowed to each kubectl command.")
+@click.option("--timeout", type=CAPTURE_SECONDS, default=60.0, show_default=True, metavar="SECONDS",
+              help="Time allowed to each kubectl command (1 to 86,400).")
 @_guarded
 def capture(directory, context, namespace, portworx_namespace, bootstrap_server, timeout):
     """Collect the cluster's state with kubectl (get and exec only: it changes nothing) for placement import."""

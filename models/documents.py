@@ -1,18 +1,32 @@
-"""Reading YAML or JSON text into plain data, safely and with positions on error.
+"""Reading YAML or JSON text into plain data, safely, boundedly and with positions on error;
+writing JSON strictly.
 
 Only safe YAML loading is used: a tag that would construct a Python object is
 an input error, never code. Duplicate keys are errors, not "last one wins",
 because a silently dropped key is something the user gave that got lost.
+
+Every input is bounded before it can cost much: a file is read only when it is
+a regular file or a pipe, and at most ``max_input_bytes()``; a document nests
+at most ``MAX_DEPTH`` levels; YAML aliases may add at most ``ALIAS_BUDGET``
+values to a document (a few hundred bytes of aliases can otherwise stand for
+billions of values, which any later walk over the data would expand).
 """
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, InternalError, Problem, excerpt
+
+MAX_INPUT_MIB = 256  # default cap on one input file (a 5,000-node cluster file is about 41 MiB); PLACEMENT_MAX_INPUT_MIB overrides it
+MAX_DEPTH = 64  # a cluster file nests 5 levels, a plan document 6, kubectl's JSON about 15
+ALIAS_BUDGET = 1_000_000  # values YAML aliases may add to a document beyond those written out
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -34,7 +48,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             ) from None
         if key in mapping:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+                None, None, f"duplicate key {excerpt(key)}", key_node.start_mark
             )
         mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
@@ -69,36 +83,202 @@ def _yaml_problem(exc: yaml.YAMLError) -> Problem:
     return Problem(where, f"malformed YAML: {detail}")
 
 
+def max_input_bytes() -> int:
+    """The cap on one input file: MAX_INPUT_MIB, or the environment's PLACEMENT_MAX_INPUT_MIB."""
+    raw = os.environ.get("PLACEMENT_MAX_INPUT_MIB", "")
+    try:
+        mib = float(raw) if raw else MAX_INPUT_MIB
+    except ValueError:
+        mib = MAX_INPUT_MIB
+    if not math.isfinite(mib) or mib <= 0:
+        mib = MAX_INPUT_MIB
+    return int(min(mib, 1 << 20) * 2**20)
+
+
+def _refuse_json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number: write a finite number")
+
+
 def parse_text(text: str, source: str, *, as_json: bool | None = None) -> Any:
-    """Parse YAML or JSON text; JSON when told so or when it starts with '{' or '['."""
+    """Parse YAML or JSON text; JSON when told so or when it starts with '{' or '['.
+    The result nests at most MAX_DEPTH levels and YAML aliases expand it by at most ALIAS_BUDGET values."""
     if not text.strip():
         raise InputError(source, Problem("", "the file is empty; expected a cluster document (YAML or JSON)"))
     if as_json is None:
         as_json = source.endswith(".json") or text.lstrip()[:1] in ("{", "[")
     if as_json:
         try:
-            return json.loads(text, object_pairs_hook=_json_object)
+            data = json.loads(text, object_pairs_hook=_json_object, parse_constant=_refuse_json_constant)
         except _DuplicateJsonKey as exc:
-            raise InputError(source, Problem("", f"malformed JSON: duplicate key {str(exc)!r}; each key may appear once per object")) from None
+            raise InputError(source, Problem("", f"malformed JSON: duplicate key {excerpt(str(exc))}; each key may appear once per object")) from None
         except json.JSONDecodeError as exc:
             raise InputError(source, Problem(f"line {exc.lineno}, column {exc.colno}", f"malformed JSON: {exc.msg}")) from None
+        except RecursionError:
+            raise InputError(source, _too_deep()) from None
+        except ValueError as exc:  # NaN or Infinity, or an integer of more than 4,300 digits
+            raise InputError(source, Problem("", f"malformed JSON: {_value_problem(exc)}")) from None
+    else:
+        try:
+            data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
+        except yaml.YAMLError as exc:
+            raise InputError(source, _yaml_problem(exc)) from None
+        except RecursionError:
+            raise InputError(source, _too_deep()) from None
+        except (ValueError, OverflowError) as exc:  # an integer of more than 4,300 digits, a date out of range
+            raise InputError(source, Problem("", f"malformed YAML: {_value_problem(exc)}")) from None
+    check_shape(data, source, shared=not as_json and "&" in text)  # no anchor, no alias: nothing is shared
+    return data
+
+
+def _value_problem(exc: Exception) -> str:
+    text = str(exc)
+    if "integer string conversion" in text:
+        return "a number has more than 4,300 digits; no figure in a cluster or plan document is that long"
+    return f"a value cannot be read: {text[:200]}"
+
+
+def _too_deep() -> Problem:
+    return Problem("", f"the document is nested too deeply; placement reads documents nested at most {MAX_DEPTH} levels")
+
+
+def check_shape(data: Any, source: str, *, shared: bool = True) -> None:
+    """Refuse a document nested over MAX_DEPTH levels, one that contains itself (a YAML alias inside
+    its own anchor), and one whose aliases add more than ALIAS_BUDGET values. ``shared=False`` (JSON,
+    or YAML without an anchor: nothing can be shared) checks the depth alone, level by level."""
+    if not shared:
+        level = [data] if isinstance(data, (dict, list)) else []
+        for _ in range(MAX_DEPTH):
+            if not level:
+                return
+            level = [child for node in level for child in (node.values() if type(node) is dict else node)
+                     if type(child) is dict or type(child) is list]
+        if level:
+            raise InputError(source, Problem("", f"the document nests more than {MAX_DEPTH} levels deep; placement "
+                                                 f"reads documents nested at most {MAX_DEPTH} levels"))
+        return
+    done: dict[int, tuple[int, int]] = {}  # id -> (values once expanded, depth)
+    open_: set[int] = set()
+    written = 0  # values as the document holds them, each shared container once
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        children = node.values() if isinstance(node, dict) else node
+        if finished:
+            size, depth = 1 + (len(node) if isinstance(node, dict) else 0), 1  # a mapping's keys count too
+            for child in children:
+                if isinstance(child, (dict, list)):
+                    child_size, child_depth = done[id(child)]
+                    size += child_size
+                    depth = max(depth, child_depth + 1)
+                else:
+                    size += 1
+            done[key] = (size, depth)
+            open_.discard(key)
+            written += 1 + len(node) * (2 if isinstance(node, dict) else 1)
+            if depth > MAX_DEPTH:
+                raise InputError(source, Problem("", f"the document nests more than {MAX_DEPTH} levels deep; placement reads "
+                                                     f"documents nested at most {MAX_DEPTH} levels"))
+            continue
+        if key in done:
+            continue
+        if key in open_:
+            raise InputError(source, Problem("", "the document contains itself (a YAML alias inside its own anchor); "
+                                                 "write the values out"))
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if isinstance(child, (dict, list)))
+    expanded = done[id(data)][0] if isinstance(data, (dict, list)) else 1
+    if expanded - written > ALIAS_BUDGET:
+        raise InputError(source, Problem("", f"YAML aliases expand the document to {_count(expanded)} values from about "
+                                             f"{written:,} written; aliases may add at most {ALIAS_BUDGET:,} values: "
+                                             "write the values out or use fewer aliases"))
+
+
+def _count(n: int) -> str:
+    return f"{n:,}" if n.bit_length() < 128 else excerpt(n)
+
+
+def is_directory(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a directory; False for a path that cannot even be looked at (too long,
+    a loop of links), which reading it then reports as an input error."""
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
-    except yaml.YAMLError as exc:
-        raise InputError(source, _yaml_problem(exc)) from None
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def read_text(path: str | Path, *, limit: int | None = None, what: str = "a YAML or JSON file") -> str:
+    """The UTF-8 text of a regular file or a pipe, at most ``limit`` bytes (max_input_bytes()):
+    devices, sockets and directories are not read at all, so ``/dev/zero`` costs nothing."""
+    source = str(path)
+    limit = max_input_bytes() if limit is None else limit
+    try:
+        kind = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(source, Problem("", "no such file; check the path")) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(source, Problem("", f"cannot be read: {getattr(exc, 'strerror', None) or exc}")) from None
+    if stat.S_ISDIR(kind):
+        raise InputError(source, Problem("", f"is a directory; expected {what}"))
+    if not (stat.S_ISREG(kind) or stat.S_ISFIFO(kind)):
+        raise InputError(source, Problem("", f"is not a regular file or a pipe (a device or a socket); expected {what}, "
+                                             "so nothing was read from it"))
+    try:
+        # O_NONBLOCK: opening a named pipe nobody writes to does not wait for a writer
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(source, Problem("", f"cannot be read: {exc.strerror}")) from None
+    try:
+        opened = os.fstat(fd)
+        if not (stat.S_ISREG(opened.st_mode) or stat.S_ISFIFO(opened.st_mode)):  # replaced since the stat above
+            raise InputError(source, Problem("", f"is not a regular file or a pipe; expected {what}"))
+        if stat.S_ISREG(opened.st_mode) and opened.st_size > limit:
+            raise InputError(source, _too_large(opened.st_size, limit))
+        os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise InputError(source, _too_large(None, limit))
+    except OSError as exc:
+        raise InputError(source, Problem("", f"cannot be read: {exc.strerror}")) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(source, Problem(f"byte {exc.start}", "the file is not UTF-8 text")) from None
+
+
+def _too_large(size: int | None, limit: int) -> Problem:
+    told = f"is {_bytes(size)}" if size is not None else "holds more than that"
+    return Problem("", f"is larger than the {_bytes(limit)} placement reads from one input file ({told}); "
+                       "raise PLACEMENT_MAX_INPUT_MIB if it really is that large")
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 2**20:,.1f} MiB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def read_document(path: str | Path) -> Any:
     """Read and parse a YAML or JSON file, turning every failure into an InputError."""
-    source = str(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError("arguments", Problem("path", f"expected a file path (a string or a Path), got {excerpt(path)}"))
+    return parse_text(read_text(path), str(path))
+
+
+def dump_json(data: Any) -> str:
+    """Strict JSON text (indent 2, a final newline): a NaN or an infinity is a bug in placement
+    (exit 3), never written as the invalid ``NaN``/``Infinity``."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(source, Problem("", "no such file; check the path")) from None
-    except IsADirectoryError:
-        raise InputError(source, Problem("", "is a directory; expected a YAML or JSON file")) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(source, Problem(f"byte {exc.start}", "the file is not UTF-8 text")) from None
-    except OSError as exc:
-        raise InputError(source, Problem("", f"cannot be read: {exc.strerror}")) from None
-    return parse_text(text, source)
+        return json.dumps(data, indent=2, allow_nan=False) + "\n"
+    except ValueError as exc:
+        raise InternalError(f"a figure of the output is not a finite number ({exc}); "
+                            "this is a bug: please report it with the input files") from None

@@ -5,7 +5,35 @@ A negative verdict (no plan meets every invariant) is a result, not an error.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
+
+EXCERPT_CHARACTERS = 48  # of a value quoted in a message (a 10 MB name is not echoed whole)
+MESSAGE_CHARACTERS = 1000  # of one problem's path and message together
+PROBLEMS_SHOWN = 25  # in one paragraph; the rest are counted
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARACTERS) -> str:
+    """A value as a message quotes it, bounded: strings quoted (cut with their length beyond
+    ``limit``), true/false, nothing, "a mapping" or "a list", huge integers by their digit count."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, int) and value.bit_length() > 3 * limit:  # repr of a huge int is slow, even refused
+        digits = math.floor(value.bit_length() * math.log10(2)) + 1
+        return f"{'-' if value < 0 else ''}an integer of about {digits:,} digits"
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}... ({len(value):,} characters)"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 class PlacementError(Exception):
@@ -20,7 +48,10 @@ class Problem:
     message: str  # what is wrong and what is expected
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        if len(text) > MESSAGE_CHARACTERS:  # a backstop: messages quote excerpts, but paths hold keys
+            text = f"{text[:MESSAGE_CHARACTERS]}... (message cut at {MESSAGE_CHARACTERS} of {len(text):,} characters)"
+        return text
 
 
 class InputError(PlacementError):
@@ -32,11 +63,16 @@ class InputError(PlacementError):
         super().__init__(self.paragraph())
 
     def paragraph(self) -> str:
-        head = f"{self.source}: " if self.source else ""
+        source = str(self.source)
+        if len(source) > MESSAGE_CHARACTERS // 4:
+            source = f"{source[:MESSAGE_CHARACTERS // 4]}..."
+        head = f"{source}: " if source else ""
         if len(self.problems) == 1:
             return f"{head}{self.problems[0]}"
-        lines = [f"{head}{len(self.problems)} problems found:"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines = [f"{head}{len(self.problems):,} problems found:"]
+        lines += [f"  - {p}" for p in self.problems[:PROBLEMS_SHOWN]]
+        if len(self.problems) > PROBLEMS_SHOWN:
+            lines.append(f"  ... and {len(self.problems) - PROBLEMS_SHOWN:,} more (fix these first)")
         return "\n".join(lines)
 
 

@@ -7,28 +7,36 @@ bad value and what is expected.
 from __future__ import annotations
 
 import difflib
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from placement.models import units
+from placement.models import names, units
 from placement.models.cluster import (
     Broker, BrokerPlacement, Cluster, Node, NodeState, Partition, Policy, RackAware, Topic, Volume,
 )
 from placement.models.documents import read_document
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 
-# Names end up in kubectl, pxctl and kafka-*.sh command lines: anything that could
-# never be a valid Kubernetes, Portworx or Kafka name is refused here.
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-# Kubernetes node names are DNS-1123 subdomains: labels of at most 63 joined by dots (bare-metal
-# nodes are often named by their FQDN), at most 253 characters. Anchored with \A and \Z, so that
-# .match is a full match (a "$" would let a trailing newline through).
-NODE_NAME = re.compile(r"\A(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\Z")
-LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-VOLUME_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,251}[A-Za-z0-9])?$")
-TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+# Names end up in kubectl, pxctl and kafka-*.sh command lines: anything that could never be a
+# valid Kubernetes, Portworx or Kafka name is refused here, by the one policy of models/names.py
+# (full matches: a trailing newline is no part of a name). The patterns stay importable by
+# these names; use them with .fullmatch (or .match: each is anchored at both ends).
+NODE_NAME = names.NODE.pattern
+LABEL_VALUE = names.ZONE.pattern
+VOLUME_NAME = names.VOLUME.pattern
+TOPIC_NAME = names.TOPIC.pattern
+
+# The ranges every figure of a cluster file must fall in (generous: far beyond any real
+# cluster, small enough that sums over 100,000 items stay exact in every solver's integers).
+GIB_MAX = 2**20  # 1 PiB: a node's storage or memory, a volume's or a partition's size
+CORES_MAX = 100_000  # a node's or a broker's cpu
+BROKERS_PER_NODE_MAX = 1_000  # Kubernetes runs at most a few hundred pods on a node
+MIN_INSYNC_MAX = 32_767  # Kafka's replication factor is a 16-bit integer
+BANDWIDTH_GBPS = (0.001, 100_000.0)  # 1 Mbit/s to 100 Tbit/s per node
+ID_MAX = names.INT32_MAX  # Kafka's broker and partition ids are 32-bit integers
+SIZE = f"a size in GiB in 0..{GIB_MAX:,} (1 PiB)"
+CORES = f"a number of cores in 0..{CORES_MAX:,}"
 
 POLICY_KEYS = {
     "volumeReplicationFactor", "zoneSpread", "brokerPlacement", "brokersPerNode",
@@ -69,9 +77,9 @@ class _Reader:
             return None
         for key in sorted(value, key=str):
             if key not in allowed:
-                hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                hint = difflib.get_close_matches(str(key), sorted(allowed), n=1) if len(str(key)) <= 64 else []
                 fix = f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(sorted(allowed))}"
-                self.problem(_join(path, str(key)), f"unknown key {key!r}; {fix}")
+                self.problem(_join(path, _key(key)), f"unknown key {excerpt(key)}; {fix}")
         return value
 
     def sequence(self, data: dict, key: str, path: str, *, required: bool) -> list:
@@ -85,8 +93,8 @@ class _Reader:
             return []
         return value
 
-    def string(self, data: dict, key: str, path: str, *, pattern: re.Pattern | None = None,
-               rule: str = "", default: Any = _MISSING) -> str | None:
+    def string(self, data: dict, key: str, path: str, *, rule: names.NameRule | None = None,
+               default: Any = _MISSING) -> str | None:
         value = data.get(key, _MISSING)
         where = _join(path, key)
         if value is _MISSING or value is None:
@@ -97,8 +105,9 @@ class _Reader:
         if not isinstance(value, str):
             self.problem(where, f"expected a string, got {_show(value)}")
             return None
-        if pattern is not None and not pattern.match(value):
-            self.problem(where, f"{value!r} is not a valid name: {rule}")
+        wrong = rule.problem(value) if rule is not None else None
+        if wrong is not None:
+            self.problem(where, wrong)
             return None
         return value
 
@@ -114,7 +123,8 @@ class _Reader:
         return False, default
 
     def number(self, data: dict, key: str, path: str, *, default: Any = _MISSING,
-               minimum: float = 0, what: str = "a number") -> float | None:
+               low: float = 0, high: float = GIB_MAX, what: str = SIZE) -> float | None:
+        """A finite number in low..high; ``what`` names it with its range, for the message."""
         given, value = self._given(data, key, path, default, what)
         if not given:
             return value
@@ -122,8 +132,8 @@ class _Reader:
         if not _is_number(value):
             self.problem(where, f"expected {what}, got {_show(value)}")
             return None
-        if value < minimum:
-            self.problem(where, f"is {value}; expected {what} >= {minimum:g}")
+        if not low <= value <= high:
+            self.problem(where, f"is {_show(value)}; expected {what}")
             return None
         return value
 
@@ -137,8 +147,8 @@ class _Reader:
             self.problem(where, f"expected {what}, got {_show(value)}")
             return None
         if value < low or (high is not None and value > high):
-            span = f"{low}..{high}" if high is not None else f">= {low}"
-            self.problem(where, f"is {value}; expected {what} in {span}")
+            span = f"{low:,}..{high:,}" if high is not None else f">= {low:,}"
+            self.problem(where, f"is {_show(value)}; expected {what} in {span}")
             return None
         return value
 
@@ -167,15 +177,20 @@ def _join(path: str, key: str) -> str:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (dict, list)):
-        return f"a {'mapping' if isinstance(value, dict) else 'list'}"
-    if value is None:
-        return "nothing"
-    return repr(value)
+    """A value as a message quotes it: bounded (a 10 MB name is not echoed whole)."""
+    return excerpt(value)
+
+
+def _key(key: Any) -> str:
+    """A mapping key as it appears in an item's path, bounded."""
+    text = str(key)
+    return text if len(text) <= 64 and text.isprintable() else excerpt(key)
+
+
+def _hint(name: str, known: list[str]) -> str:
+    """'did you mean ...?' for a name close to a known one; otherwise a few known names."""
+    close = difflib.get_close_matches(name, known, n=1) if len(name) <= 253 else []
+    return f"did you mean {close[0]!r}?" if close else f"declared: {_known(known)}"
 
 
 def _known(names: list[str], limit: int = 6) -> str:
@@ -196,17 +211,30 @@ def parse_cluster(data: Any, source: str = "<cluster>") -> Cluster:
     top = r.mapping(data, "", TOP_KEYS, "the cluster")
     if top is None:
         raise InputError(source, r.problems)
-    name = r.string(top, "name", "", pattern=VOLUME_NAME, rule="letters, digits, '-', '_' and '.'", default="cluster")
+    name = r.string(top, "name", "", rule=names.CLUSTER, default="cluster")
     policy = _read_policy(r, top.get("policy"))
     nodes, node_names = _read_nodes(r, r.sequence(top, "nodes", "", required=True))
     volumes = _read_volumes(r, r.sequence(top, "volumes", "", required=False), policy,
                             {n.name: n for n in nodes}, node_names)
-    brokers = _read_brokers(r, r.sequence(top, "brokers", "", required=False), node_names, {v.name for v in volumes})
-    topics = _read_topics(r, r.sequence(top, "topics", "", required=False), policy, {b.id for b in brokers})
+    # a volume with a bad field is still declared, so that brokers naming it add no further problem
+    declared_volumes = {v.name for v in volumes} | _declared_names(top.get("volumes"))
+    brokers = _read_brokers(r, r.sequence(top, "brokers", "", required=False), node_names, declared_volumes)
+    raw_brokers = top.get("brokers") if isinstance(top.get("brokers"), list) else []
+    declared_brokers = {b.id for b in brokers} | {item["id"] for item in raw_brokers
+                                                   if isinstance(item, dict) and _is_int(item.get("id"))}
+    topics = _read_topics(r, r.sequence(top, "topics", "", required=False), policy, declared_brokers)
     if r.problems:
         raise InputError(source, r.problems)
     return Cluster(name=name or "cluster", policy=policy, nodes=tuple(nodes), volumes=tuple(volumes),
                    brokers=tuple(brokers), topics=tuple(topics), source=source)
+
+
+def _declared_names(raw: Any) -> set[str]:
+    """Every valid name under the items of a list (whatever their other fields hold)."""
+    if not isinstance(raw, list):
+        return set()
+    return {item["name"] for item in raw if isinstance(item, dict) and isinstance(item.get("name"), str)
+            and names.VOLUME.is_valid(item["name"])}
 
 
 def _read_policy(r: _Reader, raw: Any) -> Policy:
@@ -221,20 +249,28 @@ def _read_policy(r: _Reader, raw: Any) -> Policy:
                                             low=1, high=3, what="a replication factor (Portworx allows 1..3)") or d.volume_replication_factor,
         zone_spread=r.boolean(data, "zoneSpread", "policy", d.zone_spread),
         broker_placement=r.choice(data, "brokerPlacement", "policy", BrokerPlacement, d.broker_placement),
-        brokers_per_node=r.integer(data, "brokersPerNode", "policy", default=d.brokers_per_node, low=1) or d.brokers_per_node,
-        min_insync_replicas=r.integer(data, "minInsyncReplicas", "policy", default=d.min_insync_replicas, low=1) or d.min_insync_replicas,
+        brokers_per_node=r.integer(data, "brokersPerNode", "policy", default=d.brokers_per_node, low=1,
+                                   high=BROKERS_PER_NODE_MAX, what="a number of brokers") or d.brokers_per_node,
+        min_insync_replicas=r.integer(data, "minInsyncReplicas", "policy", default=d.min_insync_replicas, low=1,
+                                      high=MIN_INSYNC_MAX, what="a replica count") or d.min_insync_replicas,
         rack_aware=r.choice(data, "rackAware", "policy", RackAware, d.rack_aware),
         node_bandwidth_gbps=_bandwidth(r, data, d.node_bandwidth_gbps),
     )
 
 
 def _bandwidth(r: _Reader, data: dict, default: float) -> float:
-    value = r.number(data, "nodeBandwidthGbps", "policy", default=default, minimum=float("-inf"),
-                     what="a bandwidth in Gbit/s")  # the sign is judged below, with its own message
+    low, high = BANDWIDTH_GBPS
+    value = r.number(data, "nodeBandwidthGbps", "policy", default=default, low=float("-inf"), high=high,
+                     what=f"a bandwidth in Gbit/s in {low:g}..{high:,.0f}")  # the low end is judged below
     if value is None:
         return default
     if value <= 0:
-        r.problem("policy.nodeBandwidthGbps", f"is {value}; a node that moves no data cannot recover anything: give a bandwidth > 0")
+        r.problem("policy.nodeBandwidthGbps", f"is {_show(value)}; a node that moves no data cannot recover anything: "
+                                              f"give a bandwidth in {low:g}..{high:,.0f} Gbit/s")
+        return default
+    if value < low:
+        r.problem("policy.nodeBandwidthGbps", f"is {_show(value)}; expected a bandwidth in Gbit/s in {low:g}..{high:,.0f} "
+                                              "(below 1 Mbit/s a recovery's timeline is no longer meaningful)")
         return default
     return value
 
@@ -260,15 +296,16 @@ def _read_nodes(r: _Reader, raw: list) -> tuple[list[Node], set[str]]:
         data = r.mapping(item, path, NODE_KEYS, "a node")
         if data is None:
             continue
-        name = r.string(data, "name", path, pattern=NODE_NAME,
-                        rule="a Kubernetes node name: DNS-1123 labels (lower-case letters, digits and '-', at most 63, "
-                             "starting and ending alphanumeric) joined by '.', at most 253 in all")
-        zone = r.string(data, "zone", path, pattern=LABEL_VALUE,
-                        rule="a Kubernetes label value (letters, digits, '-', '_', '.', at most 63)", default="default")
+        name = r.string(data, "name", path, rule=names.NODE)
+        zone = r.string(data, "zone", path, rule=names.ZONE, default="default")
         state = r.choice(data, "state", path, NodeState, NodeState.READY)
-        storage = r.number(data, "storageGiB", path, default=0, what="a size in GiB")
-        cpu = r.number(data, "cpu", path, default=None, what="a number of cores")
-        memory = r.number(data, "memoryGiB", path, default=None, what="a size in GiB")
+        storage = r.number(data, "storageGiB", path, default=0)
+        cpu = r.number(data, "cpu", path, default=None, high=CORES_MAX, what=CORES)
+        memory = r.number(data, "memoryGiB", path, default=None)
+        if storage and units.capacity_mib(storage) == 0:
+            r.problem(f"{path}.storageGiB", f"is {_show(storage)}, less than 1 MiB: give 0 for a storageless node, "
+                                            "or at least 0.001 GiB")
+            storage = None
         keys.append((name, f"{path}.name"))
         if name is None or zone is None or storage is None or (cpu is None and data.get("cpu") is not None) \
                 or (memory is None and data.get("memoryGiB") is not None):
@@ -292,11 +329,10 @@ def _read_volumes(r: _Reader, raw: list, policy: Policy, nodes: dict[str, Node],
         data = r.mapping(item, path, VOLUME_KEYS, "a volume")
         if data is None:
             continue
-        name = r.string(data, "name", path, pattern=VOLUME_NAME,
-                        rule="letters, digits, '-', '_' and '.', starting and ending alphanumeric, at most 253")
+        name = r.string(data, "name", path, rule=names.VOLUME)
         keys.append((name, f"{path}.name"))
-        size = r.number(data, "sizeGiB", path, what="a size in GiB")
-        used = r.number(data, "usedGiB", path, default=size, what="a size in GiB")
+        size = r.number(data, "sizeGiB", path)
+        used = r.number(data, "usedGiB", path, default=size)
         rf = r.integer(data, "replicationFactor", path, default=policy.volume_replication_factor,
                        low=1, high=3, what="a replication factor (Portworx allows 1..3)")
         replicas: list[str] = []
@@ -306,8 +342,8 @@ def _read_volumes(r: _Reader, raw: list, policy: Policy, nodes: dict[str, Node],
             if not isinstance(node, str):
                 r.problem(where, f"expected a node name, got {_show(node)}")
             elif node not in declared:
-                hint = difflib.get_close_matches(node, node_names, n=1)
-                r.problem(where, f"{node!r} is not a declared node ({'did you mean ' + repr(hint[0]) + '?' if hint else 'declared: ' + _known(node_names)}); declare it under nodes or correct the name")
+                r.problem(where, f"{_show(node)} is not a declared node ({_hint(node, node_names)}); "
+                                 "declare it under nodes or correct the name")
             elif node in seen:
                 r.problem(where, f"node {node!r} is listed twice in one replica set; a node holds at most one replica of a volume")
             elif node in nodes and not nodes[node].is_storage:
@@ -365,11 +401,12 @@ def _read_brokers(r: _Reader, raw: list, node_names: set[str], volume_names: set
         data = r.mapping(item, path, BROKER_KEYS, "a broker")
         if data is None:
             continue
-        bid = r.integer(data, "id", path, low=0, what="a broker id (an integer >= 0)")
+        bid = r.integer(data, "id", path, low=0, high=ID_MAX, what="a broker id (Kafka's broker.id, a 32-bit integer)")
         keys.append((bid, f"{path}.id"))
         node = r.string(data, "node", path)
         if node is not None and node not in node_names:
-            r.problem(f"{path}.node", f"{node!r} is not a declared node (declared: {_known(sorted(node_names))}); declare it under nodes or correct the name")
+            r.problem(f"{path}.node", f"{_show(node)} is not a declared node ({_hint(node, sorted(node_names))}); "
+                                      "declare it under nodes or correct the name")
             node = None
         vols: list[str] = []
         for j, vol in enumerate(r.sequence(data, "volumes", path, required=False)):
@@ -377,7 +414,7 @@ def _read_brokers(r: _Reader, raw: list, node_names: set[str], volume_names: set
             if not isinstance(vol, str):
                 r.problem(where, f"expected a volume name, got {_show(vol)}")
             elif vol not in volume_names:
-                r.problem(where, f"{vol!r} is not a declared volume; declare it under volumes or correct the name")
+                r.problem(where, f"{_show(vol)} is not a declared volume; declare it under volumes or correct the name")
             elif vol in vols:
                 r.problem(where, f"volume {vol!r} is listed twice for this broker")
             elif vol in claimed:
@@ -385,8 +422,8 @@ def _read_brokers(r: _Reader, raw: list, node_names: set[str], volume_names: set
             else:
                 vols.append(vol)
                 claimed[vol] = f"{path} (broker {bid})"
-        cpu = r.number(data, "cpu", path, default=0, what="a number of cores")
-        memory = r.number(data, "memoryGiB", path, default=0, what="a size in GiB")
+        cpu = r.number(data, "cpu", path, default=0, high=CORES_MAX, what=CORES)
+        memory = r.number(data, "memoryGiB", path, default=0)
         if bid is None or node is None or cpu is None or memory is None:
             continue
         brokers.append(Broker(id=bid, node=node, volumes=tuple(vols),
@@ -403,11 +440,11 @@ def _read_topics(r: _Reader, raw: list, policy: Policy, broker_ids: set[int]) ->
         data = r.mapping(item, path, TOPIC_KEYS, "a topic")
         if data is None:
             continue
-        name = r.string(data, "name", path, pattern=TOPIC_NAME,
-                        rule="Kafka topic names use letters, digits, '.', '_' and '-', at most 249")
+        name = r.string(data, "name", path, rule=names.TOPIC)
         keys.append((name, f"{path}.name"))
         min_isr_given = data.get("minInsyncReplicas") is not None
-        min_isr = r.integer(data, "minInsyncReplicas", path, default=policy.min_insync_replicas, low=1)
+        min_isr = r.integer(data, "minInsyncReplicas", path, default=policy.min_insync_replicas, low=1,
+                            high=MIN_INSYNC_MAX, what="a replica count")
         partitions: list[Partition] = []
         pkeys: list[tuple[Any, str]] = []
         for j, praw in enumerate(r.sequence(data, "partitions", path, required=True)):
@@ -430,7 +467,20 @@ def _read_topics(r: _Reader, raw: list, policy: Policy, broker_ids: set[int]) ->
             continue
         topics.append(Topic(name=name, min_insync_replicas=min_isr, partitions=tuple(partitions)))
     _duplicates(r, keys, "topic")
+    _colliding_topics(r, keys)
     return topics
+
+
+def _colliding_topics(r: _Reader, keys: list[tuple[Any, str]]) -> None:
+    """Kafka refuses a topic whose name differs from another's only by '.' against '_'."""
+    seen: dict[str, tuple[str, str]] = {}
+    for name, path in keys:
+        if name is None:
+            continue
+        other = seen.setdefault(names.topic_collision_key(name), (name, path))
+        if other[0] != name:
+            r.problem(path, f"topic {name!r} collides with {other[0]!r} (first at {other[1]}): Kafka refuses topics whose "
+                            "names differ only by '.' against '_'; correct the name")
 
 
 def _broker_list(r: _Reader, data: dict, key: str, path: str, broker_ids: set[int], *, required: bool) -> list[int] | None:
@@ -450,7 +500,7 @@ def _broker_list(r: _Reader, data: dict, key: str, path: str, broker_ids: set[in
             r.problem(where, f"expected a broker id, got {_show(b)}")
             ok = False
         elif b not in broker_ids:
-            r.problem(where, f"broker {b} is not declared under brokers; declare it or correct the id")
+            r.problem(where, f"broker {_show(b)} is not declared under brokers; declare it or correct the id")
             ok = False
         elif b in result:
             r.problem(where, f"broker {b} is listed twice; a partition's replicas are distinct brokers")
@@ -464,14 +514,14 @@ def _read_partition(r: _Reader, raw: Any, path: str, topic: str, broker_ids: set
     data = r.mapping(raw, path, PARTITION_KEYS, "a partition")
     if data is None:
         return None
-    pid = r.integer(data, "id", path, low=0, what="a partition id (an integer >= 0)")
+    pid = r.integer(data, "id", path, low=0, high=ID_MAX, what="a partition id (Kafka's, a 32-bit integer)")
     replicas = _broker_list(r, data, "replicas", path, broker_ids, required=True)
     if replicas is not None and not replicas:
         r.problem(f"{path}.replicas", "is empty; a partition needs at least one replica")
         replicas = None
     isr = _broker_list(r, data, "isr", path, broker_ids, required=False)
     leader = data.get("leader")
-    size = r.number(data, "sizeGiB", path, default=0, what="a size in GiB")
+    size = r.number(data, "sizeGiB", path, default=0)
     if leader is not None and not _is_int(leader):
         r.problem(f"{path}.leader", f"expected a broker id, or -1 for no leader (as Kafka prints it), got {_show(leader)}")
         return None
@@ -482,8 +532,8 @@ def _read_partition(r: _Reader, raw: Any, path: str, topic: str, broker_ids: set
     elif leader == NO_LEADER:
         leader = None  # Kafka's "Leader: none" (-1): the partition is offline; plans report and elect
     elif leader not in replicas:
-        r.problem(f"{path}.leader", f"broker {leader} is not one of the partition's replicas {replicas}; the leader must be "
-                                    "a replica (or -1 for no leader)")
+        r.problem(f"{path}.leader", f"broker {_show(leader)} is not one of the partition's replicas {replicas}; the leader "
+                                    "must be a replica (or -1 for no leader)")
         return None
     if isr is None:
         isr = list(replicas) if data.get("isr") is None else None

@@ -24,6 +24,7 @@ _EXPORTS = {
     "placement.imports.capture": ("capture",),
     "placement.models.cluster": ("Cluster",),
     "placement.models.errors": ("InputError", "InternalError", "PlacementError", "Problem"),
+    "placement.models.names": ("name_problem", "pod_name_problem"),
     "placement.models.failures": ("Failures", "resolve_failures"),
     "placement.models.loading": ("parse_cluster",),
     "placement.models.plan": ("Placement", "Plan", "Status", "Step", "Violation"),
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # what static tools see; at run time ``__getattr__`` loads ea
     from placement.imports.capture import capture
     from placement.models.cluster import Cluster
     from placement.models.errors import InputError, InternalError, PlacementError, Problem
+    from placement.models.names import name_problem, pod_name_problem
     from placement.models.failures import Failures, resolve_failures
     from placement.models.loading import parse_cluster
     from placement.models.plan import Placement, Plan, Status, Step, Violation
@@ -66,7 +68,14 @@ def __dir__() -> list[str]:
 def load_cluster(path: str | Path) -> Cluster:
     """A cluster file (YAML or JSON), or a capture directory (``placement capture``), imported as
     ``placement import`` would (see ``import_cluster`` for its report)."""
-    if Path(path).is_dir():
+    from placement.models.arguments import Arguments
+
+    args = Arguments("load_cluster")
+    path = args.path("path", path)
+    args.done()
+    from placement.models.documents import is_directory
+
+    if is_directory(path):
         from placement.imports import import_cluster
 
         return import_cluster(path).cluster
@@ -86,9 +95,25 @@ def plan(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] =
     A node back from a failure is described by the cluster itself (its replicas listed ``stale``).
     ``allow_unclean`` lets an out-of-sync replica lead a partition whose in-sync replicas are all
     gone (it loses what that replica lacked)."""
+    from placement.models.arguments import Arguments
     from placement.models.failures import resolve_failures
     from placement.solve.planner import PlanOptions, plan_recovery
 
+    args = Arguments("plan")
+    cluster = args.cluster("cluster", cluster)
+    fail = args.names("fail", fail, "node")
+    fail_zones = args.names("fail_zones", fail_zones, "zone")
+    remove_brokers = args.broker_ids("remove_brokers", remove_brokers)
+    drain = args.names("drain", drain, "node")
+    if max_used is not None:
+        max_used = args.number("max_used", max_used, 0, 100, unit="percent")  # more than 0: resolve_failures
+    if min_replicas is not None:
+        min_replicas = args.integer("min_replicas", min_replicas, 1, 3)
+    allow_unclean = args.flag("allow_unclean", allow_unclean)
+    time_limit = args.time_limit("time_limit", time_limit)
+    seed = args.seed("seed", seed)
+    progress = args.flag("progress", progress)
+    args.done()
     failures = resolve_failures(cluster, fail, fail_zones, remove_brokers, drain=drain, max_used_percent=max_used,
                                 min_replicas=min_replicas)
     return plan_recovery(cluster, failures, PlanOptions(time_limit=time_limit, seed=seed, progress=progress,
@@ -106,11 +131,19 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
     target must empty the drained nodes and keep every node within the storage limit.
     """
     from placement.execute.checker import judge_plan_steps
+    from placement.models.arguments import Arguments
     from placement.models.failures import resolve_failures
     from placement.models.plan import parse_operation, parse_plan, parse_steps
     from placement.scenario import Scenario
     from placement.solve.verify import verify_placement
 
+    args = Arguments("verify")
+    cluster = args.cluster("cluster", cluster)
+    plan_document = args.mapping("plan_document", plan_document, "a plan document (placement.load_plan_document(path))")
+    fail = args.names("fail", fail, "node")
+    fail_zones = args.names("fail_zones", fail_zones, "zone")
+    source = args.text("source", source)
+    args.done()
     placement_, failed, removed, unclean = parse_plan(plan_document, cluster, source)
     operation = parse_operation(plan_document, cluster, source)
     steps = parse_steps(plan_document, cluster, source)
@@ -130,13 +163,29 @@ def check(cluster: Cluster, failures: int = 1, *, zones: bool = False, minimum: 
     each whole zone)? ``result.tolerates`` is the verdict (None if a scenario stayed undecided),
     ``result.counterexample`` the smallest failure set that is not survived, and with
     ``minimum`` ``result.minima`` the least failures that lose a volume or a partition."""
+    from placement.models.arguments import Arguments
     from placement.resilience.sweep import check_resilience
 
+    args = Arguments("check")
+    cluster = args.cluster("cluster", cluster)
+    failures = args.integer("failures", failures, 0)
+    zones = args.flag("zones", zones)
+    minimum = args.flag("minimum", minimum)
+    jobs = args.integer("jobs", jobs, 1)
+    scheduler = args.text("scheduler", scheduler, optional=True)
+    time_limit = args.time_limit("time_limit", time_limit)
+    progress = args.callable("progress", progress)
+    args.done()
     return check_resilience(cluster, failures, zones=zones, minimum=minimum, jobs=jobs, scheduler=scheduler,
                             time_limit=time_limit, progress=progress)
 
 
 def load_plan_document(path: str | Path) -> dict[str, Any]:
+    """A plan document (JSON, or YAML) read with the same bounds as a cluster file; ``verify`` judges its content."""
+    from placement.models.arguments import Arguments
     from placement.models.documents import read_document
 
+    args = Arguments("load_plan_document")
+    path = args.path("path", path)
+    args.done()
     return read_document(path)

@@ -107,7 +107,8 @@ def test_seed_broker_serves_at_once_while_a_kafka_rebuild_would_take_time():
 
 # -- any bandwidth the loader admits: a finite simulation and strict JSON ---------------------------
 
-@pytest.mark.parametrize("gbps", [5e-324, 1e-300, 1e-12, 0.001, 1e12, 1e300, 1.7976931348623157e308])
+# the loader admits 0.001..100,000 Gbit/s (models/loading.py); beyond, it is exit 2 (tests/test_attacks.py)
+@pytest.mark.parametrize("gbps", [0.001, 0.0010000001, 1, 99_999.9, 100_000])
 def test_any_bandwidth_terminates_and_writes_strict_json(gbps, tmp_path):
     import json
     import time
@@ -128,10 +129,7 @@ def test_any_bandwidth_terminates_and_writes_strict_json(gbps, tmp_path):
     plan = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"{c} in the plan document"))
     timeline = plan["metrics"]["timeline"]
     json.dumps(plan, allow_nan=False)
-    if gbps > 1e250:
-        assert timeline["finishSeconds"] == 0.0
-    else:  # seconds, or null when longer than a float holds -- never Infinity
-        assert timeline["finishSeconds"] is None or timeline["finishSeconds"] >= 0
+    assert timeline["finishSeconds"] is not None and timeline["finishSeconds"] >= 0  # never Infinity
     script = CliRunner().invoke(cli.main, ["plan", str(path), "--fail", "node-2", "--format", "script"])
     assert script.exit_code == 0 and "Traceback" not in script.stderr
 

@@ -43,6 +43,19 @@ def import_cluster(*paths: str | Path, texts: dict[str, str] | None = None, obje
     or the Kubernetes Python client's objects, such as ``CoreV1Api().list_node()``).
     Raises InputError (exit 2) when a source cannot be read or recognised or two contradict each other.
     """
+    from placement.models.arguments import Arguments
+
+    args = Arguments("import_cluster")
+    paths = args.paths("paths", paths)
+    texts = args.mapping("texts", texts, "file names to texts") if texts is not None else None
+    for name, text in (texts or {}).items():
+        if not isinstance(name, str) or not isinstance(text, str):
+            args.problem("texts", f"expected names (strings) to texts (strings), got {type(name).__name__} -> {type(text).__name__}")
+            break
+    objects = args.items("objects", objects, "objects (dicts, lists or Kubernetes client objects) or texts")
+    zone_label = args.text("zone_label", zone_label, optional=True, max_length=317)  # a label key: prefix/name
+    kafka_pods = args.text("kafka_pods", kafka_pods, optional=True)
+    args.done()
     collected = collect(paths, texts, objects, stdin=stdin)
     document, report = resolve(collected, Options(zone_label=zone_label, kafka_pods=kafka_pods))
     label = ", ".join(str(p) for p in paths) or "the imported sources"
@@ -58,7 +71,9 @@ def import_cluster(*paths: str | Path, texts: dict[str, str] | None = None, obje
 def render_document(document: dict, *, as_json: bool = False) -> str:
     """The cluster file text: JSON, or YAML with short lists kept on one line."""
     if as_json:
-        return json.dumps(document, indent=2) + "\n"
+        from placement.models.documents import dump_json
+
+        return dump_json(document)
     return _yaml(document)
 
 

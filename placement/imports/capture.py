@@ -91,7 +91,10 @@ class _Capture:
         raise InputError("capture", Problem(shown, f"failed: {err}"))
 
     def write(self, name: str, text: str) -> None:
-        (self.out / name).write_text(text, encoding="utf-8")
+        try:
+            (self.out / name).write_text(text, encoding="utf-8")
+        except OSError as exc:  # a full disk: exit 2 naming the file, never a traceback
+            raise InputError(str(self.out / name), Problem("-o", f"cannot be written: {exc.strerror or exc}")) from None
         self.result.files.append(name)
 
 
@@ -112,10 +115,13 @@ def _container(pod: dict, preferred: Sequence[str]) -> str | None:
 
 
 def _prepare(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(str(out), Problem("-o", "exists and is not a directory; name a directory for the capture"))
-    out.mkdir(parents=True, exist_ok=True)
-    others = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and p.name not in FILES)
+    try:
+        if out.exists() and not out.is_dir():
+            raise InputError(str(out), Problem("-o", "exists and is not a directory; name a directory for the capture"))
+        out.mkdir(parents=True, exist_ok=True)
+        others = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and p.name not in FILES)
+    except OSError as exc:  # a name too long, a read-only file system, no permission
+        raise InputError(str(out), Problem("-o", f"cannot be used for the capture: {exc.strerror or exc}")) from None
     if others:
         raise InputError(str(out), Problem("-o", f"holds other files ({', '.join(others[:5])}), which import would read too; "
                                                  "capture into a new or empty directory"))
@@ -125,6 +131,16 @@ def capture(out: str | Path, *, context: str | None = None, namespace: str | Non
             portworx_namespace: str | None = None, bootstrap_server: str = "localhost:9092",
             timeout: float = 60.0, runner: Runner = run_command) -> CaptureResult:
     """Write the capture files into ``out``; raise InputError (exit 2) when a command fails."""
+    from placement.models.arguments import Arguments
+
+    args = Arguments("capture")
+    out = args.path("out", out)
+    context = args.text("context", context, optional=True, max_length=253)
+    namespace = args.name("namespace", namespace, "namespace", optional=True)
+    portworx_namespace = args.name("portworx_namespace", portworx_namespace, "namespace", optional=True)
+    bootstrap_server = args.name("bootstrap_server", bootstrap_server, "bootstrap")
+    timeout = args.number("timeout", timeout, 1, 86_400, unit="seconds")
+    args.done()
     out = Path(out)
     _prepare(out)
     c = _Capture(out, context, timeout, runner)

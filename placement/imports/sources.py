@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from placement.models.documents import check_shape, is_directory, max_input_bytes, read_text
 from placement.models.errors import InputError, Problem
 from placement.imports import kafka, kubernetes as k8s, portworx as px
 
@@ -220,7 +221,10 @@ def add_text(collected: Collected, text: str, source: str) -> None:
             data = json.loads(text)
         except json.JSONDecodeError:
             data = None
+        except (RecursionError, ValueError) as exc:  # nested too deeply, an integer of over 4,300 digits
+            raise InputError(source, Problem("", f"malformed JSON: {'nested too deeply' if isinstance(exc, RecursionError) else str(exc)[:200]}")) from None
         if data is not None:
+            check_shape(data, source, shared=False)
             add_data(collected, data, source, text)
             return
     if kafka.looks_like_log_dirs(text):
@@ -245,6 +249,10 @@ def add_text(collected: Collected, text: str, source: str) -> None:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark else ""
             raise InputError(source, Problem(where, f"malformed YAML: {getattr(exc, 'problem', None) or exc}")) from None
+        except (RecursionError, ValueError, OverflowError) as exc:
+            raise InputError(source, Problem("", f"malformed YAML: {'nested too deeply' if isinstance(exc, RecursionError) else str(exc)[:200]}")) from None
+        for document in documents:  # aliases bounded before anything walks the data
+            check_shape(document, source, shared="&" in text)
         if len(documents) == 1:
             add_data(collected, documents[0], source, text)
             return
@@ -260,16 +268,14 @@ def add_text(collected: Collected, text: str, source: str) -> None:
     raise InputError(source, Problem("", why))
 
 
+def import_limit() -> int:
+    """Bytes read from one source at most: a large cluster's pod list is bigger than any cluster file."""
+    return 4 * max_input_bytes()
+
+
 def _read_file(path: Path) -> str:
-    source = str(path)
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(source, Problem("", "no such file or directory; check the path")) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(source, Problem(f"byte {exc.start}", "is not UTF-8 text; expected " + _SOURCES_KNOWN)) from None
-    except OSError as exc:
-        raise InputError(source, Problem("", f"cannot be read: {exc.strerror}")) from None
+    """A regular file or a pipe, bounded (devices and sockets are not read at all)."""
+    return read_text(path, limit=import_limit(), what=_SOURCES_KNOWN)
 
 
 def source_files(path: Path) -> list[Path]:
@@ -287,10 +293,14 @@ def source_files(path: Path) -> list[Path]:
 def add_path(collected: Collected, path: str | Path, stdin: Any = None) -> None:
     if str(path) == "-":
         stream = stdin if stdin is not None else sys.stdin
-        add_text(collected, stream.read(), "<stdin>")
+        text = stream.read(import_limit() + 1)
+        if len(text) > import_limit():
+            raise InputError("<stdin>", Problem("", f"holds more than the {import_limit() / 2**20:g} MiB placement reads from "
+                                                    "one source; raise PLACEMENT_MAX_INPUT_MIB if it really is that large"))
+        add_text(collected, text, "<stdin>")
         return
     p = Path(path)
-    if p.is_dir():
+    if is_directory(p):
         for f in source_files(p):
             add_text(collected, _read_file(f), str(f))
         return

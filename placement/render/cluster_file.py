@@ -3,27 +3,38 @@ YAML) to a file or standard output, and the report as JSON. Kept out of cli.py s
 stays a thin layer."""
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
+from dataclasses import dataclass
 
 from placement.imports import render_document
 from placement.imports.report import ImportReport
-from placement.models.errors import InputError, Problem
+from placement.render.outputs import OutputFile, Outputs, json_text, write_stdout
 
 
-def _write(path: str, text: str, what: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, Problem(what, f"cannot be written: {exc.strerror}")) from None
+@dataclass(frozen=True)
+class ImportOutputs:
+    outputs: Outputs
+    cluster: OutputFile | None  # None: standard output
+    report: OutputFile | None
 
 
-def write_output(output: str | None, document: dict, report_file: str | None, report: ImportReport) -> None:
-    text = render_document(document, as_json=bool(output and output.endswith(".json")))
-    if output:
-        _write(output, text, "-o")
-    else:
-        sys.stdout.write(text)
-    if report_file:
-        _write(report_file, json.dumps(report.to_document(), indent=2) + "\n", "--report")
+def prepare_outputs(sources, output: str | None, report_file: str | None) -> ImportOutputs:
+    """Check -o and --report before anything is read: writable, distinct, and no source (nor inside a
+    source directory)."""
+    outputs = Outputs(inputs=[str(s) for s in sources])
+    cluster = outputs.file(output, "-o") if output else None
+    report = outputs.file(report_file, "--report") if report_file else None
+    return ImportOutputs(outputs, cluster, report)
+
+
+def write_output(prepared: ImportOutputs, document: dict, report: ImportReport) -> None:
+    cluster_file = prepared.cluster
+    text = render_document(document, as_json=bool(cluster_file and cluster_file.path.endswith(".json")))
+    texts = {}
+    if cluster_file is not None:
+        texts[cluster_file] = text
+    if prepared.report is not None:
+        texts[prepared.report] = json_text(report.to_document())
+    if texts:
+        prepared.outputs.write(texts)  # both or neither
+    if cluster_file is None:
+        write_stdout(text)

@@ -1,7 +1,16 @@
-"""Tables for people: what moves where, how much is copied, who serves when."""
+"""Tables for people: what moves where, how much is copied, who serves when.
+
+A plan of a large cluster has thousands of rows: each section shows its first
+ROWS_SHOWN rows and says how many more there are and how to see them (``--all``
+shows every row, ``--format json`` the whole plan). Every section is built in
+time linear in the cluster and the steps (an index per section, never a scan
+of the steps per row), so a large plan renders in bounded time.
+"""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from itertools import islice
+from typing import Iterable, Iterator
 
 from rich.console import Console
 from rich.table import Table
@@ -13,6 +22,22 @@ from placement.solve.verify import Verdict
 
 STATUS_STYLE = {Status.OPTIMAL: "bold green", Status.FEASIBLE: "bold yellow",
                 Status.DEGRADED: "bold red", Status.INFEASIBLE: "bold red"}
+ROWS_SHOWN = 20  # rows of one section (or lines of one list) before the rest is summarised
+SEE_ALL = "--all shows every row, --format json the whole plan"
+
+
+def _first(rows: Iterable, limit: int | None) -> tuple[list, int]:
+    """The first ``limit`` rows (all of them when limit is None) and how many were left out."""
+    rows = iter(rows)
+    shown = list(rows if limit is None else islice(rows, limit))
+    return shown, sum(1 for _ in rows)
+
+
+def _summarised(table: Table, hidden: int, what: str, how: str = SEE_ALL) -> Table:
+    if hidden:
+        table.caption = f"... and {hidden:,} more {what} ({how})"
+        table.caption_justify = "left"
+    return table
 
 
 def console(file=None) -> Console:
@@ -36,36 +61,41 @@ def cluster_table(cluster: Cluster, title: str) -> Table:
     return table
 
 
-def render_plan(out: Console, cluster: Cluster, plan: Plan) -> None:
-    """The plan for people: the verdict, what moves where, the steps, when it is done, what breaks."""
-    _render_heading(out, cluster, plan)
+def render_plan(out: Console, cluster: Cluster, plan: Plan, *, show_all: bool = False) -> None:
+    """The plan for people: the verdict, what moves where, the steps, when it is done, what breaks.
+    Each section shows its first ROWS_SHOWN rows unless ``show_all``."""
+    limit = None if show_all else ROWS_SHOWN
+    _render_heading(out, cluster, plan, limit)
     timeline = plan.metrics.get("timeline", {})
-    brokers = _moved_brokers_table(cluster, plan, timeline)
+    brokers = _moved_brokers_table(cluster, plan, timeline, limit)
     if brokers.row_count:
         out.print(brokers)
     else:
         out.print("Brokers: every broker stays where it is.")
-    for table in (_volume_replicas_table(cluster, plan), _partition_replicas_table(cluster, plan),
-                  broker_table(cluster, plan), _steps_table(plan)):
+    for table in (_volume_replicas_table(cluster, plan, limit), _partition_replicas_table(cluster, plan, limit),
+                  broker_table(cluster, plan, limit), _steps_table(plan, limit)):
         if table is not None and table.row_count:
             out.print(table)
-    _render_outlook(out, plan, timeline)
-    render_violations(out, plan.violations, plan.solver.get("conflict"))
-    render_preexisting(out, plan.preexisting)
+    _render_outlook(out, plan, timeline, limit)
+    render_violations(out, plan.violations, plan.solver.get("conflict"), limit=limit, how=SEE_ALL)
+    render_preexisting(out, plan.preexisting, limit)
 
 
-def render_preexisting(out: Console, preexisting) -> None:
+def render_preexisting(out: Console, preexisting, limit: int | None = None) -> None:
     """What the start already broke (CONTRACT section 5), apart from what the plan breaks."""
     if not preexisting:
         return
     out.print(Text(f"already broken before the plan ({len(preexisting)}):", style="bold yellow"))
-    for v in preexisting:
+    shown, hidden = _first(list(preexisting), limit)
+    for v in shown:
         out.print(f"  [{v.invariant}] {v.message}", markup=False)
+    if hidden:
+        out.print(f"  ... and {hidden:,} more ({SEE_ALL})")
 
 
-def _render_heading(out: Console, cluster: Cluster, plan: Plan) -> None:
+def _render_heading(out: Console, cluster: Cluster, plan: Plan, limit: int | None = None) -> None:
     status = Text(plan.status.value, style=STATUS_STYLE[plan.status])
-    out.print(Text.assemble(*_operation_words(cluster, plan), ": ", status))
+    out.print(Text.assemble(*_operation_words(cluster, plan, limit), ": ", status))
     m = plan.metrics
     solved = plan.solver.get("seconds", m.get("solveSeconds", 0))
     out.print(f"copied over the network: {m.get('copiedGiB', 0):g} GiB   "
@@ -76,14 +106,14 @@ def _render_heading(out: Console, cluster: Cluster, plan: Plan) -> None:
         out.print(Text("optimality not proven within the time limit; unproven levels: " + "; ".join(gaps), style="yellow"))
 
 
-def _operation_words(cluster: Cluster, plan: Plan) -> list:
+def _operation_words(cluster: Cluster, plan: Plan, limit: int | None = None) -> list:
     """What the plan is for: a recovery, a drain, a rebalance (with the failures it also handles)."""
-    failed = (", ".join(plan.failed), "bold")
+    failed = (_names(plan.failed, limit), "bold")
     if not plan.drained and plan.max_used_percent is None:
         return ["Recovery plan for ", (cluster.name, "bold"), " after failure of ", (failed[0] or "nothing", "bold")]
     words: list = ["Plan for ", (cluster.name, "bold"), ": "]
     if plan.drained:
-        words += ["drain ", (", ".join(plan.drained), "bold")]
+        words += ["drain ", (_names(plan.drained, limit), "bold")]
     if plan.max_used_percent is not None:
         words += [" and " if plan.drained else "", "every node within ", (f"{plan.max_used_percent:g}%", "bold"),
                   " of its storage"]
@@ -92,47 +122,57 @@ def _operation_words(cluster: Cluster, plan: Plan) -> list:
     return words
 
 
-def _moved_brokers_table(cluster: Cluster, plan: Plan, timeline: dict) -> Table:
+def _moved_brokers_table(cluster: Cluster, plan: Plan, timeline: dict, limit: int | None = None) -> Table:
     serve_at = timeline.get("brokersServeSeconds", {})
     rebuild = timeline.get("kafkaRebuildSeconds", {})
+    at_once = set(plan.metrics.get("brokersServingAtOnce", []))
     brokers = Table(title="Brokers", title_justify="left")
     for col in ("broker", "from", "to", "serves", "a Kafka rebuild instead"):
         brokers.add_column(col)
-    for b in cluster.brokers:
+    moved, hidden = _first((b for b in cluster.brokers if plan.placement.brokers.get(b.id) != b.node), limit)
+    for b in moved:
         to = plan.placement.brokers.get(b.id)
-        if to == b.node:
-            continue
         if to is None:
             serves = Text("cannot run", style="red")
-        elif b.id in plan.metrics.get("brokersServingAtOnce", []):
+        elif b.id in at_once:
             serves = Text("at once (its volume replicas are already there)", style="green")
         else:
             serves = Text(f"after its volume replica resyncs (~{duration(serve_at.get(str(b.id)))})", style="yellow")
         instead = f">= {duration(rebuild[str(b.id)])} re-fetching its partitions" if str(b.id) in rebuild else "-"
         brokers.add_row(str(b.id), b.node, to or "-", serves, instead)
-    return brokers
+    return _summarised(brokers, hidden, "moved brokers")
 
 
-def _volume_replicas_table(cluster: Cluster, plan: Plan) -> Table:
+def _volume_replicas_table(cluster: Cluster, plan: Plan, limit: int | None = None) -> Table:
     volumes = Table(title="Volume replicas", title_justify="left")
     for col in ("volume", "before", "after", "new (copied from)", "dropped"):
         volumes.add_column(col)
     failed = set(plan.failed)
-    for v in cluster.volumes:
+    changed, hidden = _first((v for v in cluster.volumes if plan.placement.volumes.get(v.name) is None
+                              or tuple(plan.placement.volumes[v.name]) != tuple(v.replicas)), limit)
+    adds = _adds_by_volume(plan.steps, {v.name for v in changed})
+    for v in changed:
         after = plan.placement.volumes.get(v.name)
-        if after is not None and tuple(after) == tuple(v.replicas):
-            continue
         before = Text(", ").join(Text(n, style="red strike" if n in failed else "") for n in v.replicas)
-        adds = [s for s in plan.steps if s.action == "add-volume-replica" and s.args["volume"] == v.name]
-        new = ", ".join(f"{s.args['node']} ({s.args['source']})" for s in adds) or "-"
+        new = ", ".join(f"{s.args['node']} ({s.args['source']})" for s in adds.get(v.name, ())) or "-"
         dropped = ", ".join(n for n in v.replicas if n not in (after or ())) or "-"
         volumes.add_row(v.name, before, ", ".join(after) if after else Text("lost", style="red"), new, dropped)
-    return volumes
+    return _summarised(volumes, hidden, "volumes whose replicas change")
 
 
-def _partition_replicas_table(cluster: Cluster, plan: Plan) -> Table | None:
-    moved = [(p, plan.placement.partitions[p.key]) for p in cluster.partitions
-             if p.key in plan.placement.partitions and tuple(plan.placement.partitions[p.key].replicas) != p.replicas]
+def _adds_by_volume(steps, shown: set[str]) -> dict[str, list]:
+    """The add-volume-replica steps of the volumes shown, in step order: one pass over the steps."""
+    adds: dict[str, list] = {}
+    for s in steps:
+        if s.action == "add-volume-replica" and s.args.get("volume") in shown:
+            adds.setdefault(s.args["volume"], []).append(s)
+    return adds
+
+
+def _partition_replicas_table(cluster: Cluster, plan: Plan, limit: int | None = None) -> Table | None:
+    targets = plan.placement.partitions
+    moved, hidden = _first(((p, targets[p.key]) for p in cluster.partitions
+                            if p.key in targets and tuple(targets[p.key].replicas) != p.replicas), limit)
     if not moved:
         return None
     parts = Table(title="Partition replicas", title_justify="left")
@@ -140,24 +180,37 @@ def _partition_replicas_table(cluster: Cluster, plan: Plan) -> Table | None:
         parts.add_column(col)
     for p, t in moved:
         parts.add_row(p.label, str(list(p.replicas)), str(list(t.replicas)), str(t.leader))
-    return parts
+    return _summarised(parts, hidden, "partitions whose replicas move")
 
 
-def _steps_table(plan: Plan) -> Table | None:
+def _steps_table(plan: Plan, limit: int | None = None) -> Table | None:
     if not plan.steps:
         return None
     steps = Table(title="Steps", title_justify="left")
     for col in ("#", "action", "what", "after"):
         steps.add_column(col)
-    for s in plan.steps:
+    shown, hidden = _first(plan.steps, limit)
+    for s in shown:
         what = ", ".join(f"{k}={v}" for k, v in s.args.items() if k != "partitions")
         if "partitions" in s.args:
             what = f"{len(s.args['partitions'])} partitions"
-        steps.add_row(str(s.id), s.action, what, ", ".join(map(str, s.after)) or "-")
+        steps.add_row(str(s.id), s.action, what, _ids(s.after, limit))
+    if hidden:
+        counts: dict[str, int] = {}
+        for s in plan.steps:
+            counts[s.action] = counts.get(s.action, 0) + 1
+        every = ", ".join(f"{n:,} {action}" for action, n in sorted(counts.items()))
+        return _summarised(steps, hidden, "steps", f"in all {every}; {SEE_ALL}, --format script the commands")
     return steps
 
 
-def _render_outlook(out: Console, plan: Plan, timeline: dict) -> None:
+def _ids(ids, limit: int | None) -> str:
+    """Step ids a step waits for: a step after a thousand others names the first few and counts the rest."""
+    shown, hidden = _first(ids, limit)
+    return (", ".join(map(str, shown)) or "-") + (f" and {hidden:,} more" if hidden else "")
+
+
+def _render_outlook(out: Console, plan: Plan, timeline: dict, limit: int | None = None) -> None:
     """When it is done, whether its steps are proven safe, and what it costs Kafka."""
     m = plan.metrics
     if timeline:
@@ -166,17 +219,23 @@ def _render_outlook(out: Console, plan: Plan, timeline: dict) -> None:
                   f"~{duration(timeline['finishSeconds'])} (no order can beat ~{duration(timeline['lowerBoundSeconds'])})")
     execution = m.get("execution")
     if execution:
-        render_execution(out, execution)
+        render_execution(out, execution, limit=limit)
     unclean = m.get("uncleanElections") or []
     if unclean:
-        out.print(Text(f"WARNING: unclean leader election for {', '.join(unclean)}: the new leader was not in sync "
+        out.print(Text(f"WARNING: unclean leader election for {_names(unclean, limit)}: the new leader was not in sync "
                        "and the messages it lacked are lost (--allow-unclean).", style="bold red"))
-    under = [p for p in m.get("underMinIsrBefore", []) if p in m.get("underMinIsrAfter", [])]
+    after = set(m.get("underMinIsrAfter", []))
+    under = [p for p in m.get("underMinIsrBefore", []) if p in after]
     if under:
-        out.print(Text(f"below min.insync.replicas before and after the plan: {', '.join(under)}", style="yellow"))
+        out.print(Text(f"below min.insync.replicas before and after the plan: {_names(under, limit)}", style="yellow"))
 
 
-def broker_table(cluster: Cluster, plan: Plan) -> Table | None:
+def _names(names: Iterable[str], limit: int | None) -> str:
+    shown, hidden = _first(names, limit)
+    return ", ".join(shown) + (f" and {hidden:,} more" if hidden else "")
+
+
+def broker_table(cluster: Cluster, plan: Plan, limit: int | None = None) -> Table | None:
     """Per broker: partition replicas and leaders before and after, data in and out (GiB)."""
     before_r, after_r, before_l, after_l = {}, {}, {}, {}
     data_in, data_out = {}, {}
@@ -202,10 +261,11 @@ def broker_table(cluster: Cluster, plan: Plan) -> Table | None:
     table = Table(title="Kafka brokers", title_justify="left")
     for col in ("broker", "replicas before", "after", "leaders before", "after", "GiB in", "GiB out"):
         table.add_column(col, justify="right")
-    for b in sorted(cluster.broker):
+    shown, hidden = _first(sorted(cluster.broker), limit)
+    for b in shown:
         table.add_row(str(b), str(before_r.get(b, 0)), str(after_r.get(b, 0)), str(before_l.get(b, 0)),
                       str(after_l.get(b, 0)), f"{data_in.get(b, 0):g}", f"{data_out.get(b, 0):g}")
-    return table
+    return _summarised(table, hidden, "brokers")
 
 
 def duration(seconds: float | None) -> str:
@@ -218,7 +278,7 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def render_execution(out: Console, execution: dict) -> None:
+def render_execution(out: Console, execution: dict, *, limit: int | None = ROWS_SHOWN) -> None:
     if execution["safe"]:
         out.print(Text.assemble(("steps proven safe", "green"),
                                 f": every prefix and every order the steps allow ({execution['statesExplored']:,} states "
@@ -228,21 +288,28 @@ def render_execution(out: Console, execution: dict) -> None:
         out.print(Text(f"the steps are not safe ({len(execution['counterexamples'])} counterexamples):", style="bold red"))
     for why in execution.get("undecided", ()):
         out.print(Text("undecided (not proven safe): ", style="bold red"), Text(why))
-    for c in execution["counterexamples"]:
+    shown, hidden = _first(execution["counterexamples"], limit)
+    for c in shown:
         events = c["events"]
-        shown = ", ".join(events[-8:]) if events else "at the start"
+        events_shown = ", ".join(events[-8:]) if events else "at the start"
         more = f"... {len(events) - 8} earlier events, " if len(events) > 8 else ""
-        out.print(f"  {c['message']}  after: {more}{shown}", markup=False)
+        out.print(f"  {c['message']}  after: {more}{events_shown}", markup=False)
+    if hidden:
+        out.print(f"  ... and {hidden:,} more counterexamples")
     if execution.get("moreCounterexamples"):
         out.print(f"  ... and {execution['moreCounterexamples']:,} more problems of the same steps")
 
 
-def render_violations(out: Console, violations, conflict=None) -> None:
+def render_violations(out: Console, violations, conflict=None, *, limit: int | None = ROWS_SHOWN,
+                      how: str | None = None) -> None:
     if not violations:
         return
     out.print(Text(f"{len(violations)} invariant violation{'s' if len(violations) != 1 else ''}:", style="bold red"))
-    for v in violations:
+    shown, hidden = _first(violations, limit)
+    for v in shown:
         out.print(f"  [{v.invariant}] {v.message}", markup=False)
+    if hidden:
+        out.print(f"  ... and {hidden:,} more violations" + (f" ({how})" if how else ""))
     if conflict:
         out.print(f"  rules that cannot all hold together here: {', '.join(conflict)}")
 
@@ -312,8 +379,11 @@ def render_resilience(out: Console, cluster: Cluster, result) -> None:
     c = result.counterexample
     if c is not None:
         out.print(Text(f"If {', '.join(c.failed)} fail{'s' if len(c.failed) == 1 else ''}:", style="bold"))
-        for v in c.violations:
+        shown, hidden = _first(c.violations, ROWS_SHOWN)
+        for v in shown:
             out.print(f"  [{v.invariant}] {v.message}", markup=False)
+        if hidden:
+            out.print(f"  ... and {hidden:,} more violations (--format json lists them all)")
         if c.conflict:
             out.print(f"  invariants that cannot all hold together then: {', '.join(c.conflict)}")
         for inv in sorted({v.invariant for v in c.violations}):
