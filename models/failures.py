@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from placement.models.cluster import Cluster, NodeState
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 
 MIN_REPLICAS_RANGE = (1, 3)  # Portworx keeps 1..3 replicas of a volume
 
@@ -34,9 +34,9 @@ class Failures:
 
 def _unknown_node(cluster: Cluster, name: object) -> str:
     names = sorted(cluster.node)
-    hint = difflib.get_close_matches(name, names, n=1) if isinstance(name, str) else []
+    hint = difflib.get_close_matches(name, names, n=1) if isinstance(name, str) and len(name) <= 253 else []
     listed = ', '.join(names[:8]) + (', ...' if len(names) > 8 else '')
-    return (f"{name!r} is not a node of cluster {cluster.name!r} "
+    return (f"{excerpt(name)} is not a node of cluster {cluster.name!r} "
             f"({'did you mean ' + repr(hint[0]) + '?' if hint else 'nodes: ' + listed})")
 
 
@@ -67,7 +67,7 @@ def resolve_failures(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Ite
             problems.append(Problem("--remove-broker", f"{bid} is not a broker id of cluster {cluster.name!r} (brokers: {', '.join(str(b) for b in sorted(cluster.broker))})"))
     drained = set()
     if isinstance(drain, str):
-        problems.append(Problem("drain", f"expected a list of node names, got the string {drain[:60]!r} "
+        problems.append(Problem("drain", f"expected a list of node names, got the string {excerpt(drain)} "
                                          "(write drain=[...])"))
         drain = ()
     for name in drain:
@@ -83,14 +83,14 @@ def resolve_failures(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Ite
         ok = isinstance(max_used_percent, (int, float)) and not isinstance(max_used_percent, bool) \
             and math.isfinite(max_used_percent) and 0 < max_used_percent <= 100
         if not ok:
-            problems.append(Problem("--max-used", f"is {max_used_percent!r}; expected a percentage of each node's "
-                                                  "storage, more than 0 and at most 100"))
+            problems.append(Problem("--max-used", f"is {excerpt(max_used_percent)}; expected a percentage of each "
+                                                  "node's storage, more than 0 and at most 100"))
     if min_replicas is not None:
         low, high = MIN_REPLICAS_RANGE
         ok = isinstance(min_replicas, int) and not isinstance(min_replicas, bool) and low <= min_replicas <= high
         if not ok:
-            problems.append(Problem("--min-replicas", f"is {min_replicas!r}; expected a whole number of in-sync "
-                                                      f"replicas in {low}..{high} (Portworx keeps at most 3)"))
+            problems.append(Problem("--min-replicas", f"is {excerpt(min_replicas)}; expected a whole number of "
+                                                      f"in-sync replicas in {low}..{high} (Portworx keeps at most 3)"))
     if problems:
         raise InputError(source or cluster.source or "options", problems)
     return Failures(nodes=frozenset(failed), removed_brokers=frozenset(removed), drained=frozenset(drained),

@@ -5,12 +5,13 @@
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from placement.models.cluster import Cluster
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 
 PLAN_VERSION = 1
 
@@ -203,16 +204,16 @@ def parse_operation(data: Any, cluster: Cluster, source: str = "<plan>") -> Oper
     if not isinstance(drained, list) or not all(isinstance(n, str) for n in drained):
         problems.append(Problem("drained", "expected a list of node names"))
         drained = []
-    for i, n in enumerate(drained):
+    for i, n in enumerate(drained[:100]):  # the first hundred are enough to say what is wrong
         if n not in cluster.node:
-            problems.append(Problem(f"drained[{i}]", f"{n!r} is not a node of cluster {cluster.name!r}"))
+            problems.append(Problem(f"drained[{i}]", f"{excerpt(n)} is not a node of cluster {cluster.name!r}"))
     percent = data.get("maxUsedPercent")
     if percent is not None and (not isinstance(percent, (int, float)) or isinstance(percent, bool)
-                                or not 0 < percent <= 100):
-        problems.append(Problem("maxUsedPercent", f"expected a percentage in (0, 100], got {percent!r}"))
+                                or not math.isfinite(percent) or not 0 < percent <= 100):
+        problems.append(Problem("maxUsedPercent", f"expected a percentage in (0, 100], got {excerpt(percent)}"))
     minimum = data.get("minReplicas")
     if minimum is not None and (not isinstance(minimum, int) or isinstance(minimum, bool) or not 1 <= minimum <= 3):
-        problems.append(Problem("minReplicas", f"expected a whole number in 1..3, got {minimum!r}"))
+        problems.append(Problem("minReplicas", f"expected a whole number in 1..3, got {excerpt(minimum)}"))
     if problems:
         raise InputError(source, problems)
     return Operation(tuple(sorted(set(drained))), None if percent is None else float(percent), minimum)
