@@ -205,6 +205,8 @@ def check(cluster_file, more_nodes, max_failures, zones, minimum, ok_to_stop, wa
         result = placement.check(cluster, failures=max_failures, zones=zones, minimum=minimum, jobs=jobs or 1,
                                  scheduler=scheduler, time_limit=30.0 if time_limit is None else time_limit,
                                  progress=progress)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     return _show_check(cluster, result, fmt, output, EXIT_OK if result.tolerates else EXIT_NEGATIVE)
 
 
@@ -292,6 +294,8 @@ def capture(directory, context, namespace, portworx_namespace, bootstrap_server,
 
     result = placement.capture(directory, context=context, namespace=namespace, portworx_namespace=portworx_namespace,
                          bootstrap_server=bootstrap_server, timeout=timeout)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(f"wrote {len(result.files)} files to {directory}: {', '.join(result.files)}", err=True)
     click.echo(f"next: placement import {directory} -o cluster.yaml, or placement plan {directory} --fail NODE", err=True)
     return EXIT_OK

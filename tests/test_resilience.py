@@ -14,7 +14,7 @@ from placement import cli
 from placement.models.failures import Failures
 from placement.models.loading import load_cluster, parse_cluster
 from placement.resilience.minima import data_loss_minima, partition_items, prove_minimum, volume_items
-from placement.resilience.sweep import check_resilience
+from placement.resilience.sweep import check_resilience, judge_start
 from placement.scenario import Scenario
 from placement.solve.planner import PlanOptions, plan_recovery
 from tests.smallworld import random_cluster
@@ -46,17 +46,24 @@ def brute_force(cluster, k: int) -> dict[tuple[str, ...], bool]:
 def test_sweep_agrees_with_brute_force(seed):
     cluster = _cluster(seed)
     k = 3 if seed < 40 else 2
-    truth = brute_force(cluster, k)
     result = check_resilience(cluster, k, audit=True)
+    if judge_start(cluster) is not None:  # already broken: the empty set is the counterexample
+        assert result.tolerates is False and result.counterexample.failed == () and result.scenarios == 1
+        assert result.counterexample.violations or result.counterexample.data_lost
+        return
+    truth = brute_force(cluster, k)
     failing = [s for s, ok in truth.items() if not ok]
-    assert result.scenarios == len(truth)
     assert result.tolerates == (not failing)
-    assert result.failing == len(failing)
     if failing:
         assert len(result.counterexample.failed) == min(len(s) for s in failing)
         assert not truth[result.counterexample.failed]
     else:
         assert result.counterexample is None
+    judged = {s: ok for s, ok in truth.items() if len(s) <= result.judged_up_to}
+    assert result.scenarios == len(judged)
+    assert result.failing == sum(1 for ok in judged.values() if not ok)
+    if result.judged_up_to < k:  # capped: failing every node that keeps data loses data
+        assert result.notes and failing
 
 
 @pytest.mark.parametrize("seed", range(110))
@@ -122,7 +129,8 @@ def test_symmetry_judges_one_of_interchangeable_empty_nodes():
 def test_pruned_supersets_are_counted_not_judged():
     doc = {"policy": {"zoneSpread": False, "volumeReplicationFactor": 1},
            "nodes": [{"name": f"n{i}", "storageGiB": 100} for i in range(5)],
-           "volumes": [{"name": "v", "sizeGiB": 10, "replicas": ["n0"]}]}
+           "volumes": [{"name": "v", "sizeGiB": 10, "replicas": ["n0"]},
+                       {"name": "w", "sizeGiB": 10, "replicationFactor": 3, "replicas": ["n1", "n2", "n3"]}]}
     cluster = parse_cluster(doc, "rf1")
     result = check_resilience(cluster, 2)
     assert result.tolerates is False and result.counterexample.failed == ("n0",)
