@@ -100,8 +100,8 @@ class Partition:
     topic: str
     id: int
     replicas: tuple[int, ...]  # broker ids; replicas[0] is the preferred leader
-    leader: int
-    isr: tuple[int, ...]
+    leader: int | None  # None: no leader (Kafka's "Leader: none", -1 in the cluster file)
+    isr: tuple[int, ...]  # may be empty, and may miss the leader, in a state Kafka reports mid-election
     size_mib: int = 0
     size_gib: float = 0
 

@@ -42,6 +42,7 @@ TOPIC_KEYS = {"name", "minInsyncReplicas", "partitions"}
 PARTITION_KEYS = {"id", "replicas", "leader", "isr", "sizeGiB"}
 
 _MISSING = object()
+NO_LEADER = -1  # kafka-topics.sh --describe prints "Leader: none" (-1 in its JSON tools)
 
 
 def _is_number(value: Any) -> bool:
@@ -472,14 +473,17 @@ def _read_partition(r: _Reader, raw: Any, path: str, topic: str, broker_ids: set
     leader = data.get("leader")
     size = r.number(data, "sizeGiB", path, default=0, what="a size in GiB")
     if leader is not None and not _is_int(leader):
-        r.problem(f"{path}.leader", f"expected a broker id, got {_show(leader)}")
+        r.problem(f"{path}.leader", f"expected a broker id, or -1 for no leader (as Kafka prints it), got {_show(leader)}")
         return None
     if replicas is None or pid is None or size is None:
         return None
     if leader is None:
         leader = replicas[0]
+    elif leader == NO_LEADER:
+        leader = None  # Kafka's "Leader: none" (-1): the partition is offline; plans report and elect
     elif leader not in replicas:
-        r.problem(f"{path}.leader", f"broker {leader} is not one of the partition's replicas {replicas}; the leader must be a replica")
+        r.problem(f"{path}.leader", f"broker {leader} is not one of the partition's replicas {replicas}; the leader must be "
+                                    "a replica (or -1 for no leader)")
         return None
     if isr is None:
         isr = list(replicas) if data.get("isr") is None else None
@@ -489,12 +493,8 @@ def _read_partition(r: _Reader, raw: Any, path: str, topic: str, broker_ids: set
     if outside:
         r.problem(f"{path}.isr", f"brokers {outside} are in the ISR but not replicas {replicas}; the ISR is a subset of the replicas")
         return None
-    if not isr:
-        r.problem(f"{path}.isr", "is empty; Kafka keeps at least the leader in the ISR")
-        return None
-    if leader not in isr:
-        r.problem(f"{path}.leader", f"broker {leader} is not in the ISR {isr}; Kafka's leader is always in sync")
-        return None
+    # An empty ISR, or a leader outside it, is a state Kafka reports (a partition offline, or a
+    # describe taken mid-election): it loads, and plans list it under preexisting.
     return Partition(topic=topic, id=pid, replicas=tuple(replicas), leader=leader, isr=tuple(isr),
                      size_mib=units.size_mib(size), size_gib=size)
 

@@ -1,14 +1,24 @@
-"""A cluster seen through its failures: what survives, what is lost, what may receive what.
+"""A cluster seen through what happens to it: what survives, what is lost, what may receive what.
 
 Every rule and every solver reads these facts from here, so that the plain
-checks and the encodings agree on what "eligible", "survivor" and "lost" mean.
+checks and the encodings agree on what "eligible", "survivor", "stale" and
+"lost" mean (SEMANTICS.md section 2):
+
+- a *survivor* is an in-sync replica on a node that did not fail: it keeps the
+  data alive and is a source for copies (on a drained node too, while the steps run);
+- a *stale* replica on a live node takes its full space, is no source, keeps no
+  data alive, and counts towards the replication factor only once resynced,
+  which copies its stale MiB instead of the volume's ``usedGiB``;
+- a volume with no survivor has lost its data (I7), stale replicas or not.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 
-from placement.models.cluster import Broker, BrokerPlacement, Cluster, Node, NodeState, Partition, RackAware, Volume
+from placement.models.cluster import Broker, BrokerPlacement, Cluster, Node, NodeLoad, NodeState, Partition, RackAware, Volume
 from placement.models.failures import Failures
 
 
@@ -25,38 +35,102 @@ class Scenario:
     def is_alive(self, node: str) -> bool:
         return node not in self.failures.nodes
 
+    def is_drained(self, node: str) -> bool:
+        return node in self.failures.drained
+
     @cached_property
     def alive_nodes(self) -> tuple[Node, ...]:
         return tuple(n for n in self.cluster.nodes if n.name not in self.failures.nodes)
 
     def may_hold_replica(self, volume: Volume, node: str) -> bool:
-        """A volume's target replica may sit here: alive storage node, and new ones never on a cordoned node."""
+        """A target replica of ``volume`` may sit here: an alive storage node that is not drained,
+        and READY, or CORDONED and already holding a replica of the volume (in sync or stale:
+        a cordoned node keeps what it has, and resyncing what it has is nothing new)."""
         n = self.cluster.node[node]
-        if self.is_failed(node) or not n.is_storage:
+        if self.is_failed(node) or not n.is_storage or self.is_drained(node):
             return False
-        return n.state is not NodeState.CORDONED or node in self.survivors(volume.name)
+        return n.state is NodeState.READY or (n.state is NodeState.CORDONED and node in volume.replicas)
 
     def may_host_broker(self, broker: Broker, node: str) -> bool:
-        """A broker may run here: alive node, and never moved onto a cordoned one."""
+        """A broker may run here: alive, not drained, and READY, or CORDONED where it already runs."""
         n = self.cluster.node[node]
-        if self.is_failed(node):
+        if self.is_failed(node) or self.is_drained(node):
             return False
-        return n.state is not NodeState.CORDONED or node == broker.node
+        return n.state is NodeState.READY or (n.state is NodeState.CORDONED and node == broker.node)
 
     @cached_property
     def zones_with_ready_storage(self) -> tuple[str, ...]:
-        return tuple(sorted({n.zone for n in self.alive_nodes if n.is_storage and n.state is NodeState.READY}))
+        """Zones with an alive READY storage node that is not drained (what I2's spread counts)."""
+        return tuple(sorted({n.zone for n in self.alive_nodes
+                             if n.is_storage and n.state is NodeState.READY and not self.is_drained(n.name)}))
+
+    def storage_limit_mib(self, node: str) -> int:
+        """What the node's replicas may take in the target: its storage, or under
+        ``--rebalance --max-used p`` the floor of p percent of it."""
+        storage = self.cluster.node[node].storage_mib
+        p = self.failures.max_used_percent
+        if p is None:
+            return storage
+        return math.floor(storage * Fraction(repr(p)) / 100)
+
+    @cached_property
+    def start_storage_mib(self) -> dict[str, int]:
+        """Space the replicas each node holds at the start take there (stale ones included)."""
+        return self.cluster.storage_used_mib
+
+    @cached_property
+    def over_limit_nodes(self) -> tuple[str, ...]:
+        """Alive nodes whose replicas at the start exceed ``storage_limit_mib``."""
+        return tuple(n.name for n in self.alive_nodes if self.start_storage_mib[n.name] > self.storage_limit_mib(n.name))
+
+    @cached_property
+    def over_broker_limit_nodes(self) -> tuple[str, ...]:
+        """Alive nodes whose brokers at the start exceed brokersPerNode, CPU or memory."""
+        cluster = self.cluster
+        load: dict[str, NodeLoad] = {}
+        for b in cluster.brokers:
+            if self.is_alive(b.node) and not self.is_removed(b.id):
+                load[b.node] = load.get(b.node, NodeLoad()).plus(NodeLoad.of_broker(b))
+        over = []
+        for node, used in sorted(load.items()):
+            limits = cluster.limits(node)
+            if any(limit is not None and have > limit for have, limit in zip(used[1:], limits[1:])):
+                over.append(node)
+        return tuple(over)
 
     # -- volumes -----------------------------------------------------------
     def survivors(self, volume: str) -> tuple[str, ...]:
+        """In-sync replicas on nodes that did not fail (drained ones included), in the file's order."""
         return self._survivors[volume]
 
     @cached_property
     def _survivors(self) -> dict[str, tuple[str, ...]]:
-        return {v.name: tuple(n for n in v.replicas if n not in self.failures.nodes) for v in self.cluster.volumes}
+        return {v.name: tuple(n for n in v.in_sync_replicas if n not in self.failures.nodes) for v in self.cluster.volumes}
+
+    def stale_replicas(self, volume: str) -> dict[str, int]:
+        """Stale replicas on nodes that did not fail: node -> MiB a resync copies."""
+        return self._stale[volume]
+
+    @cached_property
+    def _stale(self) -> dict[str, dict[str, int]]:
+        return {v.name: {n: mib for n, mib in sorted(v.stale_mib.items()) if n not in self.failures.nodes}
+                for v in self.cluster.volumes}
 
     def has_data(self, volume: str) -> bool:
+        """Some in-sync replica survives; stale replicas alone do not keep the data alive (I7)."""
         return bool(self._survivors[volume])
+
+    def copy_cost_mib(self, volume: str, node: str) -> int:
+        """Data copied for a target replica of ``volume`` on ``node``: nothing for a survivor,
+        the stale MiB for a stale replica brought in sync, the volume's used MiB for a new one."""
+        if node in self._survivor_sets[volume]:
+            return 0
+        stale = self._stale[volume].get(node)
+        return stale if stale is not None else self.cluster.volume[volume].used_mib
+
+    @cached_property
+    def _survivor_sets(self) -> dict[str, frozenset[str]]:
+        return {name: frozenset(nodes) for name, nodes in self._survivors.items()}
 
     @cached_property
     def lost_volumes(self) -> tuple[Volume, ...]:
@@ -68,14 +142,30 @@ class Scenario:
             return 0
         return min(volume.replication_factor, len(self.zones_with_ready_storage))
 
+    def min_replicas(self, volume: Volume) -> int:
+        """The fewest in-sync replicas the volume keeps while the steps run: ``--min-replicas``
+        when given, else RF - 1 (at least 1) for drains and rebalances, and 1 for a recovery
+        (never lose the last in-sync replica)."""
+        if self.failures.min_replicas is not None:
+            return self.failures.min_replicas
+        if self.failures.planned:
+            return max(1, volume.replication_factor - 1)
+        return 1
+
     # -- brokers -----------------------------------------------------------
     def is_removed(self, broker: int) -> bool:
         return broker in self.failures.removed_brokers
 
     def broker_lost_data(self, broker: Broker) -> bool:
-        """Its persistent data is gone: a volume lost every replica, or it had none and its node failed."""
+        """Its persistent data is gone: a volume lost every in-sync replica, or it had no volume
+        and its node failed (its log lived on that node's disk)."""
         if not broker.volumes:
             return self.is_failed(broker.node)
+        return self.lost_a_volume(broker)
+
+    def lost_a_volume(self, broker: Broker) -> bool:
+        """A volume of the broker lost every in-sync replica: with hyperconvergence it can run
+        nowhere (a broker without volumes can run on any node that fits it)."""
         return any(not self.has_data(v) for v in broker.volumes)
 
     @property
@@ -106,7 +196,8 @@ class Scenario:
         so that moving a broker out of a rack never makes that rack not count."""
         if self.hyperconverged:
             return self.zones_with_ready_storage
-        return tuple(sorted({n.zone for n in self.alive_nodes if n.state is NodeState.READY}))
+        return tuple(sorted({n.zone for n in self.alive_nodes
+                             if n.state is NodeState.READY and not self.is_drained(n.name)}))
 
     def racks_needed(self, partition: Partition) -> int:
         return min(len(partition.replicas), len(self.rack_zones))
@@ -119,23 +210,29 @@ class Scenario:
     def rack_preferred(self) -> bool:
         return self.cluster.policy.rack_aware is RackAware.PREFERRED
 
-    # -- what the failure touches -------------------------------------------
+    # -- what the plan must decide -------------------------------------------
+    def broker_must_move(self, b: Broker) -> bool:
+        """The broker cannot keep running where it is: its node failed or is drained, it is
+        retired, it lost its data, or (hyperconverged) its node holds no in-sync replica of a volume."""
+        misplaced = self.hyperconverged and any(b.node not in self._survivor_sets[v] for v in b.volumes)
+        return (self.is_failed(b.node) or self.is_removed(b.id) or self.broker_lost_data(b) or misplaced
+                or not self.may_host_broker(b, b.node))
+
     @cached_property
     def touched_brokers(self) -> tuple[int, ...]:
-        """Brokers the plan must decide: on a failed node, retired, or not where their volumes are."""
-        result = []
-        for b in self.cluster.brokers:
-            misplaced = self.hyperconverged and any(b.node not in self.survivors(v) for v in b.volumes)
-            if self.is_failed(b.node) or self.is_removed(b.id) or self.broker_lost_data(b) or misplaced \
-                    or not self.may_host_broker(b, b.node):
-                result.append(b.id)
-        return tuple(result)
+        """Brokers the plan must decide: those that must move, and those on a node already
+        over brokersPerNode, CPU or memory."""
+        crowded = set(self.over_broker_limit_nodes)
+        return tuple(b.id for b in self.cluster.brokers if self.broker_must_move(b) or b.node in crowded)
 
     @cached_property
     def touched_volumes(self) -> tuple[str, ...]:
-        """Volumes with data whose replica set must be decided: damaged, misspread, or a touched broker's."""
+        """Volumes with data whose replica set must be decided: damaged (a replica failed or stale),
+        above or below their replication factor, short of zones, with a replica on a drained node
+        or on a node over its storage limit, or a touched broker's."""
         touched_broker_volumes = {v for b in self.touched_brokers for v in self.cluster.broker[b].volumes}
         zones = {n.name: n.zone for n in self.cluster.nodes}
+        over = set(self.over_limit_nodes)
         result = []
         for v in self.cluster.volumes:
             alive = self.survivors(v.name)
@@ -143,7 +240,8 @@ class Scenario:
                 continue
             covered = len({zones[n] for n in alive})
             if (len(alive) != v.replication_factor or covered < self.zones_needed(v)
-                    or len(alive) != len(v.replicas) or v.name in touched_broker_volumes):
+                    or len(alive) != len(v.replicas) or v.name in touched_broker_volumes
+                    or any(self.is_drained(n) or n in over for n in v.replicas)):
                 result.append(v.name)
         return tuple(result)
 

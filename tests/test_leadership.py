@@ -74,15 +74,30 @@ def test_preferred_leader_restored_where_in_sync():
     assert t.replicas[0] == 2 and t.leader == 2
 
 
-def test_leader_outside_the_isr_is_refused_at_load():
+def test_leader_outside_the_isr_loads_and_is_elected_anew():
+    """Kafka can report a leader outside the ISR (a describe taken mid-election): the file loads,
+    the leader is kept as given, and the plan elects an in-sync one."""
     doc = seed_doc()
     doc["topics"][0]["partitions"][0].update(leader=1, isr=[0])
+    cluster = parse_cluster(doc, "t.yaml")
+    assert cluster.partition[("orders", 0)].leader == 1
+    plan = plan_recovery(cluster, resolve_failures(cluster))
+    assert plan.placement.partitions[("orders", 0)].leader == 0
+
+
+def test_leader_minus_one_is_no_leader():
+    """"Leader: none" is -1 in the cluster file, as Kafka prints it, and no leader in the domain."""
+    doc = seed_doc()
+    doc["topics"][0]["partitions"][0].update(leader=-1)
+    cluster = parse_cluster(doc, "t.yaml")
+    assert cluster.partition[("orders", 0)].leader is None
+    doc["topics"][0]["partitions"][0].update(leader=-2)
     try:
         parse_cluster(doc, "t.yaml")
     except Exception as exc:  # noqa: BLE001
-        assert "not in the ISR" in str(exc)
+        assert "-1 for no leader" in str(exc)
     else:
-        raise AssertionError("a leader outside the ISR must be refused")
+        raise AssertionError("a leader that is neither a replica nor -1 must be refused")
 
 
 def test_min_isr_flags_and_never_worse():

@@ -1,5 +1,7 @@
 """I5 capacity: on every node the replicas it holds fit ``storageGiB`` and the
-brokers on it fit ``cpu`` and ``memoryGiB`` (absent: unlimited).
+brokers on it fit ``cpu`` and ``memoryGiB`` (absent: unlimited). Under
+``--rebalance --max-used p`` the replicas must fit p percent of ``storageGiB``
+(``Scenario.storage_limit_mib``).
 
 Sizes are MiB and millicores; each constraint is divided by the gcd of its
 coefficients (exact, and it keeps CP-SAT's numbers small)."""
@@ -31,11 +33,18 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
             cpu[n] += cluster.broker[b].cpu_millicores
             memory[n] += cluster.broker[b].memory_mib
     out: list[Violation] = []
+    percent = scenario.failures.max_used_percent
     for node in cluster.nodes:
         n = node.name
-        if storage[n] > node.storage_mib:
-            out.append(Violation.measured(ID, f"node {n} would hold {gib(storage[n]):g} GiB of replicas, more than its "
-                                              f"{node.storage_gib:g} GiB", f"node {n}", gib(storage[n]), f"<= {node.storage_gib:g}"))
+        limit = scenario.storage_limit_mib(n)
+        if storage[n] > limit:
+            if percent is None:
+                what, needed = f"more than its {node.storage_gib:g} GiB", node.storage_gib
+            else:
+                needed = gib(limit)
+                what = f"more than --max-used {percent:g}% of its {node.storage_gib:g} GiB ({needed:g} GiB)"
+            out.append(Violation.measured(ID, f"node {n} would hold {gib(storage[n]):g} GiB of replicas, {what}",
+                                          f"node {n}", gib(storage[n]), f"<= {needed:g}"))
         if node.cpu_millicores is not None and cpu[n] > node.cpu_millicores:
             out.append(Violation.measured(ID, f"node {n} would run brokers needing {cpu[n] / 1000:g} cores, more than its "
                                               f"{node.cpu_millicores / 1000:g}", f"node {n}", cpu[n] / 1000,
@@ -57,8 +66,9 @@ def _limits(enc):
         vols = space.decided_volumes_at.get(n, [])
         brokers = space.decided_brokers_at.get(n, [])
         if vols:
-            # a node already over capacity keeps what it has (I5 reports it) but takes nothing new
-            yield [(cluster.volume[v].size_mib, enc.vol(v, n)) for v in vols], max(0, node.storage_mib - fixed.storage_mib)
+            # a node already over its limit keeps what is fixed there (I5 reports it) but takes nothing new
+            limit = space.scenario.storage_limit_mib(n)
+            yield [(cluster.volume[v].size_mib, enc.vol(v, n)) for v in vols], max(0, limit - fixed.storage_mib)
         if brokers and node.cpu_millicores is not None:
             yield [(cluster.broker[b].cpu_millicores, enc.brk(b, n)) for b in brokers], max(0, node.cpu_millicores - fixed.cpu_millicores)
         if brokers and node.memory_mib is not None:

@@ -40,7 +40,11 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
         if t.leader is None and not any(b in running for b in sources):
             out.append(Violation(ID, f"partition {p.label} has no leader: none of its in-sync replicas {list(sources)} runs; "
                                      f"--allow-unclean would elect an out-of-sync one and lose what it lacks", subject))
-        elif t.leader is None or t.leader not in t.replicas:
+        elif t.leader is None:
+            able = [b for b in t.replicas if b in running and b in sources]
+            out.append(Violation(ID, f"partition {p.label} has no leader, though its in-sync replica"
+                                     f"{'s' if len(able) != 1 else ''} {able} could lead it", subject))
+        elif t.leader not in t.replicas:
             out.append(Violation(ID, f"partition {p.label} has leader {t.leader}, which is not one of its replicas {list(t.replicas)}", subject))
         elif t.leader not in sources:
             out.append(Violation(ID, f"partition {p.label} has leader {t.leader}, which was not in sync ({list(p.isr)}); "
@@ -79,10 +83,12 @@ def _rack_terms(enc, key, rf, broker_zones, rack_zones):
 
 
 def _rack_setup(enc):
-    """(rack awareness required here?, broker -> zone -> placement terms, the racks that count)."""
+    """(rack awareness required here?, broker -> zone -> placement terms, the zones a replica may cover).
+    Every zone covers (a broker kept on a cordoned node still sits in its rack), as in ``check``;
+    how many are needed counts only ``Scenario.rack_zones``."""
     rack = bool(enc.space.scenario.rack_required and enc.space.partition_domain)
     broker_zones = _broker_zone_terms(enc) if rack else {}
-    return rack, broker_zones, enc.space.scenario.rack_zones
+    return rack, broker_zones, enc.space.scenario.cluster.zones
 
 
 def _decided_partitions(enc):
@@ -193,7 +199,7 @@ def _encode_racks_follow_nodes(enc, decided: set[int], fixed_running: set[int]) 
             continue
         needed = space.scenario.racks_needed(p)
         covered = []
-        for zone in space.scenario.rack_zones:
+        for zone in cluster.zones:  # every zone covers, as in check; only rack_zones count as needed
             here = [1 for b in p.replicas if b in fixed_running and zone_of[space.base.brokers[b]] == zone]
             here += [enc.brk(b, n) for b in members for n in space.broker_domain[b] if zone_of[n] == zone]
             covered.append(enc.any_of(here, f"rack[{p.label}@{zone}]"))
@@ -239,5 +245,5 @@ def rack_spread(enc) -> list[tuple[int, object]]:
     terms = []
     for key in enc.space.partition_domain:
         rf = len(scenario.cluster.partition[key].replicas)
-        terms += [(-1, c) for c in _rack_terms(enc, key, rf, broker_zones, scenario.rack_zones)]
+        terms += [(-1, c) for c in _rack_terms(enc, key, rf, broker_zones, scenario.cluster.zones)]
     return terms

@@ -1,6 +1,7 @@
-"""I7 no invented data: a new replica is built only from a surviving replica.
-A volume that lost every replica has lost its data; it is reported by name and
-never appears restored. A partition whose every broker lost its data is too."""
+"""I7 no invented data: a new replica is built only from a surviving (in-sync)
+replica. A volume that lost every in-sync replica has lost its data, even where
+stale replicas remain (they are behind: no source for a copy); it is reported by
+name and never appears restored. A partition whose every broker lost its data is too."""
 from __future__ import annotations
 
 from placement.models.plan import Placement, Violation
@@ -14,9 +15,16 @@ TITLE = "no invented data"
 def check(scenario: Scenario, target: Placement) -> list[Violation]:
     out: list[Violation] = []
     for v in scenario.lost_volumes:
-        where = ", ".join(v.replicas) if v.replicas else "no node"
-        out.append(Violation.measured(ID, f"volume {v.name} lost every replica (it had {where}): its data is gone; "
-                                          "restore it from a backup; surviving replicas", f"volume {v.name}", 0, 1))
+        stale = sorted(scenario.stale_replicas(v.name))
+        if stale:
+            what = (f"volume {v.name} lost every in-sync replica: its only live replica{'s' if len(stale) > 1 else ''} "
+                    f"({', '.join(stale)}) {'are' if len(stale) > 1 else 'is'} stale and cannot rebuild it; its data is gone; "
+                    "restore it from a backup; in-sync replicas")
+        else:
+            where = ", ".join(v.replicas) if v.replicas else "no node"
+            what = (f"volume {v.name} lost every replica (it had {where}): its data is gone; "
+                    "restore it from a backup; surviving replicas")
+        out.append(Violation.measured(ID, what, f"volume {v.name}", 0, 1))
         if target.volumes.get(v.name):
             out.append(Violation(ID, f"volume {v.name} is given replicas on {', '.join(target.volumes[v.name])}, "
                                      f"but there is no surviving replica to build them from", f"volume {v.name}"))

@@ -1,6 +1,8 @@
 """I1 replication restored: every volume that still has data has exactly its
 replication factor of replicas, all on storage nodes that may hold them
-(alive; a cordoned node only keeps what it had)."""
+(``Scenario.may_hold_replica``: alive, not drained; a cordoned node only keeps
+what it had). A target replica is in sync once the plan has run: a stale
+replica kept in the target is resynced by it."""
 from __future__ import annotations
 
 from placement.models.plan import Placement, Violation
@@ -15,9 +17,11 @@ def _shortfall_reason(scenario: Scenario, volume, have: int) -> str:
     eligible = [n.name for n in scenario.cluster.nodes if scenario.may_hold_replica(volume, n.name)]
     if len(eligible) < volume.replication_factor:
         return f"only {len(eligible)} ready storage node{'s' if len(eligible) != 1 else ''} remain"
-    roomy = [n for n in eligible if scenario.cluster.node[n].storage_mib >= volume.size_mib]
+    roomy = [n for n in eligible if scenario.storage_limit_mib(n) >= volume.size_mib]
     if len(roomy) < volume.replication_factor:
-        return f"only {len(roomy)} ready storage nodes are large enough for its {volume.size_gib:g} GiB"
+        limit = "" if scenario.failures.max_used_percent is None else \
+            f" within --max-used {scenario.failures.max_used_percent:g}%"
+        return f"only {len(roomy)} ready storage nodes are large enough{limit} for its {volume.size_gib:g} GiB"
     return f"the other eligible nodes have no room left for its {volume.size_gib:g} GiB"
 
 
@@ -39,6 +43,7 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
             if not scenario.may_hold_replica(v, n):
                 node = scenario.cluster.node[n]
                 why = ("is failed" if scenario.is_failed(n) else "is storageless" if not node.is_storage
+                       else "is drained and must be emptied" if scenario.is_drained(n)
                        else "is cordoned and receives nothing new")
                 out.append(Violation(ID, f"volume {v.name} has a replica on node {n}, which {why}", subject))
     return out

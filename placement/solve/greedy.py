@@ -34,7 +34,7 @@ class _Greedy:
         self.scenario, self.cluster, self.spread = scenario, cluster, spread
         self.touched_volumes = set(scenario.touched_volumes)
         self.touched_brokers = set(scenario.touched_brokers)
-        self.free = {n.name: n.storage_mib for n in cluster.nodes}  # storage left, MiB
+        self.free = {n.name: scenario.storage_limit_mib(n.name) for n in cluster.nodes}  # storage left, MiB
         for v in cluster.volumes:
             if v.name not in self.touched_volumes:
                 for n in v.replicas:
@@ -43,8 +43,8 @@ class _Greedy:
         for b in cluster.brokers:
             if b.id not in self.touched_brokers:
                 self.room.take(b, b.node)
-        self.eligible = [n.name for n in cluster.nodes
-                         if n.is_storage and scenario.is_alive(n.name) and n.state.value == "ready"]
+        self.eligible = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
+                         and n.state.value == "ready" and not scenario.is_drained(n.name)]
 
     # -- volumes -------------------------------------------------------------------
     def place_volumes(self) -> dict[str, tuple[str, ...]]:
@@ -63,9 +63,10 @@ class _Greedy:
         for name in scenario.touched_volumes:
             v = cluster.volume[name]
             chosen = list(kept[name])
+            resyncable = [n for n in scenario.stale_replicas(name) if scenario.may_hold_replica(v, n)]
             while len(chosen) < v.replication_factor:
                 covered = {cluster.node[n].zone for n in chosen}
-                options = [n for n in self.eligible if n not in chosen and free[n] >= v.size_mib]
+                options = [n for n in dict.fromkeys(resyncable + self.eligible) if n not in chosen and free[n] >= v.size_mib]
                 if not options:
                     break
                 if self.spread:
@@ -75,13 +76,14 @@ class _Greedy:
                         return broker is not None and not (spare[n] > 0 and scenario.may_host_broker(broker, n)
                                                            and self.room.resources_fit(broker, n))
 
-                    pick = min(options, key=lambda n: (cluster.node[n].zone in covered, no_slot(n), new_count[n],
-                                                       -free[n], n))
+                    pick = min(options, key=lambda n: (cluster.node[n].zone in covered, scenario.copy_cost_mib(name, n),
+                                                       no_slot(n), new_count[n], -free[n], n))
                     if broker is not None and not no_slot(pick):
                         spare[pick] -= 1
                         needs_slot.pop(name)
                 else:
-                    pick = min(options, key=lambda n: (cluster.node[n].zone in covered, -free[n], n))
+                    pick = min(options, key=lambda n: (cluster.node[n].zone in covered, scenario.copy_cost_mib(name, n),
+                                                       -free[n], n))
                 chosen.append(pick)
                 free[pick] -= v.size_mib
                 new_count[pick] += 1
@@ -109,7 +111,7 @@ class _Greedy:
         options: dict[int, list[str]] = {}
         for bid in self._choosing_order():
             b = cluster.broker[bid]
-            if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.broker_lost_data(b)):
+            if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.lost_a_volume(b)):
                 brokers[bid] = None
                 continue
             options[bid] = self._nodes_for(b, volumes, brokers)
@@ -212,7 +214,7 @@ def _rehome(scenario: Scenario, homeless: list[int], volumes: dict, brokers: dic
     cluster = scenario.cluster
     for bid in homeless:
         b = cluster.broker[bid]
-        if len(b.volumes) != 1 or scenario.is_removed(bid) or scenario.broker_lost_data(b):
+        if len(b.volumes) != 1 or scenario.is_removed(bid) or scenario.lost_a_volume(b):
             continue
         v = cluster.volume[b.volumes[0]]
         survivors = set(scenario.survivors(v.name))

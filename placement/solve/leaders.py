@@ -29,7 +29,7 @@ def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = Tru
     for key, t in sorted(target.partitions.items()):
         original = cluster.partition[key]
         unchanged = tuple(t.replicas) == original.replicas
-        if unchanged and t.leader in running and t.leader in t.replicas:
+        if unchanged and t.leader in running and t.leader in t.replicas and t.leader in scenario.sources(original):
             chosen[key] = t.leader
         else:
             sources = [b for b in t.replicas if b in running and b in scenario.sources(original)]

@@ -8,12 +8,12 @@ from placement.solve.leaders import unclean_elections
 
 
 def copied_mib(scenario: Scenario, target: Placement) -> int:
-    """CONTRACT: usedGiB of every new volume replica plus sizeGiB of every new partition replica."""
+    """CONTRACT: usedGiB of every new volume replica, the stale GiB of every stale replica brought
+    in sync (``Scenario.copy_cost_mib``), plus sizeGiB of every new partition replica."""
     cluster = scenario.cluster
     total = 0
     for name, nodes in target.volumes.items():
-        survivors = set(scenario.survivors(name))
-        total += cluster.volume[name].used_mib * sum(1 for n in set(nodes) if n not in survivors)
+        total += sum(scenario.copy_cost_mib(name, n) for n in set(nodes))
     for key, t in target.partitions.items():
         original = set(cluster.partition[key].replicas)
         total += cluster.partition[key].size_mib * sum(1 for b in set(t.replicas) if b not in original)
@@ -23,7 +23,8 @@ def copied_mib(scenario: Scenario, target: Placement) -> int:
 def plan_metrics(scenario: Scenario, target: Placement) -> dict:
     cluster = scenario.cluster
     new_replicas = sum(1 for name, nodes in target.volumes.items()
-                       for n in set(nodes) if n not in scenario.survivors(name))
+                       for n in set(nodes) if n not in scenario.survivors(name) and n not in scenario.stale_replicas(name))
+    resynced = sum(1 for name, nodes in target.volumes.items() for n in set(nodes) if n in scenario.stale_replicas(name))
     dropped = sum(1 for v in cluster.volumes for n in v.replicas if n not in target.volumes.get(v.name, ()))
     serving, waiting, moved = [], [], []
     for b in cluster.brokers:
@@ -45,7 +46,7 @@ def plan_metrics(scenario: Scenario, target: Placement) -> dict:
         t = target.partitions.get(p.key)
         if t is None or sum(1 for b in set(t.replicas) if b in running) < need:
             under_after.append(p.label)
-    return {
+    metrics = {
         "copiedGiB": gib(copied_mib(scenario, target)),
         "newVolumeReplicas": new_replicas,
         "droppedVolumeReplicas": dropped,
@@ -59,3 +60,6 @@ def plan_metrics(scenario: Scenario, target: Placement) -> dict:
         "underMinIsrAfter": under_after,  # replicas in the target (all in sync once it is reached), below it
         "uncleanElections": unclean_elections(scenario, target),
     }
+    if any(scenario.stale_replicas(v.name) for v in cluster.volumes):
+        metrics["resyncedVolumeReplicas"] = resynced  # stale replicas brought in sync (their GiB are in copiedGiB)
+    return metrics

@@ -64,12 +64,13 @@ def storage_and_brokers_levels(enc, lower_bounds: dict | None = None) -> list[Le
     copied, kept, new_at = [], [], {}
     for name, nodes in space.volume_domain.items():
         survivors = set(scenario.survivors(name))
-        used = cluster.volume[name].used_mib
+        v = cluster.volume[name]
         for n in nodes:
             if n in survivors:
-                kept += [(1, 1), (-1, enc.vol(name, n))]  # a dropped surviving replica costs 1
+                if scenario.may_hold_replica(v, n):
+                    kept += [(1, 1), (-1, enc.vol(name, n))]  # a dropped surviving replica costs 1
             else:
-                copied.append((used, enc.vol(name, n)))
+                copied.append((scenario.copy_cost_mib(name, n), enc.vol(name, n)))  # new, or a stale one resynced
                 new_at.setdefault(n, []).append(enc.vol(name, n))
     for b, nodes in space.broker_domain.items():
         broker = cluster.broker[b]
@@ -241,8 +242,20 @@ def unrestricted_lower_bounds(scenario, full_space) -> dict:
     Bounds below "invariants" hold when every invariant is met (the first level is 0).
     """
     cluster = scenario.cluster
-    missing = {v: max(0, cluster.volume[v].replication_factor - len(scenario.survivors(v)))
-               for v in full_space.volume_domain if scenario.has_data(v)}
+    copied = untouched = 0
+    missing = {}
+    for name in full_space.volume_domain:
+        if not scenario.has_data(name):
+            continue
+        v = cluster.volume[name]
+        keepable = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)]
+        missing[name] = max(0, v.replication_factor - len(keepable))
+        untouched += max(0, len(keepable) - v.replication_factor)
+        # each missing replica copies at least the cheapest of what is left: a stale replica's
+        # resync where one may be kept, else a new replica's used MiB
+        resyncs = sorted(mib for n, mib in scenario.stale_replicas(name).items() if scenario.may_hold_replica(v, n))
+        costs = resyncs + [v.used_mib] * missing[name]
+        copied += sum(costs[:missing[name]])
     conflicts = kafka.conflict_counts(full_space)
     racks = 0
     for b, nodes in full_space.broker_domain.items():
@@ -262,9 +275,8 @@ def unrestricted_lower_bounds(scenario, full_space) -> dict:
             waiting += 1  # every node already holding its data is full: it must wait for a resync
     return {
         "invariants": 0,
-        "copied": sum(cluster.volume[v].used_mib * m for v, m in missing.items()),
-        "untouched": sum(max(0, len(scenario.survivors(v)) - cluster.volume[v].replication_factor)
-                         for v in full_space.volume_domain if scenario.has_data(v)),
+        "copied": copied,
+        "untouched": untouched,
         "waiting": waiting,
         "racks": racks,
         "balance": -(-new // len(open_nodes)) if new and open_nodes else 0,

@@ -38,7 +38,7 @@ def copied_expression(enc: SmtEncoding) -> str:
     terms = []
     for name, nodes in space.volume_domain.items():
         survivors = set(scenario.survivors(name))
-        terms += [(cluster.volume[name].used_mib, enc.vol(name, n)) for n in nodes if n not in survivors]
+        terms += [(scenario.copy_cost_mib(name, n), enc.vol(name, n)) for n in nodes if n not in survivors]
     for key, brokers in space.partition_domain.items():
         p = cluster.partition[key]
         terms += [(p.size_mib, enc.part(key, b)) for b in brokers if b not in p.replicas]

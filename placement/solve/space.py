@@ -73,19 +73,20 @@ class Space:
         cluster = scenario.cluster
         base = Placement.current(cluster)
         open_nodes = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
-                      and n.state is not NodeState.CORDONED]
+                      and n.state is NodeState.READY and not scenario.is_drained(n.name)]
         windows = _zone_windows(scenario, open_nodes, candidates_per_zone) if candidates_per_zone else None
         volumes = {}
         for i, name in enumerate(scenario.touched_volumes):
             v = cluster.volume[name]
-            keep = [n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n)]
+            # what it has (in sync or stale) where it may stay, and new replicas on open nodes
+            keep = [n for n in v.replicas if scenario.may_hold_replica(v, n)]
             fresh = open_nodes if windows is None else windows(i)
             allowed = set(keep) | set(fresh) | (set(also.volumes.get(name, ())) & set(open_nodes) if also else set())
             volumes[name] = tuple(n.name for n in cluster.nodes if n.name in allowed)
         brokers = {}
         for bid in scenario.touched_brokers:
             b = cluster.broker[bid]
-            if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.broker_lost_data(b)):
+            if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.lost_a_volume(b)):
                 brokers[bid] = ()
                 continue
             nodes = [n.name for n in cluster.nodes if scenario.may_host_broker(b, n.name)]
