@@ -115,6 +115,52 @@ def test_composed_recoveries_pass_the_plain_checks_and_change_no_verdict(seed):
     assert (composed.tolerates, composed.failing) == (searched.tolerates, searched.failing)
 
 
+def varied(seed: int):
+    """A generated cluster under another policy: racks required, brokers preferred on their data,
+    two brokers a node with tight CPU, cordoned nodes, and fuller storage (so that merged
+    recoveries must place replicas again, and sometimes cannot)."""
+    from dataclasses import replace
+
+    from placement.models.cluster import BrokerPlacement, NodeState, RackAware
+    from placement.models.generate import generate_cluster
+
+    rng = __import__("random").Random(seed)
+    size = dict(nodes=rng.randint(12, 18), zones=rng.choice([3, 4]), brokers=6, volumes=rng.randint(14, 22),
+                partitions=40, seed=seed)
+    try:
+        cluster = generate_cluster(**size, storage_gib=rng.choice([1400, 2000]))
+    except ValueError:  # too full to generate: roomier
+        cluster = generate_cluster(**size, storage_gib=4000)
+    policy = replace(cluster.policy, rack_aware=rng.choice([RackAware.REQUIRED, RackAware.PREFERRED]),
+                     broker_placement=rng.choice([BrokerPlacement.REQUIRED, BrokerPlacement.PREFERRED]),
+                     brokers_per_node=rng.choice([1, 2]))
+    nodes = tuple(replace(n, state=NodeState.CORDONED) if rng.random() < 0.1 else
+                  replace(n, cpu_millicores=rng.choice([4000, 8000, 32000])) for n in cluster.nodes)
+    return replace(cluster, policy=policy, nodes=nodes)
+
+
+@pytest.mark.slow  # some of these clusters need many solver calls
+@pytest.mark.parametrize("seed", range(16))
+def test_composition_under_other_policies_changes_no_verdict(seed):
+    """Composed and repaired recoveries on clusters that are not the generator's default: every one
+    passes the plain checks (audit), and the verdicts and counts equal judging every set."""
+    from placement.resilience.sweep import judge_start
+
+    cluster = varied(seed)
+    if judge_start(cluster) is not None:
+        pytest.skip("the varied start already breaks an invariant")
+    k = 2 if len(cluster.nodes) > 14 else 3
+    composed = check_resilience(cluster, k, audit=True, time_limit=10)
+    searched = check_resilience(cluster, k, compose_recoveries=False, time_limit=10)
+    assert composed.composed > 0
+    if composed.undecided or searched.undecided:  # a solver timeout (either run) decides nothing
+        assert abs(composed.failing - searched.failing) <= composed.undecided + searched.undecided
+        return
+    assert (composed.tolerates, composed.failing) == (searched.tolerates, searched.failing)
+    assert (composed.counterexample.failed if composed.counterexample else None) == \
+        (searched.counterexample.failed if searched.counterexample else None)
+
+
 def test_symmetry_judges_one_of_interchangeable_empty_nodes():
     doc = {"policy": {"zoneSpread": False},
            "nodes": [{"name": f"n{i}", "storageGiB": 100} for i in range(8)],

@@ -121,6 +121,15 @@ class NodeRoom:
         self.roomiest = [n.name for n in sorted(storage, key=lambda n: (self.used[n.name].storage_mib - n.storage_mib,
                                                                         n.name))]
         self.ready_nodes = [n.name for n in ready]
+        self.volume_index = {v.name: i for i, v in enumerate(cluster.volumes)}
+        self.node_index = {n.name: i for i, n in enumerate(cluster.nodes)}
+        self.volumes_on: dict[str, list[str]] = {}  # node -> the volumes with a replica there now
+        for v in cluster.volumes:
+            for n in v.replicas:
+                self.volumes_on.setdefault(n, []).append(v.name)
+        self.brokers_on: dict[str, list[int]] = {}  # node -> the brokers running there now
+        for b in cluster.brokers:
+            self.brokers_on.setdefault(b.node, []).append(b.id)
         self.partitions_of: dict[int, list[PKey]] = {}
         if self.rack_required:
             for p in cluster.partitions:
@@ -188,39 +197,69 @@ def compose(a: Footprint, b: Footprint, room: NodeRoom) -> Footprint | None:
     stray = a.places & b.failed or b.places & a.failed  # something placed on a node the other fails
     if stray:
         redo += [name for name, nodes in volumes.items() if down.intersection(nodes) and name not in redo]
-    places = set(a.places | b.places)
+    brokers = {**a.brokers, **b.brokers}
+    rehost = sorted(bid for bid, node in brokers.items() if node in down) if stray else []
+    return _finish(room, down, volumes, redo, brokers, rehost, {**a.partitions, **b.partitions},
+                   set(a.places | b.places), a.relies_on | b.relies_on, delta, recheck,
+                   racks=bool(a.brokers and b.brokers))
+
+
+def fail_more(a: Footprint, extra: frozenset[str], room: NodeRoom) -> Footprint | None:
+    """``a``'s recovery with the nodes ``extra`` failing too: every replica and broker they hold
+    (as the cluster stands, or as ``a`` placed them) placed again where there is room, or None.
+    With ``a`` the empty recovery, a single node's recovery without a search."""
+    if a.relies_on & {b for n in extra for b in room.brokers_on.get(n, ())}:
+        return None  # a partition it changed names a broker that must move now
+    down = a.failed | extra
+    volumes = dict(a.volumes)
+    redo = sorted({name for n in extra for name in room.volumes_on.get(n, ()) if name not in volumes}
+                  | {name for name, nodes in volumes.items() if extra.intersection(nodes)})
+    for name in redo:
+        volumes.setdefault(name, room.current[name])
+    brokers = dict(a.brokers)
+    for n in sorted(extra):
+        for bid in room.brokers_on.get(n, ()):
+            brokers.setdefault(bid, n)
+    rehost = sorted(bid for bid, node in brokers.items() if node in extra)
+    return _finish(room, down, volumes, redo, brokers, rehost, dict(a.partitions), set(a.places), a.relies_on,
+                   dict(a.delta), set(), racks=False)
+
+
+def _finish(room: NodeRoom, down: frozenset[str], volumes: dict, redo: list[str], brokers: dict, rehost: list[int],
+            partitions: dict, places: set[str], relies_on: frozenset[int], delta: dict[str, NodeLoad],
+            recheck: set[str], *, racks: bool) -> Footprint | None:
+    """Refill the volumes in ``redo``, move the brokers in ``rehost`` again, and check what that
+    and the merge may have broken: hyperconvergence, racks, and every node's load."""
+    cluster = room.cluster
     if redo:
         zones = room.zones_left(room.storage_zone_nodes, down) if room.zone_spread else 0
-        for name in sorted(redo):
+        for name in sorted(set(redo)):
             refilled = _refill(cluster.volume[name], volumes[name], down, delta, room, zones, recheck, places)
             if refilled is None:
                 return None
             volumes[name] = refilled
-    brokers = {**a.brokers, **b.brokers}
-    moved_again = False
-    if stray:
-        for bid in sorted(bid for bid, node in brokers.items() if node in down):
-            node = _rehost(cluster.broker[bid], volumes, down, delta, room)
-            if node is None:
-                return None
-            brokers[bid] = node
-            recheck.add(node)
-            places.add(node)
-            moved_again = True
-    if room.hyperconverged and (redo or moved_again):
+    for bid in rehost:
+        node = _rehost(cluster.broker[bid], volumes, down, delta, room)
+        if node is None:
+            return None
+        brokers[bid] = node  # (where it ran is failed: the recovery that moved it freed that already)
+        recheck.add(node)
+        places.add(node)
+    for bid in [bid for bid, node in brokers.items() if node == cluster.broker[bid].node]:
+        del brokers[bid]  # back where it runs: no change
+    if room.hyperconverged and (redo or rehost):
         for bid, node in brokers.items():
             if node is not None and any(node not in volumes.get(v, room.current[v]) for v in cluster.broker[bid].volumes):
                 return None
-    if room.rack_required and (a.brokers and b.brokers or moved_again) and not _racks_hold(brokers, room, down):
+    if room.rack_required and (racks or rehost) and not _racks_hold(brokers, room, down):
         return None
     for node in recheck:
         if node not in down and not room.fits(node, delta[node]):
             return None
-    if stray or down.intersection(delta):
-        places -= down
+    places -= down
+    if down.intersection(delta):
         delta = {n: d for n, d in delta.items() if n not in down}
-    return Footprint(down, volumes, brokers, {**a.partitions, **b.partitions}, frozenset(places),
-                     a.relies_on | b.relies_on, delta)
+    return Footprint(down, volumes, brokers, partitions, frozenset(places), relies_on, delta)
 
 
 def _merge_volume(volume, ta: tuple[str, ...], tb: tuple[str, ...], delta: dict[str, NodeLoad],
@@ -234,7 +273,7 @@ def _merge_volume(volume, ta: tuple[str, ...], tb: tuple[str, ...], delta: dict[
     replica = NodeLoad(storage_mib=volume.size_mib)
     for n in current:  # both deltas freed a replica both dropped: it is freed once
         if n not in ta and n not in tb:
-            delta[n] = _plus(delta[n], replica)
+            delta[n] = _plus(delta.get(n, ZERO), replica)
             recheck.add(n)
     return tuple([n for n in current if n in ta and n in tb] + added_a + added_b)
 
@@ -242,16 +281,19 @@ def _merge_volume(volume, ta: tuple[str, ...], tb: tuple[str, ...], delta: dict[
 def _refill(volume, nodes: tuple[str, ...], down: frozenset[str], delta: dict[str, NodeLoad], room: NodeRoom,
             zones: int, recheck: set[str], places: set[str]) -> tuple[str, ...] | None:
     """The volume's target without replicas on failed nodes, refilled to its replication factor
-    on ready storage nodes with room (the roomiest first; new zones first while zones must
-    spread), then checked: its replication factor on distinct nodes over the zones it needs."""
+    on ready storage nodes with room (new zones first while zones must spread), then checked: its replication factor on distinct nodes over the zones it needs."""
     replica = NodeLoad(storage_mib=volume.size_mib)
     kept = [n for n in nodes if n not in down]
     needed_zones = min(volume.replication_factor, zones)
+    order = room.roomiest
+    # where the scan starts depends on the volume and the failed nodes, so that recoveries of
+    # different failures choose different nodes and merge without colliding (deterministic)
+    first = (room.volume_index[volume.name] * 7919 + sum(room.node_index[n] for n in down) * 104729) % max(1, len(order))
     while len(kept) < volume.replication_factor:
         have = {room.zone[n] for n in kept}
         spread = room.zone_spread and len(have) < needed_zones
         choice = None
-        for candidate in room.roomiest:
+        for candidate in order[first:] + order[:first]:
             if candidate in down or candidate in kept or (spread and room.zone[candidate] in have):
                 continue
             if room.fits(candidate, _plus(delta.get(candidate, ZERO), replica)):
@@ -324,4 +366,4 @@ def overlay(scenario: Scenario, base: Placement, fp: Footprint) -> Placement:
     return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
 
 
-__all__ = ["Footprint", "NodeRoom", "apply_footprint", "compose", "footprint", "overlay"]
+__all__ = ["Footprint", "NodeRoom", "apply_footprint", "compose", "fail_more", "footprint", "overlay"]

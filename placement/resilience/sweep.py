@@ -57,7 +57,8 @@ from placement.models.cluster import Cluster, NodeState
 from placement.models.errors import InputError, Problem
 from placement.models.failures import Failures
 from placement.models.plan import Placement, Status, Violation
-from placement.resilience.composition import Footprint, NodeRoom, apply_footprint, compose, footprint, overlay
+from placement.resilience.composition import (Footprint, NodeRoom, apply_footprint, compose, fail_more, footprint,
+                                              overlay)
 from placement.scenario import Scenario
 
 SOLVER_TIME_LIMIT = 30.0  # per scenario that reaches the solver
@@ -244,6 +245,8 @@ def _sets_of_size(classes: list[list[str]], k: int) -> Iterator[tuple[int, ...]]
 
 def _aligned(classes: list[list[str]], combo: tuple[int, ...]) -> tuple[str, ...]:
     """The node each entry of a canonical set stands for (repeated classes take the next member)."""
+    if all(combo[i] != combo[i - 1] for i in range(1, len(combo))):
+        return tuple(classes[c][0] for c in combo)
     out, seen = [], Counter()
     for c in combo:
         out.append(classes[c][seen[c]])
@@ -252,6 +255,8 @@ def _aligned(classes: list[list[str]], combo: tuple[int, ...]) -> tuple[str, ...
 
 
 def _multiplicity(classes, combo) -> int:
+    if all(len(classes[c]) == 1 for c in combo):
+        return 1
     return math.prod(math.comb(len(classes[i]), c) for i, c in Counter(combo).items())
 
 
@@ -340,13 +345,24 @@ class _Judge:
         return self.memo[combo]
 
     def merge(self, combo: tuple[int, ...]) -> Footprint | None:
-        """The canonical composition: the set without its last node, merged with that node."""
+        """The canonical composition: the recovery of the set without its last node, merged with
+        that node's own recovery, or else extended by that node failing too."""
         head = self.recovery(combo[:-1])
-        last = self.single(_aligned(self.level.classes, combo)[-1])
-        return compose(head, last, self.room) if head is not None and last is not None else None
+        if head is None:
+            return None
+        return self.extend(head, _aligned(self.level.classes, combo)[-1])
+
+    def extend(self, head: Footprint, node: str) -> Footprint | None:
+        one = self.single(node)
+        both = compose(head, one, self.room) if one is not None else None
+        return both if both is not None else fail_more(head, frozenset({node}), self.room)
 
     def composed(self, combo: tuple[int, ...]) -> tuple[Footprint | None, bool]:
         """A recovery made of smaller ones: (it, whether it is the canonical merge)."""
+        if len(combo) == 1:  # one node: what it holds placed again where there is room
+            if not self.level.baseline_ok:
+                return None, False
+            return fail_more(Footprint(self.already), frozenset(_aligned(self.level.classes, combo)), self.room), True
         canonical = self.merge(combo)
         if canonical is not None:
             return canonical, True
@@ -357,11 +373,10 @@ class _Judge:
             # the smaller set stands for the first members of each class: the one left out is
             # the last member of this class in the set
             last = max(j for j in range(len(combo)) if combo[j] == combo[i])
-            rest, one = self.recovery(combo[:i] + combo[i + 1:]), self.single(names[last])
-            if rest is not None and one is not None:
-                both = compose(rest, one, self.room)
-                if both is not None:
-                    return both, False
+            rest = self.recovery(combo[:i] + combo[i + 1:])
+            both = self.extend(rest, names[last]) if rest is not None else None
+            if both is not None:
+                return both, False
         return None, False
 
     def warm(self, combo: tuple[int, ...]) -> Footprint | None:
@@ -390,13 +405,13 @@ class _Judge:
                 tally.counts.update(bounded=1, failing=weight)
                 tally.offer(_data_loss(level.cluster, members, lost))
                 continue
-            if level.compose and level.baseline_ok and k > 1:
+            if level.compose and level.baseline_ok:
                 recovery, canonical = self.composed(combo)
                 if recovery is not None:
                     if level.audit:
                         _audit(level.cluster, members, recovery)
                     tally.counts.update(bounded=1, composed=1)
-                    if level.keep and not canonical:
+                    if level.keep and (k == 1 or not canonical):
                         tally.special[combo] = recovery
                     continue
             verdict = judge(level.cluster, members, baseline_ok=level.baseline_ok, time_limit=level.time_limit,
