@@ -114,7 +114,7 @@ class NodeRoom:
         self.rack_required = cluster.policy.rack_aware is RackAware.REQUIRED
         ready = [n for n in cluster.nodes if n.state is NodeState.READY]
         storage = [n for n in ready if n.is_storage]
-        self.storage_zone_nodes = _by_zone(storage)  # zone -> its ready storage nodes
+        self.storage_zone_nodes = _by_zone(storage)  # zone -> its ready storage nodes (sorted)
         self.rack_zone_nodes = self.storage_zone_nodes if self.hyperconverged else _by_zone(ready)
         self.current = {v.name: v.replicas for v in cluster.volumes}
         # where a replaced replica goes first: the most free space as the cluster stands
@@ -152,15 +152,15 @@ class NodeRoom:
         return self.cluster.node[node].state is NodeState.READY
 
     @staticmethod
-    def zones_left(zone_nodes: dict[str, frozenset[str]], down: frozenset[str]) -> int:
-        return sum(1 for nodes in zone_nodes.values() if not nodes <= down)
+    def zones_left(zone_nodes: dict[str, tuple[str, ...]], down: frozenset[str]) -> int:
+        return sum(1 for nodes in zone_nodes.values() if not down.issuperset(nodes))
 
 
-def _by_zone(nodes) -> dict[str, frozenset[str]]:
-    out: dict[str, set[str]] = {}
+def _by_zone(nodes) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
     for n in nodes:
-        out.setdefault(n.zone, set()).add(n.name)
-    return {z: frozenset(s) for z, s in out.items()}
+        out.setdefault(n.zone, []).append(n.name)
+    return {z: tuple(sorted(s)) for z, s in out.items()}
 
 
 def compose(a: Footprint, b: Footprint, room: NodeRoom) -> Footprint | None:
@@ -231,8 +231,11 @@ def _finish(room: NodeRoom, down: frozenset[str], volumes: dict, redo: list[str]
     """Refill the volumes in ``redo``, move the brokers in ``rehost`` again, and check what that
     and the merge may have broken: hyperconvergence, racks, and every node's load."""
     cluster = room.cluster
+    zones = room.zones_left(room.storage_zone_nodes, down) if room.zone_spread else 0
+    if rehost and room.hyperconverged:
+        rehost = [bid for bid in rehost if not _with_new_replica(cluster.broker[bid], volumes, set(redo), down, brokers,
+                                                                 delta, room, recheck, places)]
     if redo:
-        zones = room.zones_left(room.storage_zone_nodes, down) if room.zone_spread else 0
         for name in sorted(set(redo)):
             refilled = _refill(cluster.volume[name], volumes[name], down, delta, room, zones, recheck, places)
             if refilled is None:
@@ -260,6 +263,32 @@ def _finish(room: NodeRoom, down: frozenset[str], volumes: dict, redo: list[str]
     if down.intersection(delta):
         delta = {n: d for n, d in delta.items() if n not in down}
     return Footprint(down, volumes, brokers, partitions, frozenset(places), relies_on, delta)
+
+
+def _with_new_replica(broker, volumes: dict, redo: set[str], down: frozenset[str], brokers: dict,
+                      delta: dict[str, NodeLoad], room: NodeRoom, recheck: set[str], places: set[str]) -> bool:
+    """Move a broker whose node failed to a node of the same zone (so its partitions keep their
+    racks) that takes a new replica of each of its volumes, when each lost a replica anyway and
+    that zone holds none of its surviving replicas; the volumes are then refilled around it."""
+    zone = room.zone[broker.node]
+    if not broker.volumes or any(v not in redo for v in broker.volumes):
+        return False
+    kept = {v: [n for n in volumes[v] if n not in down] for v in broker.volumes}
+    if any(room.zone[n] == zone for nodes in kept.values() for n in nodes):
+        return False
+    need = NodeLoad.of_broker(broker)
+    for v in broker.volumes:
+        need = _plus(need, NodeLoad(storage_mib=room.cluster.volume[v].size_mib))
+    for candidate in room.storage_zone_nodes.get(zone, ()):
+        if candidate not in down and room.fits(candidate, _plus(delta.get(candidate, ZERO), need)):
+            for v in broker.volumes:
+                volumes[v] = tuple(kept[v]) + (candidate,)
+            delta[candidate] = _plus(delta.get(candidate, ZERO), need)
+            brokers[broker.id] = candidate
+            recheck.add(candidate)
+            places.add(candidate)
+            return True
+    return False
 
 
 def _merge_volume(volume, ta: tuple[str, ...], tb: tuple[str, ...], delta: dict[str, NodeLoad],
@@ -322,6 +351,8 @@ def _rehost(broker, volumes: dict[str, tuple[str, ...]], down: frozenset[str], d
         candidates = sorted(set.intersection(*holders)) if holders else room.ready_nodes
     else:
         candidates = room.ready_nodes
+    zone = room.zone[broker.node]  # its own zone first: its partitions keep their racks
+    candidates = [n for n in candidates if room.zone[n] == zone] + [n for n in candidates if room.zone[n] != zone]
     for n in candidates:
         if n in down or not room.is_ready(n):
             continue

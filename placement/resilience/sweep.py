@@ -50,7 +50,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from itertools import combinations_with_replacement, islice
+from itertools import combinations_with_replacement
 from typing import Callable, Iterable, Iterator
 
 from placement.models.cluster import Cluster, NodeState
@@ -234,12 +234,27 @@ def _sets_of_size(classes: list[list[str]], k: int) -> Iterator[tuple[int, ...]]
     """Canonical failure sets of k nodes: non-decreasing tuples of class indices, within class sizes."""
     sizes = [len(c) for c in classes]
     for combo in combinations_with_replacement(range(len(classes)), k):
-        run = 1
-        for i in range(1, k):
-            run = run + 1 if combo[i] == combo[i - 1] else 1
-            if run > sizes[combo[i]]:
-                break
-        else:
+        if _within(combo, sizes):
+            yield combo
+
+
+def _within(combo: tuple[int, ...], sizes: list[int]) -> bool:
+    """No class repeated more often than it has members."""
+    run = 1
+    for i in range(1, len(combo)):
+        run = run + 1 if combo[i] == combo[i - 1] else 1
+        if run > sizes[combo[i]]:
+            return False
+    return True
+
+
+def _sets_with_prefix(classes: list[list[str]], prefix: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+    """The canonical sets one larger than ``prefix`` that start with it (a batch is a few prefixes,
+    so that the parent enumerates C(n, k-1) prefixes, not C(n, k) sets)."""
+    sizes = [len(c) for c in classes]
+    for last in range(prefix[-1] if prefix else 0, len(classes)):
+        combo = prefix + (last,)
+        if _within(combo, sizes):
             yield combo
 
 
@@ -388,7 +403,11 @@ class _Judge:
                     return found
         return None
 
-    def batch(self, combos: list[tuple[int, ...]]) -> _Tally:
+    def batch(self, prefixes: list[tuple[int, ...]]) -> _Tally:
+        """Every failure set that extends one of these prefixes by one class."""
+        return self.batch_of(c for prefix in prefixes for c in _sets_with_prefix(self.level.classes, prefix))
+
+    def batch_of(self, combos: Iterable[tuple[int, ...]]) -> _Tally:
         level = self.level
         tally = _Tally()
         for combo in combos:
@@ -457,6 +476,10 @@ def judge_batch(level: _Level, combos: list[tuple[int, ...]]) -> _Tally:
     return _judge_for(level).batch(combos)
 
 
+def judge_ones(level: _Level, combos: list[tuple[int]]) -> _Tally:
+    return _judge_for(level).batch_of(combos)
+
+
 def judge_sets(level: _Level, sets: list[tuple[str, ...]]) -> _Tally:
     return _judge_for(level).sets(sets)
 
@@ -464,8 +487,12 @@ def judge_sets(level: _Level, sets: list[tuple[str, ...]]) -> _Tally:
 _LEVEL: list[_Level] = []  # the level a forked worker process inherits
 
 
+def _call(kind: str):
+    return {"combos": judge_batch, "sets-of-one": judge_ones, "sets": judge_sets}[kind]
+
+
 def _in_worker(kind: str, work: list) -> _Tally:
-    return (judge_batch if kind == "combos" else judge_sets)(_LEVEL[0], work)
+    return _call(kind)(_LEVEL[0], work)
 
 
 def _data_loss(cluster: Cluster, failed: tuple[str, ...], lost: tuple[str, ...]) -> ScenarioVerdict:
@@ -491,7 +518,7 @@ class _InProcess:
 
     def run(self, level: _Level, kind: str, batches: Iterator[list]) -> Iterator[_Tally]:
         for work in batches:
-            yield (judge_batch if kind == "combos" else judge_sets)(level, work)
+            yield _call(kind)(level, work)
 
     def close(self) -> None:
         pass
@@ -549,7 +576,7 @@ class _Dask:
         from distributed import wait
 
         level_ref = self.client.scatter(level, broadcast=True)
-        call = judge_batch if kind == "combos" else judge_sets
+        call = _call(kind)
         pending: set = set()
         for work in batches:
             pending.add(self.client.submit(call, level_ref, work, pure=False))
@@ -696,13 +723,6 @@ class _Sweep:
         return _Level((id(self), k, time.monotonic()), self.cluster, self.classes, self.baseline_ok, keep=keep,
                       singles=self.singles, special=self.special, **self.options)
 
-    def _batches(self, combos: Iterator, size: int) -> Iterator[list]:
-        while True:
-            work = list(islice(combos, size))
-            if not work:
-                return
-            yield work
-
     def _collect(self, level: _Level, kind: str, batches: Iterator[list]) -> dict:
         kept = {}
         for tally in self.runner.run(level, kind, batches):
@@ -713,11 +733,31 @@ class _Sweep:
                 self.progress(self.finished, self.total)
         return kept
 
+    def _prefix_batches(self, k: int) -> Iterator[list[tuple[int, ...]]]:
+        """Batches of prefixes (k-1 classes) covering about ``size`` failure sets each: enough
+        batches to keep every worker busy, few enough that shipping them costs nothing."""
+        n = len(self.classes)
+        count = math.comb(n + k - 1, k)  # canonical sets, at most
+        size = max(1, min(BATCH, math.ceil(count / (self.runner.jobs * 8))))
+        work, covered = [], 0
+        for prefix in _sets_of_size(self.classes, k - 1):
+            work.append(prefix)
+            covered += n - (prefix[-1] if prefix else 0)
+            if covered >= size:
+                yield work
+                work, covered = [], 0
+        if work:
+            yield work
+
     def judge_sets_of_size(self, k: int, last: bool) -> None:
         level = self._level(k, keep=not last)
-        count = math.comb(len(self.classes) + k - 1, k)  # canonical sets, at most
-        size = max(1, min(BATCH, math.ceil(count / (self.runner.jobs * 8))))
-        kept = self._collect(level, "combos", self._batches(_sets_of_size(self.classes, k), size))
+        if k == 1:  # one prefix, the empty one: split it by class instead
+            size = max(1, min(BATCH, math.ceil(len(self.classes) / (self.runner.jobs * 8))))
+            batches = ([(c,) for c in range(i, min(i + size, len(self.classes)))]
+                       for i in range(0, len(self.classes), size))
+            kept = self._collect(level, "sets-of-one", batches)
+        else:
+            kept = self._collect(level, "combos", self._prefix_batches(k))
         if k == 1:
             self.singles = {self.classes[c[0]][0]: fp for c, fp in kept.items() if len(self.classes[c[0]]) == 1}
         else:
