@@ -308,3 +308,84 @@ def test_solver_started_from_a_subsets_recovery_reaches_the_same_verdict():
             assert hot.survived == cold.survived
             compared += 1
     assert compared >= 10
+
+
+# -- the cluster as it is, and the bounds on what the sweep is asked (issues 9 and 11) --------
+
+def seed_doc() -> dict:
+    import yaml
+
+    return yaml.safe_load(SEED.read_text())
+
+
+def write_doc(tmp_path, doc) -> str:
+    path = tmp_path / "cluster.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_a_cluster_that_already_lost_a_volume_survives_no_failure(tmp_path):
+    doc = seed_doc()
+    doc["nodes"].append({"name": "node-6", "zone": "zone-c", "state": "failed", "storageGiB": 1000})
+    doc["volumes"].append({"name": "pvc-gone", "sizeGiB": 10, "replicationFactor": 1, "replicas": ["node-6"]})
+    code, out, _ = run("check", write_doc(tmp_path, doc), "--failures", "0", "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and result["tolerates"] is False and result["start"]["valid"] is False
+    assert result["counterexample"]["failed"] == [] and result["counterexample"]["dataLost"] == ["pvc-gone"]
+    assert result["counterexample"]["decidedBy"] == "start" and result["scenarios"] == 1
+    code, out, _ = run("check", write_doc(tmp_path, doc), "--failures", "2")
+    assert code == 1 and "As it is, before anything fails" in out and "pvc-gone" in out
+
+
+def test_a_broker_already_over_its_nodes_cpu_survives_no_failure(tmp_path):
+    doc = seed_doc()
+    doc["nodes"][0]["cpu"] = 1
+    doc["brokers"][0]["cpu"] = 4
+    code, out, err = run("check", write_doc(tmp_path, doc), "--failures", "2", "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and result["counterexample"]["failed"] == []
+    assert any(v["invariant"] == "I5" for v in result["counterexample"]["violations"])
+    assert result["judgedUpTo"] == 0 and "no failure set was judged" in err
+
+
+def test_a_node_over_its_storage_is_the_start_not_one_failures_counterexample(tmp_path):
+    doc = seed_doc()
+    doc["nodes"][2]["storageGiB"] = 250  # node-3 holds 300 GiB
+    result = json.loads(run("check", write_doc(tmp_path, doc), "--failures", "1", "--format", "json")[1])
+    assert result["counterexample"]["failed"] == [] and result["failing"] == 1
+    assert [v["invariant"] for v in result["counterexample"]["violations"]] == ["I5"]
+
+
+def test_failures_beyond_the_nodes_that_keep_data_are_capped_and_said():
+    code, out, err = run("check", str(SEED), "--failures", "40", "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and result["failures"] == 40 and result["judgedUpTo"] == 5
+    assert "capped at 5" in err and result["notes"]
+    assert len(result["counterexample"]["failed"]) == 3  # the smallest counterexample, as without the cap
+    full = check_resilience(load_cluster(SEED), 5)
+    assert (full.failing, full.scenarios) == (result["failing"], result["scenarios"])
+
+
+def test_jobs_beyond_the_cpus_are_capped_and_said(monkeypatch):
+    from placement.resilience import sweep
+
+    monkeypatch.setattr(sweep, "_cpus", lambda: 2)
+    result = check_resilience(_cluster(7), 1, jobs=100)
+    assert result.jobs == 2 and any("--jobs 100 capped at 2" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("address", ["not an address", "tcp://", "tcp://host:99999", "http://host:8786", "host",
+                                     "tcp://host:port", "a b:1", "", "tcp://h\n:1"])
+def test_a_malformed_scheduler_address_is_bad_input(address):
+    code, _, err = run("check", str(SEED), "--scheduler", address)
+    assert code == 2 and "--scheduler" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("kwargs", [dict(failures="2"), dict(failures=-1), dict(failures=True), dict(failures=1.5),
+                                    dict(jobs=0), dict(jobs="2"), dict(time_limit=0), dict(time_limit="1"),
+                                    dict(scheduler=5)])
+def test_library_check_refuses_wrong_arguments(kwargs):
+    import placement
+
+    with pytest.raises(placement.InputError):
+        placement.check(load_cluster(SEED), **kwargs)

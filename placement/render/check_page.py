@@ -48,6 +48,7 @@ def check_page(cluster: Cluster, result: dict[str, Any]) -> str:
                             None: "some scenarios were not decided within the time limit (raise --time-limit); "
                                   "none of the decided ones failed"}[tolerates])),
              ("Scenarios", e(counts))]
+    facts += [("Note", e(n)) for n in result.get("notes") or []]
     body.append(page.section("In words", page.facts(facts), id_="summary"))
     has_stale = any(v.stale for v in cluster.volumes)
     body.append(page.figure(legend("check-legend", stale=has_stale)))
@@ -58,7 +59,9 @@ def check_page(cluster: Cluster, result: dict[str, Any]) -> str:
         view = scene(cluster, failed=failed)
         lost = c.get("dataLost") or list(view.data_lost)
         down = [b.broker for n in view.nodes for b in n.brokers if b.state == DOWN]
-        words = [f"If {failed_words(cluster, failed)} fail{'s' if len(failed) == 1 else ''}: "]
+        words = [f"If {failed_words(cluster, failed)} fail{'s' if len(failed) == 1 else ''}: " if failed else
+                 "As it is, before anything fails, the cluster already breaks what a failure must leave intact "
+                 "(placement plan repairs it): "]
         if lost:
             words.append(f"{len(lost):,} volume{'s' if len(lost) != 1 else ''} lose{'s' if len(lost) == 1 else ''} "
                          f"every replica (DATA LOST): {', '.join(lost[:12])}{' …' if len(lost) > 12 else ''}. ")
@@ -66,7 +69,8 @@ def check_page(cluster: Cluster, result: dict[str, Any]) -> str:
             words.append(f"broker{'s' if len(down) != 1 else ''} {', '.join(map(str, down[:12]))} "
                          f"{'go' if len(down) != 1 else 'goes'} down. ")
         figure = draw_cluster(view, prefix="check-counterexample",
-                              caption=f"The counterexample: {failed_words(cluster, failed)} failing",
+                              caption=f"The counterexample: {failed_words(cluster, failed)} failing" if failed else
+                              "The counterexample: the cluster as it is",
                               subcaption=_lost_subcaption(view))
         violations = c.get("violations") or []
         fixes = sorted({v.get("invariant") for v in violations if v.get("invariant") in FIXES})

@@ -281,8 +281,15 @@ def render_resilience(out: Console, cluster: Cluster, result) -> None:
               f"{result.pruned:,} pruned (a smaller set already fails), {result.symmetric:,} covered by symmetry; "
               f"{result.failing:,} not survived, {result.undecided:,} undecided; {result.seconds:.1f} s")
     c = result.counterexample
-    if c is not None:
+    if c is not None and not c.failed:
+        out.print(Text("As it is, before anything fails, the cluster already breaks what a failure must leave "
+                       "intact (placement plan repairs it):", style="bold"))
+        for name in c.data_lost:
+            if not any(v.subject == f"volume {name}" and v.invariant == "I7" for v in c.violations):
+                out.print(f"  [I7] volume {name} has no surviving in-sync replica: its data is gone", markup=False)
+    elif c is not None:
         out.print(Text(f"If {', '.join(c.failed)} fail{'s' if len(c.failed) == 1 else ''}:", style="bold"))
+    if c is not None:
         for v in c.violations:
             out.print(f"  [{v.invariant}] {v.message}", markup=False)
         if c.conflict:
