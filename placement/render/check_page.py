@@ -123,6 +123,16 @@ def _lost_subcaption(view) -> str:
 
 
 SHOWN = 200  # rows of a list on a page before it is summarised (the JSON has them all)
+# nodes stopped for maintenance (scene's "stopped" state), styled on these pages only (over the figures'
+# own scoped style, hence !important)
+STOPPED_STYLE = """<style>
+svg.placement .node-box.stopped { fill: #fff3d6 !important; stroke: #a06a00 !important; stroke-width: 2 !important;
+                                  stroke-dasharray: 8 3 2 3 !important; }
+svg.placement .node-state.stopped { fill: #a06a00 !important; }
+svg.placement .broker.stops { fill: #fff !important; stroke: #a06a00 !important; stroke-dasharray: 4 2 !important; }
+svg.placement .replica.stopped { fill: #f3ead6 !important; stroke: #a06a00 !important; stroke-dasharray: 3 2 !important; }
+svg.placement .heat.stopped { fill: #e0a526 !important; }
+</style>"""
 DRAWN_WAVES = 12  # waves drawn one figure each; more are listed only
 
 
@@ -151,12 +161,13 @@ def ok_to_stop_page(cluster: Cluster, result: dict[str, Any]) -> str:
     ok = bool(result.get("okToStop"))
     answer, cls = ("YES", "good") if ok else ("NO", "bad")
     title = f"May {', '.join(nodes) or 'no node'} of {cluster.name} stop now?"
-    body = [f"<header><h1>{e(title)}</h1><p class=\"verdict {cls}\" data-verdict=\"{answer.lower()}\">"
-            f"{answer}</p></header>"]
+    body = [STOPPED_STYLE, f"<header><h1>{e(title)}</h1><p class=\"verdict {cls}\" "
+            f"data-verdict=\"{answer.lower()}\">{answer}</p></header>"]
     shortfalls = result.get("shortfalls") or []
     already = sum(1 for s in shortfalls if s["alreadyShort"])
     verdict = ("every volume and partition keeps what it needs with these nodes stopped" if ok else
-               f"{len(shortfalls):,} volume{'s' if len(shortfalls) != 1 else ''} or partitions would fall short"
+               f"{len(shortfalls):,} volume{'s' if len(shortfalls) != 1 else ''} or partition"
+               f"{'s' if len(shortfalls) != 1 else ''} would fall short"
                + (f"; {already:,} of them already were before stopping anything: repair them first (placement plan)"
                   if already else ""))
     facts = [("Verdict", e(verdict)), ("Asked", e(_asked(result.get("minReplicas")) + ", no step taken"))]
@@ -164,11 +175,11 @@ def ok_to_stop_page(cluster: Cluster, result: dict[str, Any]) -> str:
     body.append(page.section("In words", page.facts(facts), id_="summary"))
     if shortfalls:
         body.append(page.section("What would fall short", _shortfall_rows(shortfalls), id_="shortfalls"))
-    view = scene(cluster, failed=nodes)
+    view = scene(cluster, stopped=nodes)
     figure = draw_cluster(view, prefix="ok-to-stop", caption=f"{cluster.name} with {', '.join(nodes) or 'nothing'} "
-                          "stopped (drawn as down)",
-                          subcaption="replicas on the stopped nodes do not serve while they are down")
-    body.append(page.figure(legend("ok-to-stop-legend", stale=any(v.stale for v in cluster.volumes))))
+                          "stopped",
+                          subcaption="replicas on the stopped nodes are kept but do not serve while they are down")
+    body.append(page.figure(legend("ok-to-stop-legend", stale=any(v.stale for v in cluster.volumes), stopped=True)))
     body.append(page.section("The cluster with the nodes stopped", page.figure(figure.svg, figure.mode),
                              id_="stopped"))
     body.append("<footer>Written by placement check --ok-to-stop; one self-contained file (no network, no script)."
@@ -187,8 +198,8 @@ def waves_page(cluster: Cluster, result: dict[str, Any]) -> str:
         answer, cls = f"{len(waves)} WAVES, PROVEN LEAST", "good"
     else:
         answer, cls = f"{len(waves)} WAVES, AT LEAST {result.get('lowerBound')} NEEDED", "unproven"
-    body = [f"<header><h1>{e(title)}</h1><p class=\"verdict {cls}\" data-verdict=\"{e(answer.lower())}\">"
-            f"{e(answer)}</p></header>"]
+    body = [STOPPED_STYLE, f"<header><h1>{e(title)}</h1><p class=\"verdict {cls}\" "
+            f"data-verdict=\"{e(answer.lower())}\">{e(answer)}</p></header>"]
     facts = [("Asked", e("each wave stops while every other node runs; " + _asked(result.get("minReplicas")))),
              ("Nodes to maintain", e(f"{result.get('nodes', 0):,}"))]
     if result.get("possible", True):
@@ -213,14 +224,14 @@ def waves_page(cluster: Cluster, result: dict[str, Any]) -> str:
             body.append(page.section("Why these nodes cannot share a wave", f"<ul>{items}</ul>", id_="conflicts"))
         figures = []
         for i, w in enumerate(waves[:DRAWN_WAVES], 1):
-            view = scene(cluster, failed=w)
+            view = scene(cluster, stopped=w)
             figures.append(draw_cluster(view, prefix=f"wave-{i}", caption=f"Wave {i}: {len(w):,} node"
-                                        f"{'s' if len(w) != 1 else ''} stopped (drawn as down)",
+                                        f"{'s' if len(w) != 1 else ''} stopped",
                                         subcaption="every volume and partition keeps what it needs meanwhile"))
         if figures:
             more = (f"<p>The first {DRAWN_WAVES} of {len(waves):,} waves are drawn.</p>"
                     if len(waves) > DRAWN_WAVES else "")
-            body.append(page.figure(legend("waves-legend", stale=any(v.stale for v in cluster.volumes))))
+            body.append(page.figure(legend("waves-legend", stale=any(v.stale for v in cluster.volumes), stopped=True)))
             body.append(page.section("Each wave stopped", "".join(page.figure(f.svg, f.mode) for f in figures) + more,
                                      id_="drawn"))
     body.append("<footer>Written by placement check --waves; one self-contained file (no network, no script).</footer>")

@@ -360,8 +360,8 @@ def render_ok_to_stop(out: Console, cluster: Cluster, verdict) -> None:
     if verdict.ok:
         return
     short = verdict.shortfalls
-    out.print(_shortfall_table(f"{len(short):,} volume{'s' if len(short) != 1 else ''} or partitions would fall short",
-                               short))
+    plural = "s" if len(short) != 1 else ""
+    out.print(_shortfall_table(f"{len(short):,} volume{plural} or partition{plural} would fall short", short))
     _more(out, len(short), "volumes and partitions")
     already = verdict.already_short
     if already:
