@@ -128,8 +128,9 @@ class Shortfall:
 
     @property
     def message(self) -> str:
-        replicas = "in-sync replicas on running nodes" if self.kind == "volume" else \
-            "in-sync replicas on running brokers"
+        plural = "" if self.current == 1 else "s"
+        replicas = f"in-sync replica{plural} on running nodes" if self.kind == "volume" else \
+            f"in-sync replica{plural} on running brokers"
         needs = "" if self.kind == "volume" else " (min.insync.replicas)"
         words = f"{self.kind} {self.name} keeps {self.current} {replicas}, needs {self.needed}{needs}"
         if self.stopped:
