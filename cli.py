@@ -163,7 +163,8 @@ def verify(cluster_file, plan_file, fail, fail_zones):
               help="May these nodes stop now, with no step taken? (names after it, or repeated, or comma-separated)")
 @click.option("--waves", is_flag=True,
               help="The fewest groups of nodes to stop one at a time (maintenance waves), the minimum proven.")
-@click.option("--max-wave", type=click.IntRange(min=1), default=None, metavar="N", help="With --waves: at most N nodes a wave.")
+@click.option("--max-wave", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --waves: at most N nodes a wave.")
 @click.option("--min-replicas", type=click.IntRange(min=1, max=3), default=None, metavar="N",
               help="With --ok-to-stop or --waves: in-sync replicas every volume keeps "
                    "[default: its replication factor minus one, at least 1].")

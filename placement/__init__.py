@@ -128,7 +128,7 @@ def check(cluster: Cluster, failures: int = 1, *, zones: bool = False, minimum: 
                             time_limit=time_limit, progress=progress)
 
 
-def ok_to_stop(cluster: Cluster, nodes: Iterable[str], *, min_replicas: int | None = None) -> "StopVerdict":
+def ok_to_stop(cluster: Cluster, nodes: Iterable[str], min_replicas: int | None = None) -> "StopVerdict":
     """May ``nodes`` stop now, with no step taken? ``verdict.ok`` is yes when every volume keeps
     at least ``min_replicas`` in-sync replicas on running nodes (default: its replication factor
     minus one, at least 1) and every partition keeps its min.insync.replicas in-sync replicas on
@@ -139,7 +139,7 @@ def ok_to_stop(cluster: Cluster, nodes: Iterable[str], *, min_replicas: int | No
     return decide(cluster, nodes, min_replicas)
 
 
-def waves(cluster: Cluster, *, max_wave: int | None = None, min_replicas: int | None = None,
+def waves(cluster: Cluster, max_wave: int | None = None, min_replicas: int | None = None, *,
           time_limit: float = 60.0) -> "WavePlan":
     """The fewest maintenance waves: groups of at most ``max_wave`` nodes, every live storage or
     broker node in exactly one, each ok to stop while every other node runs. ``plan.waves`` are

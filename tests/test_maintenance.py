@@ -106,7 +106,8 @@ def short_items(cluster, stopped, min_replicas) -> dict[str, tuple[int, int]]:
 
 def to_maintain(cluster) -> list[str]:
     holding = {n for v in cluster.volumes for n in v.replicas} | {b.node for b in cluster.brokers}
-    return [n.name for n in cluster.nodes if n.state is not NodeState.FAILED and (n.storage_mib > 0 or n.name in holding)]
+    return [n.name for n in cluster.nodes
+            if n.state is not NodeState.FAILED and (n.storage_mib > 0 or n.name in holding)]
 
 
 def set_partitions(items: list):
@@ -127,7 +128,8 @@ def fewest_waves(cluster, min_replicas, max_wave) -> int | None:
     def ok(block) -> bool:
         key = frozenset(block)
         if key not in ok_blocks:
-            ok_blocks[key] = (max_wave is None or len(block) <= max_wave) and not short_items(cluster, block, min_replicas)
+            fits = max_wave is None or len(block) <= max_wave
+            ok_blocks[key] = fits and not short_items(cluster, block, min_replicas)
         return ok_blocks[key]
 
     best = None
@@ -186,6 +188,11 @@ def test_ok_to_stop_of_an_unknown_node_is_bad_input():
     for bad in (0, 4, "2", True):
         with pytest.raises(placement.InputError):
             ok_to_stop(cluster, ["node-1"], min_replicas=bad)
+    for call in (lambda: placement.ok_to_stop("cluster.yaml", ["node-1"]), lambda: placement.waves(None),
+                 lambda: placement.waves(cluster, 0), lambda: placement.waves(cluster, "2"),
+                 lambda: placement.waves(cluster, min_replicas=5), lambda: placement.waves(cluster, time_limit=-1)):
+        with pytest.raises(placement.InputError):
+            call()
 
 
 # -- waves --------------------------------------------------------------------------------
@@ -258,7 +265,8 @@ def test_an_item_that_cannot_lose_a_replica_forbids_every_wave():
            "volumes": [{"name": "solo", "sizeGiB": 1, "replicationFactor": 1, "replicas": ["n2"]},
                        {"name": "ok", "sizeGiB": 1, "replicas": ["n1", "n2", "n3"]}]}
     plan = waves(parse_cluster(doc, "rf1"))
-    assert not plan.possible and [(b.name, b.stopped, b.already_short) for b in plan.blocking] == [("solo", ("n2",), False)]
+    assert not plan.possible
+    assert [(b.name, b.stopped, b.already_short) for b in plan.blocking] == [("solo", ("n2",), False)]
     assert "can never stop" in plan.notes[0] and "n2" in plan.notes[0]
 
 
@@ -374,3 +382,6 @@ def test_library_calls():
     assert not verdict.ok and verdict.to_document()["shortfalls"]
     plan = placement.waves(cluster, max_wave=2)
     assert plan.proven and plan.to_document()["waves"] == [list(w) for w in plan.waves]
+    assert placement.waves(cluster, 2, 1).waves == placement.waves(cluster, max_wave=2, min_replicas=1).waves
+    assert placement.ok_to_stop(cluster, ["node-1", "node-4"], 1).ok
+    assert not placement.ok_to_stop(cluster, ["node-1", "node-2"], 1).ok

@@ -130,7 +130,8 @@ svg.placement .node-box.stopped { fill: #fff3d6 !important; stroke: #a06a00 !imp
                                   stroke-dasharray: 8 3 2 3 !important; }
 svg.placement .node-state.stopped { fill: #a06a00 !important; }
 svg.placement .broker.stops { fill: #fff !important; stroke: #a06a00 !important; stroke-dasharray: 4 2 !important; }
-svg.placement .replica.stopped { fill: #f3ead6 !important; stroke: #a06a00 !important; stroke-dasharray: 3 2 !important; }
+svg.placement .replica.stopped { fill: #f3ead6 !important; stroke: #a06a00 !important;
+                                 stroke-dasharray: 3 2 !important; }
 svg.placement .heat.stopped { fill: #e0a526 !important; }
 </style>"""
 DRAWN_WAVES = 12  # waves drawn one figure each; more are listed only
@@ -144,9 +145,12 @@ def _asked(min_replicas) -> str:
 
 
 def _shortfall_rows(shortfalls: list[dict]) -> str:
-    rows = [[f"{s['kind']} {s['name']}", s["current"], s["needed"], s["before"],
-             (f"broker{'s' if len(s.get('brokers') or []) != 1 else ''} "
-              f"{', '.join(map(str, s['brokers']))} on " if s.get("brokers") else "") + (", ".join(s["stopped"]) or "-"),
+    def where(s: dict) -> str:
+        brokers = s.get("brokers") or []
+        on = f"broker{'s' if len(brokers) != 1 else ''} {', '.join(map(str, brokers))} on " if brokers else ""
+        return on + (", ".join(s["stopped"]) or "-")
+
+    rows = [[f"{s['kind']} {s['name']}", s["current"], s["needed"], s["before"], where(s),
              "yes" if s["alreadyShort"] else "no"] for s in shortfalls[:SHOWN]]
     more = (f"<p>… and {len(shortfalls) - SHOWN:,} more (the JSON output lists every one).</p>"
             if len(shortfalls) > SHOWN else "")

@@ -288,7 +288,8 @@ def _compact_box(view: NodeView, x: float, y: float) -> tuple[_Box, str]:
     inner.append(svg.text(x + 6, y + 36, pct, cls="bar-text", tip=view.storage_words))
     bx = x + w - 6
     for b in reversed(view.brokers):
-        mark = {ARRIVES: "←", LEAVES: "→", DOWN: "✕", CANNOT_RUN: "!", RETIRED: "−", STOPS: "‖"}.get(b.state, "")
+        mark = {ARRIVES: "←", LEAVES: "→", DOWN: "✕", CANNOT_RUN: "!", RETIRED: "−",
+                STOPS: "‖"}.get(b.state, "")
         words = f"b{b.broker}{mark}"
         bw = svg.text_width(words, 9.5) + 8
         bx -= bw

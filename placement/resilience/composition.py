@@ -252,7 +252,8 @@ def _finish(room: NodeRoom, down: frozenset[str], volumes: dict, redo: list[str]
         del brokers[bid]  # back where it runs: no change
     if room.hyperconverged and (redo or rehost):
         for bid, node in brokers.items():
-            if node is not None and any(node not in volumes.get(v, room.current[v]) for v in cluster.broker[bid].volumes):
+            if node is not None and any(node not in volumes.get(v, room.current[v])
+                                        for v in cluster.broker[bid].volumes):
                 return None
     if room.rack_required and (racks or rehost) and not _racks_hold(brokers, room, down):
         return None
@@ -310,14 +311,16 @@ def _merge_volume(volume, ta: tuple[str, ...], tb: tuple[str, ...], delta: dict[
 def _refill(volume, nodes: tuple[str, ...], down: frozenset[str], delta: dict[str, NodeLoad], room: NodeRoom,
             zones: int, recheck: set[str], places: set[str]) -> tuple[str, ...] | None:
     """The volume's target without replicas on failed nodes, refilled to its replication factor
-    on ready storage nodes with room (new zones first while zones must spread), then checked: its replication factor on distinct nodes over the zones it needs."""
+    on ready storage nodes with room (new zones first while zones must spread), then checked:
+    its replication factor on distinct nodes over the zones it needs."""
     replica = NodeLoad(storage_mib=volume.size_mib)
     kept = [n for n in nodes if n not in down]
     needed_zones = min(volume.replication_factor, zones)
     order = room.roomiest
     # where the scan starts depends on the volume and the failed nodes, so that recoveries of
     # different failures choose different nodes and merge without colliding (deterministic)
-    first = (room.volume_index[volume.name] * 7919 + sum(room.node_index[n] for n in down) * 104729) % max(1, len(order))
+    first = (room.volume_index[volume.name] * 7919 + sum(room.node_index[n] for n in down) * 104729) \
+        % max(1, len(order))
     while len(kept) < volume.replication_factor:
         have = {room.zone[n] for n in kept}
         spread = room.zone_spread and len(have) < needed_zones

@@ -171,6 +171,12 @@ class StopVerdict:
                 "alreadyShort": len(self.already_short), "notes": list(self.notes)}
 
 
+def _check_cluster(cluster) -> None:
+    if not isinstance(cluster, Cluster):
+        raise InputError("options", Problem("cluster", f"expected a cluster (placement.load_cluster(path)), got "
+                                                       f"{type(cluster).__name__}"))
+
+
 def check_min_replicas(min_replicas, source: str = "options") -> int | None:
     if min_replicas is None:
         return None
@@ -210,6 +216,7 @@ def ok_to_stop(cluster: Cluster, nodes: Iterable[str], min_replicas: int | None 
     ``min_replicas`` in-sync replicas on running nodes (default: its replication factor minus
     one, at least 1) and every partition keeps its min.insync.replicas in-sync replicas on
     running brokers. Otherwise no, with each one that falls short (linear in the cluster)."""
+    _check_cluster(cluster)
     where = source or cluster.source or "options"
     min_replicas = check_min_replicas(min_replicas, where)
     stopping = _node_names(cluster, nodes, "--ok-to-stop", where)
@@ -492,8 +499,12 @@ def waves(cluster: Cluster, max_wave: int | None = None, min_replicas: int | Non
     proven by a lower-bound certificate or CP-SAT within ``time_limit`` (else ``proven`` is
     false and the bound is given)."""
     started = time.monotonic()
+    _check_cluster(cluster)
     where = source or cluster.source or "options"
     min_replicas = check_min_replicas(min_replicas, where)
+    if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not 0 < time_limit < 1e6:
+        raise InputError(where, Problem("--time-limit", f"{str(time_limit)[:40]!r} is not a number of seconds: give "
+                                                        "a number above 0"))
     if max_wave is not None and (isinstance(max_wave, bool) or not isinstance(max_wave, int) or max_wave < 1):
         raise InputError(where, Problem("--max-wave", f"{str(max_wave)[:40]!r} is not a number of nodes: give a "
                                                       "whole number of at least 1"))
