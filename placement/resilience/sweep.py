@@ -680,9 +680,20 @@ def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = F
 
 
 def _capped_failures(cluster: Cluster, asked: int, alive: int, notes: list[str]) -> int:
-    """Failing every live node that keeps data loses every volume: no counterexample is larger."""
+    """Failing every live node that keeps data loses every volume, and failing a witness of the
+    least data loss loses one: no smallest counterexample is larger than either, so no larger set
+    needs judging (the verdict and the smallest counterexample stay exact)."""
     already = _already_failed(cluster)
     keepers = {n for v in cluster.volumes for n in v.in_sync_replicas if n not in already}
+    if asked >= 3:  # beyond the first levels the sets grow fast: bound them by a data loss found
+        from placement.resilience.minima import least_loss, volume_items
+
+        least = least_loss(volume_items(cluster), "volume", time_limit=10.0)
+        if least.failures is not None and least.failures < min(asked, len(keepers)):
+            notes.append(f"--failures {asked} capped at {least.failures}: failing {', '.join(least.witness)} "
+                         f"loses {least.loses[0]}, so the smallest counterexample has at most {least.failures} nodes "
+                         "and no larger set needs judging")
+            return least.failures
     if keepers and asked > len(keepers):
         notes.append(f"--failures {asked} capped at {len(keepers)}: only {len(keepers)} live nodes keep data, and "
                      "failing all of them loses every volume, so the smallest counterexample has at most "
