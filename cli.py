@@ -188,7 +188,7 @@ def check(cluster_file, more_nodes, max_failures, zones, minimum, ok_to_stop, wa
     import placement
 
     mode = _check_mode(more_nodes, ok_to_stop, waves, max_failures, zones, minimum, max_wave, min_replicas, jobs,
-                       scheduler)
+                       scheduler, time_limit)
     cluster = placement.load_cluster(cluster_file)
     if mode == "ok-to-stop":
         nodes = [n for arg in (*ok_to_stop, *more_nodes) for n in arg.split(",") if n]
@@ -212,7 +212,7 @@ def check(cluster_file, more_nodes, max_failures, zones, minimum, ok_to_stop, wa
 
 
 def _check_mode(more_nodes, ok_to_stop, waves, max_failures, zones, minimum, max_wave, min_replicas, jobs,
-                scheduler) -> str:
+                scheduler, time_limit) -> str:
     """Which question check answers; options that belong to another one are refused, not ignored."""
     from placement import InputError, Problem
 
@@ -234,6 +234,8 @@ def _check_mode(more_nodes, ok_to_stop, waves, max_failures, zones, minimum, max
                                      "checks one after the other")
         if max_wave is not None and not waves:
             refuse("--max-wave", "caps a wave's size and goes with --waves only")
+        if time_limit is not None and not waves:
+            refuse("--time-limit", "--ok-to-stop searches nothing (one pass over the cluster): leave it out")
         return "ok-to-stop" if ok_to_stop else "waves"
     for option, given in (("--max-wave", max_wave is not None), ("--min-replicas", min_replicas is not None)):
         if given:

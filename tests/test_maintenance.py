@@ -367,6 +367,9 @@ def test_cli_waves_impossible_is_a_negative_verdict(tmp_path):
     (["--waves", "--failures", "2"], "--failures"),
     (["--ok-to-stop", "node-1", "--jobs", "2"], "--jobs"),
     (["--ok-to-stop", "node-1", "--max-wave", "2"], "--max-wave"),
+    (["--ok-to-stop", "node-1", "--time-limit", "5"], "--time-limit"),
+    (["--ok-to-stop", "node-1", "--zones"], "--zones"),
+    (["--waves", "--scheduler", "tcp://127.0.0.1:8786"], "--scheduler"),
     (["--min-replicas", "2"], "--min-replicas"),
     (["node-1"], "--ok-to-stop"),
 ])
