@@ -516,7 +516,7 @@ def _audit(cluster: Cluster, members: tuple[str, ...], composed: Footprint) -> N
 class _InProcess:
     jobs = 1
 
-    def run(self, level: _Level, kind: str, batches: Iterator[list]) -> Iterator[_Tally]:
+    def run(self, level: _Level, kind: str, batches: Iterator[list], expected: int = 0) -> Iterator[_Tally]:
         for work in batches:
             yield _call(kind)(level, work)
 
@@ -524,17 +524,32 @@ class _InProcess:
         pass
 
 
+POOL_SECONDS = 0.5  # about what starting the worker processes of a level costs
+
+
 class _Processes:
     """Local worker processes, forked per level so that each inherits the level's data
-    (nothing pickled but the batches and their tallies); a few batches in flight per worker."""
+    (nothing pickled but the batches and their tallies); a few batches in flight per worker.
+    The first batch runs here, timed: a level that would take less than starting the workers
+    does (a few composed sets) is finished here instead."""
 
     def __init__(self, jobs: int):
         self.jobs = jobs
 
-    def run(self, level: _Level, kind: str, batches: Iterator[list]) -> Iterator[_Tally]:
+    def run(self, level: _Level, kind: str, batches: Iterator[list], expected: int = 0) -> Iterator[_Tally]:
         import multiprocessing
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+        batches = iter(batches)
+        first = next(batches, None)
+        if first is None:
+            return
+        started = time.perf_counter()
+        yield _call(kind)(level, first)
+        if (time.perf_counter() - started) * max(0, expected - 1) < POOL_SECONDS:
+            for work in batches:
+                yield _call(kind)(level, work)
+            return
         _LEVEL[:] = [level]
         try:
             with ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -572,7 +587,7 @@ class _Dask:
                                                      "e.g. tcp://10.0.0.5:8786")) from exc
         self.jobs = max(1, len(self.client.scheduler_info().get("workers", {})))
 
-    def run(self, level: _Level, kind: str, batches: Iterator[list]) -> Iterator[_Tally]:
+    def run(self, level: _Level, kind: str, batches: Iterator[list], expected: int = 0) -> Iterator[_Tally]:
         from distributed import wait
 
         level_ref = self.client.scatter(level, broadcast=True)
@@ -734,9 +749,9 @@ class _Sweep:
         return _Level((id(self), k, time.monotonic()), self.cluster, self.classes, self.baseline_ok, keep=keep,
                       singles=self.singles, special=self.special, **self.options)
 
-    def _collect(self, level: _Level, kind: str, batches: Iterator[list]) -> dict:
+    def _collect(self, level: _Level, kind: str, batches: Iterator[list], expected: int) -> dict:
         kept = {}
-        for tally in self.runner.run(level, kind, batches):
+        for tally in self.runner.run(level, kind, batches, expected):
             self.tally.add(tally)
             kept.update(tally.special)
             self.finished += tally.weight
@@ -744,12 +759,20 @@ class _Sweep:
                 self.progress(self.finished, self.total)
         return kept
 
+    def _batch_size(self, k: int) -> tuple[int, int]:
+        """(failure sets a batch covers, canonical sets of this size at most)."""
+        count = math.comb(len(self.classes) + k - 1, k)
+        return max(1, min(BATCH, math.ceil(count / (self.runner.jobs * 8)))), count
+
+    def _batch_count(self, k: int) -> int:
+        size, count = self._batch_size(k)
+        return math.ceil(count / size)
+
     def _prefix_batches(self, k: int) -> Iterator[list[tuple[int, ...]]]:
         """Batches of prefixes (k-1 classes) covering about ``size`` failure sets each: enough
         batches to keep every worker busy, few enough that shipping them costs nothing."""
         n = len(self.classes)
-        count = math.comb(n + k - 1, k)  # canonical sets, at most
-        size = max(1, min(BATCH, math.ceil(count / (self.runner.jobs * 8))))
+        size, _ = self._batch_size(k)
         work, covered = [], 0
         for prefix in _sets_of_size(self.classes, k - 1):
             work.append(prefix)
@@ -766,9 +789,9 @@ class _Sweep:
             size = max(1, min(BATCH, math.ceil(len(self.classes) / (self.runner.jobs * 8))))
             batches = ([(c,) for c in range(i, min(i + size, len(self.classes)))]
                        for i in range(0, len(self.classes), size))
-            kept = self._collect(level, "sets-of-one", batches)
+            kept = self._collect(level, "sets-of-one", batches, math.ceil(len(self.classes) / size))
         else:
-            kept = self._collect(level, "combos", self._prefix_batches(k))
+            kept = self._collect(level, "combos", self._prefix_batches(k), self._batch_count(k))
         if k == 1:
             self.singles = {self.classes[c[0]][0]: fp for c, fp in kept.items() if len(self.classes[c[0]]) == 1}
         else:
@@ -777,7 +800,7 @@ class _Sweep:
 
     def judge_zones(self, zone_sets: list[tuple[str, ...]]) -> None:
         if zone_sets:
-            self._collect(self._level(0, keep=False), "sets", iter([[z] for z in zone_sets]))
+            self._collect(self._level(0, keep=False), "sets", iter([[z] for z in zone_sets]), len(zone_sets))
 
     def result(self, max_failures: int, zones: bool, start: ScenarioVerdict | None) -> ResilienceResult:
         counts = self.tally.counts
