@@ -217,3 +217,42 @@ def test_provision_status_and_resync_volume_share_node_ids():
     assert nodes["598b4c37-459f-45f6-9fbe-14ea0fdd31df"] == {"name": "598b4c37-459f-45f6-9fbe-14ea0fdd31df", "state": "ready", "storageGiB": 30}
     # the node being added is unknown to that one-node provision-status: a failed placeholder, reported
     assert nodes["9a58c096-5085-4e9f-8094-8f341ebaab7a"]["state"] == "failed"
+
+
+def test_portworx_nodes_no_kubernetes_node_matches_are_each_reported_never_dropped_in_silence():
+    """The GCE worker's Node and the three online 128 GiB Portworx nodes of another cluster: no Portworx
+    node matches the Kubernetes node, and none can enter the cluster file (it has no node to put their
+    storage on), so each is an unresolved item naming its file and its ID."""
+    status = SAMPLES / "portworx-status-text-1.txt"
+    r = import_cluster(SAMPLES / "k8s-node-json-gce-zone-worker-1.json", status)
+    assert [n["name"] for n in r.document["nodes"]] == ["ci-ln-d53y532-f76d1-2btqq-worker-b-7x8mw"]
+    unresolved = {i.item: i for i in r.report.items if i.kind == "unresolved"}
+    ids = ("0e466c6a-fef0-4752-b133-9bf257e9973a", "9ddf713b-0dbc-4e7b-bd6e-2ae648891072",
+           "abb4723e-efa3-432d-ad27-f929bc658862")
+    assert sorted(unresolved) == [f"Portworx node {i}" for i in ids]
+    for item in unresolved.values():
+        assert item.source == str(status)
+        assert "matches no Kubernetes node" in item.message and "128 GiB of storage" in item.message
+        assert "online" in item.message and "no pxctl --json volume list given" in item.message
+    assert r.report.to_document()["summary"]["unresolved"] == 3
+
+
+def test_an_unmatched_portworx_node_holding_replicas_keeps_them_on_a_failed_placeholder():
+    """The same three Portworx nodes with a volume on two of them: its replicas stay, on failed placeholders
+    that keep the nodes' Portworx capacity; the third holds nothing and is reported as left out."""
+    from tests.importing import px_volume
+
+    ids = ("0e466c6a-fef0-4752-b133-9bf257e9973a", "9ddf713b-0dbc-4e7b-bd6e-2ae648891072",
+           "abb4723e-efa3-432d-ad27-f929bc658862")
+    node_json = (SAMPLES / "k8s-node-json-gce-zone-worker-1.json").read_text()
+    r = import_cluster(texts={"node.json": node_json, "status.txt": (SAMPLES / "portworx-status-text-1.txt").read_text()},
+                       objects=[[px_volume("1", "v", list(ids[:2]), ha=2)]])
+    nodes = {n["name"]: n for n in r.document["nodes"]}
+    assert r.document["volumes"][0]["replicas"] == list(ids[:2])
+    for i in ids[:2]:
+        assert nodes[i]["state"] == "failed" and nodes[i]["storageGiB"] == 128
+    unresolved = {i.item: i.message for i in r.report.items if i.kind == "unresolved"}
+    assert "kept on placeholder node" in unresolved[f"volume v replica on {ids[0]}"]
+    assert "holds no replica of the volumes given" in unresolved[f"Portworx node {ids[2]}"]
+    assert f"Portworx node {ids[0]}" not in unresolved  # reported once, with its replica
+    parse_cluster(r.document, "import")

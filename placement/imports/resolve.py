@@ -240,6 +240,31 @@ class _Resolver:
                 self.report.assume(self.c.nodes[unknown[0]].source if unknown[0] in self.c.nodes else "import",
                                    f"nodes {_short(unknown)}", "Portworx lists no such node: storageGiB 0 (no Portworx storage there)")
 
+    def unmatched_portworx_nodes(self) -> None:
+        """A Portworx node no Kubernetes node matches and no replica names: it cannot enter the cluster
+        file (no Kubernetes node to put its storage on), so it is reported, never dropped in silence.
+        One that holds replicas became a placeholder failed node in ``px_node`` already."""
+        if not self.c.nodes:
+            return  # the nodes were taken from Portworx itself (``inferred_nodes``): every one is mapped
+        for node_id, p in sorted(self.px_by_id.items()):
+            if node_id in self.px_map:
+                continue
+            seen = [f"SchedulerNodeName {p.scheduler_name}" if p.scheduler_name else "no SchedulerNodeName"]
+            if p.hostname:
+                seen.append(f"hostname {p.hostname}")
+            if p.ips:
+                seen.append(f"IP {', '.join(p.ips[:3])}")
+            if p.status:
+                seen.append(p.status)
+            storage = (f"{gib(p.capacity)} GiB of storage" if p.capacity and p.has_storage is not False
+                       else "no storage")
+            holds = ("holds no replica of the volumes given" if "px-volumes" in self.c.given else
+                     "whether it holds replicas is unknown (no pxctl --json volume list given)")
+            self.report.unresolved(p.source, f"Portworx node {node_id}",
+                                   f"matches no Kubernetes node by SchedulerNodeName, name, hostname or InternalIP "
+                                   f"({'; '.join(seen)}) and {holds}: left out of the cluster file with its {storage}; "
+                                   "give the Kubernetes Node it runs on (kubectl get nodes -o json)")
+
     # ------------------------------------------------------------ placeholders
     def _free_name(self, wanted: str) -> str:
         name = wanted.lower()
@@ -574,6 +599,7 @@ class _Resolver:
         self.inferred_nodes()
         self.storage()
         self.portworx_volumes()
+        self.unmatched_portworx_nodes()
         self.brokers_from_pods()
         self.topics_and_partitions()
         self.ghost_brokers()

@@ -81,6 +81,8 @@ def stale_at_start(scenario: Scenario) -> list[Violation]:
         if not stale or not scenario.has_data(v.name):
             continue
         have = len(scenario.survivors(v.name))
+        if have >= v.replication_factor:
+            continue  # not short: a surplus is check's "more than its replication factor"
         behind = ", ".join(f"{n} ({gib(mib):g} GiB behind)" for n, mib in sorted(stale.items()))
         out.append(Violation.measured(ID, f"volume {v.name} has {have} in-sync replica{'s' if have != 1 else ''} of "
                                           f"{v.replication_factor}: stale on {behind}, which count only once resynced",
