@@ -1,6 +1,8 @@
 """The command line: parse, call the library, render. No logic lives here.
 
 Exit status: 0 success, 1 a negative verdict, 2 bad input or usage, 3 internal error.
+A reader that closes standard output early (``| head``) changes nothing: the rest of the
+output is discarded and the status is still the verdict's (placement.render.outputs).
 Solver modules are imported lazily by the library, never at this module's scope.
 """
 from __future__ import annotations
@@ -47,6 +49,10 @@ def _guarded(command):
             raise _internal(exc)
         try:
             sys.stdout.flush()
+        except BrokenPipeError:  # the reader stopped early (| head): the status stays the verdict's
+            from placement.render.outputs import discard_stdout
+
+            discard_stdout()
         except OSError as exc:
             _quiet_stdout()
             click.echo(f"standard output cannot be written: {exc.strerror or exc}", err=True)

@@ -403,6 +403,36 @@ def test_a_full_standard_output_is_exit_2():
     assert "Traceback" not in done.stderr
 
 
+def _reader_gone_at_once(*args: str) -> tuple[int, str]:
+    """Run placement with a standard output whose reader has already gone (``| head -0``): every
+    write meets a closed pipe. (exit status, standard error)"""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "placement.cli", *args], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=SECONDS, cwd=ROOT)
+    finally:
+        os.close(write_end)
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize("args, verdict", [
+    (("plan", "examples/seed.yaml", "--fail", "node-2"), 0),  # optimal: the table
+    (("plan", "examples/seed.yaml", "--fail", "node-2", "--format", "json"), 0),  # the document
+    (("plan", "examples/impossible.yaml", "--fail", "node-3"), 1),  # degraded stays a negative verdict
+    (("check", "examples/seed.yaml", "--failures", "3"), 1),
+    (("import", "tests/captures/small"), 0),  # the cluster file to standard output
+])
+def test_a_reader_that_stops_early_leaves_the_verdicts_exit_status(args, verdict):
+    """``placement plan ... | head -1``: the rest of the output is discarded, nothing is said on standard
+    error, and the exit status is the verdict's (rich's own handling exited 1, a negative verdict)."""
+    code, err = _reader_gone_at_once(*args)
+    assert code == verdict, err
+    if args[0] != "import":  # import's report goes to standard error whatever happens to standard output
+        assert err == ""
+    assert "Traceback" not in err and "Broken pipe" not in err
+
+
 def test_an_endless_pipe_is_cut_at_the_cap(tmp_path):
     """A pipe is read, but only up to the cap: a writer that never stops does not make placement read forever."""
     fifo = _fifo(tmp_path)

@@ -24,7 +24,9 @@ from typing import Iterable
 from placement.models.documents import dump_json
 from placement.models.errors import InputError, Problem, excerpt
 
-__all__ = ["OutputFile", "Outputs", "json_text", "write_stdout"]
+__all__ = ["OutputFile", "Outputs", "discard_stdout", "json_text", "stdout_discarded", "write_stdout"]
+
+_discarded = False  # the reader of standard output went away: the rest of it is thrown away
 
 
 def json_text(data) -> str:
@@ -97,9 +99,34 @@ class Outputs:
 
 
 def write_stdout(text: str) -> None:
-    """Standard output; a closed pipe or a full device is the CLI's to report (exit 2)."""
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    """Standard output. A reader that stops early (``| head``) is no error: the rest is discarded
+    (``discard_stdout``) and the command ends with its verdict's status. A full device is the
+    CLI's to report (exit 2)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        discard_stdout()
+
+
+def discard_stdout() -> None:
+    """The reader of standard output closed it (``placement plan ... | head -1``). The recipe of the
+    Python documentation (signal module, "Note on SIGPIPE"): point the descriptor at /dev/null, so
+    that nothing written later, nor the flush at exit, fails again. Unlike that recipe the command
+    carries on, so that its exit status is its verdict's (0, 1), never an error of its own."""
+    global _discarded
+    _discarded = True
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # a stand-in stdout (CliRunner) has no descriptor
+        pass
+
+
+def stdout_discarded() -> bool:
+    """Has the reader of standard output gone away (the rest of the output thrown away)?"""
+    return _discarded
 
 
 def _same_file(a: str, b: str) -> bool:

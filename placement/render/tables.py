@@ -40,8 +40,19 @@ def _summarised(table: Table, hidden: int, what: str, how: str = SEE_ALL) -> Tab
     return table
 
 
+class _Console(Console):
+    """Rich's console, but a reader that stops early (``| head``) ends no command: rich's own
+    ``on_broken_pipe`` exits 1, which would read as a negative verdict."""
+
+    def on_broken_pipe(self) -> None:
+        from placement.render.outputs import discard_stdout
+
+        self.quiet = True
+        discard_stdout()
+
+
 def console(file=None) -> Console:
-    return Console(file=file, width=None if file is None else 120, highlight=False, soft_wrap=True)
+    return _Console(file=file, width=None if file is None else 120, highlight=False, soft_wrap=True)
 
 
 def cluster_table(cluster: Cluster, title: str) -> Table:
