@@ -15,7 +15,7 @@ from placement.render import page, svg
 from placement.render.cluster_figure import draw_cluster, legend
 from placement.render.plan_page import failed_words
 from placement.render.scene import DATA_LOST, DOWN, scene
-from placement.render.tables import FIXES  # the advice the table output gives, in one place
+from placement.render.tables import fix_advice  # the advice the table output gives, in one place
 
 def _question(result: dict[str, Any]) -> str:
     asked = []
@@ -73,8 +73,8 @@ def check_page(cluster: Cluster, result: dict[str, Any]) -> str:
                               "The counterexample: the cluster as it is",
                               subcaption=_lost_subcaption(view))
         violations = c.get("violations") or []
-        fixes = sorted({v.get("invariant") for v in violations if v.get("invariant") in FIXES})
-        fix_list = "".join(f"<li><span class=\"inv\">{e(i)}</span>: {e(FIXES[i])}</li>" for i in fixes)
+        advice = fix_advice(cluster, violations)
+        fix_list = "".join(f"<li><span class=\"inv\">{e(i)}</span>: {e(advice[i])}</li>" for i in sorted(advice))
         content = (f"<p data-counterexample=\"{e(' '.join(failed))}\">{e(''.join(words))}"
                    f"Decided by: {e(c.get('decidedBy', '?'))}.</p>"
                    + page.violations_list(violations, "no invariant named")

@@ -118,16 +118,24 @@ def _render_heading(out: Console, cluster: Cluster, plan: Plan, limit: int | Non
 
 
 def _operation_words(cluster: Cluster, plan: Plan, limit: int | None = None) -> list:
-    """What the plan is for: a recovery, a drain, a rebalance (with the failures it also handles)."""
+    """What the plan is for: a recovery, a broker retired, a drain, a rebalance (with the failures it
+    also handles), or, nothing having failed, the repair of what the cluster already breaks."""
     failed = (_names(plan.failed, limit), "bold")
-    if not plan.drained and plan.max_used_percent is None:
-        return ["Recovery plan for ", (cluster.name, "bold"), " after failure of ", (failed[0] or "nothing", "bold")]
-    words: list = ["Plan for ", (cluster.name, "bold"), ": "]
+    operations: list[list] = []
+    if plan.removed_brokers:
+        ids = _names([str(b) for b in plan.removed_brokers], limit)
+        operations.append([f"retire broker{'s' if len(plan.removed_brokers) != 1 else ''} ", (ids, "bold")])
     if plan.drained:
-        words += ["drain ", (_names(plan.drained, limit), "bold")]
+        operations.append(["drain ", (_names(plan.drained, limit), "bold")])
     if plan.max_used_percent is not None:
-        words += [" and " if plan.drained else "", "every node within ", (f"{plan.max_used_percent:g}%", "bold"),
-                  " of its storage"]
+        operations.append(["every node within ", (f"{plan.max_used_percent:g}%", "bold"), " of its storage"])
+    if not operations:
+        if plan.failed:
+            return ["Recovery plan for ", (cluster.name, "bold"), " after failure of ", failed]
+        return ["Plan for ", (cluster.name, "bold"), " (nothing failed)"]
+    words: list = ["Plan for ", (cluster.name, "bold"), ": "]
+    for i, operation in enumerate(operations):
+        words += ([" and "] if i else []) + operation
     if plan.failed:
         words += [" (failed: ", failed, ")"]
     return words
@@ -143,7 +151,9 @@ def _moved_brokers_table(cluster: Cluster, plan: Plan, timeline: dict, limit: in
     moved, hidden = _first((b for b in cluster.brokers if plan.placement.brokers.get(b.id) != b.node), limit)
     for b in moved:
         to = plan.placement.brokers.get(b.id)
-        if to is None:
+        if to is None and b.id in plan.removed_brokers:
+            serves = Text("retired (runs nowhere)")
+        elif to is None:
             serves = Text("cannot run", style="red")
         elif b.id in at_once:
             serves = Text("at once (its volume replicas are already there)", style="green")
@@ -155,19 +165,29 @@ def _moved_brokers_table(cluster: Cluster, plan: Plan, timeline: dict, limit: in
 
 
 def _volume_replicas_table(cluster: Cluster, plan: Plan, limit: int | None = None) -> Table:
-    volumes = Table(title="Volume replicas", title_justify="left")
-    for col in ("volume", "before", "after", "new (copied from)", "dropped"):
-        volumes.add_column(col)
+    """The volumes the plan changes: a replica added or dropped (node sets compared, not lists: the
+    same nodes in another order is no change), a stale replica resynced, or every replica lost."""
     failed = set(plan.failed)
+    resynced = {v.name: [n for n, _ in v.stale if n not in failed and n in plan.placement.volumes.get(v.name, ())]
+                for v in cluster.volumes}
     changed, hidden = _first((v for v in cluster.volumes if plan.placement.volumes.get(v.name) is None
-                              or tuple(plan.placement.volumes[v.name]) != tuple(v.replicas)), limit)
+                              or set(plan.placement.volumes[v.name]) != set(v.replicas) or resynced[v.name]), limit)
+    columns = ["volume", "before", "after", "new (copied from)", "dropped"]
+    if any(resynced[v.name] for v in changed):
+        columns.append("resynced")
+    volumes = Table(title="Volume replicas", title_justify="left")
+    for col in columns:
+        volumes.add_column(col)
     adds = _adds_by_volume(plan.steps, {v.name for v in changed})
     for v in changed:
         after = plan.placement.volumes.get(v.name)
         before = Text(", ").join(Text(n, style="red strike" if n in failed else "") for n in v.replicas)
         new = ", ".join(f"{s.args['node']} ({s.args['source']})" for s in adds.get(v.name, ())) or "-"
         dropped = ", ".join(n for n in v.replicas if n not in (after or ())) or "-"
-        volumes.add_row(v.name, before, ", ".join(after) if after else Text("lost", style="red"), new, dropped)
+        row = [v.name, before, ", ".join(after) if after else Text("lost", style="red"), new, dropped]
+        if len(columns) > 5:
+            row.append(", ".join(resynced[v.name]) or "-")
+        volumes.add_row(*row)
     return _summarised(volumes, hidden, "volumes whose replicas change")
 
 
@@ -352,6 +372,36 @@ FIXES = {
 }
 
 
+def fix_advice(cluster: Cluster, violations) -> dict[str, str]:
+    """Invariant -> what would help, for the counterexample's violations (objects or their documents).
+    Computed from the facts where the general advice could be wrong: a lost volume already at
+    replicationFactor 3 is not told to get more replicas."""
+    def field(v, name):
+        return v.get(name) if isinstance(v, dict) else getattr(v, name, None)
+
+    advice = {}
+    for inv in sorted({field(v, "invariant") for v in violations} & set(FIXES)):
+        advice[inv] = FIXES[inv]
+    lost = sorted({subject.removeprefix("volume ") for v in violations
+                   if field(v, "invariant") == "I7" and (subject := field(v, "subject") or "").startswith("volume ")
+                   and subject.removeprefix("volume ") in cluster.volume})
+    if lost:
+        few = [n for n in lost if cluster.volume[n].replication_factor < 3]
+        most = [n for n in lost if cluster.volume[n].replication_factor >= 3]
+        parts = []
+        if few:
+            now = sorted({cluster.volume[n].replication_factor for n in few})
+            parts.append(f"give {_names(few, 4)} more replicas (replicationFactor 3 instead of {' or '.join(map(str, now))}) "
+                         "on nodes that do not "
+                         "fail together" + ("" if cluster.policy.zone_spread else " (zoneSpread: true spreads them over zones)"))
+        if most:
+            parts.append(f"{_names(most, 4)} already {'has' if len(most) == 1 else 'have'} replicationFactor 3, the most "
+                         "Portworx allows: that many failures at once can take every replica whatever the placement; "
+                         "keep backups of such data, or size the question to the failures that can happen together")
+        advice["I7"] = "; ".join(parts)
+    return advice
+
+
 @contextmanager
 def sweep_progress(enabled: bool = True):
     """A progress bar on standard error: scenarios done and the estimated time left."""
@@ -404,8 +454,9 @@ def render_resilience(out: Console, cluster: Cluster, result) -> None:
             out.print(f"  ... and {hidden:,} more violations (--format json lists them all)")
         if c.conflict:
             out.print(f"  invariants that cannot all hold together then: {', '.join(c.conflict)}")
+        advice = fix_advice(cluster, c.violations)
         for inv in sorted({v.invariant for v in c.violations}):
-            out.print(f"  fix ({inv}): {FIXES.get(inv, 'see the violation above')}")
+            out.print(f"  fix ({inv}): {advice.get(inv, 'see the violation above')}")
     if result.undecided:
         out.print(Text(f"{result.undecided} scenarios were not decided within the time limit: raise --time-limit",
                        style="yellow"))

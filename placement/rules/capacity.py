@@ -11,6 +11,7 @@ import math
 from collections import defaultdict
 from functools import reduce
 
+from placement.models.cluster import NodeLoad
 from placement.models.plan import Placement, Violation
 from placement.models.units import gib
 from placement.rules.terms import smt_weighted
@@ -20,12 +21,27 @@ ID = "I5"
 TITLE = "capacity"
 
 
-def check(scenario: Scenario, target: Placement) -> list[Violation]:
-    cluster = scenario.cluster
+def storage_held_mib(cluster, target: Placement) -> dict[str, int]:
+    """Node -> MiB the target's replicas take there (a node listed twice for a volume counts twice)."""
     storage: dict[str, int] = defaultdict(int)
     for v, nodes in target.volumes.items():
         for n in nodes:
             storage[n] += cluster.volume[v].size_mib
+    return storage
+
+
+def broker_load(cluster, target: Placement) -> dict[str, NodeLoad]:
+    """Node -> what the target's running brokers take there (count, CPU, memory)."""
+    load: dict[str, NodeLoad] = defaultdict(NodeLoad)
+    for b, n in target.brokers.items():
+        if n is not None and b in cluster.broker:
+            load[n] = load[n].plus(NodeLoad.of_broker(cluster.broker[b]))
+    return load
+
+
+def check(scenario: Scenario, target: Placement) -> list[Violation]:
+    cluster = scenario.cluster
+    storage = storage_held_mib(cluster, target)
     cpu: dict[str, int] = defaultdict(int)
     memory: dict[str, int] = defaultdict(int)
     for b, n in target.brokers.items():

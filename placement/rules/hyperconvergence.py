@@ -4,24 +4,59 @@ holds a replica of each of its volumes in the target (hyperconvergence).
 A retired broker runs nowhere."""
 from __future__ import annotations
 
+from placement.models.cluster import NodeLoad
 from placement.models.plan import Placement, Violation
+from placement.models.units import gib
+from placement.rules.capacity import broker_load
 from placement.scenario import Scenario
 
 ID = "I3"
 TITLE = "broker placement (hyperconvergence)"
 
 
-def _why_not_running(scenario: Scenario, broker, target: Placement) -> str:
+def _no_room(scenario: Scenario, broker, node: str, load: NodeLoad) -> str:
+    """What on ``node`` leaves no room for ``broker`` in the target: a broker slot, its CPU, its memory."""
+    cluster = scenario.cluster
+    limits = cluster.limits(node)
+    after = load.plus(NodeLoad.of_broker(broker))
+    if limits.brokers is not None and after.brokers > limits.brokers:
+        return f"{node} runs {load.brokers} broker{'s' if load.brokers != 1 else ''} (brokersPerNode {limits.brokers})"
+    if limits.cpu_millicores is not None and after.cpu_millicores > limits.cpu_millicores:
+        return f"{node} has {(limits.cpu_millicores - load.cpu_millicores) / 1000:g} of its {broker.cpu_millicores / 1000:g} cores free"
+    return f"{node} has {gib(limits.memory_mib - load.memory_mib):g} of its {gib(broker.memory_mib):g} GiB of memory free"
+
+
+def _listed(names: list[str], limit: int = 4) -> str:
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _why_not_running(scenario: Scenario, broker, target: Placement) -> tuple[bool, str]:
+    """Why the target runs the broker nowhere, from the facts: its data is lost, no node holds its
+    volumes, the nodes that could take it are full (and with what), or there is room and the target
+    simply places it nowhere (a hand-made or cut-short plan)."""
     lost = [v for v in broker.volumes if not scenario.has_data(v)]
     if lost and scenario.hyperconverged:
-        return f"its volume {lost[0]} lost every replica"
+        return False, f"its volume {lost[0]} lost every replica"
     if scenario.hyperconverged and broker.volumes:
         common = set.intersection(*(set(target.volumes.get(v, ())) for v in broker.volumes))
         hosts = sorted(n for n in common if scenario.may_host_broker(broker, n))
         if not hosts:
-            return "no alive node holds a replica of each of its volumes"
-        return f"the nodes holding its volumes ({', '.join(hosts)}) have no room for it"
-    return "no alive node has room for it"
+            return False, "no alive node holds a replica of each of its volumes"
+        where = "the nodes holding its volumes"
+    else:
+        hosts = [n.name for n in scenario.cluster.nodes if scenario.may_host_broker(broker, n.name)]
+        if not hosts:
+            return False, "no node is alive and ready to run it"
+        where = "the alive nodes"
+    load = broker_load(scenario.cluster, target)
+    full = {n: load[n] for n in hosts if not scenario.cluster.broker_fits(broker, n, load[n])}
+    roomy = [n for n in hosts if n not in full]
+    if roomy:
+        one = len(roomy) == 1
+        holding = "" if where == "the alive nodes" else f" {'holds' if one else 'hold'} its volumes and"
+        return True, f"the target places it nowhere, though {_listed(roomy)}{holding} {'has' if one else 'have'} room for it"
+    return False, f"{where} have no room for it: {'; '.join(_no_room(scenario, broker, n, full[n]) for n in hosts[:4])}" \
+        + (f" and {len(hosts) - 4} more" if len(hosts) > 4 else "")
 
 
 def check(scenario: Scenario, target: Placement) -> list[Violation]:
@@ -34,7 +69,8 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
                 out.append(Violation(ID, f"broker {b.id} is retired but still runs on {node}", subject))
             continue
         if node is None:
-            out.append(Violation.measured(ID, f"broker {b.id} cannot run: {_why_not_running(scenario, b, target)}",
+            could_run, why = _why_not_running(scenario, b, target)
+            out.append(Violation.measured(ID, f"broker {b.id} {'does not run' if could_run else 'cannot run'}: {why}",
                                           subject, "not running", "running"))
             continue
         if not scenario.may_host_broker(b, node):

@@ -15,6 +15,22 @@ ID = "I6"
 TITLE = "Kafka partitions"
 
 
+def _shortfall_reason(scenario: Scenario, p, t, running: dict[int, str]) -> str:
+    """Why the target keeps fewer replicas than the partition had, from the facts: too few brokers
+    run, no in-sync replica runs to copy from, or brokers could take one and the target adds none."""
+    if len(running) < len(p.replicas):
+        return f"only {len(running)} broker{'s' if len(running) != 1 else ''} run"
+    sources = scenario.sources(p)
+    if not any(b in running for b in sources):
+        return (f"none of its in-sync replicas {list(sources)} runs, so there is nothing to copy a new replica from"
+                + ("" if scenario.allow_unclean else " (--allow-unclean would copy from an out-of-sync one)"))
+    free = sorted(b for b in running if b not in t.replicas)
+    if not free:
+        return f"only {len(running)} broker{'s' if len(running) != 1 else ''} run"
+    shown = ", ".join(map(str, free[:6])) + (f" and {len(free) - 6} more" if len(free) > 6 else "")
+    return f"no replica is added, though broker{'s' if len(free) != 1 else ''} {shown} run{'s' if len(free) == 1 else ''} without one"
+
+
 def check(scenario: Scenario, target: Placement) -> list[Violation]:
     cluster = scenario.cluster
     running = {b: n for b, n in target.brokers.items() if n is not None}
@@ -29,10 +45,12 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
         for b, c in sorted(Counter(t.replicas).items()):
             if c > 1:
                 out.append(Violation(ID, f"partition {p.label} lists broker {b} {c} times; replicas are distinct brokers", subject))
-        if len(t.replicas) != rf:
-            out.append(Violation.measured(ID, f"partition {p.label} keeps {len(t.replicas)} of {rf} replicas: only "
-                                              f"{len(running)} broker{'s' if len(running) != 1 else ''} run",
+        if len(t.replicas) > rf:
+            out.append(Violation.measured(ID, f"partition {p.label} lists {len(t.replicas)} replicas, more than its {rf}",
                                           subject, len(t.replicas), rf))
+        elif len(t.replicas) < rf:
+            out.append(Violation.measured(ID, f"partition {p.label} keeps {len(t.replicas)} of {rf} replicas: "
+                                              f"{_shortfall_reason(scenario, p, t, running)}", subject, len(t.replicas), rf))
         for b in dict.fromkeys(t.replicas):
             if b not in running:
                 out.append(Violation(ID, f"partition {p.label} has a replica on broker {b}, which does not run in the target", subject))

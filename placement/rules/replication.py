@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from placement.models.plan import Placement, Violation
 from placement.models.units import gib
+from placement.rules.capacity import storage_held_mib
 from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
 
@@ -14,28 +15,46 @@ ID = "I1"
 TITLE = "replication restored"
 
 
-def _shortfall_reason(scenario: Scenario, volume, have: int) -> str:
+def _listed(names: list[str], limit: int = 4) -> str:
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _shortfall_reason(scenario: Scenario, volume, target: Placement, held_mib: dict[str, int]) -> str:
+    """Why the target keeps fewer replicas than the replication factor, from the facts: too few nodes
+    may hold one, too few are large enough, the others have no room left, or there is room and the
+    target simply adds no replica there (a hand-made or cut-short plan)."""
     eligible = [n.name for n in scenario.cluster.nodes if scenario.may_hold_replica(volume, n.name)]
     if len(eligible) < volume.replication_factor:
         return f"only {len(eligible)} ready storage node{'s' if len(eligible) != 1 else ''} remain"
-    roomy = [n for n in eligible if scenario.storage_limit_mib(n) >= volume.size_mib]
-    if len(roomy) < volume.replication_factor:
-        limit = "" if scenario.failures.max_used_percent is None else \
-            f" within --max-used {scenario.failures.max_used_percent:g}%"
-        return f"only {len(roomy)} ready storage nodes are large enough{limit} for its {volume.size_gib:g} GiB"
-    return f"the other eligible nodes have no room left for its {volume.size_gib:g} GiB"
+    has = set(target.volumes.get(volume.name, ()))
+    free = {n: scenario.storage_limit_mib(n) - held_mib.get(n, 0) for n in eligible if n not in has}
+    roomy = [n for n in free if free[n] >= volume.size_mib]
+    within = "" if scenario.failures.max_used_percent is None else \
+        f" within --max-used {scenario.failures.max_used_percent:g}%"
+    if roomy:
+        where = _listed([f"{n} ({gib(free[n]):g} GiB free{within})" for n in roomy])
+        return (f"no replica is added, though {where} {'has' if len(roomy) == 1 else 'have'} room for its "
+                f"{volume.size_gib:g} GiB")
+    large = [n for n in eligible if scenario.storage_limit_mib(n) >= volume.size_mib]
+    if len(large) < volume.replication_factor:
+        return f"only {len(large)} ready storage nodes are large enough{within} for its {volume.size_gib:g} GiB"
+    return (f"the other eligible nodes ({_listed(sorted(free))}) have no room left{within} for its "
+            f"{volume.size_gib:g} GiB")
 
 
 def check(scenario: Scenario, target: Placement) -> list[Violation]:
     out: list[Violation] = []
+    held_mib = None  # what the target puts on each node, computed once a reason needs it
     for v in scenario.cluster.volumes:
         if not scenario.has_data(v.name):
             continue  # I7's business
         nodes = target.volumes.get(v.name, ())
         subject = f"volume {v.name}"
         if len(nodes) < v.replication_factor:
+            if held_mib is None:
+                held_mib = storage_held_mib(scenario.cluster, target)
             out.append(Violation.measured(ID, f"volume {v.name} keeps {len(nodes)} of {v.replication_factor} replicas: "
-                                              f"{_shortfall_reason(scenario, v, len(nodes))}", subject,
+                                              f"{_shortfall_reason(scenario, v, target, held_mib)}", subject,
                                           len(nodes), v.replication_factor))
         elif len(nodes) > v.replication_factor:
             out.append(Violation.measured(ID, f"volume {v.name} has {len(nodes)} replicas, more than its replication factor",
