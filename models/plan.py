@@ -167,7 +167,9 @@ def parse_plan(data: Any, cluster: Cluster, source: str = "<plan>") -> tuple[Pla
         raise InputError(source, Problem("", "expected a plan document (a JSON object with version, placement, ...)"))
     reader = _PlanReader(cluster)
     if data.get("version") != PLAN_VERSION or isinstance(data.get("version"), bool):
-        reader.bad("version", f"is {data.get('version')!r}; this placement reads plan documents of version {PLAN_VERSION}")
+        found = "is missing" if "version" not in data else f"is {excerpt(data.get('version'))}"
+        reader.bad("version", f"{found}; this placement reads plan documents of version {PLAN_VERSION} "
+                              "(is this a plan document? placement plan --format json writes one)")
     failed = reader.failed(data.get("failed", []))
     removed = reader.removed_brokers(data.get("removedBrokers", []) or [])
     placement = data.get("placement")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 # The names are loaded on first use, so that `placement --help` (the CLI lives in this
 # package) starts without importing the planner, the model checker and the loaders.
 _EXPORTS = {
+    "placement.claims": ("FalseClaim", "PlanVerdict"),
     "placement.execute.checker": ("ExecutionVerdict",),
     "placement.execute.script": ("check_script_options", "render_script"),
     "placement.imports": ("ImportResult", "import_cluster"),
@@ -39,6 +40,7 @@ __all__ = sorted([*_HOME, "check", "load_cluster", "load_plan_document", "ok_to_
                key=str.lower)
 
 if TYPE_CHECKING:  # what static tools see; at run time ``__getattr__`` loads each name
+    from placement.claims import FalseClaim, PlanVerdict
     from placement.execute.checker import ExecutionVerdict
     from placement.execute.script import check_script_options, render_script
     from placement.imports import ImportResult, import_cluster
@@ -124,15 +126,18 @@ def plan(cluster: Cluster, fail: Iterable[str] = (), fail_zones: Iterable[str] =
 
 
 def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] = (),
-           fail_zones: Iterable[str] = (), *, source: str = "<plan>") -> Verdict:
+           fail_zones: Iterable[str] = (), *, source: str = "<plan>") -> PlanVerdict:
     """Check a plan document's target placement against the invariants, with the plain checks and Z3,
     and model-check its steps (when it has any): every prefix and every order they allow must
-    be safe and the whole plan must reach the target.
+    be safe and the whole plan must reach the target. What the document claims about itself
+    (its cluster, status, violations, preexisting and metrics) is recomputed: a claim that does not
+    hold is in ``verdict.false_claims`` and the plan does not verify (``verdict.ok`` false).
 
     The failures are those named here together with those the plan document records; a planned
     operation it records (``drained``, ``maxUsedPercent``, ``minReplicas``) is judged too: the
     target must empty the drained nodes and keep every node within the storage limit.
     """
+    from placement.claims import judge_claims, read_claims
     from placement.execute.checker import judge_plan_steps
     from placement.models.arguments import Arguments
     from placement.models.failures import resolve_failures
@@ -153,8 +158,9 @@ def verify(cluster: Cluster, plan_document: dict[str, Any], fail: Iterable[str] 
     failures = resolve_failures(cluster, list(fail) + list(failed), fail_zones, removed, drain=operation.drained,
                                 max_used_percent=operation.max_used_percent, min_replicas=operation.min_replicas)
     told = resolve_failures(cluster, fail, fail_zones).nodes  # what the command line says failed (and the file)
+    claims = read_claims(plan_document, source)
     scenario = Scenario(cluster, failures, allow_unclean=unclean)
-    verdict = verify_placement(scenario, placement_)
+    verdict = judge_claims(claims, scenario, placement_, verify_placement(scenario, placement_))
     if not steps:
         return verdict  # a target without steps: there is no way to the target to check
     return verdict.with_execution(judge_plan_steps(scenario, steps, placement_, plan_failed=failed, told_failed=told))

@@ -9,6 +9,7 @@ alike, so a lazy import counts too), never by importing anything.
     placement.execute     models, scenario                    (no rule, no solver)
     placement.solve       models, scenario, rules, execute
     placement.resilience  models, scenario, rules, execute, solve
+    placement.claims      models, scenario, rules, solve      (a plan document's claims, recomputed)
     placement.imports     models
     placement.render      anything below (not the CLI)
     placement (the API)   anything below except render and the CLI
@@ -33,9 +34,10 @@ BELOW = {
     "execute": {"models", "scenario"},
     "solve": {"models", "scenario", "rules", "execute"},
     "resilience": {"models", "scenario", "rules", "execute", "solve"},
+    "claims": {"models", "scenario", "rules", "execute", "solve"},
     "imports": {"models"},
-    "render": {"models", "scenario", "rules", "execute", "solve", "resilience", "imports"},
-    "api": {"models", "scenario", "rules", "execute", "solve", "resilience", "imports"},
+    "render": {"models", "scenario", "rules", "execute", "solve", "resilience", "imports", "claims"},
+    "api": {"models", "scenario", "rules", "execute", "solve", "resilience", "imports", "claims"},
     "cli": {"api", "render"},
 }
 SOLVERS = ("ortools", "z3")

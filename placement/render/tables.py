@@ -346,13 +346,22 @@ def render_violations(out: Console, violations, conflict=None, *, limit: int | N
 
 
 def render_verdict(out: Console, verdict: Verdict, plan_source: str) -> None:
-    if not verdict.violations:
+    false_claims = getattr(verdict, "false_claims", ())  # placement.claims.PlanVerdict
+    if not verdict.violations and not false_claims:
         out.print(Text.assemble((plan_source, "bold"), ": ", ("verified", "bold green"),
                                 " (plain checks and Z3 agree: every invariant holds)"))
+    elif not verdict.violations:
+        out.print(Text.assemble((plan_source, "bold"), ": ", ("does not verify", "bold red"),
+                                " (its target meets every invariant, but what it says about itself does not hold)"))
     else:
         out.print(Text.assemble((plan_source, "bold"), ": ", ("breaks " + ", ".join(verdict.broken), "bold red"),
                                 " (plain checks and Z3 agree)"))
         render_violations(out, verdict.violations)
+    if false_claims:
+        out.print(Text(f"{len(false_claims)} claim{'s' if len(false_claims) != 1 else ''} of the plan that "
+                       f"do{'es' if len(false_claims) == 1 else ''} not hold:", style="bold red"))
+        for claim in false_claims:
+            out.print(f"  {claim}", markup=False)
     if verdict.execution is not None:
         render_execution(out, verdict.execution.to_document())
     else:
