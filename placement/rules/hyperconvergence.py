@@ -22,15 +22,17 @@ def _no_room(scenario: Scenario, broker, node: str, load: NodeLoad) -> str:
     if limits.brokers is not None and after.brokers > limits.brokers:
         return f"{node} runs {load.brokers} broker{'s' if load.brokers != 1 else ''} (brokersPerNode {limits.brokers})"
     if limits.cpu_millicores is not None and after.cpu_millicores > limits.cpu_millicores:
-        return f"{node} has {(limits.cpu_millicores - load.cpu_millicores) / 1000:g} of its {broker.cpu_millicores / 1000:g} cores free"
-    return f"{node} has {gib(limits.memory_mib - load.memory_mib):g} of its {gib(broker.memory_mib):g} GiB of memory free"
+        free = max(0, limits.cpu_millicores - load.cpu_millicores) / 1000
+        return f"{node} has {free:g} core{'s' if free != 1 else ''} free, it needs {broker.cpu_millicores / 1000:g}"
+    free = gib(max(0, limits.memory_mib - load.memory_mib))
+    return f"{node} has {free:g} GiB of memory free, it needs {gib(broker.memory_mib):g}"
 
 
 def _listed(names: list[str], limit: int = 4) -> str:
     return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _why_not_running(scenario: Scenario, broker, target: Placement) -> tuple[bool, str]:
+def _why_not_running(scenario: Scenario, broker, target: Placement, load: dict[str, NodeLoad]) -> tuple[bool, str]:
     """Why the target runs the broker nowhere, from the facts: its data is lost, no node holds its
     volumes, the nodes that could take it are full (and with what), or there is room and the target
     simply places it nowhere (a hand-made or cut-short plan)."""
@@ -48,7 +50,6 @@ def _why_not_running(scenario: Scenario, broker, target: Placement) -> tuple[boo
         if not hosts:
             return False, "no node is alive and ready to run it"
         where = "the alive nodes"
-    load = broker_load(scenario.cluster, target)
     full = {n: load[n] for n in hosts if not scenario.cluster.broker_fits(broker, n, load[n])}
     roomy = [n for n in hosts if n not in full]
     if roomy:
@@ -61,6 +62,7 @@ def _why_not_running(scenario: Scenario, broker, target: Placement) -> tuple[boo
 
 def check(scenario: Scenario, target: Placement) -> list[Violation]:
     out: list[Violation] = []
+    load = None  # what the target's brokers take on each node, computed once a reason needs it
     for b in scenario.cluster.brokers:
         node = target.brokers.get(b.id)
         subject = f"broker {b.id}"
@@ -69,7 +71,9 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
                 out.append(Violation(ID, f"broker {b.id} is retired but still runs on {node}", subject))
             continue
         if node is None:
-            could_run, why = _why_not_running(scenario, b, target)
+            if load is None:
+                load = broker_load(scenario.cluster, target)
+            could_run, why = _why_not_running(scenario, b, target, load)
             out.append(Violation.measured(ID, f"broker {b.id} {'does not run' if could_run else 'cannot run'}: {why}",
                                           subject, "not running", "running"))
             continue

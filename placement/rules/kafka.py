@@ -22,13 +22,23 @@ def _shortfall_reason(scenario: Scenario, p, t, running: dict[int, str]) -> str:
         return f"only {len(running)} broker{'s' if len(running) != 1 else ''} run"
     sources = scenario.sources(p)
     if not any(b in running for b in sources):
-        return (f"none of its in-sync replicas {list(sources)} runs, so there is nothing to copy a new replica from"
-                + ("" if scenario.allow_unclean else " (--allow-unclean would copy from an out-of-sync one)"))
-    free = sorted(b for b in running if b not in t.replicas)
-    if not free:
+        if scenario.allow_unclean:
+            return f"none of its replicas {list(sources)} runs, so there is nothing to copy a new replica from"
+        return (f"none of its in-sync replicas {list(sources)} runs, so there is nothing to copy a new replica from "
+                "(--allow-unclean would copy from an out-of-sync one)")
+    held = set(t.replicas)
+    free = []  # the first few running brokers without a replica, and how many there are
+    count = 0
+    for b in running:
+        if b not in held:
+            count += 1
+            if len(free) < 6:
+                free.append(b)
+    if not count:
         return f"only {len(running)} broker{'s' if len(running) != 1 else ''} run"
-    shown = ", ".join(map(str, free[:6])) + (f" and {len(free) - 6} more" if len(free) > 6 else "")
-    return f"no replica is added, though broker{'s' if len(free) != 1 else ''} {shown} run{'s' if len(free) == 1 else ''} without one"
+    free.sort()
+    shown = ", ".join(map(str, free)) + (f" and {count - len(free)} more" if count > len(free) else "")
+    return f"no replica is added, though broker{'s' if count != 1 else ''} {shown} run{'s' if count == 1 else ''} without one"
 
 
 def check(scenario: Scenario, target: Placement) -> list[Violation]:
