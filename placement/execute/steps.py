@@ -371,7 +371,10 @@ class _Builder:
                 for x in set(part.isr) - self.running:
                     self.brokers_waiting["runs", x].add(b.id)
                 return None
-            sure = [x for x in others if x not in self.moves or self.waits_on(waits, self.moves[x])]
+            sure = [x for x in others if x not in self.moves]  # never restarts in these steps
+            if len(sure) >= floor:
+                continue
+            sure += [x for x in others if x in self.moves and self.waits_on(waits, self.moves[x])]
             for x in others:
                 if len(sure) >= floor:
                     break
