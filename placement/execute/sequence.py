@@ -12,7 +12,7 @@ is returned as a chain (each step after the previous), which the model checker t
 Depth-first, the builder's order tried first, a new replica's source picked among the
 replicas in sync when it starts, and each set of finished steps explored once (the state it
 leaves is the same whatever the order that got there). Exponential in the worst case, so
-bounded: beyond ``limit`` sets the answer is "undecided", never a guess.
+bounded: beyond ``limit`` steps tried the answer is "undecided", never a guess.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from placement.models.plan import Step
 from placement.scenario import Scenario
 
 MAX_STEPS = 60  # plans longer than this are not searched
-STATE_LIMIT = 20_000  # sets of finished steps explored before the search gives up
+STATE_LIMIT = 20_000  # steps tried (each judged in every state it passes through) before the search gives up
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,12 @@ def safe_sequence(scenario: Scenario, steps: tuple[Step, ...], limit: int = STAT
             return order
         if done in dead:
             return None
-        explored[0] += 1
-        if explored[0] > limit:
-            raise _GaveUp
         for sid in ids:
             if sid in done:
                 continue
+            explored[0] += 1
+            if explored[0] > limit:
+                raise _GaveUp
             step = with_source(world, sid)
             by_id[sid] = step
             started, _why = sem.begin(world, sid)
