@@ -345,3 +345,36 @@ def test_a_script_of_steps_not_proven_safe_says_so():
     assert "model-checked safe" in render_script(cluster, replace(plan, metrics={"execution": {"safe": True}}))
     text = render_script(cluster, replace(plan, metrics={"execution": {"safe": False}}))
     assert "NOT proven" in text and "model-checked safe" not in text
+
+
+def test_a_script_of_steps_not_proven_safe_refuses_apply_and_shows_the_dry_run(tmp_path, standins):
+    """QA: --drain node-1 --min-replicas 3 on the seed exits 1 (no order is safe at RF 3 with 3 to
+    keep), yet its script's --apply ran `kubectl cordon -- node-1`. The script now refuses --apply
+    before anything runs, naming why, and its dry run still shows the steps."""
+    env, log, _ = standins
+    out = tmp_path / "unsafe.sh"
+    result = CliRunner().invoke(cli.main, ["plan", str(SEED), "--drain", "node-1", "--min-replicas", "3",
+                                           "--format", "script", "-o", str(out)])
+    assert result.exit_code == 1
+    applied = bash(out, env, "--apply")
+    assert applied.returncode == 1
+    assert calls(log) == []  # not even the cordon
+    assert "NOT proven safe" in applied.stderr and "pvc-kafka-0 would keep 2 in-sync replicas" in applied.stderr
+    assert "nothing was changed" in applied.stderr
+    assert not list(tmp_path.glob("placement.*"))  # its work directory is removed
+    dry = bash(out, env)
+    assert dry.returncode == 0, dry.stderr
+    assert calls(log) == []
+    assert "+ kubectl cordon -- node-1" in dry.stdout and "--apply is refused" in dry.stdout
+    assert "NOT proven safe" in dry.stdout
+
+
+def test_a_script_of_safe_steps_still_applies(tmp_path, standins):
+    """The refusal is only for steps not proven safe: QA's --drain node-2,node-4 is now proven safe."""
+    env, log, state = standins
+    (state / "pod-kafka-1").write_text("node-5 True")
+    script = script_for(tmp_path, SEED, "--drain", "node-2,node-4")
+    assert "refuse_unsafe" not in script.read_text()
+    done = bash(script, env, "--apply")
+    assert done.returncode == 0, done.stderr
+    assert ["kubectl", "cordon", "--", "node-2"] in calls(log)

@@ -1,6 +1,9 @@
 """``--format script``: a bash script that performs a plan's steps.
 
-Dry run by default (prints each command, runs nothing); ``--apply`` performs them.
+Dry run by default (prints each command, runs nothing); ``--apply`` performs them -- only
+where the model checker proved every order and prefix of the steps safe: a script of steps
+not proven safe (a negative verdict, "never a plan to run") shows them in its dry run and
+refuses ``--apply``, saying why, with exit status 1.
 Each step becomes ``kubectl`` / ``pxctl`` / ``kafka-*.sh`` commands. Resyncs,
 pod moves and reassignments run in the background of the cluster; the script
 waits for one (polling, with a timeout) only just before a step that needs it,
@@ -267,6 +270,8 @@ def render_script(cluster: Cluster, plan: Plan, *, namespace: str = "kafka",
            f"BOOTSTRAP={_q(bootstrap)}",
            f"DEFAULT_WAIT_TIMEOUT={wait_default}",
            PRELUDE.rstrip("\n"))
+    if not proven:
+        w.emit(*_refusal(plan))
     for s in _in_start_order(plan.steps, timeline.started):
         w.step(s)
     w.emit("", "# every step issued: wait for what is still under way")
@@ -275,9 +280,41 @@ def render_script(cluster: Cluster, plan: Plan, *, namespace: str = "kafka",
            '  printf \'# recovery complete; the Kafka JSON files it used are in %s\\n\' "$WORKDIR"',
            'else',
            '  rm -rf -- "$WORKDIR"',
-           '  echo "# dry run: nothing was changed; run with --apply to perform it"',
+           '  echo "# dry run: nothing was changed; run with --apply to perform it"' if proven else
+           '  echo "# dry run: nothing was changed; --apply is refused (these steps were NOT proven safe)"',
            'fi')
     return "\n".join(w.lines) + "\n"
+
+
+MAX_REASONS = 10  # unsafe steps quoted in a refusal (the plan document lists them all)
+
+
+def _refusal(plan: Plan) -> list[str]:
+    """Steps not proven safe are never performed: --apply stops before anything runs and says why;
+    the dry run shows the steps under the same warning."""
+    reasons = [v.message for v in plan.violations if "cannot be made safe" in v.message] \
+        or [v.message for v in plan.violations] or ["the execution model check did not prove them safe"]
+    more = len(reasons) - MAX_REASONS
+    lines = [f"  printf '  - %s\\n' {_q(r)}" for r in reasons[:MAX_REASONS]]
+    if more > 0:
+        lines.append(f"  printf '  ... and {more} more (see the plan document)\\n'")
+    return [
+        "",
+        "# These steps were NOT proven safe: --apply is refused; the dry run only shows them.",
+        "refuse_unsafe() {",
+        "  printf '%s\\n' 'placement: these steps were NOT proven safe in every order and prefix, so this script' \\",
+        "    'does not perform them (a negative verdict, never a plan to run). Why:'",
+        *lines,
+        "}",
+        'if [[ "$APPLY" == 1 ]]; then',
+        "  refuse_unsafe >&2",
+        "  echo 'nothing was changed' >&2",
+        '  rm -rf -- "$WORKDIR"',
+        "  exit 1",
+        "fi",
+        "refuse_unsafe",
+        "echo '# dry run of steps NOT proven safe: shown, never to be applied'",
+    ]
 
 
 def _operation_words(plan: Plan) -> str:

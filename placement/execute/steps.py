@@ -100,6 +100,20 @@ class _Builder:
         self.arrived: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         self.departures: dict[str, list[int]] = defaultdict(list)
         self.moved: set[int] = set()
+        # where the moving brokers of each volume go: their replicas there are added first, so
+        # that the broker can move and the replica under it can go
+        self.destinations_of: dict[str, set[str]] = defaultdict(set)
+        for b in cluster.brokers:
+            to = self.destination(b.id)
+            if to is not None:
+                for v in b.volumes:
+                    self.destinations_of[v].add(to)
+        # partitions: the brokers running in the sequence, and each broker's partitions
+        self.running = {b.id for b in cluster.brokers if self._counts(b)}
+        self.partitions_of: dict[int, list] = defaultdict(list)
+        for part in cluster.partitions:
+            for b in set(part.isr):
+                self.partitions_of[b].append(part)
         # who waits for what
         self.waiting_for_room: dict[str, set[str]] = defaultdict(set)  # node -> volumes
         self.waiting_for_broker: dict[int, set[str]] = defaultdict(set)  # broker -> volumes
@@ -187,6 +201,7 @@ class _Builder:
         while work.new or work.surplus:
             if work.new:
                 fitting = [n for n in work.new if self.used[n] + v.size_mib <= self.storage_limit[n]]
+                fitting.sort(key=lambda n: n not in self.destinations_of[v.name])  # where a broker goes, first
                 if work.present + 1 <= work.ceiling and fitting:
                     self.add_replica(work, fitting[0])
                     progressed = True
@@ -314,6 +329,10 @@ class _Builder:
         if not self._fits(self.load[to], b, to):
             self.brokers_waiting[to].add(b.id)  # wait for a broker to leave
             return False
+        keeping = self.partition_waits(b)
+        if keeping is None:
+            return False  # a partition of it would fall short while it restarts: wait for another broker
+        after += keeping
         arrived = self.arrived[to]
         self._carry(arrived, b, +1)
         if any(limit is not None and have + more > limit
@@ -322,6 +341,9 @@ class _Builder:
         step = self.add("move-broker", {"broker": b.id, "from": b.node, "to": to}, after)
         self.moves[b.id] = step
         self.moved.add(b.id)
+        self.running.add(b.id)
+        for other in self.brokers_waiting.pop(("runs", b.id), ()):
+            self.wake(("broker", other))
         self._carry(self.load[to], b, +1)
         if self._counts(b):
             self._carry(self.load[b.node], b, -1)
@@ -331,6 +353,38 @@ class _Builder:
         for name in self.waiting_for_broker.pop(b.id, ()):
             self.wake(("volume", name))
         return True
+
+    def partition_waits(self, b: Broker) -> list[int] | None:
+        """The moves of other brokers that b's move must wait for so that each partition it is in
+        sync for keeps min(min.insync.replicas, its running in-sync replicas at the start) while b
+        restarts (a broker counts as running once its own move has finished); None when, in the
+        sequence so far, a partition would fall short whatever b waits for."""
+        if b.id not in self.running:
+            return []  # not running: its move takes nothing away
+        sc, cluster = self.scenario, self.cluster
+        waits: list[int] = []
+        for part in self.partitions_of.get(b.id, ()):
+            at_start = sum(1 for x in part.isr if self._counts(cluster.broker[x]))
+            floor = min(cluster.min_insync(part), at_start)
+            others = sorted(x for x in set(part.isr) if x != b.id and x in self.running)
+            if len(others) < floor:
+                for x in set(part.isr) - self.running:
+                    self.brokers_waiting["runs", x].add(b.id)
+                return None
+            sure = [x for x in others if x not in self.moves]  # never restarts in these steps
+            if len(sure) >= floor:
+                continue
+            sure += [x for x in others if x in self.moves and self.waits_on(waits, self.moves[x])]
+            for x in others:
+                if len(sure) >= floor:
+                    break
+                if x not in sure:
+                    waits.append(self.moves[x])  # its move might still run while b restarts: after it
+                    sure.append(x)
+        return waits
+
+    def waits_on(self, steps: list[int], y: int) -> bool:
+        return any(x == y or self.waits_for(x, y) for x in steps)
 
     # -- the sequence -------------------------------------------------------------------------
     def lay_out(self) -> None:
@@ -361,14 +415,19 @@ class _Builder:
 
     def lay_out_regardless(self, unfinished: list[_VolumeWork], brokers: list[Broker]) -> None:
         """No safe sequence: the rest in the plain order (adds, then surplus drops; then the
-        brokers), waiting only for their chains; the model checker says what breaks."""
+        brokers), waiting for their chains, and a drop under a running broker for its move
+        (unless that is a cycle); the model checker says what breaks."""
+        under_brokers: list[tuple[int, Volume, str]] = []
         for work in unfinished:
             v = work.volume
-            for n in list(work.new):
+            for n in sorted(work.new, key=lambda n: n not in self.destinations_of[v.name]):
                 if work.present + 1 > work.ceiling and work.surplus and len(work.in_sync) > 1:
-                    dropped = work.surplus.pop(0)
+                    free = [m for m in work.surplus if self.unmoved_broker_on(v, m) is None]
+                    dropped = (free or work.surplus)[0]
+                    work.surplus.remove(dropped)
                     work.in_sync.remove(dropped)
                     work.last = [self.add("drop-volume-replica", {"volume": v.name, "node": dropped}, work.last)]
+                    under_brokers.append((work.last[0], v, dropped))
                     work.present -= 1
                 source = min(work.in_sync, key=lambda m: (self.sending[m], m in work.surplus, m))
                 step = self.add("add-volume-replica", {"volume": v.name, "node": n, "source": source}, work.last)
@@ -382,17 +441,21 @@ class _Builder:
             after = [self.fence[b.node]] if b.node in self.fence else []
             after += [self.cordon[b.node]] if b.node in self.cordon else []
             after += [self.in_sync_at[v, to] for v in b.volumes if (v, to) in self.in_sync_at]
-            self.moves[b.id] = self.add("move-broker", {"broker": b.id, "from": b.node, "to": to}, after)
+            self.moves[b.id] = self.add("move-broker", {"broker": b.id, "from": b.node, "to": to}, [])
+            for a in after:
+                self.wait(self.moves[b.id], a)
             self.moved.add(b.id)
         for work in unfinished:
             v = work.volume
             for n in work.surplus:
                 step = self.add("drop-volume-replica", {"volume": v.name, "node": n}, work.last + work.resyncs)
-                broker = self.running_broker_on(v, n)
-                if broker is not None and broker in self.moves:
-                    self.wait(step, self.moves[broker])  # unless that is a cycle: then the checker says so
+                under_brokers.append((step, v, n))
                 work.last = [step]
             work.surplus = []
+        for step, v, n in under_brokers:
+            broker = self.running_broker_on(v, n)
+            if broker is not None and broker in self.moves:
+                self.wait(step, self.moves[broker])  # unless that is a cycle: then the checker says so
 
     # -- the partitions -----------------------------------------------------------------------
     def partitions(self) -> None:

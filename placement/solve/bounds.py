@@ -12,7 +12,8 @@ use of a healthy move costs at least one more unit of ``untouched``.
 The bounds, each valid for every placement that meets every invariant:
 
 - copied: each volume short of keepable in-sync replicas gains them at the cheapest
-  copies left (stale replicas it may resync first, then new ones at ``usedGiB``);
+  copies left (stale replicas it may resync, or new ones at ``usedGiB``, whichever
+  copies less: a replica far behind costs more to resync than to build again);
   each partition replica of a retired broker is rebuilt on another; and each node
   over its storage limit must shed replicas of at least its excess, the cheapest
   such set by an exact knapsack per node (a fractional one when too large);
@@ -88,7 +89,7 @@ def unrestricted_lower_bounds(scenario: Scenario, later: dict[str, int] | None =
         missing[v.name] = max(0, v.replication_factor - len(keepable))
         surplus[v.name] = max(0, len(keepable) - v.replication_factor)
         resyncs = sorted(mib for n, mib in scenario.stale_replicas(v.name).items() if scenario.may_hold_replica(v, n))
-        costs = resyncs + [v.used_mib] * (missing[v.name] + 1)
+        costs = sorted(resyncs + [v.used_mib] * (missing[v.name] + 1))  # a resync dearer than a new copy comes after it
         copied += sum(costs[:missing[v.name]])
         next_cost[v.name] = costs[missing[v.name]]
         untouched += surplus[v.name]
@@ -183,7 +184,7 @@ def replicas_to_shed(scenario: Scenario) -> dict[str, set[str]]:
             surplus[v.name] = max(0, keepable - v.replication_factor)
             missing = max(0, v.replication_factor - keepable)
             resyncs = sorted(m for n, m in scenario.stale_replicas(v.name).items() if scenario.may_hold_replica(v, n))
-            next_cost[v.name] = (resyncs + [v.used_mib] * (missing + 1))[missing]
+            next_cost[v.name] = sorted(resyncs + [v.used_mib] * (missing + 1))[missing]
     shed: dict[str, set[str]] = {}
     for node in scenario.over_limit_nodes:
         if scenario.is_drained(node):

@@ -412,6 +412,22 @@ def complete_hint(enc: CpEncoding, first_level: list[tuple[int, Any]], time_limi
     return solver
 
 
+def exclude(enc: CpEncoding, target: Placement) -> None:
+    """A no-good: at least one decision differs from the target's (a target set aside)."""
+    differs = []
+    for var, value in _target_values(enc, target):
+        if value == 0:
+            differs.append(var)
+        elif value == 1 and enc.space.max_multiplicity == 1:
+            differs.append(var.Not())
+        else:
+            flag = enc.model.NewBoolVar("differs")
+            enc.model.Add(var != value).OnlyEnforceIf(flag)
+            differs.append(flag)
+    if differs:
+        enc.model.AddBoolOr(differs)
+
+
 def pin(enc: CpEncoding, target: Placement) -> None:
     """Fix every variable to the target's values (to judge a concrete placement with CP-SAT)."""
     for var, value in _target_values(enc, target):

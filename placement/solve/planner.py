@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from placement.execute.checker import check_execution
+from placement.execute.checker import ExecutionVerdict, check_execution
+from placement.execute.sequence import safe_sequence
 from placement.execute.steps import build_steps
 from placement.execute.timeline import simulate
 from placement.models.cluster import Cluster, NodeLoad
@@ -32,7 +33,8 @@ from placement.rules import RULES, check_all, check_start
 from placement.scenario import Scenario
 from placement.solve import objectives, reachable
 from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
-from placement.solve.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, hint, solve_lexicographic
+from placement.solve.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, exclude, hint, \
+    solve_lexicographic
 from placement.solve.greedy import fill_partitions, greedy_placement
 from placement.solve.leaders import elect_leaders
 from placement.solve.metrics import plan_metrics
@@ -45,6 +47,7 @@ MIN_CANDIDATES_PER_ZONE = 12
 WHOLE_SPACE_LIMIT = 3_000  # candidate pairs of the unrestricted problem small enough to decide whole
 MIN_WIDENING_SECONDS = 0.5  # time left worth a wider search
 ROOM_ROUNDS = 3  # widenings to the items that could make room for those already decided
+UNREACHABLE_ROUNDS = 4  # targets set aside because no order of their steps is safe, before saying so
 
 
 @dataclass(frozen=True)
@@ -72,35 +75,76 @@ def _encode(space: Space, relaxed: bool) -> CpEncoding:
 def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = PlanOptions(),
                   start: Placement | None = None) -> Plan:
     """``start``: a placement to begin the search from instead of the greedy one (a hint:
-    it need not be valid, nor even fit the failure)."""
+    it need not be valid, nor even fit the failure).
+
+    A target that meets every invariant but that no order of its steps reaches safely (the
+    order search proves it) is set aside and the search runs again without it, a few times
+    within the time limit: the plan is the best target some safe order reaches, or, when
+    none is found, a negative verdict naming the unsafe step."""
     started = time.monotonic()
     scenario = Scenario(cluster, failures, allow_unclean=options.allow_unclean)
-    storage = _solve_storage_and_brokers(scenario, options, start)
-    if not storage.outcome.solved:
-        return _infeasible(scenario, storage.outcome, options, started)
-    outcomes = [(objectives.STORAGE_AND_BROKERS, storage.outcome)]
-    target = storage.outcome.placement
-    partitions = _solve_partitions(scenario, target, options, started)
-    if partitions is not None:
-        if not partitions.solved:
-            return _infeasible(scenario, partitions, options, started)
-        outcomes.append((objectives.PARTITIONS, partitions))
-        target = partitions.placement
-    target = elect_leaders(scenario, target)
+    unreachable: list[Placement] = []
+    first = None
+    while True:
+        left = replace(options, time_limit=max(0.5, options.time_limit - (time.monotonic() - started)))
+        storage = _solve_storage_and_brokers(scenario, left, start, tuple(unreachable))
+        if not storage.outcome.solved:
+            return _infeasible(scenario, storage.outcome, options, started)
+        outcomes = [(objectives.STORAGE_AND_BROKERS, storage.outcome)]
+        target = storage.outcome.placement
+        partitions = _solve_partitions(scenario, target, options, started)
+        if partitions is not None:
+            if not partitions.solved:
+                return _infeasible(scenario, partitions, options, started)
+            outcomes.append((objectives.PARTITIONS, partitions))
+            target = partitions.placement
+        target = elect_leaders(scenario, target)
 
-    verdict = _verified(scenario, target, outcomes, options)
-    conflict = _conflicting_rules(storage.space, outcomes, options)
-    proven = all(o.proven for _, o in outcomes)
-    if verdict.violations:
-        status = Status.DEGRADED
-    else:
-        status = Status.OPTIMAL if proven else Status.FEASIBLE
-    solver_info = _solver_document(outcomes, storage, proven, conflict, started)
-    if options.feasibility_only:
-        return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target, steps=(),
-                    metrics={}, violations=verdict.violations, removed_brokers=tuple(sorted(failures.removed_brokers)),
-                    solver=solver_info, allow_unclean=options.allow_unclean, **_operation(failures))
-    return _with_steps(scenario, target, status, verdict.violations, solver_info, options)
+        verdict = _verified(scenario, target, outcomes, options)
+        conflict = _conflicting_rules(storage.space, outcomes, options)
+        proven = all(o.proven for _, o in outcomes)
+        if verdict.violations:
+            status = Status.DEGRADED
+        else:
+            status = Status.OPTIMAL if proven else Status.FEASIBLE
+        solver_info = _solver_document(outcomes, storage, proven, conflict, started)
+        if unreachable:
+            solver_info["unreachableTargetsSetAside"] = len(unreachable)  # cheaper ones no safe order reaches
+        if options.feasibility_only:
+            return Plan(cluster=cluster.name, failed=failures.failed, status=status, placement=target, steps=(),
+                        metrics={}, violations=verdict.violations,
+                        removed_brokers=tuple(sorted(failures.removed_brokers)), solver=solver_info,
+                        allow_unclean=options.allow_unclean, **_operation(failures))
+        steps, execution, no_safe_order = _safe_steps(scenario, target, options)
+        found = (target, status, verdict.violations, solver_info, steps, execution)
+        if not status.meets_invariants and first is not None:
+            return _with_steps(scenario, *first[:4], options, *first[4:])  # nothing valid is left: the best one
+        if execution.safe or not status.meets_invariants:
+            return _with_steps(scenario, *found[:4], options, *found[4:])
+        first = first or found  # the best target: said with its unsafe step if no other is reached safely
+        if not no_safe_order or len(unreachable) >= UNREACHABLE_ROUNDS \
+                or options.time_limit - (time.monotonic() - started) < MIN_WIDENING_SECONDS:
+            return _with_steps(scenario, *first[:4], options, *first[4:])
+        unreachable.append(storage.outcome.placement)  # no order of its steps is safe: search without it
+
+
+def _safe_steps(scenario: Scenario, target: Placement, options: PlanOptions) -> tuple[tuple, ExecutionVerdict, bool]:
+    """The steps to the target and the model checker's verdict on them. Where the laid-out steps
+    are not proven safe, every order of the same steps is searched (``placement.execute.sequence``):
+    a safe one is taken (as a chain, proven again); none at all is said by the third value."""
+    steps = build_steps(scenario, target)
+    if options.progress and len(steps) > 500:
+        print(f"  model-checking {len(steps):,} steps (every prefix, every order) and estimating the timeline",
+              file=sys.stderr, flush=True)
+    execution = check_execution(scenario, steps, target)
+    if execution.safe:
+        return steps, execution, False
+    found = safe_sequence(scenario, steps)
+    if found.steps is not None:
+        chained = check_execution(scenario, found.steps, target)
+        if chained.safe:
+            return found.steps, chained, False
+    return steps, execution, found.exhaustive and found.steps is None
 
 
 def _operation(failures: Failures) -> dict:
@@ -117,7 +161,8 @@ class _StorageStage:
     decided: str = "touched"  # what was decided: "touched", "making room" or "everything"
 
 
-def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: Placement | None) -> _StorageStage:
+def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: Placement | None,
+                               unreachable: tuple[Placement, ...] = ()) -> _StorageStage:
     """The first stage. First over what the operation touches (from a greedy start, or the given
     one); where that is not proven optimal for the unrestricted problem -- the invariants cannot
     all hold there, or its levels miss the unrestricted lower bounds -- over everything when the
@@ -127,12 +172,12 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     bounds = unrestricted_lower_bounds(scenario, objectives.narrow_later_bounds(scenario, touched))
     if start is None:
         start = greedy_placement(scenario, spread=True)
-    narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched")
+    narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable)
     if _settled(narrow, options):
         return narrow
     whole = _whole_space(scenario)
     if whole.pairs() <= WHOLE_SPACE_LIMIT:
-        return _wider(scenario, narrow, whole, bounds, options, start, deadline, "everything")
+        return _wider(scenario, narrow, whole, bounds, options, start, deadline, "everything", unreachable)
     best, space = narrow, touched
     for _ in range(ROOM_ROUNDS):  # the healthy items that could make room, and then theirs
         if _shortfall_of(best) == 0 or deadline - time.monotonic() < MIN_WIDENING_SECONDS:
@@ -140,17 +185,17 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
         wider = _room_space(scenario, space)
         if set(wider.volume_domain) == set(space.volume_domain) and set(wider.broker_domain) == set(space.broker_domain):
             break  # nothing more could make room
-        best, space = _wider(scenario, best, wider, bounds, options, start, deadline, "making room"), wider
+        best, space = _wider(scenario, best, wider, bounds, options, start, deadline, "making room", unreachable), wider
     return best  # where every invariant is met: optimal within its space, with its gap to the bounds said
 
 
 def _wider(scenario: Scenario, best: _StorageStage, wider: Space, bounds: LowerBounds, options: PlanOptions,
-           start: Placement, deadline: float, decided: str) -> _StorageStage:
+           start: Placement, deadline: float, decided: str, unreachable: tuple[Placement, ...] = ()) -> _StorageStage:
     """``wider`` solved from the best answer so far; kept only where it does at least as well."""
     if deadline - time.monotonic() < MIN_WIDENING_SECONDS:
         return best
     hint_from = best.outcome.placement if best.outcome.solved else start
-    wide = _solve_space(scenario, wider, bounds, options, hint_from, deadline, decided)
+    wide = _solve_space(scenario, wider, bounds, options, hint_from, deadline, decided, unreachable)
     if not wide.outcome.solved:
         return best
     if best.outcome.solved and _level_values(best) < _level_values(wide):
@@ -229,7 +274,7 @@ def _room_space(scenario: Scenario, decided: Space) -> Space:
 
 
 def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement,
-                 deadline: float, decided: str) -> _StorageStage:
+                 deadline: float, decided: str, unreachable: tuple[Placement, ...] = ()) -> _StorageStage:
     """One space solved level by level; where it is not the unrestricted problem (or its candidates
     were restricted), optimal only as far as its levels meet the unrestricted lower bounds."""
     full_space, restricted = space, False
@@ -243,6 +288,8 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
         restricted = True
     time_limit = max(0.1, deadline - time.monotonic())
     enc = _encode(space, relaxed=True)
+    for target in unreachable:
+        exclude(enc, target)  # no order of its steps is safe
     levels = objectives.storage_and_brokers_levels(enc, bounds)
     if options.feasibility_only:
         levels = levels[:1]
@@ -309,18 +356,13 @@ def _solver_document(outcomes, storage: _StorageStage, proven: bool, conflict: l
 
 
 def _with_steps(scenario: Scenario, target: Placement, status: Status, violations, solver_info: dict,
-                options: PlanOptions) -> Plan:
+                options: PlanOptions, steps, execution: ExecutionVerdict) -> Plan:
     """The steps to the target, proven safe in every order and prefix, with the metrics and the timeline.
 
     Steps that cannot be made safe are a negative verdict (status degraded, each counterexample
     listed) for a planned operation, a plan that moves healthy items to make room, or a start
     that is already imperfect; for a recovery from a clean start they are a bug in placement (exit 3)."""
     preexisting = tuple(check_start(scenario.cluster))
-    steps = build_steps(scenario, target)
-    if options.progress and len(steps) > 500:
-        print(f"  model-checking {len(steps):,} steps (every prefix, every order) and estimating the timeline",
-              file=sys.stderr, flush=True)
-    execution = check_execution(scenario, steps, target)
     if not execution.safe and status.meets_invariants:
         moves_healthy = solver_info.get("decided", "touched") != "touched"
         if not (scenario.failures.planned or moves_healthy or _has_stale(scenario) or _imperfect(preexisting)):
