@@ -269,11 +269,12 @@ class _Progress:
 
 
 def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: float, seed: int = 0,
-                        workers: int = 2, progress: bool = False, start=None) -> SolveOutcome:
+                        workers: int = 2, progress: bool = False, start=None, full_lp: bool = False) -> SolveOutcome:
     """Minimise each level in turn, fixing it before the next (DESIGN.md: solve levels one after another).
 
     A level proven optimal is fixed with ``==``; a level cut short by the time
-    limit is fixed with ``<=`` and makes the whole answer unproven.
+    limit is fixed with ``<=`` and makes the whole answer unproven. ``full_lp``: the LP over
+    every constraint (see ``satisfy``), for small models whose invariants may not all hold.
     """
     cp_model = enc.cp_model
     model = enc.model
@@ -310,6 +311,8 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
         p.symmetry_level = 0  # symmetry detection costs 0.4 s a solve here and never paid off
         p.log_search_progress = bool(os.environ.get("PLACEMENT_CPSAT_LOG"))
         p.cp_model_probing_level = 0  # probing costs more than it saves on these models
+        if full_lp:
+            p.linearization_level = 2
         p.max_time_in_seconds = max(0.05, remaining)
         tick = time.monotonic()
         reporter = _Progress(name, progress)
@@ -344,7 +347,31 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
     return outcome
 
 
-def conflicting_rules(enc: CpEncoding, rules: list[str], *, time_limit: float, seed: int = 0) -> list[str]:
+def satisfy(enc: CpEncoding, *, time_limit: float, seed: int = 0) -> tuple[bool | None, Placement | None]:
+    """Does a placement meeting every rule of a strict encoding (no shortfalls) exist? (True and
+    one, False when proven that none does, None when the time ran out first.) A satisfiability
+    question, not an optimisation: a model whose invariants cannot hold is usually refuted by the
+    LP over *every* constraint at the root (``linearization_level`` 2), which the default search
+    on one worker lacks -- without it, proving "no valid target" on a 13-node cluster ran past any
+    time limit (the failure sweep's slow sets)."""
+    cp_model = enc.cp_model
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.num_workers = 1
+    p.random_seed = seed
+    p.linearization_level = 2
+    p.symmetry_level = 0  # as in solve_lexicographic: never paid off on these models
+    p.cp_model_probing_level = 0
+    p.log_search_progress = bool(os.environ.get("PLACEMENT_CPSAT_LOG"))
+    p.max_time_in_seconds = max(0.05, time_limit)
+    status = solver.Solve(enc.model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return True, enc.placement(solver)
+    return (False if status == cp_model.INFEASIBLE else None), None
+
+
+def conflicting_rules(enc: CpEncoding, rules: list[str], *, time_limit: float, seed: int = 0,
+                      full_lp: bool = False) -> list[str]:
     """The rules whose enforcement literals cannot all hold together (an assumption core)."""
     cp_model = enc.cp_model
     model = enc.model
@@ -354,6 +381,8 @@ def conflicting_rules(enc: CpEncoding, rules: list[str], *, time_limit: float, s
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # cores are reported by the single-worker search
     solver.parameters.random_seed = seed
+    if full_lp:
+        solver.parameters.linearization_level = 2
     solver.parameters.max_time_in_seconds = max(0.1, time_limit)
     status = solver.Solve(model)
     model.ClearAssumptions()
