@@ -29,8 +29,8 @@ from placement.scenario import Scenario
 from placement.solve.cpsat import hint, satisfy
 from placement.solve.greedy import fill_partitions, greedy_placement
 from placement.solve.leaders import elect_leaders
-from placement.solve.planner import (MIN_WIDENING_SECONDS, ROOM_ROUNDS, WHOLE_SPACE_LIMIT, _encode, _room_space,
-                                     _whole_space, decidable)
+from placement.solve.planner import (MIN_WIDENING_SECONDS, ROOM_ROUNDS, WHOLE_SPACE_LIMIT, _encode, _new_violations,
+                                     _room_space, _whole_space, decidable)
 from placement.solve.space import Space
 from placement.solve.verify import verify_placement
 
@@ -64,8 +64,6 @@ def recovery_exists(scenario: Scenario, start: Placement | None = None, *, time_
     if violations:
         # as the planner: a target the solver calls valid must be, or placement has a bug; what
         # the checks still find is older than the failure (the planner's plan says degraded)
-        from placement.solve.planner import _new_violations
-
         if _new_violations(scenario, violations):
             raise InternalError("the solver met every invariant it was given but the checks disagree: "
                                 + "; ".join(str(v) for v in violations))
