@@ -15,6 +15,10 @@ CP-SAT refutes an impossible one at the root with the LP over every constraint
 - the partitions stage given that target; the target with leaders elected, judged by the plain
   checks.
 
+Each wider space holds the narrower ones, so a narrower search gets only a share of the time
+(the touched items a quarter, each round of making room an equal part of what is left): one left
+undecided widens all the same.
+
 ``exists`` is True only with a target that passes the plain checks, False only when proven,
 None when undecided (time ran out, or only a restricted space was refuted): never a guess.
 """
@@ -55,7 +59,8 @@ def recovery_exists(scenario: Scenario, start: Placement | None = None, *, time_
         return Existence(found, decided=decided)
     space = Space.for_partitions(scenario, target)
     if space.partition_domain:
-        found, partitions = _satisfy(space, fill_partitions(space), deadline, seed)
+        # as the planner, at least a second for the partitions once the storage stage found a target
+        found, partitions = _satisfy(space, fill_partitions(space), max(deadline, time.monotonic() + 1.0), seed)
         if not found:
             return Existence(found, decided=decided)
         target = partitions
@@ -75,7 +80,9 @@ def _storage_and_brokers(scenario: Scenario, start: Placement, deadline: float,
                          seed: int) -> tuple[bool | None, Placement | None, str]:
     """(whether a valid target exists, one, what was decided), widening as the planner does."""
     touched = Space.for_planning(scenario)
-    found, target, _ = _stage(scenario, touched, start, deadline, seed)
+    # each wider space holds the narrower ones: a narrower search left undecided still widens,
+    # so it gets only a share of the time
+    found, target, _ = _stage(scenario, touched, start, _share(deadline, 4), seed)
     if found:
         return True, target, "touched"
     whole = _whole_space(scenario)
@@ -83,17 +90,23 @@ def _storage_and_brokers(scenario: Scenario, start: Placement, deadline: float,
         found, target, proof = _stage(scenario, whole, start, deadline, seed)
         return (True if found else False if proof else None), target, "everything"
     space = touched
-    for _ in range(ROOM_ROUNDS):  # the healthy items that could make room, and then theirs
+    for rounds_left in range(ROOM_ROUNDS, 0, -1):  # the healthy items that could make room, and then theirs
         if deadline - time.monotonic() < MIN_WIDENING_SECONDS:
             break
         wider = _room_space(scenario, space)
         if set(wider.volume_domain) == set(space.volume_domain) and set(wider.broker_domain) == set(space.broker_domain):
             break  # nothing more could make room
-        found, target, _ = _stage(scenario, wider, start, deadline, seed)
+        found, target, _ = _stage(scenario, wider, start, _share(deadline, rounds_left), seed)
         if found:
             return True, target, "making room"
         space = wider
     return None, None, "making room"  # refuted only over part of the problem: undecided
+
+
+def _share(deadline: float, parts: int) -> float:
+    """The deadline of one of ``parts`` equal shares of the time left."""
+    now = time.monotonic()
+    return now + max(0.0, deadline - now) / parts
 
 
 def _stage(scenario: Scenario, space: Space, start: Placement, deadline: float,
