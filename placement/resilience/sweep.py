@@ -6,9 +6,10 @@ no, with the empty failure set as the counterexample and what the start breaks, 
 failure set is judged.
 
 Otherwise a failure set is survived when no volume loses every in-sync replica and a target
-placement meeting every invariant exists (found by composition, a greedy certificate or the
-planner's first level, feasibility, without optimising). The sweep does less than judging all
-C(n, k) sets:
+placement meeting every invariant exists (found by composition, a greedy certificate or, asked
+as a satisfiability question over the planner's spaces, by ``placement.solve.feasibility``:
+"no" only when proven, a timeout undecided). What falls short is asked only of the
+counterexample reported (``explain``). The sweep does less than judging all C(n, k) sets:
 
 - symmetry: nodes that hold nothing (no replica, no broker) and look alike (zone, state,
   capacities) are interchangeable, so only one failure set per combination of such classes is
@@ -180,21 +181,39 @@ def _local(scenario: Scenario) -> Scenario:
 
 
 def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start: Placement | None = None) -> ScenarioVerdict:
+    """Does a valid recovery exist (making room included)? A satisfiability question: "no" only
+    when proven, a timeout undecided. What falls short is not asked here, only of the
+    counterexample shown (``explain``)."""
+    from placement.solve.feasibility import recovery_exists
+
+    found = recovery_exists(scenario, start, time_limit=time_limit)
+    if found.exists:
+        # a recovery that moved healthy items to make room is no footprint of touched items alone
+        composable = found.decided == "touched"
+        return ScenarioVerdict(failed, True, "solver",
+                               footprint=footprint(scenario, found.placement) if composable else None)
+    return ScenarioVerdict(failed, found.exists, "solver", (), found.violations)
+
+
+def explain(cluster: Cluster, verdict: ScenarioVerdict, time_limit: float = SOLVER_TIME_LIMIT) -> ScenarioVerdict:
+    """A set the solver proved unsurvivable, with what falls short: the planner's least shortfall
+    and the invariants that cannot all hold together. Asked once, of the counterexample the sweep
+    reports, rather than of every failing set."""
     from placement.solve.planner import PlanOptions, plan_recovery
 
-    plan = plan_recovery(scenario.cluster, scenario.failures,
-                         PlanOptions(time_limit=time_limit, feasibility_only=True, verify_with_z3=False, workers=1),
-                         start=start)
+    if verdict.decided_by != "solver" or verdict.survived is not False or verdict.violations:
+        return verdict
+    scenario = _scenario(cluster, verdict.failed)
+    plan = plan_recovery(cluster, scenario.failures,
+                         PlanOptions(time_limit=time_limit, feasibility_only=True, verify_with_z3=False, workers=1))
     if plan.status.meets_invariants:
-        # a recovery that moved healthy items to make room is no footprint of touched items alone
-        composable = plan.solver.get("decided", "touched") == "touched"
-        return ScenarioVerdict(failed, True, "solver",
-                               footprint=footprint(scenario, plan.placement) if composable else None)
-    first_levels = [st["levels"][0] for st in plan.solver.get("stages", []) if st.get("levels")]
-    # not survived only when the least shortfall is proven above zero; a timeout decides nothing
-    proven = plan.status is Status.DEGRADED and all(lv["proven"] for lv in first_levels)
-    return ScenarioVerdict(failed, False if proven else None, "solver", (), plan.violations,
-                           tuple(plan.solver.get("conflict", ())))
+        from placement.models.errors import InternalError
+
+        raise InternalError(f"the sweep proved that no valid recovery exists when {', '.join(verdict.failed)} fail, "
+                            "but the planner found one; please report this with the cluster file")
+    if plan.status is Status.INFEASIBLE:
+        return verdict  # no placement found to show within the time limit (the proof stands)
+    return replace(verdict, violations=plan.violations, conflict=tuple(plan.solver.get("conflict", ())))
 
 
 def judge_start(cluster: Cluster) -> ScenarioVerdict | None:
@@ -690,6 +709,8 @@ def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = F
         if runner is not None:
             runner.close()
     result = sweep.result(max_failures, zones, start)
+    if result.counterexample is not None:
+        result.counterexample = explain(cluster, result.counterexample, time_limit)
     result.judged_up_to, result.notes = judged_up_to, notes
     result.jobs = runner.jobs if runner is not None else 1
     if minimum:

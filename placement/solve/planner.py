@@ -58,7 +58,9 @@ class PlanOptions:
     progress: bool = False  # report incumbent and bound on stderr during long solves
     verify_with_z3: bool = True
     allow_unclean: bool = False  # let an out-of-sync replica lead a partition whose in-sync ones are gone
-    feasibility_only: bool = False  # stop after the invariants level: is there a valid target at all? (no steps)
+    # stop after the invariants level: what falls short at least, when no target is valid (no steps);
+    # solved with the LP over every constraint, which proves a shortfall where the default search cannot
+    feasibility_only: bool = False
 
 
 def _encode(space: Space, relaxed: bool) -> CpEncoding:
@@ -273,19 +275,23 @@ def _room_space(scenario: Scenario, decided: Space) -> Space:
     return Space.for_planning(scenario, volumes=volumes, brokers=brokers)
 
 
+def decidable(scenario: Scenario, space: Space, start: Placement) -> tuple[Space, bool]:
+    """(the space, whether its candidates were restricted): a space with too many volume-node
+    pairs to decide at once gets each volume's candidates restricted (and the caller claims
+    optimality, or that nothing is valid, only against the unrestricted problem)."""
+    if space.pairs() <= FULL_MODEL_LIMIT:
+        return space, False
+    zones = max(1, len(scenario.cluster.zones))
+    per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // (max(1, len(space.volume_domain)) * zones))
+    return Space.for_planning(scenario, candidates_per_zone=per_zone, also=start, volumes=list(space.volume_domain),
+                              brokers=list(space.broker_domain)), True
+
+
 def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement,
                  deadline: float, decided: str, unreachable: tuple[Placement, ...] = ()) -> _StorageStage:
     """One space solved level by level; where it is not the unrestricted problem (or its candidates
     were restricted), optimal only as far as its levels meet the unrestricted lower bounds."""
-    full_space, restricted = space, False
-    if space.pairs() > FULL_MODEL_LIMIT:
-        # Too many volume-node pairs to decide at once: restrict each volume's candidates,
-        # and claim optimality only where the answer meets the unrestricted lower bounds.
-        zones = max(1, len(scenario.cluster.zones))
-        per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // (max(1, len(space.volume_domain)) * zones))
-        space = Space.for_planning(scenario, candidates_per_zone=per_zone, also=start,
-                                   volumes=list(full_space.volume_domain), brokers=list(full_space.broker_domain))
-        restricted = True
+    space, restricted = decidable(scenario, space, start)
     time_limit = max(0.1, deadline - time.monotonic())
     enc = _encode(space, relaxed=True)
     for target in unreachable:
@@ -296,7 +302,8 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
     hint(enc, start)  # a greedy start (or a narrower answer): CP-SAT improves on it
     first = complete_hint(enc, levels[0].terms, time_limit=time_limit / 4)
     outcome = solve_lexicographic(enc, levels, time_limit=max(0.1, deadline - time.monotonic()), seed=options.seed,
-                                  workers=options.workers, progress=options.progress, start=first)
+                                  workers=options.workers, progress=options.progress, start=first,
+                                  full_lp=options.feasibility_only)
     if outcome.solved and not (decided == "everything" and not restricted):
         _judge_against_lower_bounds(outcome, bounds, later_too=restricted)
     return _StorageStage(outcome, space, restricted, decided)
@@ -316,7 +323,8 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
     hint(enc, fill_partitions(space))  # water-filling start
     first = complete_hint(enc, levels[0].terms, time_limit=remaining / 4)
     return solve_lexicographic(enc, levels, time_limit=remaining, seed=options.seed,
-                               workers=options.workers, progress=options.progress, start=first)
+                               workers=options.workers, progress=options.progress, start=first,
+                               full_lp=options.feasibility_only)
 
 
 def _shortfall(outcomes) -> int:
@@ -338,7 +346,8 @@ def _conflicting_rules(space: Space, outcomes, options: PlanOptions) -> list[str
     if _shortfall(outcomes) == 0:
         return []
     strict = _encode(space, relaxed=False)
-    return conflicting_rules(strict, list(DEGRADABLE_RULES), time_limit=5.0, seed=options.seed)
+    return conflicting_rules(strict, list(DEGRADABLE_RULES), time_limit=5.0, seed=options.seed,
+                             full_lp=options.feasibility_only)
 
 
 def _solver_document(outcomes, storage: _StorageStage, proven: bool, conflict: list[str], started: float) -> dict:
