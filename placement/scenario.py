@@ -236,6 +236,10 @@ class Scenario:
             return False
         return not self.may_move_healthy(broker)
 
+    def partitions_of(self, broker: int) -> tuple[Partition, ...] | list[Partition]:
+        """The partitions with a replica on the broker (an index built once: O(partitions x RF))."""
+        return self._partitions_of.get(broker, ())
+
     @cached_property
     def _partitions_of(self) -> dict[int, list[Partition]]:
         index: dict[int, list[Partition]] = {}

@@ -37,7 +37,7 @@ class LowerBounds:
     copied: int = 0  # MiB, valid once every invariant holds
     untouched: int = 0  # valid once every invariant holds
     untouched_at_copied: int = 0  # valid for placements that meet every invariant and copy exactly ``copied``
-    later: dict[str, int] = field(default_factory=dict)  # waiting, racks, balance (over the narrow space)
+    later: dict[str, int] = field(default_factory=dict)  # waiting, racks, racks@waiting, balance (over the narrow space)
     unreachable: tuple[str, ...] = ()  # nodes no placement brings under their storage limit
     # for the balance level: replicas missing and surplus over all volumes, the nodes that could
     # receive a new replica, and the most brokers a placement could restart
@@ -55,6 +55,11 @@ class LowerBounds:
         if name == "untouched":
             copied = above[1].value if len(above) > 1 else None
             return self.untouched_at_copied if copied == self.copied else self.untouched
+        if name == "racks":
+            # with "waiting" at its bound the brokers serving at once form a maximum matching: its least cost
+            waiting = next((level for level in above if level.name == "waiting"), None)
+            at_bound = waiting is not None and waiting.value == self.later.get("waiting")
+            return max(self.later.get("racks", 0), self.later.get("racks@waiting", 0) if at_bound else 0)
         if name == "balance" and len(above) > 2 and above[2].name == "untouched" and self.receivers:
             # each healthy replica dropped beyond the surplus is built again somewhere: at least
             # this many new replicas, spread over the nodes that could take one

@@ -185,12 +185,12 @@ class CpEncoding:
             chosen_set = [b for b in members if b in kept or solver.Value(self._part[key, b])]
             # a partition left with no replica at all stays where it is (offline, and said so by I6
             # and I7): Kafka cannot reassign a partition to no broker
-            replicas = _slot_order(original.replicas, chosen_set) or original.replicas
+            replicas = slot_order(original.replicas, chosen_set) or original.replicas
             partitions[key] = PartitionTarget(key[0], key[1], replicas, None)
         return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
 
 
-def _slot_order(original: tuple[int, ...], chosen: list[int]) -> tuple[int, ...]:
+def slot_order(original: tuple[int, ...], chosen: list[int]) -> tuple[int, ...]:
     """Keep surviving replicas in their slots; newcomers take the vacated slots in id order."""
     newcomers = iter(sorted(b for b in chosen if b not in original))
     ordered = []

@@ -25,11 +25,13 @@ do not run).
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from placement.rules import kafka
 from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
+from placement.solve.matching import assign
 
 STORAGE_AND_BROKERS = "storage and brokers"
 PARTITIONS = "partitions"
@@ -75,7 +77,7 @@ def storage_and_brokers_levels(enc, bounds: LowerBounds | None = None) -> list[L
                 new_at.setdefault(n, []).append(enc.vol(name, n))
     for b, nodes in space.broker_domain.items():
         broker = cluster.broker[b]
-        if scenario.is_alive(broker.node) and broker.node in nodes:
+        if scenario.is_alive(broker.node) and broker.node in space.members(nodes):
             kept += [(1, 1), (-1, enc.brk(b, broker.node))]  # a restarted healthy broker costs 1
     waiting = []
     for b, nodes in space.broker_domain.items():
@@ -90,16 +92,81 @@ def storage_and_brokers_levels(enc, bounds: LowerBounds | None = None) -> list[L
     def bound(name: str):
         return lambda above: bounds.for_level(name, above)
 
-    levels = [
-        Level("invariants", enc.invariant_terms(), 0),
-        Level("copied", copied + enc.partition_copy, bound("copied")),
-        Level("untouched", kept, bound("untouched")),
-        Level("waiting", waiting, bound("waiting")),
-    ]
-    if scenario.rack_preferred:
-        levels.append(Level("racks", kafka.rack_conflicts(enc), bound("racks")))
-    levels.append(Level("balance", _min_max(enc, list(new_at.values()), "new_replicas"), bound("balance")))
-    return levels
+    terms = {"invariants": lambda: enc.invariant_terms(), "copied": lambda: copied + enc.partition_copy,
+             "untouched": lambda: kept, "waiting": lambda: waiting, "racks": lambda: kafka.rack_conflicts(enc),
+             "balance": lambda: _min_max(enc, list(new_at.values()), "new_replicas")}
+    return [Level(name, terms[name](), 0 if name == "invariants" else bound(name))
+            for name in storage_level_names(scenario)]
+
+
+def storage_level_names(scenario) -> list[str]:
+    """The storage-and-brokers stage's levels, in order (racks only with ``rackAware: preferred``)."""
+    return ["invariants", "copied", "untouched", "waiting"] + (["racks"] if scenario.rack_preferred else []) + ["balance"]
+
+
+def storage_level_values(space, target) -> dict[str, int]:
+    """The storage-and-brokers levels of a target that meets every invariant and lies in ``space``,
+    in plain Python: the sums ``storage_and_brokers_levels`` builds as terms, evaluated (tested
+    against the solver's values). With every invariant met, each vacated partition replica is
+    refilled, so the partitions' copy is their size times the members that stop running.
+    O(V R + B + partitions of the decided brokers x RF)."""
+    scenario = space.scenario
+    cluster = scenario.cluster
+    copied = untouched = waiting = racks = 0
+    new_at: dict[str, int] = defaultdict(int)
+    for name, nodes in space.volume_domain.items():
+        v = cluster.volume[name]
+        survivors = scenario.survivors(name)
+        chosen = set(target.volumes.get(name, ()))
+        for n in chosen:
+            if n not in survivors:
+                copied += scenario.copy_cost_mib(name, n)
+                new_at[n] += 1
+        domain = space.members(nodes)
+        untouched += sum(1 for n in set(survivors) if n in domain and scenario.may_hold_replica(v, n) and n not in chosen)
+    decided = space.broker_domain
+    conflicts = rack_conflicts(scenario, decided) if scenario.rack_preferred else None
+    for b, nodes in decided.items():
+        broker = cluster.broker[b]
+        to = target.brokers.get(b)
+        domain = space.members(nodes)
+        if scenario.is_alive(broker.node) and broker.node in domain and to != broker.node:
+            untouched += 1  # a restarted healthy broker
+        if to is None or to not in domain:
+            continue
+        if broker.volumes and not all(to in scenario.survivors(v) for v in broker.volumes):
+            waiting += 1
+        if conflicts is not None:
+            racks += conflicts(b, cluster.node[to].zone)
+    for p in _partitions_of_brokers(scenario, decided):
+        copied += p.size_mib * sum(1 for b in p.replicas if b in decided and target.brokers.get(b) is None)
+    values = {"invariants": 0, "copied": copied, "untouched": untouched, "waiting": waiting, "racks": racks,
+              "balance": max(new_at.values(), default=0)}
+    return {name: values[name] for name in storage_level_names(scenario)}
+
+
+def _partitions_of_brokers(scenario, brokers) -> list:
+    """Each partition with a replica on one of the brokers, once, in the cluster's order."""
+    seen: dict = {}
+    for b in brokers:
+        for p in scenario.partitions_of(b):
+            seen[p.key] = p
+    return list(seen.values())
+
+
+def rack_conflicts(scenario, decided) -> Callable[[int, str], int]:
+    """(decided broker, zone) -> partitions of the broker with another replica, on a broker that is
+    not decided, in that zone: ``kafka.conflict_counts`` read through the index of each broker's
+    partitions (O(partitions of the decided brokers x RF) instead of every partition)."""
+    cluster = scenario.cluster
+    decided = set(decided)
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    for b in sorted(decided):
+        for p in scenario.partitions_of(b):
+            for other in p.replicas:
+                if other != b and other not in decided and other in cluster.broker:
+                    counts[b, cluster.node[cluster.broker[other].node].zone] += 1
+    return lambda b, zone: counts.get((b, zone), 0)
 
 
 def partitions_levels(enc) -> list[Level]:
@@ -114,45 +181,99 @@ def partitions_levels(enc) -> list[Level]:
             if b not in p.replicas:
                 copied.append((p.size_mib, enc.part(key, b)))
                 new_at.setdefault(b, []).append(enc.part(key, b))
-    running = {b: n for b, n in space.base.brokers.items() if n is not None}
-    held = {b: 0 for b in running}
-    for key, target in space.base.partitions.items():
-        kept = space.fixed_members.get(key, target.replicas) if key in space.partition_domain else target.replicas
-        for b in kept:
-            if b in held:
-                held[b] += 1
-    # balance within each rack when racks matter (a rack-aware move stays in its rack), else overall
-    by_rack = scenario.rack_required or scenario.rack_preferred
-    groups: dict[str, list[int]] = {}
-    for b, node in sorted(running.items()):
-        groups.setdefault(cluster.node[node].zone if by_rack else "all", []).append(b)
-    # bounds: with every invariant met each vacated replica is refilled (copied), and a partition
-    # covers at most its kept zones plus one per refill, and no more zones than brokers run in
-    must_copy, most_cover = 0, 0
-    zone_of = {b: cluster.node[n].zone for b, n in running.items()}
+    shape = _PartitionsShape.of(space)
+    levels = [Level("invariants", enc.invariant_terms(), 0),
+              Level("copied", copied, lambda above: shape.must_copy if _invariants_met(above) else 0)]
+    if scenario.rack_preferred:
+        levels.append(Level("racks", kafka.rack_spread(enc), -shape.most_cover))
+    levels.append(Level("balance", _spread(enc, shape.groups, shape.held, new_at), shape.spread_bound))
+    return levels
+
+
+@dataclass(frozen=True)
+class _PartitionsShape:
+    """What the partitions stage's levels and bounds need of its space: the running brokers grouped
+    for balance (by rack when racks matter, a rack-aware move staying in its rack), the replicas
+    each holds before the move, and the bounds."""
+
+    groups: dict[str, list[int]]
+    held: dict[int, int]
+    must_copy: int  # with every invariant met each vacated replica is refilled
+    most_cover: int  # a partition covers at most its kept zones plus one per refill, and no more than brokers run in
+    spread_bound: int  # per rack, water-filling as if any of its brokers could take any replica moved into it
+    receivers: frozenset[int]  # brokers that may take a moved replica (a group without one is not balanced)
+
+    @classmethod
+    def of(cls, space) -> "_PartitionsShape":
+        scenario = space.scenario
+        cluster = scenario.cluster
+        running = {b: n for b, n in space.base.brokers.items() if n is not None}
+        held = {b: 0 for b in running}
+        for key, target in space.base.partitions.items():
+            kept = space.fixed_members.get(key, target.replicas) if key in space.partition_domain else target.replicas
+            for b in kept:
+                if b in held:
+                    held[b] += 1
+        by_rack = scenario.rack_required or scenario.rack_preferred
+        groups: dict[str, list[int]] = {}
+        for b, node in sorted(running.items()):
+            groups.setdefault(cluster.node[node].zone if by_rack else "all", []).append(b)
+        must_copy, most_cover = 0, 0
+        zone_of = {b: cluster.node[n].zone for b, n in running.items()}
+        receivers: set[int] = set()
+        for key, domain in space.partition_domain.items():
+            p = cluster.partition[key]
+            kept = space.fixed_members.get(key, ())
+            vacated = len(p.replicas) - len(kept)
+            must_copy += p.size_mib * min(vacated, len(set(domain) - set(kept)))
+            covered = {zone_of[b] for b in kept}
+            reachable = covered | {zone_of[b] for b in domain if b not in kept}
+            most_cover += min(len(reachable), len(covered) + vacated)
+            receivers.update(b for b in domain if b not in p.replicas)
+        spread_bound = 0
+        for brokers in groups.values():
+            if any(b in receivers for b in brokers):
+                low, high = _moved_into(space, brokers)
+                loads = [held[b] for b in brokers]
+                spread_bound += min(_waterfill_spread(loads, units) for units in range(low, high + 1))
+        return cls(groups, held, must_copy, most_cover, spread_bound, frozenset(receivers))
+
+
+def partitions_level_names(scenario) -> list[str]:
+    return ["invariants", "copied"] + (["racks"] if scenario.rack_preferred else []) + ["balance"]
+
+
+def partitions_bounds(space) -> Callable[[str, Sequence[Any]], int]:
+    """(level, the levels above) -> the partitions stage's lower bound on that level."""
+    shape = _PartitionsShape.of(space)
+    return lambda name, above: {"invariants": 0, "copied": shape.must_copy if _invariants_met(above) else 0,
+                                "racks": -shape.most_cover, "balance": shape.spread_bound}[name]
+
+
+def partitions_level_values(space, target) -> dict[str, int]:
+    """The partitions stage's levels of a target that meets every invariant and lies in ``space``,
+    in plain Python (the sums ``partitions_levels`` builds as terms, evaluated)."""
+    scenario = space.scenario
+    cluster = scenario.cluster
+    shape = _PartitionsShape.of(space)
+    copied = covered = 0
+    new_at: dict[int, int] = defaultdict(int)
+    zone_of = {b: cluster.node[n].zone for b, n in space.base.brokers.items() if n is not None}
     for key, domain in space.partition_domain.items():
         p = cluster.partition[key]
-        kept = space.fixed_members.get(key, ())
-        vacated = len(p.replicas) - len(kept)
-        must_copy += p.size_mib * min(vacated, len(set(domain) - set(kept)))
-        covered = {zone_of[b] for b in kept}
-        reachable = covered | {zone_of[b] for b in domain if b not in kept}
-        most_cover += min(len(reachable), len(covered) + vacated)
-
-    levels = [Level("invariants", enc.invariant_terms(), 0),
-              Level("copied", copied, lambda above: must_copy if _invariants_met(above) else 0)]
-    if scenario.rack_preferred:
-        levels.append(Level("racks", kafka.rack_spread(enc), -most_cover))
-    # lower bound: per rack, water-filling as if any of its brokers could take any replica
-    # moved into it, at the best of the counts that may land there
-    spread_bound = 0
-    for brokers in groups.values():
-        if any(new_at.get(b) for b in brokers):
-            low, high = _moved_into(space, brokers)
-            loads = [held[b] for b in brokers]
-            spread_bound += min(_waterfill_spread(loads, units) for units in range(low, high + 1))
-    levels.append(Level("balance", _spread(enc, groups, held, new_at), spread_bound))
-    return levels
+        chosen = set(target.partitions[key].replicas) & set(domain)
+        for b in chosen:
+            if b not in p.replicas:
+                copied += p.size_mib
+                new_at[b] += 1
+        covered += len({zone_of[b] for b in chosen if b in zone_of})
+    spread = 0
+    for brokers in shape.groups.values():
+        if any(b in shape.receivers for b in brokers):
+            loads = [shape.held[b] + new_at[b] for b in brokers]
+            spread += max(loads) - min(loads)
+    values = {"invariants": 0, "copied": copied, "racks": -covered, "balance": spread}
+    return {name: values[name] for name in partitions_level_names(scenario)}
 
 
 def _moved_into(space, brokers: list[int]) -> tuple[int, int]:
@@ -241,32 +362,53 @@ def narrow_later_bounds(scenario, full_space) -> dict[str, int]:
     """Lower bounds of the levels below "untouched" over the narrow space with every candidate
     (``full_space``), valid once every invariant is met. Where a solution meets the unrestricted
     copied and untouched bounds, every solution as good lies in that space, so these bound the
-    unrestricted problem too."""
+    unrestricted problem too.
+
+    - waiting: every decided broker with a volume runs (I3); those on a node already holding an
+      in-sync replica of each of its volumes form an assignment within the nodes' free broker
+      slots, so at most a maximum matching of them serve at once (``placement.solve.matching``);
+    - racks: each decided broker shares racks with at least the fewest partitions any zone it may
+      run in gives; and where "waiting" is at its bound, the brokers serving at once form a
+      maximum matching, so the least-cost one bounds them (``racks@waiting``: brokers stay near
+      their data);
+    - balance: the new replicas spread over every node that could take one.
+
+    O(V + B + N + partitions of the decided brokers x RF + the matching)."""
     cluster = scenario.cluster
-    conflicts = kafka.conflict_counts(full_space)
-    racks = 0
+    conflicts = rack_conflicts(scenario, full_space.broker_domain)
+    load = full_space.fixed_load
+    zones_of: dict[int, set[str]] = {}
+    racks = runs_with_data = 0
+    options: dict[int, list[tuple[str, int]]] = {}
     for b, nodes in full_space.broker_domain.items():
-        zones = {cluster.node[n].zone for n in nodes}
-        if zones:
-            racks += min(conflicts.get((b, z), 0) for z in zones)
-    open_nodes = {n for nodes in full_space.volume_domain.values() for n in nodes}
+        if not nodes:
+            continue
+        if id(nodes) not in zones_of:
+            zones_of[id(nodes)] = {cluster.node[n].zone for n in nodes}
+        least = min(conflicts(b, z) for z in zones_of[id(nodes)])
+        racks += least
+        broker = cluster.broker[b]
+        if not broker.volumes:
+            continue
+        runs_with_data += 1
+        ready = set.intersection(*(set(scenario.survivors(v)) for v in broker.volumes))
+        domain = full_space.members(nodes)
+        options[b] = [(n, conflicts(b, cluster.node[n].zone) - least) for n in sorted(ready)
+                      if n in domain and cluster.broker_fits(broker, n, load[n])]
+    slots = {n: cluster.policy.brokers_per_node - load[n].brokers for b in options for n, _ in options[b]}
+    serving = assign(options, slots)
+    open_nodes: set[str] = set()
+    for nodes in {id(d): d for d in full_space.volume_domain.values()}.values():
+        open_nodes.update(nodes)
     new = 0
     for name in full_space.volume_domain:
         if scenario.has_data(name):
             v = cluster.volume[name]
             keepable = sum(1 for n in scenario.survivors(name) if scenario.may_hold_replica(v, n))
             new += max(0, v.replication_factor - keepable)
-    waiting = 0
-    load = full_space.fixed_load
-    for b, nodes in full_space.broker_domain.items():
-        broker = cluster.broker[b]
-        if not broker.volumes or not nodes:
-            continue
-        ready = set.intersection(*(set(scenario.survivors(v)) for v in broker.volumes))
-        if not any(cluster.broker_fits(broker, n, load[n]) for n in nodes if n in ready):
-            waiting += 1  # every node already holding its data is full: it must wait for a resync
     return {
-        "waiting": waiting,
+        "waiting": runs_with_data - serving.size,
         "racks": racks,
+        "racks@waiting": racks + serving.cost,
         "balance": -(-new // len(open_nodes)) if new and open_nodes else 0,
     }
