@@ -46,6 +46,11 @@ class LowerBounds:
     receivers: int = 0
     restarts: int = 0
 
+    @staticmethod
+    def _at(name: str, above):
+        """The value the level of that name reached, if it is above."""
+        return next((level.value for level in above if level.name == name), None)
+
     def for_level(self, name: str, above) -> int:
         """The bound on level ``name`` given the results of the levels above (0 when nothing is known)."""
         if not above or not above[0].proven or above[0].value != 0:
@@ -56,16 +61,19 @@ class LowerBounds:
             copied = above[1].value if len(above) > 1 else None
             return self.untouched_at_copied if copied == self.copied else self.untouched
         if name == "racks":
-            # with "waiting" at its bound the brokers serving at once form a maximum matching: its least cost
-            waiting = next((level for level in above if level.name == "waiting"), None)
-            at_bound = waiting is not None and waiting.value == self.later.get("waiting")
-            return max(self.later.get("racks", 0), self.later.get("racks@waiting", 0) if at_bound else 0)
+            # the strongest of the bounds that hold given the levels above (objectives.narrow_later_bounds)
+            waiting = self._at("waiting", above) == self.later.get("waiting")
+            kept = self._at("untouched", above) == 0
+            holding = ["racks"] + (["racks@waiting"] if waiting else []) + (["racks@kept"] if kept else []) \
+                + (["racks@kept+waiting"] if waiting and kept else [])
+            return max(self.later.get(key, 0) for key in holding)
         if name == "balance" and len(above) > 2 and above[2].name == "untouched" and self.receivers:
             # each healthy replica dropped beyond the surplus is built again somewhere: at least
             # this many new replicas, spread over the nodes that could take one
             dropped = max(0, above[2].value - self.restarts)
             new = self.missing + max(0, dropped - self.surplus)
-            return max(self.later.get(name, 0), -(-new // self.receivers))
+            kept = self.later.get("balance@kept", 0) if above[2].value == 0 else 0
+            return max(self.later.get(name, 0), -(-new // self.receivers), kept)
         return self.later.get(name, 0)
 
 

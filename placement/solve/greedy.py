@@ -143,15 +143,32 @@ class _Greedy:
             for n in kept[name]:
                 free[n] -= v.size_mib
         spare = dict(self.room.slots)
-        needs_slot = self._brokers_needing_a_slot(kept, spare)
+        needs_slot, homeless = self._brokers_needing_a_slot(kept, spare)
         before_new = dict(free)  # the room once the kept replicas are placed, before any new one
         new_count: dict[str, int] = defaultdict(int)
         pool = _NodeHeaps(self.eligible, self.zone_of, free, new_count, self.spread)
         slot_pool = _NodeHeaps([n for n in self.eligible if spare[n] > 0], self.zone_of, free, new_count, True,
-                               valid=lambda n: spare[n] > 0) if needs_slot else None
+                               valid=lambda n: spare[n] > 0) if needs_slot or homeless else None
+        chosen_of = {name: list(kept[name]) for name in scenario.touched_volumes}
+
+        def take(name: str, n: str) -> None:
+            chosen_of[name].append(n)
+            free[n] -= cluster.volume[name].size_mib
+            new_count[n] += 1
+            pool.push(n)
+            if slot_pool is not None and spare[n] > 0:
+                slot_pool.push(n)
+
+        for b in homeless:  # brokers with several volumes: a node for all of them first
+            home = self._home(b, chosen_of, spare, slot_pool)
+            if home is not None:
+                spare[home] -= 1
+                for name in b.volumes:
+                    if home not in chosen_of[name]:
+                        take(name, home)
         for name in scenario.touched_volumes:
             v = cluster.volume[name]
-            chosen = list(kept[name])
+            chosen = chosen_of[name]
             resyncable = [n for n in scenario.stale_replicas(name) if scenario.may_hold_replica(v, n)]
             own = set(v.replicas)
             specials = list(dict.fromkeys(resyncable + [n for n in v.replicas if n in self.eligible_set]))
@@ -163,12 +180,7 @@ class _Greedy:
                 if broker is not None and self._has_slot(broker, pick, spare):
                     spare[pick] -= 1
                     needs_slot.pop(name)
-                chosen.append(pick)
-                free[pick] -= v.size_mib
-                new_count[pick] += 1
-                pool.push(pick)
-                if slot_pool is not None and spare[pick] > 0:
-                    slot_pool.push(pick)
+                take(name, pick)
             volumes[name] = tuple(chosen)
         if self.spread and new_count and max(new_count.values()) > 1:
             self._one_new_replica_per_node(volumes, kept, before_new)
@@ -251,29 +263,74 @@ class _Greedy:
             volumes[name] = tuple(kept[name]) + tuple(n for n in volumes[name] if n not in kept[name]
                                                       and n in scenario.stale_replicas(name)) + tuple(nodes)
 
-    def _brokers_needing_a_slot(self, kept: dict[str, list[str]], spare: dict[str, int]) -> dict[str, Broker]:
-        """Displaced brokers with one volume that cannot all run on nodes already holding their data
-        (the most that can, by a matching within the free broker slots, do; their slots are kept for
-        them): each of the others needs its new replica on a node with a free slot (and keeps it)."""
+    def _brokers_needing_a_slot(self, kept: dict[str, list[str]],
+                                spare: dict[str, int]) -> tuple[dict[str, Broker], list[Broker]]:
+        """Displaced brokers that cannot all run on nodes already holding their data: the most that
+        can, by a matching within the free broker slots, do (their slots are kept for them). Of the
+        others, each with one volume needs its new replica on a node with a free slot (volume ->
+        broker); each with several needs a node for all of them (the list, largest first)."""
         scenario = self.scenario
-        needs_slot: dict[str, Broker] = {}
         if not (self.spread and scenario.hyperconverged):
-            return needs_slot
+            return {}, []
         options = {}
         for bid in scenario.touched_brokers:
             b = self.cluster.broker[bid]
-            if len(b.volumes) != 1 or scenario.is_removed(bid):
+            if not b.volumes or scenario.is_removed(bid) or scenario.lost_a_volume(b):
                 continue
-            ready = [n for n in kept.get(b.volumes[0], ()) if scenario.may_host_broker(b, n)
-                     and self.room.resources_fit(b, n) and (not scenario.must_stay(b) or n == b.node)]
-            options[bid] = [(n, self.conflicts(bid, self.zone_of[n])) for n in ready]
+            ready = set.intersection(*(set(kept.get(v, ())) for v in b.volumes))
+            options[bid] = [(n, self.conflicts(bid, self.zone_of[n])) for n in sorted(ready)
+                            if scenario.may_host_broker(b, n) and self.room.resources_fit(b, n)
+                            and (not scenario.must_stay(b) or n == b.node)]
         matched = assign(options, spare).chosen
+        needs_slot: dict[str, Broker] = {}
+        homeless: list[Broker] = []
         for bid in options:
+            b = self.cluster.broker[bid]
             if bid in matched:
                 spare[matched[bid]] -= 1  # kept for it
-            else:
-                needs_slot[self.cluster.broker[bid].volumes[0]] = self.cluster.broker[bid]
-        return needs_slot
+            elif len(b.volumes) == 1:
+                needs_slot[b.volumes[0]] = b
+            elif not scenario.must_stay(b):
+                homeless.append(b)
+        homeless.sort(key=lambda b: (-sum(self.cluster.volume[v].size_mib for v in b.volumes), b.id))
+        return needs_slot, homeless
+
+    def _home(self, b: Broker, chosen_of: dict[str, list[str]], spare: dict[str, int],
+              slot_pool: _NodeHeaps) -> str | None:
+        """A node for a displaced broker with several volumes: a free slot, room for a new replica of
+        each volume not there yet (without one more than a volume's replication factor, and in a zone
+        I2 allows), the fewest rack conflicts, then most of its volumes already there, fewest new
+        replicas, most free storage. Nodes holding some of its volumes are judged one by one, the
+        others through the zone heaps of nodes with a free slot."""
+        scenario, cluster, free = self.scenario, self.cluster, self.free
+        volumes = [cluster.volume[name] for name in b.volumes]
+
+        def needs(n: str) -> list | None:
+            """The volumes that need a new replica on n, or None where n cannot be its home."""
+            if n not in self.eligible_set or not self._has_slot(b, n, spare):
+                return None
+            need = [v for v in volumes if n not in chosen_of[v.name]]
+            zone = self.zone_of[n]
+            for v in need:
+                chosen = chosen_of[v.name]
+                covered = {self.zone_of[m] for m in chosen}
+                if len(chosen) >= v.replication_factor or (
+                        zone in covered and scenario.zones_needed(v) - len(covered) >= v.replication_factor - len(chosen)):
+                    return None
+            return need if free[n] >= sum(v.size_mib for v in need) else None
+
+        def key(n: str, need: list) -> tuple:
+            return (self.conflicts(b.id, self.zone_of[n]), len(need), slot_pool.new_count[n], -free[n], n)
+
+        held = {n for v in volumes for n in chosen_of[v.name]}
+        options = [key(n, need) for n in sorted(held) if (need := needs(n)) is not None]
+        if all(len(chosen_of[v.name]) < v.replication_factor for v in volumes):
+            total = sum(v.size_mib for v in volumes)
+            for zone in self.zones:
+                best = slot_pool.best(zone, total, held, accept=lambda n: needs(n) is not None)
+                if best is not None:
+                    options.append(key(best[2], needs(best[2])))
+        return min(options)[-1] if options else None
 
     # -- brokers -------------------------------------------------------------------
     def place_brokers(self, volumes: dict[str, tuple[str, ...]]) -> dict[int, str | None]:

@@ -25,8 +25,10 @@ do not run).
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import accumulate, combinations
 from typing import Any, Callable, Sequence
 
 from placement.rules import kafka
@@ -362,53 +364,178 @@ def narrow_later_bounds(scenario, full_space) -> dict[str, int]:
     """Lower bounds of the levels below "untouched" over the narrow space with every candidate
     (``full_space``), valid once every invariant is met. Where a solution meets the unrestricted
     copied and untouched bounds, every solution as good lies in that space, so these bound the
-    unrestricted problem too.
+    unrestricted problem too. Some hold only given what the levels above reached
+    (``LowerBounds.for_level`` picks the strongest that holds):
 
     - waiting: every decided broker with a volume runs (I3); those on a node already holding an
       in-sync replica of each of its volumes form an assignment within the nodes' free broker
       slots, so at most a maximum matching of them serve at once (``placement.solve.matching``);
     - racks: each decided broker shares racks with at least the fewest partitions any zone it may
-      run in gives; and where "waiting" is at its bound, the brokers serving at once form a
-      maximum matching, so the least-cost one bounds them (``racks@waiting``: brokers stay near
-      their data);
-    - balance: the new replicas spread over every node that could take one.
+      run in gives. ``@kept`` (untouched 0: every surviving replica stays, so each volume gains
+      exactly its missing replicas, in the zones I2 leaves it): only zones where the broker can
+      find its volumes count. ``@waiting`` (waiting at its bound): the brokers serving at once form
+      a maximum matching, so the least-cost one bounds them -- brokers stay near their data;
+    - balance: the new replicas spread over every node that could take one; ``@kept``: for each
+      set of zones, the new replicas that may only go there, over its nodes' free storage
+      (``_zone_hall_bound``).
 
-    O(V + B + N + partitions of the decided brokers x RF + the matching)."""
+    O(V R + B + N + partitions of the decided brokers x RF + 2^Z (V + N) log V + the matchings)."""
     cluster = scenario.cluster
     conflicts = rack_conflicts(scenario, full_space.broker_domain)
     load = full_space.fixed_load
-    zones_of: dict[int, set[str]] = {}
-    racks = runs_with_data = 0
+    kept = _KeptShape.of(scenario, full_space)
+    zone_counts: dict[int, dict[str, int]] = {}
+    racks = racks_kept = runs_with_data = 0
     options: dict[int, list[tuple[str, int]]] = {}
+    options_kept: dict[int, list[tuple[str, int]]] = {}
     for b, nodes in full_space.broker_domain.items():
         if not nodes:
             continue
-        if id(nodes) not in zones_of:
-            zones_of[id(nodes)] = {cluster.node[n].zone for n in nodes}
-        least = min(conflicts(b, z) for z in zones_of[id(nodes)])
-        racks += least
+        if id(nodes) not in zone_counts:
+            counts: dict[str, int] = defaultdict(int)
+            for n in nodes:
+                counts[cluster.node[n].zone] += 1
+            zone_counts[id(nodes)] = counts
+        least = min(conflicts(b, z) for z in zone_counts[id(nodes)])
         broker = cluster.broker[b]
+        domain = full_space.members(nodes)
+        # without hyperconvergence a broker runs anywhere that fits it: its volumes narrow nothing
+        allowed = kept.broker_zones(broker, domain, zone_counts[id(nodes)]) if scenario.hyperconverged \
+            else zone_counts[id(nodes)]
+        least_kept = min((conflicts(b, z) for z in allowed), default=least)
+        racks += least
+        racks_kept += least_kept
         if not broker.volumes:
             continue
         runs_with_data += 1
         ready = set.intersection(*(set(scenario.survivors(v)) for v in broker.volumes))
-        domain = full_space.members(nodes)
-        options[b] = [(n, conflicts(b, cluster.node[n].zone) - least) for n in sorted(ready)
-                      if n in domain and cluster.broker_fits(broker, n, load[n])]
+        fits = [n for n in sorted(ready) if n in domain and cluster.broker_fits(broker, n, load[n])]
+        options[b] = [(n, conflicts(b, cluster.node[n].zone) - least) for n in fits]
+        options_kept[b] = [(n, max(0, conflicts(b, cluster.node[n].zone) - least_kept)) for n in fits]
     slots = {n: cluster.policy.brokers_per_node - load[n].brokers for b in options for n, _ in options[b]}
     serving = assign(options, slots)
-    open_nodes: set[str] = set()
+    serving_kept = assign(options_kept, slots)
+    new = sum(kept.missing.values())
+    receiving: set[str] = set()  # every node a new replica (or a resync: a cordoned node's stale one) may take
     for nodes in {id(d): d for d in full_space.volume_domain.values()}.values():
-        open_nodes.update(nodes)
-    new = 0
-    for name in full_space.volume_domain:
-        if scenario.has_data(name):
-            v = cluster.volume[name]
-            keepable = sum(1 for n in scenario.survivors(name) if scenario.may_hold_replica(v, n))
-            new += max(0, v.replication_factor - keepable)
+        receiving.update(nodes)
+    receivers = len(receiving)
     return {
         "waiting": runs_with_data - serving.size,
         "racks": racks,
         "racks@waiting": racks + serving.cost,
-        "balance": -(-new // len(open_nodes)) if new and open_nodes else 0,
+        "racks@kept": racks_kept,
+        "racks@kept+waiting": racks_kept + serving_kept.cost,
+        "balance": -(-new // receivers) if new and receivers else 0,
+        "balance@kept": kept.zone_hall_bound(),
     }
+
+
+@dataclass(frozen=True)
+class _KeptShape:
+    """The decided volumes once every surviving replica they may keep stays (untouched 0): the
+    replicas each still misses, the zones I2 leaves those (None: any), and each open node's free
+    storage for new replicas."""
+
+    zone_of: dict[str, str]
+    keep: dict[str, frozenset[str]]  # volume -> surviving replicas it keeps
+    missing: dict[str, int]  # volume -> new replicas it needs
+    allowed: dict[str, frozenset[str] | None]  # volume -> zones its new replicas may take (None: any)
+    free: dict[str, int]  # open node -> storage left for new replicas
+    sizes: dict[str, int]
+    resync_elsewhere: bool = False  # some new replica may land on a node outside ``free``
+
+    @classmethod
+    def of(cls, scenario, space) -> "_KeptShape":
+        cluster = scenario.cluster
+        zone_of = {n.name: n.zone for n in cluster.nodes}
+        open_nodes: set[str] = set()
+        for nodes in {id(d): d for d in space.volume_domain.values()}.values():
+            open_nodes.update(n for n in nodes if cluster.node[n].state.value == "ready")
+        free = {n: scenario.storage_limit_mib(n) - space.fixed_load[n].storage_mib for n in open_nodes}
+        keep, missing, allowed, sizes = {}, {}, {}, {}
+        resync_elsewhere = False
+        for name in space.volume_domain:
+            if not scenario.has_data(name):
+                continue
+            v = cluster.volume[name]
+            # a stale replica resynced on a node that takes nothing new (cordoned) is a new replica there
+            resync_elsewhere = resync_elsewhere or any(n not in free and scenario.may_hold_replica(v, n)
+                                                       for n in scenario.stale_replicas(name))
+            held = frozenset(n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n))
+            for n in held:
+                if n in free:
+                    free[n] -= v.size_mib
+            covered = {zone_of[n] for n in held}
+            need = max(0, v.replication_factor - len(held))
+            strict = need > 0 and scenario.zones_needed(v) - len(covered) >= need
+            keep[name], missing[name], sizes[name] = held, need, v.size_mib
+            allowed[name] = frozenset(z for z in scenario.zones_with_ready_storage if z not in covered) if strict else None
+        return cls(zone_of, keep, missing, allowed, free, sizes, resync_elsewhere)
+
+    def broker_zones(self, broker, domain: frozenset[str], zone_counts: dict[str, int]) -> set[str]:
+        """Zones of the broker's candidate nodes where it can run with every volume it has there:
+        each volume keeps a replica on that node, or gains one there (it misses one, and I2 lets it
+        take that zone). Nodes holding one of its volumes are judged one by one, the others by zone."""
+        volumes = [v for v in broker.volumes if v in self.keep]
+        if len(volumes) != len(broker.volumes):
+            return set(zone_counts)  # a volume not decided here: no narrowing
+        zones: set[str] = set()
+        held = {n for v in volumes for n in self.keep[v] if n in domain}
+
+        def takes(v: str, zone: str) -> bool:
+            return self.missing[v] > 0 and (self.allowed[v] is None or zone in self.allowed[v])
+
+        for n in held:
+            if all(n in self.keep[v] or takes(v, self.zone_of[n]) for v in volumes):
+                zones.add(self.zone_of[n])
+        held_in: dict[str, int] = defaultdict(int)
+        for n in held:
+            held_in[self.zone_of[n]] += 1
+        for zone, count in zone_counts.items():
+            if count > held_in[zone] and all(takes(v, zone) for v in volumes):
+                zones.add(zone)
+        return zones
+
+    def zone_hall_bound(self, max_zones: int = 6) -> int:
+        """The most new replicas some node must take: for each set S of zones, the new replicas
+        that may only go to S (their allowed zones within S) fit on S's open nodes only as far as
+        each node's free storage holds them (at most its count of the smallest), so some node takes
+        at least the least k with sum over S's nodes of min(k, that count) >= their number. With
+        more than ``max_zones`` zones, single zones and all of them only."""
+        zones = sorted({self.zone_of[n] for n in self.free})
+        if not zones or self.resync_elsewhere:
+            return 0  # the nodes that could take a new replica are not all counted: no bound
+        every = frozenset(zones)
+        groups: dict[frozenset[str], list[int]] = defaultdict(list)
+        for name, need in self.missing.items():
+            if need:
+                groups[self.allowed[name] or every] += [self.sizes[name]] * need
+        if not groups:
+            return 0
+        nodes_in: dict[str, list[int]] = defaultdict(list)
+        for n, room in self.free.items():
+            nodes_in[self.zone_of[n]].append(room)
+        if len(zones) <= max_zones:
+            subsets = [frozenset(c) for k in range(1, len(zones) + 1) for c in combinations(zones, k)]
+        else:
+            subsets = [frozenset([z]) for z in zones] + [every]
+        best = 0
+        for subset in subsets:
+            sizes = sorted(size for allowed, group in groups.items() if allowed <= subset for size in group)
+            if not sizes:
+                continue
+            prefix = list(accumulate(sizes))
+            fits = [bisect_right(prefix, room) for z in subset for room in nodes_in[z]]
+            count = len(sizes)
+            low, high = 1, count
+            if sum(fits) < count:
+                continue  # no placement meets every invariant here: nothing to bound
+            while low < high:  # the least k with sum(min(k, f)) >= count
+                mid = (low + high) // 2
+                if sum(min(mid, f) for f in fits) >= count:
+                    high = mid
+                else:
+                    low = mid + 1
+            best = max(best, low)
+        return best
