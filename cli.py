@@ -378,36 +378,111 @@ def verify(cluster_file, plan_file, fail, fail_zones):
 
 @main.command()
 @click.argument("cluster_file", metavar="CLUSTER")
+@click.argument("more_nodes", nargs=-1, metavar="")
 @click.option("--failures", "max_failures", type=click.IntRange(min=0), default=None, metavar="K",
               help="Consider every set of up to K nodes failing [default: 1, or 0 with --zones or --minimum].")
 @click.option("--zones", is_flag=True, help="Also consider each whole zone failing.")
 @click.option("--minimum", is_flag=True, help="Also prove the least number of node failures that loses data.")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-              help="Spread scenarios over N local processes.")
+@click.option("--ok-to-stop", "ok_to_stop", multiple=True, metavar="NODE...",
+              help="May these nodes stop now, with no step taken? (names after it, or repeated, or comma-separated)")
+@click.option("--waves", is_flag=True,
+              help="The fewest groups of nodes to stop one at a time (maintenance waves), the minimum proven.")
+@click.option("--max-wave", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --waves: at most N nodes a wave.")
+@click.option("--min-replicas", type=MIN_REPLICAS, default=None, metavar="N",
+              help="With --ok-to-stop or --waves: in-sync replicas every volume keeps, 1 to 3 "
+                   "[default: its replication factor minus one, at least 1].")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Spread scenarios over N local processes (at most the CPUs) [default: 1].")
 @click.option("--scheduler", metavar="ADDRESS", help="Run scenarios on this Dask scheduler (extra: distributed).")
-@click.option("--time-limit", type=PLAN_SECONDS, default=30.0, show_default=True, metavar="SECONDS",
-              help="Solver time per scenario that needs one (0.1 to 1,000,000); an undecided scenario is reported, "
-                   "never guessed.")
+@click.option("--time-limit", type=PLAN_SECONDS, default=None, metavar="SECONDS",
+              help="Solver time per failure scenario that needs one [default: 30]; with --waves, in all [default: 60] "
+                   "(0.1 to 1,000,000). An undecided scenario or an unproven minimum is reported, never guessed.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True,
-              help="html: one self-contained page with the verdict, the counterexample drawn and the minima.")
+              help="html: one self-contained page with the verdict and the cluster drawn (the counterexample, "
+                   "the minima, the stopped nodes).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the JSON document (or with --format html the page) here instead of standard output "
-                   "(checked before the sweep; written whole or not at all).")
+                   "(checked before the check runs; written whole or not at all).")
 @_guarded
-def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limit, fmt, output):
-    """Does CLUSTER survive any K node failures (and each zone)? Exit 0 yes, 1 no."""
+def check(cluster_file, more_nodes, max_failures, zones, minimum, ok_to_stop, waves, max_wave, min_replicas, jobs,
+          scheduler, time_limit, fmt, output):
+    """Does CLUSTER survive any K node failures (and each zone)? Exit 0 yes, 1 no.
+
+    With --ok-to-stop NODE...: may these nodes stop now (0 yes, 1 no). With --waves: the fewest
+    maintenance waves (0 found, 1 none can exist)."""
     import placement
-    from placement.render.outputs import Outputs, json_text
-    from placement.render.tables import console, render_resilience, sweep_progress
+    from placement.render.outputs import Outputs
+
+    mode, nodes = _check_mode(more_nodes, ok_to_stop, waves, max_failures, zones, minimum, max_wave, min_replicas,
+                              jobs, scheduler, time_limit)
+    outputs = Outputs(inputs=[cluster_file])
+    file = outputs.file(output, "-o") if output else None  # refused now, before the check runs, not after
+    cluster = placement.load_cluster(cluster_file)
+    if mode == "ok-to-stop":
+        verdict = placement.ok_to_stop(cluster, nodes, min_replicas=min_replicas)
+        return _show_check(cluster, verdict, fmt, outputs, file, EXIT_OK if verdict.ok else EXIT_NEGATIVE)
+    if mode == "waves":
+        plan = placement.waves(cluster, max_wave=max_wave, min_replicas=min_replicas,
+                               time_limit=60.0 if time_limit is None else time_limit)
+        return _show_check(cluster, plan, fmt, outputs, file, EXIT_OK if plan.possible else EXIT_NEGATIVE)
+    from placement.render.tables import sweep_progress
 
     if max_failures is None:
         max_failures = 0 if zones or minimum else 1
-    outputs = Outputs(inputs=[cluster_file])
-    file = outputs.file(output, "-o") if output else None
-    cluster = placement.load_cluster(cluster_file)
     with sweep_progress(enabled=sys.stderr.isatty()) as progress:
-        result = placement.check(cluster, failures=max_failures, zones=zones, minimum=minimum, jobs=jobs,
-                                 scheduler=scheduler, time_limit=time_limit, progress=progress)
+        result = placement.check(cluster, failures=max_failures, zones=zones, minimum=minimum, jobs=jobs or 1,
+                                 scheduler=scheduler, time_limit=30.0 if time_limit is None else time_limit,
+                                 progress=progress)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    return _show_check(cluster, result, fmt, outputs, file, EXIT_OK if result.tolerates else EXIT_NEGATIVE)
+
+
+def _check_mode(more_nodes, ok_to_stop, waves, max_failures, zones, minimum, max_wave, min_replicas, jobs,
+                scheduler, time_limit) -> tuple[str, list[str]]:
+    """Which question check answers, and the nodes --ok-to-stop names (each a node name of the
+    policy); options that belong to another question are refused, not ignored."""
+    import placement
+    from placement import InputError, Problem
+
+    def refuse(option: str, why: str):
+        raise InputError("command line", Problem(option, why))
+
+    if more_nodes and not ok_to_stop:
+        named = " ".join(_excerpt(n) for n in more_nodes[:3])
+        refuse(_excerpt(more_nodes[0]), "check takes one CLUSTER; node names belong after --ok-to-stop "
+                                        f"(placement check CLUSTER --ok-to-stop {named})")
+    if ok_to_stop and waves:
+        refuse("--waves", "--ok-to-stop and --waves are two questions: ask one at a time")
+    sweep_options = [name for name, given in (("--failures", max_failures is not None), ("--zones", zones),
+                                              ("--minimum", minimum), ("--jobs", jobs is not None),
+                                              ("--scheduler", scheduler is not None)) if given]
+    if ok_to_stop or waves:
+        asked = "--ok-to-stop" if ok_to_stop else "--waves"
+        if sweep_options:
+            refuse(sweep_options[0], f"belongs to the failure sweep, not to {asked}: leave it out, or run the two "
+                                     "checks one after the other")
+        if max_wave is not None and not waves:
+            refuse("--max-wave", "caps a wave's size and goes with --waves only")
+        if time_limit is not None and not waves:
+            refuse("--time-limit", "--ok-to-stop searches nothing (one pass over the cluster): leave it out")
+        nodes = [n for arg in (*ok_to_stop, *more_nodes) for n in arg.split(",") if n]
+        for name in nodes:
+            wrong = placement.name_problem("node", name)
+            if wrong is not None:
+                refuse("--ok-to-stop", wrong)
+        return ("ok-to-stop" if ok_to_stop else "waves"), nodes
+    for option, given in (("--max-wave", max_wave is not None), ("--min-replicas", min_replicas is not None)):
+        if given:
+            refuse(option, "goes with --ok-to-stop NODE... or --waves")
+    return "sweep", []
+
+
+def _show_check(cluster, result, fmt: str, outputs, file, code: int) -> int:
+    """Print or write a check's answer (the sweep's, ok-to-stop's or the waves') in the chosen format."""
+    from placement.render.outputs import json_text
+
     if fmt == "html":
         from placement.render.check_page import check_page
 
@@ -415,8 +490,10 @@ def check(cluster_file, max_failures, zones, minimum, jobs, scheduler, time_limi
     elif fmt == "json" or file is not None:  # as plan: with -o and the table, the document goes to the file
         _write_or_print(outputs, file, json_text(result.to_document()))
     if fmt == "table":
-        render_resilience(console(), cluster, result)
-    return EXIT_OK if result.tolerates else EXIT_NEGATIVE
+        from placement.render.tables import console, render_check
+
+        render_check(console(), cluster, result)
+    return code
 
 
 @main.command("import")

@@ -28,13 +28,15 @@ _EXPORTS = {
     "placement.models.failures": ("Failures", "resolve_failures"),
     "placement.models.loading": ("parse_cluster",),
     "placement.models.plan": ("Placement", "Plan", "Status", "Step", "Violation"),
+    "placement.resilience.maintenance": ("StopVerdict", "WavePlan"),
     "placement.resilience.sweep": ("ResilienceResult",),
     "placement.solve.planner": ("PlanOptions",),
     "placement.solve.verify": ("Verdict",),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted([*_HOME, "check", "load_cluster", "load_plan_document", "plan", "verify"], key=str.lower)
+__all__ = sorted([*_HOME, "check", "load_cluster", "load_plan_document", "ok_to_stop", "plan", "verify", "waves"],
+               key=str.lower)
 
 if TYPE_CHECKING:  # what static tools see; at run time ``__getattr__`` loads each name
     from placement.execute.checker import ExecutionVerdict
@@ -47,6 +49,7 @@ if TYPE_CHECKING:  # what static tools see; at run time ``__getattr__`` loads ea
     from placement.models.failures import Failures, resolve_failures
     from placement.models.loading import parse_cluster
     from placement.models.plan import Placement, Plan, Status, Step, Violation
+    from placement.resilience.maintenance import StopVerdict, WavePlan
     from placement.resilience.sweep import ResilienceResult
     from placement.solve.planner import PlanOptions
     from placement.solve.verify import Verdict
@@ -178,6 +181,47 @@ def check(cluster: Cluster, failures: int = 1, *, zones: bool = False, minimum: 
     args.done()
     return check_resilience(cluster, failures, zones=zones, minimum=minimum, jobs=jobs, scheduler=scheduler,
                             time_limit=time_limit, progress=progress)
+
+
+def ok_to_stop(cluster: Cluster, nodes: Iterable[str], min_replicas: int | None = None) -> "StopVerdict":
+    """May ``nodes`` stop now, with no step taken? ``verdict.ok`` is yes when every volume keeps
+    at least ``min_replicas`` in-sync replicas on running nodes (default: its replication factor
+    minus one, at least 1) and every partition keeps its min.insync.replicas in-sync replicas on
+    running brokers; ``verdict.shortfalls`` names each volume and partition that would fall short
+    (current, needed, and whether it was already short before stopping anything)."""
+    from placement.models.arguments import Arguments
+    from placement.resilience.maintenance import ok_to_stop as decide
+
+    args = Arguments("ok_to_stop")
+    cluster = args.cluster("cluster", cluster)
+    if nodes is None:  # no list at all is a mistake, not "no node": the answer would be a vacuous yes
+        args.problem("nodes", 'expected a list of node names, got None; e.g. nodes=["node-1", "node-2"]')
+    nodes = args.names("nodes", nodes, "node")
+    if min_replicas is not None:
+        min_replicas = args.integer("min_replicas", min_replicas, 1, 3)
+    args.done()
+    return decide(cluster, nodes, min_replicas)
+
+
+def waves(cluster: Cluster, max_wave: int | None = None, min_replicas: int | None = None, *,
+          time_limit: float = 60.0) -> "WavePlan":
+    """The fewest maintenance waves: groups of at most ``max_wave`` nodes, every live storage or
+    broker node in exactly one, each ok to stop while every other node runs. ``plan.waves`` are
+    the groups, ``plan.proven`` whether their number is proven least (``plan.lower_bound`` and
+    ``plan.certificate`` say why); ``plan.possible`` is false, with ``plan.blocking``, when a
+    volume or partition is already short or cannot lose any replica."""
+    from placement.models.arguments import Arguments
+    from placement.resilience.maintenance import waves as plan_waves
+
+    args = Arguments("waves")
+    cluster = args.cluster("cluster", cluster)
+    if max_wave is not None:
+        max_wave = args.integer("max_wave", max_wave, 1)
+    if min_replicas is not None:
+        min_replicas = args.integer("min_replicas", min_replicas, 1, 3)
+    time_limit = args.time_limit("time_limit", time_limit)
+    args.done()
+    return plan_waves(cluster, max_wave, min_replicas, time_limit=time_limit)
 
 
 def load_plan_document(path: str | Path) -> dict[str, Any]:

@@ -366,6 +366,16 @@ LIBRARY = [
     ("verify fail as a bare string", lambda c: placement.verify(c, {}, fail="node-2"), "fail"),
     ("import_cluster of None", lambda c: placement.import_cluster(None), "paths[0]"),
     ("import_cluster objects as a string", lambda c: placement.import_cluster(objects="{}"), "objects"),
+    ("ok_to_stop nodes as a bare string", lambda c: placement.ok_to_stop(c, "node-1"), "nodes=['node-1']"),
+    ("ok_to_stop nodes of None", lambda c: placement.ok_to_stop(c, None), "nodes"),
+    ("ok_to_stop a node name ending in a newline", lambda c: placement.ok_to_stop(c, ["node-2\n"]), "nodes[0]"),
+    ("ok_to_stop min_replicas above 3", lambda c: placement.ok_to_stop(c, ["node-1"], 4), "min_replicas"),
+    ("ok_to_stop a path instead of a cluster", lambda c: placement.ok_to_stop(str(SEED), ["node-1"]),
+     "expected a Cluster"),
+    ("waves max_wave of 0", lambda c: placement.waves(c, 0), "max_wave"),
+    ("waves max_wave as a string", lambda c: placement.waves(c, "2"), "max_wave"),
+    ("waves NaN time limit", lambda c: placement.waves(c, time_limit=float("nan")), "time_limit"),
+    ("waves min_replicas as a boolean", lambda c: placement.waves(c, min_replicas=True), "min_replicas"),
 ]
 
 

@@ -141,6 +141,28 @@ def test_check_page_of_a_cluster_that_survives(chromium, tmp_path):
     assert chromium.evaluate("() => document.querySelector('[data-verdict]').dataset.verdict") == "yes"
 
 
+def test_ok_to_stop_page_draws_the_stopped_nodes(chromium, tmp_path):
+    html = tmp_path / "ok.html"
+    assert run("check", str(EXAMPLES / "seed.yaml"), "--ok-to-stop", "node-2", "node-4", "--format", "html",
+               "-o", str(html)) == 1
+    judge(chromium, html, expectations(load_cluster(EXAMPLES / "seed.yaml"), None))
+    stopped = chromium.evaluate("() => Array.from(document.querySelectorAll("
+                                "'#ok-to-stop g.node[data-state=stopped]')).map(e => e.dataset.node)")
+    assert sorted(stopped) == ["node-2", "node-4"]
+    assert chromium.evaluate("() => document.querySelector('[data-short]').dataset.short") == "volume pvc-kafka-1"
+
+
+def test_waves_page_draws_each_wave_stopped(chromium, tmp_path):
+    html = tmp_path / "waves.html"
+    assert run("check", str(EXAMPLES / "zone-loss.yaml"), "--waves", "--format", "html", "-o", str(html)) == 0
+    judge(chromium, html, expectations(load_cluster(EXAMPLES / "zone-loss.yaml"), None))
+    for i, zone in enumerate(("a", "b", "c"), 1):
+        stopped = chromium.evaluate(f"() => Array.from(document.querySelectorAll("
+                                    f"'#wave-{i} g.node[data-state=stopped]')).map(e => e.dataset.node)")
+        assert sorted(stopped) == [f"{zone}-1", f"{zone}-2", f"{zone}-3"]
+    assert chromium.evaluate("() => document.querySelectorAll('[data-wave]').length") == 3
+
+
 def test_demo_pages(chromium, tmp_path):
     run("demo", "--html", str(tmp_path))
     cluster = load_cluster(EXAMPLES / "seed.yaml")

@@ -14,7 +14,7 @@ from placement import cli
 from placement.models.failures import Failures
 from placement.models.loading import load_cluster, parse_cluster
 from placement.resilience.minima import data_loss_minima, partition_items, prove_minimum, volume_items
-from placement.resilience.sweep import check_resilience
+from placement.resilience.sweep import check_resilience, judge_start
 from placement.scenario import Scenario
 from placement.solve.planner import PlanOptions, plan_recovery
 from tests.smallworld import random_cluster
@@ -46,17 +46,24 @@ def brute_force(cluster, k: int) -> dict[tuple[str, ...], bool]:
 def test_sweep_agrees_with_brute_force(seed):
     cluster = _cluster(seed)
     k = 3 if seed < 40 else 2
-    truth = brute_force(cluster, k)
     result = check_resilience(cluster, k, audit=True)
+    if judge_start(cluster) is not None:  # already broken: the empty set is the counterexample
+        assert result.tolerates is False and result.counterexample.failed == () and result.scenarios == 1
+        assert result.counterexample.violations or result.counterexample.data_lost
+        return
+    truth = brute_force(cluster, k)
     failing = [s for s, ok in truth.items() if not ok]
-    assert result.scenarios == len(truth)
     assert result.tolerates == (not failing)
-    assert result.failing == len(failing)
     if failing:
         assert len(result.counterexample.failed) == min(len(s) for s in failing)
         assert not truth[result.counterexample.failed]
     else:
         assert result.counterexample is None
+    judged = {s: ok for s, ok in truth.items() if len(s) <= result.judged_up_to}
+    assert result.scenarios == len(judged)
+    assert result.failing == sum(1 for ok in judged.values() if not ok)
+    if result.judged_up_to < k:  # capped: failing every node that keeps data loses data
+        assert result.notes and failing
 
 
 @pytest.mark.parametrize("seed", range(110))
@@ -106,6 +113,52 @@ def test_composed_recoveries_pass_the_plain_checks_and_change_no_verdict(seed):
     assert (composed.tolerates, composed.failing) == (searched.tolerates, searched.failing)
 
 
+def varied(seed: int):
+    """A generated cluster under another policy: racks required, brokers preferred on their data,
+    two brokers a node with tight CPU, cordoned nodes, and fuller storage (so that merged
+    recoveries must place replicas again, and sometimes cannot)."""
+    from dataclasses import replace
+
+    from placement.models.cluster import BrokerPlacement, NodeState, RackAware
+    from placement.models.generate import generate_cluster
+
+    rng = __import__("random").Random(seed)
+    size = dict(nodes=rng.randint(12, 18), zones=rng.choice([3, 4]), brokers=6, volumes=rng.randint(14, 22),
+                partitions=40, seed=seed)
+    try:
+        cluster = generate_cluster(**size, storage_gib=rng.choice([1400, 2000]))
+    except ValueError:  # too full to generate: roomier
+        cluster = generate_cluster(**size, storage_gib=4000)
+    policy = replace(cluster.policy, rack_aware=rng.choice([RackAware.REQUIRED, RackAware.PREFERRED]),
+                     broker_placement=rng.choice([BrokerPlacement.REQUIRED, BrokerPlacement.PREFERRED]),
+                     brokers_per_node=rng.choice([1, 2]))
+    nodes = tuple(replace(n, state=NodeState.CORDONED) if rng.random() < 0.1 else
+                  replace(n, cpu_millicores=rng.choice([4000, 8000, 32000])) for n in cluster.nodes)
+    return replace(cluster, policy=policy, nodes=nodes)
+
+
+@pytest.mark.slow  # some of these clusters need many solver calls
+@pytest.mark.parametrize("seed", range(16))
+def test_composition_under_other_policies_changes_no_verdict(seed):
+    """Composed and repaired recoveries on clusters that are not the generator's default: every one
+    passes the plain checks (audit), and the verdicts and counts equal judging every set."""
+    from placement.resilience.sweep import judge_start
+
+    cluster = varied(seed)
+    if judge_start(cluster) is not None:
+        pytest.skip("the varied start already breaks an invariant")
+    k = 2 if len(cluster.nodes) > 14 else 3
+    composed = check_resilience(cluster, k, audit=True, time_limit=10)
+    searched = check_resilience(cluster, k, compose_recoveries=False, time_limit=10)
+    assert composed.composed > 0
+    if composed.undecided or searched.undecided:  # a solver timeout (either run) decides nothing
+        assert abs(composed.failing - searched.failing) <= composed.undecided + searched.undecided
+        return
+    assert (composed.tolerates, composed.failing) == (searched.tolerates, searched.failing)
+    assert (composed.counterexample.failed if composed.counterexample else None) == \
+        (searched.counterexample.failed if searched.counterexample else None)
+
+
 def test_symmetry_judges_one_of_interchangeable_empty_nodes():
     doc = {"policy": {"zoneSpread": False},
            "nodes": [{"name": f"n{i}", "storageGiB": 100} for i in range(8)],
@@ -120,7 +173,8 @@ def test_symmetry_judges_one_of_interchangeable_empty_nodes():
 def test_pruned_supersets_are_counted_not_judged():
     doc = {"policy": {"zoneSpread": False, "volumeReplicationFactor": 1},
            "nodes": [{"name": f"n{i}", "storageGiB": 100} for i in range(5)],
-           "volumes": [{"name": "v", "sizeGiB": 10, "replicas": ["n0"]}]}
+           "volumes": [{"name": "v", "sizeGiB": 10, "replicas": ["n0"]},
+                       {"name": "w", "sizeGiB": 10, "replicationFactor": 3, "replicas": ["n1", "n2", "n3"]}]}
     cluster = parse_cluster(doc, "rf1")
     result = check_resilience(cluster, 2)
     assert result.tolerates is False and result.counterexample.failed == ("n0",)
@@ -252,3 +306,93 @@ def test_solver_started_from_a_subsets_recovery_reaches_the_same_verdict():
             assert hot.survived == cold.survived
             compared += 1
     assert compared >= 10
+
+
+# -- the cluster as it is, and the bounds on what the sweep is asked (issues 9 and 11) --------
+
+def seed_doc() -> dict:
+    import yaml
+
+    return yaml.safe_load(SEED.read_text())
+
+
+def write_doc(tmp_path, doc) -> str:
+    path = tmp_path / "cluster.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_a_cluster_that_already_lost_a_volume_survives_no_failure(tmp_path):
+    doc = seed_doc()
+    doc["nodes"].append({"name": "node-6", "zone": "zone-c", "state": "failed", "storageGiB": 1000})
+    doc["volumes"].append({"name": "pvc-gone", "sizeGiB": 10, "replicationFactor": 1, "replicas": ["node-6"]})
+    code, out, _ = run("check", write_doc(tmp_path, doc), "--failures", "0", "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and result["tolerates"] is False and result["start"]["valid"] is False
+    assert result["counterexample"]["failed"] == [] and result["counterexample"]["dataLost"] == ["pvc-gone"]
+    assert result["counterexample"]["decidedBy"] == "start" and result["scenarios"] == 1
+    code, out, _ = run("check", write_doc(tmp_path, doc), "--failures", "2")
+    assert code == 1 and "As it is, before anything fails" in out and "pvc-gone" in out
+
+
+def test_a_broker_already_over_its_nodes_cpu_survives_no_failure(tmp_path):
+    doc = seed_doc()
+    doc["nodes"][0]["cpu"] = 1
+    doc["brokers"][0]["cpu"] = 4
+    code, out, err = run("check", write_doc(tmp_path, doc), "--failures", "2", "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and result["counterexample"]["failed"] == []
+    assert any(v["invariant"] == "I5" for v in result["counterexample"]["violations"])
+    assert result["judgedUpTo"] == 0 and "no failure set was judged" in err
+
+
+def test_a_node_over_its_storage_is_the_start_not_one_failures_counterexample(tmp_path):
+    doc = seed_doc()
+    doc["nodes"][2]["storageGiB"] = 250  # node-3 holds 300 GiB
+    result = json.loads(run("check", write_doc(tmp_path, doc), "--failures", "1", "--format", "json")[1])
+    assert result["counterexample"]["failed"] == [] and result["failing"] == 1
+    assert [v["invariant"] for v in result["counterexample"]["violations"]] == ["I5"]
+
+
+def test_failures_beyond_the_least_data_loss_are_capped_and_said():
+    code, out, err = run("check", str(SEED), "--failures", "40", "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and result["failures"] == 40 and result["judgedUpTo"] == 3  # 3 failures lose pvc-kafka-1
+    assert "capped at 3" in err and result["notes"]
+    truth = brute_force(load_cluster(SEED), 5)  # the planner on every set of up to 5 nodes (all of them)
+    failing = sorted((len(s), s) for s, ok in truth.items() if not ok)
+    assert tuple(result["counterexample"]["failed"]) == failing[0][1]  # the smallest, as without the cap
+
+
+def test_failures_beyond_the_nodes_that_keep_data_are_capped_and_said():
+    doc = {"policy": {"zoneSpread": False, "volumeReplicationFactor": 1},
+           "nodes": [{"name": f"n{i}", "storageGiB": 100} for i in range(5)],
+           "volumes": [{"name": "v", "sizeGiB": 10, "replicas": ["n0"]}]}
+    result = check_resilience(parse_cluster(doc, "one-keeper"), 2)
+    assert result.judged_up_to == 1 and "only 1 live nodes keep data" in result.notes[0]
+    assert result.tolerates is False and result.counterexample.failed == ("n0",)
+
+
+def test_jobs_beyond_the_cpus_are_capped_and_said(monkeypatch):
+    from placement.resilience import sweep
+
+    monkeypatch.setattr(sweep, "_cpus", lambda: 2)
+    result = check_resilience(_cluster(7), 1, jobs=100)
+    assert result.jobs == 2 and any("--jobs 100 capped at 2" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("address", ["not an address", "tcp://", "tcp://host:99999", "http://host:8786", "host",
+                                     "tcp://host:port", "a b:1", "", "tcp://h\n:1"])
+def test_a_malformed_scheduler_address_is_bad_input(address):
+    code, _, err = run("check", str(SEED), "--scheduler", address)
+    assert code == 2 and "--scheduler" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("kwargs", [dict(failures="2"), dict(failures=-1), dict(failures=True), dict(failures=1.5),
+                                    dict(jobs=0), dict(jobs="2"), dict(time_limit=0), dict(time_limit="1"),
+                                    dict(scheduler=5)])
+def test_library_check_refuses_wrong_arguments(kwargs):
+    import placement
+
+    with pytest.raises(placement.InputError):
+        placement.check(load_cluster(SEED), **kwargs)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from placement.render import svg
 from placement.render.scene import (ARRIVES, CANNOT_RUN, DATA_LOST, DOWN, DROPPED, LEAVES, LOST, NEW, REPLICA_ORDER,
-                                    RETIRED, NodeView, Scene)
+                                    RETIRED, STOPS, NodeView, Scene)
 
 SMALL_CLUSTER = 40  # nodes: every node drawn as a box
 FULL_BOXES = 24  # boxes: each replica and broker drawn by name
@@ -172,16 +172,20 @@ def _mode_words(scene: Scene, summarise: bool, full: bool, one_by_one: bool, dra
 
 def _zone_sentence(zone: str, views: list[NodeView]) -> str:
     failed = sum(1 for v in views if v.state == "failed")
-    return f"zone {zone}: {len(views)} nodes, {failed} failed"
+    stopped = sum(1 for v in views if v.state == "stopped")
+    return f"zone {zone}: {len(views)} nodes, {failed} failed" + (f", {stopped} stopped" if stopped else "")
 
 
 def _zone_label(zone: str, views: list[NodeView], top: float) -> str:
     failed = sum(1 for v in views if v.state == "failed")
     cordoned = sum(1 for v in views if v.state == "cordoned")
+    stopped = sum(1 for v in views if v.state == "stopped")
     new = sum(v.count(NEW) for v in views)
     lines = [f"{len(views):,} node{'s' if len(views) != 1 else ''}"]
     if failed:
         lines.append("all failed" if failed == len(views) else f"{failed:,} failed")
+    if stopped:
+        lines.append("all stopped" if stopped == len(views) else f"{stopped:,} stopped")
     if cordoned:
         lines.append(f"{cordoned:,} cordoned")
     if new:
@@ -193,7 +197,7 @@ def _zone_label(zone: str, views: list[NodeView], top: float) -> str:
 
 
 def _state_word(view: NodeView) -> str:
-    return {"failed": "FAILED", "cordoned": "CORDONED"}.get(view.state, "ready")
+    return {"failed": "FAILED", "cordoned": "CORDONED", "stopped": "STOPPED"}.get(view.state, "ready")
 
 
 def _storage_bar(view: NodeView, x: float, y: float, w: float, h: float) -> str:
@@ -215,7 +219,7 @@ def _cross(x: float, y: float, w: float, h: float) -> str:
 
 def _node_classes(view: NodeView) -> str:
     cls = ["node-box"]
-    if view.state in ("failed", "cordoned"):
+    if view.state in ("failed", "cordoned", "stopped"):
         cls.append(view.state)
     if view.storage_gib <= 0:
         cls.append("storageless")
@@ -284,7 +288,8 @@ def _compact_box(view: NodeView, x: float, y: float) -> tuple[_Box, str]:
     inner.append(svg.text(x + 6, y + 36, pct, cls="bar-text", tip=view.storage_words))
     bx = x + w - 6
     for b in reversed(view.brokers):
-        mark = {ARRIVES: "←", LEAVES: "→", DOWN: "✕", CANNOT_RUN: "!", RETIRED: "−"}.get(b.state, "")
+        mark = {ARRIVES: "←", LEAVES: "→", DOWN: "✕", CANNOT_RUN: "!", RETIRED: "−",
+                STOPS: "‖"}.get(b.state, "")
         words = f"b{b.broker}{mark}"
         bw = svg.text_width(words, 9.5) + 8
         bx -= bw
@@ -318,6 +323,8 @@ def _compact_box(view: NodeView, x: float, y: float) -> tuple[_Box, str]:
 def _heat_class(view: NodeView) -> tuple[str, float]:
     if view.state == "failed":
         return "heat failed", 1.0
+    if view.state == "stopped":
+        return "heat stopped", 1.0
     if view.storage_gib <= 0:
         return "heat q0", 0.04
     frac = min(view.used_after_gib / view.storage_gib, 1.0)
@@ -442,7 +449,7 @@ def _bundles(scene: Scene, zone_mid: dict[str, float], x: float, placed: list) -
     return "".join(out)
 
 
-def legend(prefix: str, *, stale: bool = True) -> str:
+def legend(prefix: str, *, stale: bool = True, stopped: bool = False) -> str:
     """The shapes, patterns and words the figures use, as a small figure of their own."""
     items = [
         ("node-box", "a node (box; name, state, storage before and after)"),
@@ -457,6 +464,9 @@ def legend(prefix: str, *, stale: bool = True) -> str:
     ]
     if stale:
         items.append(("replica stale", "a stale replica (hatched): 'stale, N GiB behind'"))
+    if stopped:
+        items += [("node-box stopped", "a node stopped for maintenance: amber, dash-dotted, 'STOPPED'"),
+                  ("replica stopped", "a replica on a stopped node: kept, but not serving meanwhile")]
     rows = []
     col_w = 470
     for i, (cls, words) in enumerate(items):

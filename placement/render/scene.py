@@ -17,10 +17,11 @@ from placement.models.cluster import Cluster, NodeState
 from placement.models.units import MIB_PER_GIB
 
 # replica states, in the order a node lists them
-KEPT, NEW, DROPPED, LOST, DATA_LOST = "kept", "new", "dropped", "lost", "data-lost"
-REPLICA_ORDER = {KEPT: 0, NEW: 1, DROPPED: 2, LOST: 3, DATA_LOST: 4}
+KEPT, NEW, DROPPED, LOST, DATA_LOST, PAUSED = "kept", "new", "dropped", "lost", "data-lost", "stopped"
+REPLICA_ORDER = {KEPT: 0, NEW: 1, DROPPED: 2, LOST: 3, DATA_LOST: 4, PAUSED: 5}
 # broker states on a node
 STAYS, ARRIVES, LEAVES, DOWN, CANNOT_RUN, RETIRED = "stays", "arrives", "leaves", "down", "cannot-run", "retired"
+STOPS = "stops"  # on a node stopped for maintenance (check --ok-to-stop, --waves)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class ReplicaMark:
     def short(self) -> str:
         """The few words beside the volume's name on a chip."""
         words = {KEPT: "", NEW: f"new ← {self.source}" if self.source else "new", DROPPED: "dropped",
-                 LOST: "lost", DATA_LOST: "DATA LOST"}[self.state]
+                 LOST: "lost", DATA_LOST: "DATA LOST", PAUSED: "stopped"}[self.state]
         if self.stale_gib is not None:
             words = ", ".join(w for w in (f"stale, {self.stale_gib:g} GiB behind", words) if w)
         return words
@@ -53,6 +54,7 @@ class ReplicaMark:
             LOST: f"replica of {self.volume} on {self.node}, lost with the node (other replicas survive)",
             DATA_LOST: f"replica of {self.volume} on {self.node}, lost with the node: "
                        f"no replica of {self.volume} survives, its data is gone",
+            PAUSED: f"replica of {self.volume} on {self.node}, not serving while the node is stopped (kept)",
         }[self.state]
         if self.stale_gib is not None:
             what += f"; stale, {self.stale_gib:g} GiB behind (no source for a copy until brought in sync)"
@@ -73,7 +75,8 @@ class BrokerMark:
     def short(self) -> str:
         return {STAYS: f"broker {self.broker}", ARRIVES: f"broker {self.broker} ← {self.other}",
                 LEAVES: f"broker {self.broker} → {self.other}", DOWN: f"broker {self.broker} down",
-                CANNOT_RUN: f"broker {self.broker}: cannot run", RETIRED: f"broker {self.broker} retired"}[self.state]
+                CANNOT_RUN: f"broker {self.broker}: cannot run", RETIRED: f"broker {self.broker} retired",
+                STOPS: f"broker {self.broker} stopped"}[self.state]
 
     @property
     def sentence(self) -> str:
@@ -85,6 +88,7 @@ class BrokerMark:
             DOWN: f"broker {self.broker} was on {self.node}, which failed: it is down",
             CANNOT_RUN: f"broker {self.broker} was on {self.node} and can run on no node after the plan",
             RETIRED: f"broker {self.broker} on {self.node} is retired by the plan",
+            STOPS: f"broker {self.broker} stops with {self.node} (maintenance) and starts again there",
         }[self.state]
 
 
@@ -92,7 +96,8 @@ class BrokerMark:
 class NodeView:
     name: str
     zone: str
-    state: str  # ready | failed | cordoned (failed includes nodes failed by the plan or the check)
+    state: str  # ready | failed | cordoned | stopped (failed includes nodes failed by the plan or the check;
+    # stopped: down for maintenance in check --ok-to-stop or --waves)
     storage_gib: float
     used_before_gib: float
     used_after_gib: float
@@ -127,7 +132,8 @@ class NodeView:
 
     @property
     def sentence(self) -> str:
-        state = {"failed": "FAILED", "cordoned": "cordoned (receives nothing new)", "ready": "ready"}[self.state]
+        state = {"failed": "FAILED", "cordoned": "cordoned (receives nothing new)", "ready": "ready",
+                 "stopped": "STOPPED for maintenance"}[self.state]
         brokers = "; ".join(b.sentence for b in self.brokers) or "no broker"
         return f"{self.name} in {self.zone}: {state}; {self.storage_words}; {brokers}; replicas: {self.tally}"
 
@@ -183,9 +189,12 @@ class Scene:
         return tuple(n.name for n in self.nodes if n.state == "failed")
 
 
-def scene(cluster: Cluster, plan: dict[str, Any] | None = None, failed: Iterable[str] = ()) -> Scene:
-    """The cluster as it is, with the plan's target and steps (when given) and ``failed`` nodes applied."""
+def scene(cluster: Cluster, plan: dict[str, Any] | None = None, failed: Iterable[str] = (),
+          stopped: Iterable[str] = ()) -> Scene:
+    """The cluster as it is, with the plan's target and steps (when given) and ``failed`` nodes applied;
+    ``stopped`` nodes are down for maintenance (what they hold is kept, but does not serve)."""
     down = {n.name for n in cluster.nodes if n.state is NodeState.FAILED} | set(failed)
+    paused = set(stopped) - down
     if plan is not None:
         down |= set(plan.get("failed", ()))
     placement = (plan or {}).get("placement") or {}
@@ -223,6 +232,8 @@ def scene(cluster: Cluster, plan: dict[str, Any] | None = None, failed: Iterable
                 continue
             if n in down:
                 state = DATA_LOST if lost_data else LOST
+            elif n in paused:
+                state = PAUSED
             elif target_volumes is not None and n not in after:
                 state = DROPPED
             else:
@@ -252,7 +263,8 @@ def scene(cluster: Cluster, plan: dict[str, Any] | None = None, failed: Iterable
         if b.node not in brokers:
             continue
         if plan is None:
-            brokers[b.node].append(BrokerMark(b.id, b.node, DOWN if b.node in down else STAYS))
+            brokers[b.node].append(BrokerMark(b.id, b.node, DOWN if b.node in down else STOPS if b.node in paused
+                                              else STAYS))
             continue
         to = target_brokers.get(str(b.id), b.node)
         step = moves_by.get(b.id)
@@ -272,8 +284,8 @@ def scene(cluster: Cluster, plan: dict[str, Any] | None = None, failed: Iterable
     for n in cluster.nodes:
         marks = tuple(sorted(replicas[n.name], key=lambda r: (REPLICA_ORDER[r.state], r.volume)))
         mine = tuple(sorted(brokers[n.name], key=lambda b: (b.state != STAYS, b.broker)))
-        state = "failed" if n.name in down else n.state.value
-        touched = (state == "failed" or n.name in sources or any(r.state != KEPT for r in marks)
+        state = "failed" if n.name in down else "stopped" if n.name in paused else n.state.value
+        touched = (state in ("failed", "stopped") or n.name in sources or any(r.state != KEPT for r in marks)
                    or any(b.state != STAYS for b in mine))
         after = used_before[n.name] if target_volumes is None else used_after_mib[n.name]
         views.append(NodeView(n.name, n.zone, state, n.storage_gib, round(used_before[n.name] / MIB_PER_GIB, 1),

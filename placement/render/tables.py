@@ -377,8 +377,15 @@ def render_resilience(out: Console, cluster: Cluster, result) -> None:
               f"{result.pruned:,} pruned (a smaller set already fails), {result.symmetric:,} covered by symmetry; "
               f"{result.failing:,} not survived, {result.undecided:,} undecided; {result.seconds:.1f} s")
     c = result.counterexample
-    if c is not None:
+    if c is not None and not c.failed:
+        out.print(Text("As it is, before anything fails, the cluster already breaks what a failure must leave "
+                       "intact (placement plan repairs it):", style="bold"))
+        for name in c.data_lost:
+            if not any(v.subject == f"volume {name}" and v.invariant == "I7" for v in c.violations):
+                out.print(f"  [I7] volume {name} has no surviving in-sync replica: its data is gone", markup=False)
+    elif c is not None:
         out.print(Text(f"If {', '.join(c.failed)} fail{'s' if len(c.failed) == 1 else ''}:", style="bold"))
+    if c is not None:
         shown, hidden = _first(c.violations, ROWS_SHOWN)
         for v in shown:
             out.print(f"  [{v.invariant}] {v.message}", markup=False)
@@ -400,3 +407,104 @@ def render_resilience(out: Console, cluster: Cluster, result) -> None:
             table.add_row(f"a {m.what}", "-" if m.failures is None else str(m.failures),
                           ", ".join(m.witness) or "-", loses or "-", "yes" if m.proven else "no (time limit)")
         out.print(table)
+
+
+def render_check(out: Console, cluster: Cluster, result) -> None:
+    """``placement check``'s answer for people: the failure sweep, ok-to-stop or the waves."""
+    from placement.resilience.maintenance import StopVerdict, WavePlan
+
+    if isinstance(result, StopVerdict):
+        render_ok_to_stop(out, cluster, result)
+    elif isinstance(result, WavePlan):
+        render_waves(out, cluster, result)
+    else:
+        render_resilience(out, cluster, result)
+
+
+SHOWN = 40  # rows of a list shown before it is summarised (--format json has them all)
+
+
+def _min_replicas_words(min_replicas: int | None) -> str:
+    return (f"every volume keeps at least {min_replicas} in-sync replica{'s' if min_replicas != 1 else ''}"
+            if min_replicas is not None else
+            "every volume keeps its replication factor minus one in-sync replicas (at least 1)") + \
+        ", every partition its min.insync.replicas"
+
+
+def _shortfall_table(title: str, shortfalls) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in ("volume or partition", "current", "needed", "before", "stopped with", "already short"):
+        table.add_column(col)
+    for s in shortfalls[:SHOWN]:
+        where = ", ".join(s.stopped) or "-"
+        if s.brokers:
+            where = f"broker{'s' if len(s.brokers) != 1 else ''} {', '.join(map(str, s.brokers))} on {where}"
+        table.add_row(f"{s.kind} {s.name}", str(s.current), str(s.needed), str(s.before), where,
+                      Text("yes", style="yellow") if s.already_short else "no")
+    return table
+
+
+def _more(out: Console, total: int, what: str) -> None:
+    if total > SHOWN:
+        out.print(f"... and {total - SHOWN:,} more {what} (--format json lists every one)")
+
+
+def render_ok_to_stop(out: Console, cluster: Cluster, verdict) -> None:
+    nodes = ", ".join(verdict.nodes) or "no node"
+    answer = Text("yes", style="bold green") if verdict.ok else Text("NO", style="bold red")
+    out.print(Text.assemble("May ", (nodes, "bold"), " of ", (cluster.name, "bold"), " stop now? ", answer))
+    out.print(f"asked: {_min_replicas_words(verdict.min_replicas)}, with {nodes} stopped and no step taken")
+    for note in verdict.notes:
+        out.print(f"note: {note}", markup=False)
+    if verdict.ok:
+        return
+    short = verdict.shortfalls
+    plural = "s" if len(short) != 1 else ""
+    out.print(_shortfall_table(f"{len(short):,} volume{plural} or partition{plural} would fall short", short))
+    _more(out, len(short), "volumes and partitions")
+    already = verdict.already_short
+    if already:
+        out.print(Text(f"{len(already):,} of them {'was' if len(already) == 1 else 'were'} already short before "
+                       "stopping anything: no node may stop until they are repaired (placement plan)",
+                       style="yellow"))
+
+
+def render_waves(out: Console, cluster: Cluster, plan) -> None:
+    cap = f", at most {plan.max_wave} nodes each" if plan.max_wave else ""
+    if not plan.possible:
+        out.print(Text.assemble("Maintenance waves for ", (cluster.name, "bold"), f"{cap}: ",
+                                ("NONE CAN EXIST", "bold red")))
+        out.print(f"asked: {_min_replicas_words(plan.min_replicas)} while a wave is stopped", markup=False)
+        for note in plan.notes:
+            out.print(note, markup=False)
+        out.print(_shortfall_table("Why: each cannot spare its replicas on the node shown, or is already short",
+                                   plan.blocking))
+        _more(out, len(plan.blocking), "volumes and partitions")
+        return
+    proven = Text("proven least", style="bold green") if plan.proven else \
+        Text(f"not proven least (at least {plan.lower_bound})", style="bold yellow")
+    out.print(Text.assemble("Maintenance waves for ", (cluster.name, "bold"), f"{cap}: ",
+                            (f"{len(plan.waves)}", "bold"), ", ", proven))
+    out.print(f"each wave stops while every other node runs; {_min_replicas_words(plan.min_replicas)}; "
+              f"{plan.nodes:,} nodes to maintain; {plan.seconds:.1f} s", markup=False)
+    zone = {n.name: n.zone for n in cluster.nodes}
+    table = Table(title="Waves", title_justify="left")
+    for col in ("wave", "nodes", "zones", "count"):
+        table.add_column(col)
+    for i, wave in enumerate(plan.waves, 1):
+        names = ", ".join(wave[:12]) + (f", ... ({len(wave) - 12:,} more)" if len(wave) > 12 else "")
+        table.add_row(str(i), names, ", ".join(sorted({zone[n] for n in wave})), str(len(wave)))
+    out.print(table)
+    out.print(f"lower bound {plan.lower_bound}: {plan.certificate.get('why', '')}", markup=False)
+    if plan.conflicts:
+        out.print("why these nodes cannot share a wave:")
+        for c in plan.conflicts:
+            out.print(f"  {c.message}", markup=False)
+    out.print(f"{plan.conflicting_pairs:,} pairs of nodes cannot share a wave in all (--format json for the "
+              "certificate)", markup=False)
+    for note in plan.notes:
+        out.print(f"note: {note}", markup=False)
+    if not plan.proven:
+        out.print(Text(f"the search stopped at its time limit ({plan.solver.get('seconds', 0):g} s): "
+                       f"{len(plan.waves)} waves found, at least {plan.lower_bound} needed; raise --time-limit "
+                       "to try to close the gap", style="yellow"))

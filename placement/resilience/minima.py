@@ -37,8 +37,9 @@ def _live(cluster: Cluster, nodes) -> frozenset[str]:
 
 
 def volume_items(cluster: Cluster) -> dict[str, frozenset[str]]:
-    """Each volume that still has data, with the live nodes that must all fail to lose it."""
-    items = {v.name: _live(cluster, v.replicas) for v in cluster.volumes}
+    """Each volume that still has data, with the live nodes that must all fail to lose it (its
+    in-sync replicas: a stale replica keeps no data alive)."""
+    items = {v.name: _live(cluster, v.in_sync_replicas) for v in cluster.volumes}
     return {name: nodes for name, nodes in items.items() if nodes}
 
 
@@ -47,7 +48,7 @@ def partition_items(cluster: Cluster) -> dict[str, frozenset[str]]:
     def broker_nodes(b) -> frozenset[str]:
         if not b.volumes:
             return _live(cluster, [b.node])
-        return frozenset().union(*(_live(cluster, cluster.volume[v].replicas) for v in b.volumes))
+        return frozenset().union(*(_live(cluster, cluster.volume[v].in_sync_replicas) for v in b.volumes))
 
     per_broker = {b.id: broker_nodes(b) for b in cluster.brokers}
     items = {}

@@ -1,56 +1,75 @@
 """Does this cluster survive any K node failures, or any whole zone? (``placement check``)
 
-A failure set is survived when no volume loses every replica and the planner
-finds a target placement meeting every invariant (its first level, feasibility,
-without optimising). The sweep does less than judging all C(n, k) sets:
+The cluster as it is comes first (SEMANTICS.md section 4): a cluster that has already lost
+data or already breaks an invariant does not survive even zero failures; the answer is then
+no, with the empty failure set as the counterexample and what the start breaks, and no
+failure set is judged.
 
-- symmetry: nodes that hold nothing (no replica, no broker) and look alike
-  (zone, state, capacities) are interchangeable, so only one failure set per
-  combination of such classes is judged, counted with its multiplicity;
-- pruning: a set that loses a volume's data makes every larger set lose it too,
-  so sets are judged by increasing size and a set containing a data-losing set
-  is counted as failing without being judged. Only data loss is pruned this
-  way: whether a valid target exists is *not* monotone under the planner's
-  rules (healthy replicas stay where they are, so a second failure can free
-  the room the first one lacked; zone spread asks for fewer zones once a zone
-  is gone), and ``tests/test_resilience.py`` keeps a brute-force witness of that;
-- cheap bounds before any solver: data loss is a set test; a set of nodes that
-  hold nothing cannot break a cluster that is valid now; a greedy placement
-  that passes the plain checks is a certificate of survival;
-- reuse between scenarios: the recovery found for a set one smaller and the one
-  found for the extra node alone are composed when they do not interfere
-  (``placement.resilience.composition``), so most larger sets need no search at all; a set
-  that still needs the solver starts it from the smaller set's recovery (its
-  decisions that still apply, as the CP-SAT hint); each worker process receives
-  the cluster once and keeps it between scenarios.
+Otherwise a failure set is survived when no volume loses every in-sync replica and a target
+placement meeting every invariant exists (found by composition, a greedy certificate or the
+planner's first level, feasibility, without optimising). The sweep does less than judging all
+C(n, k) sets:
 
-Scenarios are spread over local processes (``jobs``) or a Dask cluster
-(``scheduler``), one size level at a time so that pruning still applies.
+- symmetry: nodes that hold nothing (no replica, no broker) and look alike (zone, state,
+  capacities) are interchangeable, so only one failure set per combination of such classes is
+  judged, counted with its multiplicity;
+- pruning: a set that loses a volume's data makes every larger set lose it too, so a set one of
+  whose subsets one smaller loses data is counted as failing (pruned) without a judgement. Only
+  data loss is pruned this way: whether a valid target exists is *not* monotone under the
+  planner's rules (healthy replicas stay where they are, so a second failure can free the room
+  the first one lacked; zone spread asks for fewer zones once a zone is gone), and
+  ``tests/test_resilience.py`` keeps a brute-force witness of that;
+- cheap bounds before any solver: data loss is a set test; a set of nodes that hold nothing
+  cannot break a cluster that is valid now; a greedy placement that passes the plain checks is
+  a certificate of survival;
+- composition: a set's recovery is merged from the recovery of the set without its last node
+  and that node's own recovery (``placement.resilience.composition``: volumes both change are
+  merged replica by replica), so most sets need no search at all; a set that still needs the
+  solver starts it from a smaller set's recovery (the CP-SAT hint).
+
+Memory stays bounded by what the next level needs: the recovery of each single node, and of
+the survived sets whose recovery is *not* the merge above (for the generated clusters, a few in
+a thousand); every other recovery is merged again when needed, and nothing is kept at the last
+level. Counts and the smallest counterexample are tallied as results arrive; no verdict list is
+kept.
+
+Work is shipped in batches of failure sets (tuples of class indices) to local processes
+(``jobs``, at most the CPUs) or a Dask cluster (``scheduler``), one size level at a time; each
+worker receives the cluster and the level's recoveries once per level and does everything for
+its batch (data loss, pruning, composition, judging), returning counts, the smallest failing
+set and only the recoveries the next level needs.
+
+``--failures`` beyond the number of live nodes holding data needs no judging: failing every
+such node loses every volume, so the smallest counterexample has at most that many nodes and
+the sweep stops there (the result says so).
 """
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations_with_replacement
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-from placement.models.cluster import Cluster
+from placement.models.cluster import Cluster, NodeState
+from placement.models.errors import InputError, Problem
 from placement.models.failures import Failures
 from placement.models.plan import Placement, Status, Violation
-from placement.resilience.composition import Footprint, NodeRoom, apply_footprint, compose, footprint, overlay
+from placement.resilience.composition import (Footprint, NodeRoom, apply_footprint, compose, fail_more, footprint,
+                                              overlay)
 from placement.scenario import Scenario
 
 SOLVER_TIME_LIMIT = 30.0  # per scenario that reaches the solver
-Job = tuple  # (failed nodes, the recovery of a survived subset or None)
+BATCH = 4000  # failure sets per batch at most (smaller when that leaves workers idle)
 
 
 @dataclass(frozen=True)
 class ScenarioVerdict:
     failed: tuple[str, ...]  # the nodes this scenario fails (on top of those already failed)
     survived: bool | None  # None: undecided within the time limit (never reported as a proof)
-    decided_by: str  # data-loss | nothing-held | greedy | solver | pruned
+    decided_by: str  # start | data-loss | nothing-held | greedy | solver | composed
     data_lost: tuple[str, ...] = ()
     violations: tuple[Violation, ...] = ()
     conflict: tuple[str, ...] = ()  # invariants that cannot hold together here (from the solver)
@@ -65,7 +84,7 @@ class ScenarioVerdict:
 @dataclass
 class ResilienceResult:
     tolerates: bool | None  # None: some scenario undecided and none failed
-    scenarios: int  # failure sets considered (every set of 1..K nodes, and each zone)
+    scenarios: int  # failure sets considered (every set of 1..K nodes, each zone; the empty set when the start fails)
     checked: int  # of those, with a verdict (judged, or covered by symmetry or pruning)
     solved: int  # judged by the solver
     bounded: int  # judged without a solver (data loss, nothing held, greedy certificate, composed)
@@ -76,9 +95,14 @@ class ResilienceResult:
     undecided: int
     counterexample: ScenarioVerdict | None
     seconds: float
-    max_failures: int = 0
+    max_failures: int = 0  # K as asked
     zones: bool = False
     minima: list = field(default_factory=list)  # placement.resilience.minima.Minimum, with --minimum
+    start: ScenarioVerdict | None = None  # the cluster as it is, when it already breaks something
+    judged_up_to: int = 0  # K as judged (capped, see notes)
+    jobs: int = 1  # local processes used
+    notes: list[str] = field(default_factory=list)  # what was capped or skipped, and why
+    kept_recoveries: int = 0  # recoveries kept for the next level at the busiest moment
 
     def to_document(self) -> dict:
         doc = {
@@ -89,7 +113,11 @@ class ResilienceResult:
             "solved": self.solved, "bounded": self.bounded, "composed": self.composed, "pruned": self.pruned,
             "symmetric": self.symmetric,
             "failing": self.failing, "undecided": self.undecided,
-            "failures": self.max_failures, "zones": self.zones, "seconds": round(self.seconds, 3),
+            "failures": self.max_failures, "judgedUpTo": self.judged_up_to, "zones": self.zones,
+            "start": {"valid": self.start is None,
+                      "dataLost": list(self.start.data_lost) if self.start else [],
+                      "violations": [v.to_document() for v in self.start.violations] if self.start else []},
+            "jobs": self.jobs, "notes": list(self.notes), "seconds": round(self.seconds, 3),
         }
         if self.minima:
             doc["minimum"] = {m.what: m.to_document() for m in self.minima}
@@ -103,13 +131,17 @@ def _holders(cluster: Cluster) -> frozenset[str]:
     return frozenset({n for v in cluster.volumes for n in v.replicas} | {b.node for b in cluster.brokers})
 
 
+def _already_failed(cluster: Cluster) -> frozenset[str]:
+    return frozenset(n.name for n in cluster.nodes if n.state is NodeState.FAILED)
+
+
 def _scenario(cluster: Cluster, failed: Iterable[str]) -> Scenario:
-    already = {n.name for n in cluster.nodes if n.state.value == "failed"}
-    return Scenario(cluster, Failures(frozenset(already | set(failed))))
+    return Scenario(cluster, Failures(_already_failed(cluster) | frozenset(failed)))
 
 
 def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
-          time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | None = None) -> ScenarioVerdict:
+          time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | None = None,
+          holders: frozenset[str] | None = None) -> ScenarioVerdict:
     """Is this failure set survived? Cheapest evidence first; the solver only when needed,
     started from ``warm`` (the recovery of a survived subset) where that still applies."""
     from placement.solve.greedy import greedy_placement
@@ -117,10 +149,13 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     from placement.rules import check_all
 
     scenario = _scenario(cluster, failed)
-    lost = tuple(v.name for v in scenario.lost_volumes if any(n in failed for n in v.replicas))
+    lost = tuple(sorted(v.name for v in cluster.volumes if v.in_sync_replicas
+                        and all(n in scenario.failures.nodes for n in v.in_sync_replicas)
+                        and any(n in failed for n in v.in_sync_replicas)))
     if lost:
         return _data_loss(cluster, failed, lost)
-    if baseline_ok and not any(n in _holders(cluster) for n in failed):
+    holders = _holders(cluster) if holders is None else holders
+    if baseline_ok and not any(n in holders for n in failed):
         return ScenarioVerdict(failed, True, "nothing-held", footprint=footprint(scenario, Placement.current(cluster)))
     # With the cluster valid now, partitions on untouched brokers stay valid: the greedy
     # certificate needs only the touched ones (a large cluster's partitions dominate the cost).
@@ -135,8 +170,6 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
 
 def _local(scenario: Scenario) -> Scenario:
     """The scenario with only the partitions that have a replica on a touched broker."""
-    from dataclasses import replace
-
     touched = set(scenario.touched_brokers)
     topics = []
     for t in scenario.cluster.topics:
@@ -164,6 +197,30 @@ def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start
                            tuple(plan.solver.get("conflict", ())))
 
 
+def judge_start(cluster: Cluster) -> ScenarioVerdict | None:
+    """The cluster as it is (the file's failed nodes only): None when it meets every invariant
+    and has lost nothing, else a verdict for the empty failure set naming what it breaks. What
+    it breaks is the start check a plan document lists as ``preexisting`` (``check_start``: a
+    stale replica does not count until resynced, a broker on a failed node does not run), so
+    ``check`` and ``plan`` agree on it."""
+    from placement.rules import check_start
+
+    scenario = _scenario(cluster, ())
+    broken = tuple(check_start(cluster))
+    lost = tuple(sorted(v.name for v in cluster.volumes if v.replicas and not any(
+        n not in scenario.failures.nodes for n in v.in_sync_replicas)))
+    if not broken and not lost:
+        return None
+    return ScenarioVerdict((), False, "start", lost, broken)
+
+
+def baseline_valid(cluster: Cluster) -> bool:
+    """Does the cluster meet every invariant as it stands (its file failures included), with
+    nothing left for a plan to decide? Composition and the nothing-held shortcut rely on it."""
+    scenario = _scenario(cluster, ())
+    return not scenario.touched_volumes and not scenario.touched_brokers and judge_start(cluster) is None
+
+
 # -- symmetry -----------------------------------------------------------------------
 
 def node_classes(cluster: Cluster) -> list[list[str]]:
@@ -171,7 +228,7 @@ def node_classes(cluster: Cluster) -> list[list[str]]:
     holders = _holders(cluster)
     classes: dict[tuple, list[str]] = {}
     for n in cluster.nodes:
-        if n.state.value == "failed":
+        if n.state is NodeState.FAILED:
             continue
         key = (n.name,) if n.name in holders else ("empty", n.zone, n.state.value, n.storage_mib, n.cpu_millicores,
                                                   n.memory_mib)
@@ -179,170 +236,275 @@ def node_classes(cluster: Cluster) -> list[list[str]]:
     return list(classes.values())
 
 
-def _sets_of_size(classes: list[list[str]], k: int):
-    """Canonical failure sets of k nodes: multisets of class indices, within class sizes."""
+def _sets_of_size(classes: list[list[str]], k: int) -> Iterator[tuple[int, ...]]:
+    """Canonical failure sets of k nodes: non-decreasing tuples of class indices, within class sizes."""
+    sizes = [len(c) for c in classes]
     for combo in combinations_with_replacement(range(len(classes)), k):
-        counts = Counter(combo)
-        if all(c <= len(classes[i]) for i, c in counts.items()):
+        if _within(combo, sizes):
             yield combo
 
 
-def _members(classes, combo) -> tuple[str, ...]:
-    counts = Counter(combo)
-    return tuple(sorted(n for i, c in counts.items() for n in classes[i][:c]))
+def _within(combo: tuple[int, ...], sizes: list[int]) -> bool:
+    """No class repeated more often than it has members."""
+    run = 1
+    for i in range(1, len(combo)):
+        run = run + 1 if combo[i] == combo[i - 1] else 1
+        if run > sizes[combo[i]]:
+            return False
+    return True
+
+
+def _sets_with_prefix(classes: list[list[str]], prefix: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+    """The canonical sets one larger than ``prefix`` that start with it (a batch is a few prefixes,
+    so that the parent enumerates C(n, k-1) prefixes, not C(n, k) sets)."""
+    sizes = [len(c) for c in classes]
+    for last in range(prefix[-1] if prefix else 0, len(classes)):
+        combo = prefix + (last,)
+        if _within(combo, sizes):
+            yield combo
+
+
+def _aligned(classes: list[list[str]], combo: tuple[int, ...]) -> tuple[str, ...]:
+    """The node each entry of a canonical set stands for (repeated classes take the next member)."""
+    if all(combo[i] != combo[i - 1] for i in range(1, len(combo))):
+        return tuple(classes[c][0] for c in combo)
+    out, seen = [], Counter()
+    for c in combo:
+        out.append(classes[c][seen[c]])
+        seen[c] += 1
+    return tuple(out)
 
 
 def _multiplicity(classes, combo) -> int:
+    if all(len(classes[c]) == 1 for c in combo):
+        return 1
     return math.prod(math.comb(len(classes[i]), c) for i, c in Counter(combo).items())
 
 
-# -- the sweep ----------------------------------------------------------------------
+# -- the data a level needs, and judging a batch ---------------------------------------
 
-class _Local:
-    """Judges batches in this process or a process pool that keeps the cluster."""
+@dataclass(frozen=True)
+class _Level:
+    """What judging one size of failure set needs; sent once per level to each worker."""
 
-    def __init__(self, cluster: Cluster, jobs: int, baseline_ok: bool, time_limit: float):
-        self.cluster, self.baseline_ok, self.time_limit = cluster, baseline_ok, time_limit
-        self.pool = None
-        if jobs > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                            initargs=(cluster, baseline_ok, time_limit))
-            self.jobs = jobs
-
-    def judge_all(self, sets: list[Job], done: Callable[[int], None]) -> list[ScenarioVerdict]:
-        if self.pool is None:
-            out = []
-            for members, warm in sets:
-                out.append(judge(self.cluster, members, baseline_ok=self.baseline_ok, time_limit=self.time_limit, warm=warm))
-                done(1)
-            return out
-        chunks = _chunks(sets, self.jobs * 8)
-        futures = [self.pool.submit(_judge_chunk_in_worker, c) for c in chunks]
-        results = []
-        for f, c in zip(futures, chunks):
-            results.extend(f.result())
-            done(len(c))
-        return results
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
+    token: tuple  # identifies the level (workers cache what they derive from it)
+    cluster: Cluster
+    classes: list[list[str]]
+    baseline_ok: bool
+    time_limit: float
+    prune: bool
+    compose: bool
+    audit: bool
+    keep: bool  # return the recoveries the next level needs
+    singles: dict[str, Footprint]  # holder node -> the recovery of it failing alone (survived ones)
+    special: dict[tuple[int, ...], Footprint]  # survived sets whose recovery is not the canonical merge
 
 
-class _Dask:
-    """Judges batches on an existing Dask distributed cluster (optional extra ``distributed``)."""
+@dataclass
+class _Tally:
+    """What a batch (and then the whole sweep) found: counts, the smallest failing and undecided
+    sets, and the recoveries the next level needs."""
 
-    def __init__(self, cluster: Cluster, address: str, baseline_ok: bool, time_limit: float):
-        try:
-            from distributed import Client
-        except ImportError as exc:  # pragma: no cover - depends on the extra
-            from placement.models.errors import InputError, Problem
+    counts: Counter = field(default_factory=Counter)
+    weight: int = 0  # failure sets covered (with multiplicity)
+    failing: ScenarioVerdict | None = None
+    undecided: ScenarioVerdict | None = None
+    special: dict = field(default_factory=dict)
 
-            raise InputError("command line", Problem("--scheduler", "needs the optional extra: "
-                                                     "pip install 'placement[distributed]'")) from exc
-        try:
-            self.client = Client(address, timeout="5s")
-        except (OSError, TimeoutError) as exc:
-            from placement.models.errors import InputError, Problem
+    def offer(self, verdict: ScenarioVerdict) -> None:
+        key = (len(verdict.failed), verdict.failed)
+        if verdict.survived is False:
+            if self.failing is None or key < (len(self.failing.failed), self.failing.failed):
+                self.failing = verdict
+        elif self.undecided is None or key < (len(self.undecided.failed), self.undecided.failed):
+            self.undecided = verdict
 
-            raise InputError("command line", Problem("--scheduler", f"no Dask scheduler answers at {address!r} "
-                                                     f"({exc}); give the address of a running one, "
-                                                     "e.g. tcp://10.0.0.5:8786")) from exc
-        self.cluster_ref = self.client.scatter(cluster, broadcast=True)
-        self.baseline_ok, self.time_limit = baseline_ok, time_limit
-
-    def judge_all(self, sets, done):
-        from distributed import as_completed
-
-        n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        chunks = _chunks(sets, n_workers * 8)
-        futures = {self.client.submit(judge_chunk, self.cluster_ref, c, self.baseline_ok, self.time_limit, pure=False): i
-                   for i, c in enumerate(chunks)}
-        results: list[list[ScenarioVerdict] | None] = [None] * len(chunks)
-        for f in as_completed(futures):
-            i = futures[f]
-            results[i] = f.result()
-            done(len(chunks[i]))
-        return [v for r in results for v in r]
-
-    def close(self) -> None:
-        self.client.close()
+    def add(self, other: "_Tally") -> None:
+        self.counts.update(other.counts)
+        self.weight += other.weight
+        for v in (other.failing, other.undecided):
+            if v is not None:
+                self.offer(v)
 
 
-def _chunks(items: list, pieces: int) -> list[list]:
-    size = max(1, math.ceil(len(items) / max(1, pieces)))
-    return [items[i:i + size] for i in range(0, len(items), size)]
+class _Judge:
+    """A worker's judge for one level: data loss, pruning, composition, then the planner."""
+
+    def __init__(self, level: _Level):
+        self.level = level
+        cluster = level.cluster
+        self.room = NodeRoom(cluster)
+        self.already = _already_failed(cluster)
+        self.holders = _holders(cluster)
+        self.at_risk: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        for v in cluster.volumes:  # per live node: the volumes whose data it keeps, with all that keep it
+            live = frozenset(n for n in v.in_sync_replicas if n not in self.already)
+            for n in live:
+                self.at_risk.setdefault(n, []).append((v.name, live))
+        self.memo: dict[tuple[int, ...], Footprint | None] = {}
+
+    def lost(self, members: Iterable[str]) -> tuple[str, ...]:
+        down = set(members)
+        return tuple(sorted({v for n in down for v, live in self.at_risk.get(n, ()) if live <= down}))
+
+    def single(self, node: str) -> Footprint | None:
+        if node in self.holders:
+            return self.level.singles.get(node)
+        # a node that holds nothing: failing it changes nothing (the cluster is valid now)
+        return Footprint(self.already | {node}) if self.level.baseline_ok else None
+
+    def recovery(self, combo: tuple[int, ...]) -> Footprint | None:
+        """The recovery the sweep found for a survived smaller set: kept, or merged again."""
+        if len(combo) == 1:
+            return self.single(self.level.classes[combo[0]][0])
+        if combo in self.level.special:
+            return self.level.special[combo]
+        if combo not in self.memo:
+            if len(self.memo) > 50_000:
+                self.memo.clear()
+            self.memo[combo] = self.merge(combo)
+        return self.memo[combo]
+
+    def merge(self, combo: tuple[int, ...]) -> Footprint | None:
+        """The canonical composition: the recovery of the set without its last node, merged with
+        that node's own recovery, or else extended by that node failing too."""
+        head = self.recovery(combo[:-1])
+        if head is None:
+            return None
+        return self.extend(head, _aligned(self.level.classes, combo)[-1])
+
+    def extend(self, head: Footprint, node: str) -> Footprint | None:
+        one = self.single(node)
+        both = compose(head, one, self.room) if one is not None else None
+        return both if both is not None else fail_more(head, frozenset({node}), self.room)
+
+    def composed(self, combo: tuple[int, ...]) -> tuple[Footprint | None, bool]:
+        """A recovery made of smaller ones: (it, whether it is the canonical merge)."""
+        if len(combo) == 1:  # one node: what it holds placed again where there is room
+            if not self.level.baseline_ok:
+                return None, False
+            return fail_more(Footprint(self.already), frozenset(_aligned(self.level.classes, combo)), self.room), True
+        canonical = self.merge(combo)
+        if canonical is not None:
+            return canonical, True
+        names = _aligned(self.level.classes, combo)
+        for i in range(len(combo) - 1):
+            if i and combo[i] == combo[i - 1]:
+                continue
+            # the smaller set stands for the first members of each class: the one left out is
+            # the last member of this class in the set
+            last = max(j for j in range(len(combo)) if combo[j] == combo[i])
+            rest = self.recovery(combo[:i] + combo[i + 1:])
+            both = self.extend(rest, names[last]) if rest is not None else None
+            if both is not None:
+                return both, False
+        return None, False
+
+    def warm(self, combo: tuple[int, ...]) -> Footprint | None:
+        for i in reversed(range(len(combo))):
+            rest = combo[:i] + combo[i + 1:]
+            if rest:
+                found = self.recovery(rest)
+                if found is not None:
+                    return found
+        return None
+
+    def batch(self, prefixes: list[tuple[int, ...]]) -> _Tally:
+        """Every failure set that extends one of these prefixes by one class."""
+        return self.batch_of(c for prefix in prefixes for c in _sets_with_prefix(self.level.classes, prefix))
+
+    def batch_of(self, combos: Iterable[tuple[int, ...]]) -> _Tally:
+        level = self.level
+        tally = _Tally()
+        for combo in combos:
+            k = len(combo)
+            members = tuple(sorted(_aligned(level.classes, combo)))
+            weight = _multiplicity(level.classes, combo)
+            tally.weight += weight
+            lost = self.lost(members)
+            if lost and level.prune and k > 1 and any(self.lost(members[:i] + members[i + 1:]) for i in range(k)):
+                tally.counts.update(pruned=weight, failing=weight)  # a subset one smaller already loses data
+                continue
+            tally.counts["symmetric"] += weight - 1
+            if lost:
+                tally.counts.update(bounded=1, failing=weight)
+                tally.offer(_data_loss(level.cluster, members, lost))
+                continue
+            if level.compose and level.baseline_ok:
+                recovery, canonical = self.composed(combo)
+                if recovery is not None:
+                    if level.audit:
+                        _audit(level.cluster, members, recovery)
+                    tally.counts.update(bounded=1, composed=1)
+                    if level.keep and (k == 1 or not canonical):
+                        tally.special[combo] = recovery
+                    continue
+            verdict = judge(level.cluster, members, baseline_ok=level.baseline_ok, time_limit=level.time_limit,
+                            warm=self.warm(combo) if k > 1 else None, holders=self.holders)
+            tally.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
+            if verdict.survived:
+                if level.keep and verdict.footprint is not None:
+                    tally.special[combo] = verdict.footprint
+            else:
+                tally.counts["failing" if verdict.survived is False else "undecided"] += weight
+                tally.offer(replace(verdict, footprint=None))
+        return tally
+
+    def sets(self, sets: list[tuple[str, ...]]) -> _Tally:
+        """Explicit failure sets (whole zones): judged, never composed."""
+        tally = _Tally()
+        for members in sets:
+            tally.weight += 1
+            lost = self.lost(members)
+            verdict = _data_loss(self.level.cluster, members, lost) if lost else judge(
+                self.level.cluster, members, baseline_ok=self.level.baseline_ok, time_limit=self.level.time_limit,
+                holders=self.holders)
+            tally.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
+            if not verdict.survived:
+                tally.counts["failing" if verdict.survived is False else "undecided"] += 1
+                tally.offer(replace(verdict, footprint=None))
+        return tally
 
 
-def judge_chunk(cluster: Cluster, sets: list[Job], baseline_ok: bool, time_limit: float) -> list[ScenarioVerdict]:
-    return [judge(cluster, members, baseline_ok=baseline_ok, time_limit=time_limit, warm=warm) for members, warm in sets]
+_JUDGES: dict[tuple, _Judge] = {}
 
 
-_WORKER: dict = {}
+def _judge_for(level: _Level) -> _Judge:
+    """The worker's judge for this level (built once per level and process)."""
+    judge_ = _JUDGES.get(level.token)
+    if judge_ is None:
+        _JUDGES.clear()
+        judge_ = _JUDGES[level.token] = _Judge(level)
+    return judge_
 
 
-def _init_worker(cluster, baseline_ok, time_limit) -> None:
-    _WORKER.update(cluster=cluster, baseline_ok=baseline_ok, time_limit=time_limit)
+def judge_batch(level: _Level, combos: list[tuple[int, ...]]) -> _Tally:
+    return _judge_for(level).batch(combos)
 
 
-def _judge_chunk_in_worker(sets) -> list[ScenarioVerdict]:
-    return judge_chunk(_WORKER["cluster"], sets, _WORKER["baseline_ok"], _WORKER["time_limit"])
+def judge_ones(level: _Level, combos: list[tuple[int]]) -> _Tally:
+    return _judge_for(level).batch_of(combos)
 
 
-def baseline_valid(cluster: Cluster) -> bool:
-    """Does the cluster meet every invariant as it stands (its file failures included)?"""
-    from placement.rules import check_all
-
-    scenario = _scenario(cluster, ())
-    return not scenario.touched_volumes and not scenario.touched_brokers and not check_all(
-        scenario, Placement.current(cluster))
+def judge_sets(level: _Level, sets: list[tuple[str, ...]]) -> _Tally:
+    return _judge_for(level).sets(sets)
 
 
-def _volumes_at_risk(cluster: Cluster) -> dict[str, list[tuple[str, frozenset[str]]]]:
-    """Per live node: the volumes it holds, with the live nodes that must all fail to lose each."""
-    at_risk: dict[str, list[tuple[str, frozenset[str]]]] = {}
-    for v in cluster.volumes:
-        live = frozenset(n for n in v.replicas if cluster.node[n].state.value != "failed")
-        for n in live:
-            at_risk.setdefault(n, []).append((v.name, live))
-    return at_risk
+_LEVEL: list[_Level] = []  # the level a forked worker process inherits
 
 
-def _lost(at_risk, members: tuple[str, ...]) -> tuple[str, ...]:
-    down = set(members)
-    return tuple(sorted({v for n in members for v, live in at_risk.get(n, ()) if live <= down}))
+def _call(kind: str):
+    return {"combos": judge_batch, "sets-of-one": judge_ones, "sets": judge_sets}[kind]
+
+
+def _in_worker(kind: str, work: list) -> _Tally:
+    return _call(kind)(_LEVEL[0], work)
 
 
 def _data_loss(cluster: Cluster, failed: tuple[str, ...], lost: tuple[str, ...]) -> ScenarioVerdict:
     why = tuple(Violation.measured("I7", f"volume {name} loses every replica (on {', '.join(cluster.volume[name].replicas)}): "
                                          "its data is gone; surviving replicas", f"volume {name}", 0, 1) for name in lost)
     return ScenarioVerdict(failed, False, "data-loss", lost, why)
-
-
-def _compose(combo, previous, single, room) -> Footprint | None:
-    """A recovery of ``combo`` from a survived set one smaller and one more node's recovery."""
-    for i in range(len(combo)):
-        if i and combo[i] == combo[i - 1]:
-            continue
-        rest = combo[:i] + combo[i + 1:]
-        if rest in previous:
-            one = single(combo[i], combo.count(combo[i]) - 1)
-            if one is not None:
-                both = compose(previous[rest], one, room)
-                if both is not None:
-                    return both
-    return None
-
-
-def _warm(combo, previous) -> Footprint | None:
-    """The recovery of a survived subset one smaller, to start the solver from."""
-    for i in range(len(combo)):
-        rest = combo[:i] + combo[i + 1:]
-        if rest in previous:
-            return previous[rest]
-    return None
 
 
 def _audit(cluster: Cluster, members: tuple[str, ...], composed: Footprint) -> None:
@@ -355,27 +517,181 @@ def _audit(cluster: Cluster, members: tuple[str, ...], composed: Footprint) -> N
         raise InternalError(f"composed recovery of {members} breaks {[str(v) for v in broken]}")
 
 
+# -- where batches run ---------------------------------------------------------------
+
+class _InProcess:
+    jobs = 1
+
+    def run(self, level: _Level, kind: str, batches: Iterator[list], expected: int = 0) -> Iterator[_Tally]:
+        for work in batches:
+            yield _call(kind)(level, work)
+
+    def close(self) -> None:
+        pass
+
+
+POOL_SECONDS = 0.5  # about what starting the worker processes of a level costs
+
+
+class _Processes:
+    """Local worker processes, forked per level so that each inherits the level's data
+    (nothing pickled but the batches and their tallies); a few batches in flight per worker.
+    The first batch runs here, timed: a level that would take less than starting the workers
+    does (a few composed sets) is finished here instead."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+
+    def run(self, level: _Level, kind: str, batches: Iterator[list], expected: int = 0) -> Iterator[_Tally]:
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        batches = iter(batches)
+        first = next(batches, None)
+        if first is None:
+            return
+        started = time.perf_counter()
+        yield _call(kind)(level, first)
+        if (time.perf_counter() - started) * max(0, expected - 1) < POOL_SECONDS:
+            for work in batches:
+                yield _call(kind)(level, work)
+            return
+        _LEVEL[:] = [level]
+        try:
+            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                pending: set = set()
+                for work in batches:
+                    pending.add(pool.submit(_in_worker, kind, work))
+                    if len(pending) >= self.jobs * 3:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        yield from (f.result() for f in done)
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    yield from (f.result() for f in done)
+        finally:
+            _LEVEL.clear()
+
+    def close(self) -> None:
+        pass
+
+
+class _Dask:
+    """An existing Dask distributed cluster (optional extra ``distributed``): the level's data
+    scattered to every worker once, batches submitted with a few in flight per worker."""
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client
+        except ImportError as exc:  # pragma: no cover - depends on the extra
+            raise InputError("command line", Problem("--scheduler", "needs the optional extra: "
+                                                     "pip install 'placement[distributed]'")) from exc
+        try:
+            self.client = Client(address, timeout="5s")
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise InputError("command line", Problem("--scheduler", f"no Dask scheduler answers at {address[:200]!r} "
+                                                     f"({str(exc)[:200]}); give the address of a running one, "
+                                                     "e.g. tcp://10.0.0.5:8786")) from exc
+        self.jobs = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def run(self, level: _Level, kind: str, batches: Iterator[list], expected: int = 0) -> Iterator[_Tally]:
+        from distributed import wait
+
+        level_ref = self.client.scatter(level, broadcast=True)
+        call = _call(kind)
+        pending: set = set()
+        for work in batches:
+            pending.add(self.client.submit(call, level_ref, work, pure=False))
+            if len(pending) >= self.jobs * 3:
+                done = wait(pending, return_when="FIRST_COMPLETED").done
+                pending -= done
+                yield from (f.result() for f in done)
+        while pending:
+            done = wait(pending, return_when="FIRST_COMPLETED").done
+            pending -= done
+            yield from (f.result() for f in done)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def check_scheduler_address(address) -> str:
+    """A Dask scheduler address: [protocol://]host:port (exit 2 when malformed, before connecting)."""
+    import re
+
+    text = address if isinstance(address, str) else ""
+    m = re.fullmatch(r"(?:(tcp|tls|ws|wss|ucx|inproc)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?", text)
+    if not m or (m.group(3) is not None and not 0 < int(m.group(3)) < 65536) or (m.group(1) != "inproc"
+                                                                                 and m.group(3) is None):
+        raise InputError("command line", Problem("--scheduler", f"{str(address)[:200]!r} is not a Dask scheduler "
+                                                 "address: give [tcp://]HOST:PORT, e.g. tcp://10.0.0.5:8786"))
+    return text
+
+
+# -- the sweep ----------------------------------------------------------------------
+
+def _cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_arguments(max_failures, jobs, time_limit, scheduler) -> None:
+    problems = []
+    if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0:
+        problems.append(Problem("--failures", f"{str(max_failures)[:40]!r} is not a number of nodes: give a whole "
+                                              "number of 0 or more"))
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        problems.append(Problem("--jobs", f"{str(jobs)[:40]!r} is not a number of processes: give a whole number "
+                                          "of 1 or more"))
+    if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not 0 < time_limit < 1e6:
+        problems.append(Problem("--time-limit", f"{str(time_limit)[:40]!r} is not a number of seconds: give a "
+                                                "number above 0"))
+    if problems:
+        raise InputError("options", problems)
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
+
+
 def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = False, minimum: bool = False,
                      jobs: int = 1, scheduler: str | None = None, prune: bool = True, symmetry: bool = True,
                      compose_recoveries: bool = True, audit: bool = False, time_limit: float = SOLVER_TIME_LIMIT,
                      progress: Callable[[int, int], None] | None = None) -> ResilienceResult:
-    """Judge every set of 1..``max_failures`` nodes failing, and with ``zones`` each whole zone."""
+    """Judge the cluster as it is, then every set of 1..``max_failures`` nodes failing, and
+    with ``zones`` each whole zone."""
     started = time.monotonic()
-    baseline_ok = baseline_valid(cluster)
-    classes = node_classes(cluster) if symmetry else [[n.name] for n in cluster.nodes if n.state.value != "failed"]
-    zone_sets = _zone_failures(cluster) if zones else []
+    _check_arguments(max_failures, jobs, time_limit, scheduler)
+    notes: list[str] = []
+    start = judge_start(cluster)
+    classes = node_classes(cluster) if symmetry else [[n.name] for n in cluster.nodes if n.state is not NodeState.FAILED]
     alive = sum(len(c) for c in classes)
-    total = sum(math.comb(alive, k) for k in range(1, max_failures + 1)) + len(zone_sets)
-    runner = _Dask(cluster, scheduler, baseline_ok, time_limit) if scheduler else _Local(cluster, jobs, baseline_ok, time_limit)
-    sweep = _Sweep(cluster, classes, baseline_ok, runner, total, progress, prune=prune,
-                   compose_recoveries=compose_recoveries, audit=audit)
+    judged_up_to = max_failures
+    if start is not None:
+        judged_up_to = 0
+        notes.append("the cluster as it is already " + ("loses data" if start.data_lost else "breaks an invariant")
+                     + ": it survives no failure, so no failure set was judged (placement plan repairs it first)")
+    else:
+        judged_up_to = _capped_failures(cluster, max_failures, alive, notes)
+    if scheduler is None and jobs > _cpus():
+        notes.append(f"--jobs {jobs} capped at {_cpus()}, the CPUs this process may use")
+        jobs = _cpus()
+    zone_sets = _zone_failures(cluster) if zones and start is None else []
+    total = sum(math.comb(alive, k) for k in range(1, judged_up_to + 1)) + len(zone_sets)
+    runner = None
+    if total:
+        runner = _Dask(scheduler) if scheduler else (_Processes(jobs) if jobs > 1 else _InProcess())
+    sweep = _Sweep(cluster, classes, runner, total, progress, prune=prune, compose_recoveries=compose_recoveries,
+                   audit=audit, time_limit=time_limit)
     try:
-        for k in range(1, max_failures + 1):
-            sweep.judge_sets_of_size(k)
+        for k in range(1, judged_up_to + 1):
+            sweep.judge_sets_of_size(k, last=k == judged_up_to)
         sweep.judge_zones(zone_sets)
     finally:
-        runner.close()
-    result = sweep.result(max_failures, zones)
+        if runner is not None:
+            runner.close()
+    result = sweep.result(max_failures, zones, start)
+    result.judged_up_to, result.notes = judged_up_to, notes
+    result.jobs = runner.jobs if runner is not None else 1
     if minimum:
         from placement.resilience.minima import data_loss_minima
 
@@ -384,125 +700,126 @@ def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = F
     return result
 
 
+def _capped_failures(cluster: Cluster, asked: int, alive: int, notes: list[str]) -> int:
+    """Failing every live node that keeps data loses every volume, and failing a witness of the
+    least data loss loses one: no smallest counterexample is larger than either, so no larger set
+    needs judging (the verdict and the smallest counterexample stay exact)."""
+    already = _already_failed(cluster)
+    keepers = {n for v in cluster.volumes for n in v.in_sync_replicas if n not in already}
+    if asked >= 3:  # beyond the first levels the sets grow fast: bound them by a data loss found
+        from placement.resilience.minima import least_loss, volume_items
+
+        least = least_loss(volume_items(cluster), "volume", time_limit=10.0)
+        if least.failures is not None and least.failures < min(asked, len(keepers)):
+            notes.append(f"--failures {asked} capped at {least.failures}: failing {', '.join(least.witness)} "
+                         f"loses {least.loses[0]}, so the smallest counterexample has at most {least.failures} nodes "
+                         "and no larger set needs judging")
+            return least.failures
+    if keepers and asked > len(keepers):
+        notes.append(f"--failures {asked} capped at {len(keepers)}: only {len(keepers)} live nodes keep data, and "
+                     "failing all of them loses every volume, so the smallest counterexample has at most "
+                     f"{len(keepers)} nodes and no larger set needs judging")
+        return len(keepers)
+    if asked > alive:
+        notes.append(f"--failures {asked} capped at {alive}: only {alive} nodes are alive to fail")
+        return alive
+    return asked
+
+
 def _zone_failures(cluster: Cluster) -> list[tuple[str, ...]]:
     """Each zone's live nodes, as one failure set per zone."""
     sets = []
     for z in sorted({n.zone for n in cluster.nodes}):
-        members = tuple(sorted(n.name for n in cluster.nodes if n.zone == z and n.state.value != "failed"))
+        members = tuple(sorted(n.name for n in cluster.nodes if n.zone == z and n.state is not NodeState.FAILED))
         if members:
             sets.append(members)
     return sets
 
 
 class _Sweep:
-    """The failure sets by increasing size: pruned, composed or judged, counted with their weights."""
+    """The failure sets by increasing size, in batches; tallies, and the recoveries kept."""
 
-    def __init__(self, cluster: Cluster, classes: list[list[str]], baseline_ok: bool, runner, total: int,
-                 progress: Callable[[int, int], None] | None, *, prune: bool, compose_recoveries: bool, audit: bool):
-        self.cluster, self.classes, self.baseline_ok, self.runner = cluster, classes, baseline_ok, runner
+    def __init__(self, cluster: Cluster, classes: list[list[str]], runner, total: int,
+                 progress: Callable[[int, int], None] | None, *, prune: bool, compose_recoveries: bool, audit: bool,
+                 time_limit: float):
+        self.cluster, self.classes, self.runner = cluster, classes, runner
         self.total, self.progress, self.finished = total, progress, 0
-        self.prune, self.compose_recoveries, self.audit = prune, compose_recoveries, audit
-        self.room = NodeRoom(cluster)
-        self.already = frozenset(n.name for n in cluster.nodes if n.state.value == "failed")
-        self.at_risk = _volumes_at_risk(cluster)
-        self.verdicts: list[ScenarioVerdict] = []  # the unsurvived and undecided ones
-        self.counts: Counter = Counter()
-        self.losing_combos: set[tuple[int, ...]] = set()  # lose data: so does every superset
-        self.singles: dict[int, Footprint] = {}  # holder class -> the recovery of its node failing alone
-        self.previous: dict[tuple[int, ...], Footprint] = {}  # survived sets one smaller -> their recoveries
-        self.current: dict[tuple[int, ...], Footprint] = {}  # survived sets of this size -> their recoveries
+        self.baseline_ok = baseline_valid(cluster)
+        self.options = dict(prune=prune, compose=compose_recoveries, audit=audit, time_limit=time_limit)
+        self.tally = _Tally()
+        self.singles: dict[str, Footprint] = {}
+        self.special: dict[tuple[int, ...], Footprint] = {}
+        self.most_kept = 0
 
-    def done(self, count: int) -> None:
-        self.finished += count
-        if self.progress:
-            self.progress(self.finished, self.total)
+    def _level(self, k: int, keep: bool) -> _Level:
+        return _Level((id(self), k, time.monotonic()), self.cluster, self.classes, self.baseline_ok, keep=keep,
+                      singles=self.singles, special=self.special, **self.options)
 
-    def record(self, combo, weight: int, verdict: ScenarioVerdict) -> None:
-        if verdict.survived is False:
-            self.counts["failing"] += weight
-            self.verdicts.append(verdict)
-            if verdict.data_lost:
-                self.losing_combos.add(combo)
-        elif verdict.survived is None:
-            self.counts["undecided"] += weight
-            self.verdicts.append(verdict)
-        elif verdict.footprint is not None and combo is not None:
-            self.current[combo] = verdict.footprint
+    def _collect(self, level: _Level, kind: str, batches: Iterator[list], expected: int) -> dict:
+        kept = {}
+        for tally in self.runner.run(level, kind, batches, expected):
+            self.tally.add(tally)
+            kept.update(tally.special)
+            self.finished += tally.weight
+            if self.progress:
+                self.progress(self.finished, self.total)
+        return kept
 
-    def single(self, x: int, nth: int) -> Footprint | None:
-        """The recovery of the nth node of class x failing alone."""
-        if len(self.classes[x]) == 1:
-            return self.singles.get(x)
-        # a node that holds nothing: failing it changes nothing (when the cluster is valid now)
-        return Footprint(self.already | {self.classes[x][nth]}) if self.baseline_ok else None
+    def _batch_size(self, k: int) -> tuple[int, int]:
+        """(failure sets a batch covers, canonical sets of this size at most)."""
+        count = math.comb(len(self.classes) + k - 1, k)
+        return max(1, min(BATCH, math.ceil(count / (self.runner.jobs * 8)))), count
 
-    def judge_sets_of_size(self, k: int) -> None:
-        self.current = {}
-        todo, weights = [], []
-        for combo in _sets_of_size(self.classes, k):
-            weight = _multiplicity(self.classes, combo)
-            if self._pruned(combo, weight, k) or (k > 1 and self._decided_without_judging(combo, weight)):
-                continue
-            todo.append(combo)
-            weights.append(weight)
-        jobs_now = [(_members(self.classes, c), _warm(c, self.previous)) for c in todo]
-        judged = self.runner.judge_all(jobs_now,
-                                       lambda n, it=iter(weights): self.done(sum(next(it) for _ in range(n))))
-        for combo, weight, verdict in zip(todo, weights, judged):
-            self.counts["symmetric"] += weight - 1
-            self.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
-            self.record(combo, weight, verdict)
+    def _batch_count(self, k: int) -> int:
+        size, count = self._batch_size(k)
+        return math.ceil(count / size)
+
+    def _prefix_batches(self, k: int) -> Iterator[list[tuple[int, ...]]]:
+        """Batches of prefixes (k-1 classes) covering about ``size`` failure sets each: enough
+        batches to keep every worker busy, few enough that shipping them costs nothing."""
+        n = len(self.classes)
+        size, _ = self._batch_size(k)
+        work, covered = [], 0
+        for prefix in _sets_of_size(self.classes, k - 1):
+            work.append(prefix)
+            covered += n - (prefix[-1] if prefix else 0)
+            if covered >= size:
+                yield work
+                work, covered = [], 0
+        if work:
+            yield work
+
+    def judge_sets_of_size(self, k: int, last: bool) -> None:
+        level = self._level(k, keep=not last)
+        if k == 1:  # one prefix, the empty one: split it by class instead
+            size = max(1, min(BATCH, math.ceil(len(self.classes) / (self.runner.jobs * 8))))
+            batches = ([(c,) for c in range(i, min(i + size, len(self.classes)))]
+                       for i in range(0, len(self.classes), size))
+            kept = self._collect(level, "sets-of-one", batches, math.ceil(len(self.classes) / size))
+        else:
+            kept = self._collect(level, "combos", self._prefix_batches(k), self._batch_count(k))
         if k == 1:
-            self.singles = {c[0]: fp for c, fp in self.current.items() if len(self.classes[c[0]]) == 1}
-        self.previous = self.current
-
-    def _pruned(self, combo, weight: int, k: int) -> bool:
-        """A superset of a set that loses data loses it too: failing, without a judgement."""
-        if not (self.prune and k > 1 and any(combo[:i] + combo[i + 1:] in self.losing_combos for i in range(k))):
-            return False
-        self.losing_combos.add(combo)
-        self.counts["pruned"] += weight
-        self.counts["failing"] += weight
-        self.done(weight)
-        return True
-
-    def _decided_without_judging(self, combo, weight: int) -> bool:
-        """Data loss (a set test) or a recovery composed from smaller ones decides the set."""
-        members = _members(self.classes, combo)
-        lost = _lost(self.at_risk, members)
-        composed = None
-        if not lost and self.compose_recoveries:
-            composed = _compose(combo, self.previous, self.single, self.room)
-        if not lost and composed is None:
-            return False
-        verdict = _data_loss(self.cluster, members, lost) if lost else \
-            ScenarioVerdict(members, True, "composed", footprint=composed)
-        if self.audit and composed is not None:
-            _audit(self.cluster, members, composed)
-        self.counts["bounded"] += 1
-        self.counts["composed"] += composed is not None
-        self.counts["symmetric"] += weight - 1
-        self.record(combo, weight, verdict)
-        self.done(weight)
-        return True
+            self.singles = {self.classes[c[0]][0]: fp for c, fp in kept.items() if len(self.classes[c[0]]) == 1}
+        else:
+            self.special.update(kept)
+        self.most_kept = max(self.most_kept, len(self.singles) + len(self.special))
 
     def judge_zones(self, zone_sets: list[tuple[str, ...]]) -> None:
-        if not zone_sets:
-            return
-        for verdict in self.runner.judge_all([(z, None) for z in zone_sets], self.done):
-            self.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
-            self.record(None, 1, verdict)
+        if zone_sets:
+            self._collect(self._level(0, keep=False), "sets", iter([[z] for z in zone_sets]), len(zone_sets))
 
-    def result(self, max_failures: int, zones: bool) -> ResilienceResult:
-        counts = self.counts
-        failed = [v for v in self.verdicts if v.survived is False]
-        counterexample = min(failed, key=lambda v: (len(v.failed), v.failed)) if failed else None
-        tolerates = False if failed else (None if counts["undecided"] else True)
+    def result(self, max_failures: int, zones: bool, start: ScenarioVerdict | None) -> ResilienceResult:
+        counts = self.tally.counts
+        counterexample = start if start is not None else self.tally.failing
+        broken = 1 if start is not None else 0  # the empty failure set counts when the start already fails
+        failing = counts["failing"] + broken
+        tolerates = False if counterexample is not None else (None if counts["undecided"] else True)
         return ResilienceResult(
-            tolerates=tolerates, scenarios=self.total, checked=self.total - counts["undecided"],
+            tolerates=tolerates, scenarios=self.total + broken, checked=self.total + broken - counts["undecided"],
             solved=counts["solved"], bounded=counts["bounded"], composed=counts["composed"], pruned=counts["pruned"],
-            symmetric=counts["symmetric"], failing=counts["failing"], undecided=counts["undecided"],
-            counterexample=counterexample, seconds=0.0, max_failures=max_failures, zones=zones)
+            symmetric=counts["symmetric"], failing=failing, undecided=counts["undecided"],
+            counterexample=counterexample, seconds=0.0, max_failures=max_failures, zones=zones, start=start,
+            kept_recoveries=self.most_kept)
 
 
-__all__ = ["ResilienceResult", "ScenarioVerdict", "check_resilience", "judge", "node_classes"]
+__all__ = ["ResilienceResult", "ScenarioVerdict", "check_resilience", "judge", "judge_start", "node_classes"]

@@ -27,6 +27,7 @@ WALL_CLOCK_KEYS = {"solveSeconds", "seconds"}
 WALL_CLOCK_TEXT = [
     (re.compile(r"solve time: [0-9.]+ s"), "solve time: <seconds> s"),
     (re.compile(r"undecided; [0-9.]+ s$", re.M), "undecided; <seconds> s"),
+    (re.compile(r"to maintain; [0-9.]+ s$", re.M), "to maintain; <seconds> s"),
 ]
 
 
@@ -56,6 +57,11 @@ PLAN_CASES = (
 CHECK_CASES = (
     CheckCase("check-seed-failures-2-zones-minimum", "seed.yaml", ("--failures", "2", "--zones", "--minimum")),
     CheckCase("check-fragile-failures-2", "fragile.yaml", ("--failures", "2")),
+    CheckCase("check-seed-ok-to-stop-node-2", "seed.yaml", ("--ok-to-stop", "node-2")),
+    CheckCase("check-seed-ok-to-stop-node-2-node-4", "seed.yaml", ("--ok-to-stop", "node-2", "node-4")),
+    CheckCase("check-seed-waves", "seed.yaml", ("--waves",)),
+    CheckCase("check-fragile-waves-max-wave-2", "fragile.yaml", ("--waves", "--max-wave", "2")),
+    CheckCase("check-tight-capacity-waves", "tight-capacity.yaml", ("--waves",)),
 )
 
 
