@@ -158,6 +158,11 @@ def _wider(scenario: Scenario, best: _StorageStage, wider: Space, bounds: LowerB
     return wide
 
 
+def _values(outcome: SolveOutcome) -> tuple:
+    """Every level's value, in order: lexicographic comparison of two answers of one space."""
+    return tuple(level.value for level in outcome.levels)
+
+
 def _level_values(stage: _StorageStage) -> tuple:
     """The levels every space measures alike (shortfall, copied, untouched): the later ones are
     judged against the items a space decides, so they compare only within one space."""
@@ -268,10 +273,12 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
         levels = levels[:1]
     hint(enc, start)  # a greedy start (or a narrower answer): CP-SAT improves on it
     first = complete_hint(enc, levels[0].terms, time_limit=time_limit / 4)
+    # the later levels' bounds are over the touched items: floors only where the touched items are decided
+    floors = None if decided == "touched" else frozenset(("invariants", "copied", "untouched"))
     outcome = solve_lexicographic(enc, levels, time_limit=max(0.1, deadline - time.monotonic()), seed=options.seed,
-                                  workers=options.workers, progress=options.progress, start=first)
-    if not outcome.solved and judged is not None:
-        return _StorageStage(judged, full_space, False, decided)  # the start, with its gap
+                                  workers=options.workers, progress=options.progress, start=first, floors=floors)
+    if judged is not None and (not outcome.solved or _values(judged) < _values(outcome)):
+        return _StorageStage(judged, full_space, False, decided)  # the start, with its gap (anytime)
     if outcome.solved and not (decided == "everything" and not restricted):
         _judge_against_lower_bounds(outcome, bounds, later_too=restricted)
     return _StorageStage(outcome, space, restricted, decided)
@@ -359,16 +366,25 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
     if not space.partition_domain:
         return None
     start = fill_partitions(space)  # water-filling start
-    judged = None
     tick = time.monotonic()
-    if not check_all(scenario, elect_leaders(scenario, start, even_out=False)):
-        names = objectives.partitions_level_names(scenario)[:1 if options.feasibility_only else None]
-        values = objectives.partitions_level_values(space, start)
-        bound_of = objectives.partitions_bounds(space)
+    names = objectives.partitions_level_names(scenario)[:1 if options.feasibility_only else None]
+    broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
+    values = objectives.partitions_level_values(space, start)
+    bound_of = objectives.partitions_bounds(space)
+    if not broken:
         judged = _outcome_of(_decided(space, start), [(name, values[name], lambda above, name=name: bound_of(name, above))
                                      for name in names], time.monotonic() - tick)
         if judged.proven:
             return judged
+    else:
+        # Something falls short already (the storage stage's shortfall, or the start's): the
+        # water-filling start is still the answer where CP-SAT finds nothing in time, degraded,
+        # its first level the violations the plain checks find, nothing proven (anytime).
+        values["invariants"] = len(broken)
+        judged = _outcome_of(_decided(space, start), [(name, values[name], lambda above: 0) for name in names],
+                             time.monotonic() - tick)
+        for level in judged.levels:
+            level.proven = False
     enc = _encode(space, relaxed=True)
     remaining = max(1.0, options.time_limit - (time.monotonic() - started))
     levels = objectives.partitions_levels(enc)
@@ -378,7 +394,9 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
     first = complete_hint(enc, levels[0].terms, time_limit=remaining / 4)
     outcome = solve_lexicographic(enc, levels, time_limit=remaining, seed=options.seed,
                                   workers=options.workers, progress=options.progress, start=first)
-    return outcome if outcome.solved or judged is None else judged
+    if not outcome.solved or (judged.levels[0].value == 0 and _values(judged) < _values(outcome)):
+        return judged  # the start, with its gap (anytime)
+    return outcome
 
 
 def _shortfall(outcomes) -> int:
