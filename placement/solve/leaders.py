@@ -58,7 +58,8 @@ def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = Tru
         if leader is not None and leader != cluster.partition[key].leader and replicas[0] != leader:
             # a new leader goes first, so that a PREFERRED election makes it leader (order only, no data)
             replicas = (leader,) + tuple(b for b in replicas if b != leader)
-        partitions[key] = replace(t, replicas=replicas, leader=leader)
+        unchanged = leader == t.leader and replicas == tuple(t.replicas)
+        partitions[key] = t if unchanged else replace(t, replicas=replicas, leader=leader)
     return Placement(brokers=target.brokers, volumes=target.volumes, partitions=partitions)
 
 

@@ -56,8 +56,8 @@ class Space:
             chosen = target.partitions.get(p.key)
             members = set(p.replicas) | (set(chosen.replicas) if chosen else set())
             partitions[p.key] = tuple(sorted(members))
-        multiplicity = max([1] + [max(_counts(t).values(), default=1) for t in target.volumes.values()]
-                           + [max(_counts(t.replicas).values(), default=1) for t in target.partitions.values()])
+        multiplicity = max([1] + [_most(t) for t in target.volumes.values()]
+                           + [_most(t.replicas) for t in target.partitions.values()])
         return cls(scenario, target, volumes, brokers, partitions, max_multiplicity=multiplicity)
 
     @classmethod
@@ -246,6 +246,13 @@ class Space:
             cpu[node] += broker.cpu_millicores
             mem[node] += broker.memory_mib
         return {n.name: NodeLoad(storage[n.name], count[n.name], cpu[n.name], mem[n.name]) for n in cluster.nodes}
+
+
+def _most(items) -> int:
+    """How often the most repeated item occurs (1 without repeats: the common case, in O(len))."""
+    if len(set(items)) == len(items):
+        return 1
+    return max(_counts(items).values(), default=1)
 
 
 def _counts(items) -> dict:
