@@ -69,19 +69,28 @@ def _even_out(scenario: Scenario, target: Placement, running: set[int], chosen: 
     its running in-sync replicas whenever that broker leads at least two fewer partitions.
     Each move narrows the gap and moves no data; it stops when no such move is left."""
     cluster = scenario.cluster
-    options = {}
-    for key, t in target.partitions.items():
-        if chosen.get(key) is None:
-            continue
-        original = cluster.partition[key]
-        options[key] = [b for b in t.replicas if b in running and b in scenario.sources(original)]
     for b in running:
         leaders.setdefault(b, 0)
+    order = sorted(key for key, leader in chosen.items() if leader is not None)
+    options: dict = {}  # computed only for the partitions whose leader could give one away
+
+    def options_of(key):
+        if key not in options:
+            original = cluster.partition[key]
+            sources = scenario.sources(original)
+            options[key] = [b for b in target.partitions[key].replicas if b in running and b in sources]
+        return options[key]
+
     for _ in range(max_rounds):
         moved = False
-        for key in sorted(options):
+        # a leadership moves only from a broker leading at least two more than the fewest; the
+        # fewest never falls within a round, so this round's first value is a safe filter
+        low = min(leaders.values(), default=0)
+        for key in order:
             current = chosen[key]
-            best = min(options[key], key=lambda b: (leaders[b], b))
+            if leaders[current] < low + 2:
+                continue
+            best = min(options_of(key), key=lambda b: (leaders[b], b))
             if leaders[best] + 1 < leaders[current]:
                 leaders[current] -= 1
                 leaders[best] += 1

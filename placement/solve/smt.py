@@ -34,7 +34,7 @@ class SmtEncoding:
         membership is the placement's number and Z3 evaluates the rules on it."""
         self.space = space
         self.values = values
-        self.by_rule: dict[str, list[str]] = {}
+        self.by_rule: dict[str, dict[str, None]] = {}  # ground mode: rule -> its distinct constraints
         self.decls: list[str] = []
         self.asserts: list[str] = []
         self.lits: dict[str, str] = {}
@@ -78,11 +78,11 @@ class SmtEncoding:
     def add(self, rule: str, constraint: str) -> None:
         if constraint == "true":
             return
-        self.lit(rule)
         if self.values is not None:
-            self.by_rule.setdefault(rule, []).append(constraint)
-        else:
-            self.asserts.append(f"(=> {self.lit(rule)} {constraint})")
+            # ground: the same closed formula once is enough (a partition's are mostly alike)
+            self.by_rule.setdefault(rule, {})[constraint] = None
+            return
+        self.asserts.append(f"(=> {self.lit(rule)} {constraint})")
 
     def shortfall(self, rule: str, upper: int, name: str, *, minor: bool = False) -> str:
         return "0"  # Z3 judges strictly: nothing may fall short
