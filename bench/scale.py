@@ -245,6 +245,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs a figure (median), 3 by default")
     parser.add_argument("--only", choices=["targets", "varied", "growth"], help="one section")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS-scale.md"))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000], help="growth: cluster sizes")
     args = parser.parse_args()
     repeat = 1 if args.quick else args.repeat
     started = time.time()
@@ -261,7 +262,7 @@ def main() -> None:
         if args.only in (None, "varied"):
             lines += varied_section(Path(tmp), repeat, args.quick)
         if args.only in (None, "growth"):
-            lines += growth([1000, 2000, 5000])
+            lines += growth(args.sizes)
     lines.append(f"Benchmark wall time: {(time.time() - started) / 60:.1f} min.")
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

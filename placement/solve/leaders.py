@@ -26,7 +26,10 @@ def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = Tru
     leaders: Counter = Counter()
     chosen: dict = {}
     pending = []
-    for key, t in sorted(target.partitions.items()):
+    for key in scenario.partition_keys:  # sorted, made once per scenario
+        t = target.partitions.get(key)
+        if t is None:
+            continue
         original = cluster.partition[key]
         unchanged = tuple(t.replicas) == original.replicas
         if unchanged and t.leader in running and t.leader in t.replicas and t.leader in scenario.sources(original):
@@ -71,7 +74,7 @@ def _even_out(scenario: Scenario, target: Placement, running: set[int], chosen: 
     cluster = scenario.cluster
     for b in running:
         leaders.setdefault(b, 0)
-    order = sorted(key for key, leader in chosen.items() if leader is not None)
+    order = [key for key in scenario.partition_keys if chosen.get(key) is not None]
     options: dict = {}  # computed only for the partitions whose leader could give one away
 
     def options_of(key):
@@ -103,6 +106,6 @@ def _even_out(scenario: Scenario, target: Placement, running: set[int], chosen: 
 def unclean_elections(scenario: Scenario, target: Placement) -> list[str]:
     """Partitions whose new leader was not in sync: it loses the messages it lacked."""
     cluster = scenario.cluster
-    return [cluster.partition[k].label for k, t in sorted(target.partitions.items())
+    return [cluster.partition[k].label for k in sorted(k for k, t in target.partitions.items()
             if t.leader is not None and t.leader != cluster.partition[k].leader
-            and t.leader not in cluster.partition[k].isr]
+            and t.leader not in cluster.partition[k].isr)]
