@@ -12,7 +12,8 @@ rendering included); the cluster files are written first, untimed. Each figure i
 memory of the planning process (``getrusage(RUSAGE_CHILDREN)`` of a wrapper that runs only it).
 The varied clusters are the worst case that counts: 5 seeds of ``bench/varied.py``, fill
 40% to 85%, at 1,000 nodes (the zone with the most data fails) and 5,000 nodes (one broker's
-node, and the zone with the most data). Growth: the greedy start, the decision space, the
+node, and the zone with the most data); each runs once, and the worst of each case is run
+again to a median of 3 (the files stay until the end of the section). Growth: the greedy start, the decision space, the
 steps' model check and the timeline timed on their own at 1,000, 2,000 and 5,000 nodes (a
 zone fails), per item, to show that they grow linearly.
 
@@ -140,7 +141,7 @@ def varied_section(tmp: Path, repeat: int, quick: bool) -> list[str]:
 
     lines = ["## Five varied clusters (`bench/varied.py`, seeds 1-5, fill 40% to 85%)", "",
              f"Load average before: {load_average()}.", ""]
-    cases: dict[str, list[tuple[str, dict]]] = {}
+    cases: dict = {}
     shapes = []
     sizes = (1000,) if quick else (1000, 5000)
     for nodes in sizes:
@@ -156,11 +157,20 @@ def varied_section(tmp: Path, repeat: int, quick: bool) -> list[str]:
                 failures.insert(0, ("node", ["--fail", broker_node(cluster)], "a broker's node fails"))
             del cluster
             for kind, args, words in failures:
-                m = run(plan_args(path, args), repeat)
+                m = run(plan_args(path, args), 1)  # once each; the worst of each case again below
                 label = f"{nodes:,} nodes, seed {seed}, {words}"
-                cases.setdefault(f"{nodes}-{kind}", []).append((label, m))
+                cases.setdefault(f"{nodes}-{kind}", []).append((label, m, plan_args(path, args)))
                 print(row(label, m, None), flush=True)
-            path.unlink()
+    for key, results in cases.items():  # the worst of each case: median of ``repeat`` runs
+        worst = max(range(len(results)), key=lambda i: results[i][1]["median"])
+        label, m, args = results[worst]
+        if repeat > 1:
+            more = run(args, repeat - 1)
+            runs = m["runs"] + more["runs"]
+            m = {**m, "runs": runs, "median": statistics.median(runs), "peakMiB": max(m["peakMiB"], more["peakMiB"])}
+            print(row(label + " (again)", m, None), flush=True)
+        results[worst] = (label, m, args)
+    cases = {key: [(label, m) for label, m, _ in results] for key, results in cases.items()}
     lines += ["| nodes | seed | shape drawn | fill reached | volumes | brokers | partitions |",
               "|---|---|---|---|---|---|---|", *shapes, "", *HEADER]
     target_of = {"1000-zone": (10, None), "5000-node": (5, None), "5000-zone": (60, 4096)}
@@ -170,6 +180,8 @@ def varied_section(tmp: Path, repeat: int, quick: bool) -> list[str]:
         for label, m in results:
             lines.append(row(label, m, target, memory))
         label, m = max(results, key=lambda r: r[1]["median"])
+        if repeat > 1:
+            label += f" (median of {len(m['runs'])})"
         worst.append(f"- worst of {key.replace('-', ' nodes, ')} failure: {label}: {m['median']:.2f} s "
                      f"({m['median'] / target:.2f} of the {target} s target), {m.get('status')}, "
                      f"peak {max(r['peakMiB'] for _, r in results):.0f} MiB")

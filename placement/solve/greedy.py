@@ -159,13 +159,24 @@ class _Greedy:
             if slot_pool is not None and spare[n] > 0:
                 slot_pool.push(n)
 
+        # replicas a broker needs where they are: no home moves them away
+        pinned = {(b.node, v) for b in cluster.brokers if b.id not in self.touched_brokers for v in b.volumes}
+        pinned |= {(n, v) for bid, n in self._matched.items() for v in cluster.broker[bid].volumes}
         for b in homeless:  # brokers with several volumes: a node for all of them first
-            home = self._home(b, chosen_of, spare, slot_pool)
-            if home is not None:
-                spare[home] -= 1
-                for name in b.volumes:
-                    if home not in chosen_of[name]:
-                        take(name, home)
+            found = self._home(b, chosen_of, kept, spare, slot_pool, pinned)
+            if found is None:
+                continue
+            home, adds, moves = found
+            spare[home] -= 1
+            for v in adds:
+                take(v.name, home)
+            for v, away in moves:  # the same zone: a kept replica moves under the broker
+                chosen_of[v.name].remove(away)
+                kept[v.name].remove(away)
+                free[away] += v.size_mib
+                pool.push(away)
+                take(v.name, home)
+            pinned |= {(home, v) for v in b.volumes}
         for name in scenario.touched_volumes:
             v = cluster.volume[name]
             chosen = chosen_of[name]
@@ -270,6 +281,7 @@ class _Greedy:
         others, each with one volume needs its new replica on a node with a free slot (volume ->
         broker); each with several needs a node for all of them (the list, largest first)."""
         scenario = self.scenario
+        self._matched: dict[int, str] = {}
         if not (self.spread and scenario.hyperconverged):
             return {}, []
         options = {}
@@ -282,6 +294,7 @@ class _Greedy:
                             if scenario.may_host_broker(b, n) and self.room.resources_fit(b, n)
                             and (not scenario.must_stay(b) or n == b.node)]
         matched = assign(options, spare).chosen
+        self._matched = dict(matched)
         needs_slot: dict[str, Broker] = {}
         homeless: list[Broker] = []
         for bid in options:
@@ -295,42 +308,65 @@ class _Greedy:
         homeless.sort(key=lambda b: (-sum(self.cluster.volume[v].size_mib for v in b.volumes), b.id))
         return needs_slot, homeless
 
-    def _home(self, b: Broker, chosen_of: dict[str, list[str]], spare: dict[str, int],
-              slot_pool: _NodeHeaps) -> str | None:
-        """A node for a displaced broker with several volumes: a free slot, room for a new replica of
-        each volume not there yet (without one more than a volume's replication factor, and in a zone
-        I2 allows), the fewest rack conflicts, then most of its volumes already there, fewest new
-        replicas, most free storage. Nodes holding some of its volumes are judged one by one, the
-        others through the zone heaps of nodes with a free slot."""
+    def _home(self, b: Broker, chosen_of: dict[str, list[str]], kept: dict[str, list[str]],
+              spare: dict[str, int], slot_pool: _NodeHeaps, pinned: set[tuple[str, str]]):
+        """A node for a displaced broker with several volumes, and how its volumes get there:
+        (node, volumes that gain a new replica there, (volume, node) replicas that move there).
+        The node has a free slot and room; a volume not there yet gains a new replica there where
+        its replication factor and I2 allow, or else moves one of its kept replicas from another
+        node of the same zone (zones unchanged; one surviving replica disturbed, so only where no
+        node does without) that no broker needs (``pinned``). Fewest rack conflicts first, then
+        fewest moved replicas, fewest new replicas, fewest new so far, most free storage. Nodes
+        holding some of its volumes are judged one by one, the others through the zone heaps of
+        nodes with a free slot. O(held nodes x volumes x RF + zones x heap work)."""
         scenario, cluster, free = self.scenario, self.cluster, self.free
         volumes = [cluster.volume[name] for name in b.volumes]
 
-        def needs(n: str) -> list | None:
-            """The volumes that need a new replica on n, or None where n cannot be its home."""
+        def plan_for(n: str):
+            """(volumes gaining a replica on n, (volume, node) replicas moving to n), or None."""
             if n not in self.eligible_set or not self._has_slot(b, n, spare):
                 return None
-            need = [v for v in volumes if n not in chosen_of[v.name]]
             zone = self.zone_of[n]
-            for v in need:
+            adds, moves = [], []
+            for v in volumes:
                 chosen = chosen_of[v.name]
+                if n in chosen:
+                    continue
                 covered = {self.zone_of[m] for m in chosen}
-                if len(chosen) >= v.replication_factor or (
-                        zone in covered and scenario.zones_needed(v) - len(covered) >= v.replication_factor - len(chosen)):
+                strict = zone in covered and scenario.zones_needed(v) - len(covered) >= v.replication_factor - len(chosen)
+                if len(chosen) < v.replication_factor and not strict:
+                    adds.append(v)
+                    continue
+                away = next((m for m in chosen if self.zone_of[m] == zone and m in kept[v.name]
+                             and (m, v.name) not in pinned), None)
+                if away is None:
                     return None
-            return need if free[n] >= sum(v.size_mib for v in need) else None
+                moves.append((v, away))
+            if free[n] < sum(v.size_mib for v in adds) + sum(v.size_mib for v, _ in moves):
+                return None
+            return adds, moves
 
-        def key(n: str, need: list) -> tuple:
-            return (self.conflicts(b.id, self.zone_of[n]), len(need), slot_pool.new_count[n], -free[n], n)
+        def key(n: str, plan) -> tuple:
+            adds, moves = plan
+            return (self.conflicts(b.id, self.zone_of[n]), len(moves), len(adds) + len(moves),
+                    slot_pool.new_count[n], -free[n], n)
 
         held = {n for v in volumes for n in chosen_of[v.name]}
-        options = [key(n, need) for n in sorted(held) if (need := needs(n)) is not None]
-        if all(len(chosen_of[v.name]) < v.replication_factor for v in volumes):
-            total = sum(v.size_mib for v in volumes)
-            for zone in self.zones:
-                best = slot_pool.best(zone, total, held, accept=lambda n: needs(n) is not None)
-                if best is not None:
-                    options.append(key(best[2], needs(best[2])))
-        return min(options)[-1] if options else None
+        options = {}
+        for n in sorted(held):
+            plan = plan_for(n)
+            if plan is not None:
+                options[n] = key(n, plan)
+        total = sum(v.size_mib for v in volumes)
+        for zone in self.zones:
+            best = slot_pool.best(zone, total, held, accept=lambda n: plan_for(n) is not None)
+            if best is not None:
+                options[best[2]] = key(best[2], plan_for(best[2]))
+        if not options:
+            return None
+        home = min(options, key=options.__getitem__)
+        adds, moves = plan_for(home)
+        return home, adds, moves
 
     # -- brokers -------------------------------------------------------------------
     def place_brokers(self, volumes: dict[str, tuple[str, ...]]) -> dict[int, str | None]:
