@@ -2,7 +2,7 @@
 generator's clusters and on five varied clusters from the second generator (bench/varied.py).
 
     python bench/scale.py                 # everything (about 20-30 minutes on 2 cores)
-    python bench/scale.py --quick         # one run a case, no 5,000-node varied clusters
+    python bench/scale.py --quick         # varied clusters at 1,000 nodes only
     python bench/scale.py --only growth   # one section: targets, varied, growth
 
 Every plan runs as its own process, the way a user runs it (``placement plan FILE ...``:
@@ -253,13 +253,13 @@ def growth(sizes: list[int]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one run a case; varied clusters at 1,000 nodes only")
+    parser.add_argument("--quick", action="store_true", help="varied clusters at 1,000 nodes only")
     parser.add_argument("--repeat", type=int, default=3, help="runs a figure (median), 3 by default")
     parser.add_argument("--only", choices=["targets", "varied", "growth"], help="one section")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS-scale.md"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000], help="growth: cluster sizes")
     args = parser.parse_args()
-    repeat = 1 if args.quick else args.repeat
+    repeat = args.repeat
     started = time.time()
     lines = ["# Scale (issue 14): figures against their targets", "",
              f"`python bench/scale.py{' --quick' if args.quick else ''}` on {os.cpu_count()} CPUs, "
@@ -278,7 +278,7 @@ def main() -> None:
     lines.append(f"Benchmark wall time: {(time.time() - started) / 60:.1f} min.")
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
-    if args.only is None and not args.quick:
+    if args.only is None:
         summary = [line for line in lines if line.startswith(("| seed", "| 1,000 nodes, zone-b", "| the same",
                                                               "| 5,000 nodes /", "- worst", "Rendering"))]
         write_block(["## Scale (issue 14): `python bench/scale.py` (details: bench/RESULTS-scale.md)", "",
@@ -296,7 +296,7 @@ def write_block(block: list[str], path: Path = ROOT / "bench" / "RESULTS.md") ->
         head, rest = text.split(BLOCK[0], 1)
         text = head + rest.split(BLOCK[1], 1)[1].lstrip("\n")
     first, _, rest = text.partition("\n")
-    path.write_text("\n".join([first, "", BLOCK[0], *block, BLOCK[1], rest.lstrip("\n")]), encoding="utf-8")
+    path.write_text("\n".join([first, "", BLOCK[0], *block, BLOCK[1], "", rest.lstrip("\n")]), encoding="utf-8")
     print(f"updated {path}")
 
 
