@@ -51,8 +51,11 @@ docs: $(STAMP) browser
 	$(BIN)/placement demo --html docs/demo > /dev/null
 	$(BIN)/python -m tests.screenshots docs/demo docs
 
+# bench/scale.py first (issue 14's targets, the varied clusters, growth; bench/RESULTS-scale.md and
+# the summary at the top of bench/RESULTS.md), then bench/run.py (the rest of bench/RESULTS.md)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/run.py
 
 bench-pictures: $(STAMP) browser

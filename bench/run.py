@@ -253,7 +253,12 @@ def main() -> None:
     import imports
 
     lines += [""] + imports.section(repeat)
-    (ROOT / "bench" / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    results = ROOT / "bench" / "RESULTS.md"
+    scale = ""  # the summary bench/scale.py keeps at the top
+    if results.exists() and "<!-- scale:" in results.read_text():
+        old = results.read_text()
+        scale = old[old.index("<!-- scale:"):old.index("<!-- /scale -->") + len("<!-- /scale -->")] + "\n"
+    results.write_text("\n".join(lines[:1] + ([""] + [scale] if scale else []) + lines[1:]) + "\n")
 
 
 if __name__ == "__main__":

@@ -237,6 +237,16 @@ class Scenario:
         return not self.may_move_healthy(broker)
 
     @cached_property
+    def partition_keys(self) -> list[tuple[str, int]]:
+        """Every partition's key, sorted: the order leaders are elected in (sorted once per scenario)."""
+        keys = [p.key for p in self.cluster.partitions]
+        return keys if all(a < b for a, b in zip(keys, keys[1:])) else sorted(keys)
+
+    def partitions_of(self, broker: int) -> tuple[Partition, ...] | list[Partition]:
+        """The partitions with a replica on the broker (an index built once: O(partitions x RF))."""
+        return self._partitions_of.get(broker, ())
+
+    @cached_property
     def _partitions_of(self) -> dict[int, list[Partition]]:
         index: dict[int, list[Partition]] = {}
         for p in self.cluster.partitions:

@@ -52,7 +52,7 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
         if t is None:
             out.append(Violation(ID, f"partition {p.label} is missing from the plan", subject))
             continue
-        for b, c in sorted(Counter(t.replicas).items()):
+        for b, c in (sorted(Counter(t.replicas).items()) if len(set(t.replicas)) != len(t.replicas) else ()):
             if c > 1:
                 out.append(Violation(ID, f"partition {p.label} lists broker {b} {c} times; replicas are distinct brokers", subject))
         if len(t.replicas) > rf:
@@ -154,17 +154,21 @@ def encode_cpsat(enc) -> None:
 
 def encode_z3(enc) -> None:
     rack, broker_zones, rack_zones = _rack_setup(enc)
+    decides_leaders = enc.decides_leaders
     for p, brokers in _decided_partitions(enc):
         key, rf = p.key, len(p.replicas)
-        enc.add(ID, f"(= {smt_sum(enc.part(key, b) for b in brokers)} {rf})")
-        for b in brokers:
-            enc.add(ID, f"(<= {enc.part(key, b)} {enc.runs(b)})")
-        if enc.decides_leaders:
-            enc.add(ID, f"(= {smt_sum(enc.lead(key, b) for b in brokers)} 1)")
-            for b in brokers:
-                enc.add(ID, f"(<= {enc.lead(key, b)} {enc.part(key, b)})")
-                if b not in enc.space.scenario.sources(p):
-                    enc.add(ID, f"(= {enc.lead(key, b)} 0)")
+        held = [enc.part(key, b) for b in brokers]
+        enc.add(ID, f"(= {smt_sum(held)} {rf})")
+        for b, member in zip(brokers, held):
+            enc.add(ID, f"(<= {member} {enc.runs(b)})")
+        if decides_leaders:
+            leads = [enc.lead(key, b) for b in brokers]
+            enc.add(ID, f"(= {smt_sum(leads)} 1)")
+            sources = enc.space.scenario.sources(p)
+            for b, member, lead in zip(brokers, held, leads):
+                enc.add(ID, f"(<= {lead} {member})")
+                if b not in sources:
+                    enc.add(ID, f"(= {lead} 0)")
         if rack:
             cover = _rack_terms(enc, key, rf, broker_zones, rack_zones)
             enc.add(ID, f"(>= {smt_sum(cover)} {enc.space.scenario.racks_needed(p)})")

@@ -34,7 +34,7 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
             out.append(Violation(ID, f"partition {p.label} lost its data: every broker holding it "
                                      f"({', '.join(str(b) for b in p.replicas)}) lost its volumes", f"partition {p.label}"))
         t = target.partitions.get(p.key)
-        new = sorted(set(t.replicas) - set(p.replicas)) if t else []
+        new = sorted(set(t.replicas) - set(p.replicas)) if t and tuple(t.replicas) != p.replicas else []
         if new and not running.intersection(scenario.sources(p)):
             out.append(Violation(ID, f"partition {p.label} gets new replicas on brokers {new}, but none of its "
                                      f"in-sync replicas {list(scenario.sources(p))} runs to copy them from", f"partition {p.label}"))

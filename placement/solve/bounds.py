@@ -38,7 +38,7 @@ class LowerBounds:
     copied: int = 0  # MiB, valid once every invariant holds
     untouched: int = 0  # valid once every invariant holds
     untouched_at_copied: int = 0  # valid for placements that meet every invariant and copy exactly ``copied``
-    later: dict[str, int] = field(default_factory=dict)  # waiting, racks, balance (over the narrow space)
+    later: dict[str, int] = field(default_factory=dict)  # waiting, racks, racks@waiting, balance (over the narrow space)
     unreachable: tuple[str, ...] = ()  # nodes no placement brings under their storage limit
     # for the balance level: replicas missing and surplus over all volumes, the nodes that could
     # receive a new replica, and the most brokers a placement could restart
@@ -46,6 +46,11 @@ class LowerBounds:
     surplus: int = 0
     receivers: int = 0
     restarts: int = 0
+
+    @staticmethod
+    def _at(name: str, above):
+        """The value the level of that name reached, if it is above."""
+        return next((level.value for level in above if level.name == name), None)
 
     def for_level(self, name: str, above) -> int:
         """The bound on level ``name`` given the results of the levels above (0 when nothing is known)."""
@@ -56,12 +61,20 @@ class LowerBounds:
         if name == "untouched":
             copied = above[1].value if len(above) > 1 else None
             return self.untouched_at_copied if copied == self.copied else self.untouched
+        if name == "racks":
+            # the strongest of the bounds that hold given the levels above (objectives.narrow_later_bounds)
+            waiting = self._at("waiting", above) == self.later.get("waiting")
+            kept = self._at("untouched", above) == 0
+            holding = ["racks"] + (["racks@waiting"] if waiting else []) + (["racks@kept"] if kept else []) \
+                + (["racks@kept+waiting"] if waiting and kept else [])
+            return max(self.later.get(key, 0) for key in holding)
         if name == "balance" and len(above) > 2 and above[2].name == "untouched" and self.receivers:
             # each healthy replica dropped beyond the surplus is built again somewhere: at least
             # this many new replicas, spread over the nodes that could take one
             dropped = max(0, above[2].value - self.restarts)
             new = self.missing + max(0, dropped - self.surplus)
-            return max(self.later.get(name, 0), -(-new // self.receivers))
+            kept = self.later.get("balance@kept", 0) if above[2].value == 0 else 0
+            return max(self.later.get(name, 0), -(-new // self.receivers), kept)
         return self.later.get(name, 0)
 
 

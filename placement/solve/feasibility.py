@@ -33,8 +33,8 @@ from placement.scenario import Scenario
 from placement.solve.cpsat import hint, satisfy
 from placement.solve.greedy import fill_partitions, greedy_placement
 from placement.solve.leaders import elect_leaders
-from placement.solve.planner import (MIN_WIDENING_SECONDS, ROOM_ROUNDS, WHOLE_SPACE_LIMIT, _encode, _new_violations,
-                                     _room_space, _whole_space, decidable)
+from placement.solve.planner import (MIN_WIDENING_SECONDS, ROOM_ROUNDS, _encode, _new_violations, _room_space,
+                                     _whole_space, _whole_space_is_small, decidable)
 from placement.solve.space import Space
 from placement.solve.verify import verify_placement
 
@@ -85,9 +85,8 @@ def _storage_and_brokers(scenario: Scenario, start: Placement, deadline: float,
     found, target, _ = _stage(scenario, touched, start, _share(deadline, 4), seed)
     if found:
         return True, target, "touched"
-    whole = _whole_space(scenario)
-    if whole.pairs() <= WHOLE_SPACE_LIMIT:  # small enough to decide everything: a refutation is a proof
-        found, target, proof = _stage(scenario, whole, start, deadline, seed)
+    if _whole_space_is_small(scenario):  # small enough to decide everything: a refutation is a proof
+        found, target, proof = _stage(scenario, _whole_space(scenario), start, deadline, seed)
         return (True if found else False if proof else None), target, "everything"
     space = touched
     for rounds_left in range(ROOM_ROUNDS, 0, -1):  # the healthy items that could make room, and then theirs

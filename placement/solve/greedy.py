@@ -3,21 +3,35 @@
 - the baseline the benchmark compares against (STORK-style scoring: a new
   replica goes to the eligible node with the most free space, a broker to the
   first of its volume's replica nodes that fits), with ``spread=False``;
-- a starting point (hint) for CP-SAT on large failures, with ``spread=True``,
-  which also prefers nodes that have received fewer new replicas and broker
-  nodes that keep partitions rack-aware.
+- the planner's start, with ``spread=True``: new replicas go to nodes that have
+  received fewer new replicas, and displaced brokers are assigned by a min-cost
+  matching (``placement.solve.matching``): as many as possible onto nodes already
+  holding their data (the "waiting" level), then the fewest partitions sharing a
+  rack (the "racks" level). That is the assignment the lower bounds of those
+  levels are computed from (``objectives.narrow_later_bounds``), so on most
+  failures the start meets them and the planner needs no solver for them.
 
 It knows the capacity rules but proves nothing; plans from it are judged like
 any other.
+
+Complexity (V touched volumes, R their replication factor, Z zones, C distinct counts
+of new replicas per node, N nodes, B touched brokers, P partitions): O(N + V R Z C log N)
+for the volumes (the nodes of each zone kept in heaps by the greedy's preference, never
+scanned per replica), O(P R + F) for the brokers (F: the min-cost flow over their few
+candidate nodes), O(P R log B) for the partitions' start. No step scans every node per
+replica or every partition per broker.
 """
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
+from typing import Callable
 
 from placement.models.cluster import Broker, NodeLoad
 from placement.models.plan import Placement, PartitionTarget
 from placement.scenario import Scenario
 from placement.solve.bounds import replicas_to_shed
+from placement.solve.matching import assign
 
 
 def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
@@ -25,6 +39,69 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
     volumes = greedy.place_volumes()
     brokers = greedy.place_brokers(volumes)
     return Placement(brokers=brokers, volumes=volumes, partitions=_fill_partition_replicas(scenario.cluster, brokers))
+
+
+def rack_conflicts(scenario: Scenario, decided) -> Callable[[int, str], int]:
+    """(decided broker, zone) -> partitions of the broker with another replica, on a broker that is
+    not decided and runs, in that zone (``kafka.conflict_counts``, read through the index of each
+    broker's partitions: O(partitions of the decided brokers x RF))."""
+    cluster = scenario.cluster
+    decided = set(decided)
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    for b in sorted(decided):
+        for p in scenario.partitions_of(b):
+            for other in p.replicas:
+                if other != b and other not in decided and other in cluster.broker:
+                    counts[b, cluster.node[cluster.broker[other].node].zone] += 1
+    return lambda b, zone: counts.get((b, zone), 0)
+
+
+class _NodeHeaps:
+    """The eligible nodes of each zone in the greedy's order of preference for a new replica:
+    fewest new replicas so far (with ``spread``), then the most free storage, then the name.
+    One heap per (zone, count) of (-free, name); an entry whose node has changed since is
+    dropped when it surfaces (each change pushes a fresh one), so finding the best node of a
+    zone with room, skipping a few excluded ones, takes O(C log N) amortised."""
+
+    def __init__(self, nodes, zone_of: dict[str, str], free: dict[str, int], new_count: dict[str, int],
+                 spread: bool, valid: Callable[[str], bool] = lambda n: True):
+        self.zone_of, self.free, self.new_count, self.spread, self.valid = zone_of, free, new_count, spread, valid
+        self.heaps: dict[tuple[str, int], list] = defaultdict(list)
+        self.counts: dict[str, set[int]] = defaultdict(set)
+        for n in nodes:
+            self.push(n)
+
+    def _count(self, n: str) -> int:
+        return self.new_count[n] if self.spread else 0
+
+    def push(self, n: str) -> None:
+        zone, count = self.zone_of[n], self._count(n)
+        heapq.heappush(self.heaps[zone, count], (-self.free[n], n))
+        self.counts[zone].add(count)
+
+    def best(self, zone: str, size: int, exclude, accept: Callable[[str], bool] | None = None):
+        """(count, -free, name) of the zone's best node with ``size`` free that is not excluded
+        (and that ``accept`` takes), or None."""
+        for count in sorted(self.counts[zone]):
+            heap = self.heaps[zone, count]
+            skipped, found = [], None
+            while heap:
+                negfree, n = heap[0]
+                if self._count(n) != count or self.free[n] != -negfree or not self.valid(n):
+                    heapq.heappop(heap)  # out of date
+                    continue
+                if -negfree < size:
+                    break  # the roomiest node of this count has no room: none has
+                if n in exclude or (accept is not None and not accept(n)):
+                    skipped.append(heapq.heappop(heap))
+                    continue
+                found = n
+                break
+            for entry in skipped:
+                heapq.heappush(heap, entry)
+            if found is not None:
+                return count, -self.free[found], found
+        return None
 
 
 class _Greedy:
@@ -35,6 +112,7 @@ class _Greedy:
         self.scenario, self.cluster, self.spread = scenario, cluster, spread
         self.touched_volumes = set(scenario.touched_volumes)
         self.touched_brokers = set(scenario.touched_brokers)
+        self.zone_of = {n.name: n.zone for n in cluster.nodes}
         self.free = {n.name: scenario.storage_limit_mib(n.name) for n in cluster.nodes}  # storage left, MiB
         for v in cluster.volumes:
             if v.name not in self.touched_volumes:
@@ -46,8 +124,11 @@ class _Greedy:
                 self.room.take(b, b.node)
         self.eligible = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
                          and n.state.value == "ready" and not scenario.is_drained(n.name)]
+        self.eligible_set = set(self.eligible)
+        self.zones = sorted({self.zone_of[n] for n in self.eligible})
         # nodes over their storage limit (a rebalance, or an over-full start) shed the cheapest replicas
         self.shed = replicas_to_shed(scenario) if scenario.over_limit_nodes else {}
+        self.conflicts = rack_conflicts(scenario, self.touched_brokers) if spread else (lambda b, z: 0)
 
     # -- volumes -------------------------------------------------------------------
     def place_volumes(self) -> dict[str, tuple[str, ...]]:
@@ -62,40 +143,103 @@ class _Greedy:
             for n in kept[name]:
                 free[n] -= v.size_mib
         spare = dict(self.room.slots)
-        needs_slot = self._brokers_needing_a_slot(kept, spare)
+        needs_slot, homeless = self._brokers_needing_a_slot(kept, spare)
         before_new = dict(free)  # the room once the kept replicas are placed, before any new one
         new_count: dict[str, int] = defaultdict(int)
+        pool = _NodeHeaps(self.eligible, self.zone_of, free, new_count, self.spread)
+        slot_pool = _NodeHeaps([n for n in self.eligible if spare[n] > 0], self.zone_of, free, new_count, True,
+                               valid=lambda n: spare[n] > 0) if needs_slot or homeless else None
+        chosen_of = {name: list(kept[name]) for name in scenario.touched_volumes}
+
+        def take(name: str, n: str) -> None:
+            chosen_of[name].append(n)
+            free[n] -= cluster.volume[name].size_mib
+            new_count[n] += 1
+            pool.push(n)
+            if slot_pool is not None and spare[n] > 0:
+                slot_pool.push(n)
+
+        # replicas a broker needs where they are: no home moves them away
+        pinned = {(b.node, v) for b in cluster.brokers if b.id not in self.touched_brokers for v in b.volumes}
+        pinned |= {(n, v) for bid, n in self._matched.items() for v in cluster.broker[bid].volumes}
+        for b in homeless:  # brokers with several volumes: a node for all of them first
+            found = self._home(b, chosen_of, kept, spare, slot_pool, pinned)
+            if found is None:
+                continue
+            home, adds, moves = found
+            spare[home] -= 1
+            for v in adds:
+                take(v.name, home)
+            for v, away in moves:  # the same zone: a kept replica moves under the broker
+                chosen_of[v.name].remove(away)
+                kept[v.name].remove(away)
+                free[away] += v.size_mib
+                pool.push(away)
+                take(v.name, home)
+            pinned |= {(home, v) for v in b.volumes}
         for name in scenario.touched_volumes:
             v = cluster.volume[name]
-            chosen = list(kept[name])
+            chosen = chosen_of[name]
             resyncable = [n for n in scenario.stale_replicas(name) if scenario.may_hold_replica(v, n)]
+            own = set(v.replicas)
+            specials = list(dict.fromkeys(resyncable + [n for n in v.replicas if n in self.eligible_set]))
             while len(chosen) < v.replication_factor:
-                covered = {cluster.node[n].zone for n in chosen}
-                options = [n for n in dict.fromkeys(resyncable + self.eligible) if n not in chosen and free[n] >= v.size_mib]
-                if not options:
+                broker = needs_slot.get(name) if self.spread else None
+                pick = self._pick(v, chosen, specials, own, pool, broker, spare, slot_pool)
+                if pick is None:
                     break
-                if self.spread:
-                    broker = needs_slot.get(name)
-
-                    def no_slot(n: str) -> bool:
-                        return broker is not None and not (spare[n] > 0 and scenario.may_host_broker(broker, n)
-                                                           and self.room.resources_fit(broker, n))
-
-                    pick = min(options, key=lambda n: (cluster.node[n].zone in covered, scenario.copy_cost_mib(name, n),
-                                                       no_slot(n), new_count[n], -free[n], n))
-                    if broker is not None and not no_slot(pick):
-                        spare[pick] -= 1
-                        needs_slot.pop(name)
-                else:
-                    pick = min(options, key=lambda n: (cluster.node[n].zone in covered, scenario.copy_cost_mib(name, n),
-                                                       -free[n], n))
-                chosen.append(pick)
-                free[pick] -= v.size_mib
-                new_count[pick] += 1
+                if broker is not None and self._has_slot(broker, pick, spare):
+                    spare[pick] -= 1
+                    needs_slot.pop(name)
+                take(name, pick)
             volumes[name] = tuple(chosen)
         if self.spread and new_count and max(new_count.values()) > 1:
             self._one_new_replica_per_node(volumes, kept, before_new)
         return volumes
+
+    def _has_slot(self, broker: Broker, n: str, spare: dict[str, int]) -> bool:
+        return spare[n] > 0 and self.scenario.may_host_broker(broker, n) and self.room.resources_fit(broker, n)
+
+    def _pick(self, v, chosen: list[str], specials: list[str], own: set[str], pool: _NodeHeaps,
+              broker: Broker | None, spare: dict[str, int], slot_pool: _NodeHeaps | None) -> str | None:
+        """The node for the volume's next replica, by the key (a zone it does not cover yet, the
+        least copy, [with ``spread``: a free broker slot for the broker that needs one, its rack
+        conflicts, fewest new replicas,] most free storage, name): its own replica nodes (survivors
+        and stale ones, each its own copy cost) judged one by one, every other eligible node through
+        the zone heaps."""
+        scenario, free, size = self.scenario, self.free, v.size_mib
+        covered = {self.zone_of[n] for n in chosen}
+        taken = set(chosen)
+        needs_zone = scenario.zones_needed(v) - len(covered) >= v.replication_factor - len(chosen)  # I2: only new zones
+
+        def key(n: str, count: int, copy: int, slot: bool) -> tuple:
+            zone = self.zone_of[n]
+            if not self.spread:
+                return (zone in covered, copy, -free[n], n)
+            if broker is None:
+                return (zone in covered, copy, False, count, -free[n], n)
+            # the broker that runs on this replica: a free slot, then its partitions' racks, before spreading
+            return (zone in covered and needs_zone, copy, not slot, self.conflicts(broker.id, zone),
+                    zone in covered, count, -free[n], n)
+
+        options = [key(n, pool.new_count[n], scenario.copy_cost_mib(v.name, n),
+                       broker is not None and self._has_slot(broker, n, spare))
+                   for n in specials if n not in taken and free[n] >= size]
+        exclude = own | taken
+        used = v.used_mib
+        for zone in self.zones:
+            best = pool.best(zone, size, exclude)
+            if best is not None:
+                count, _, n = best
+                options.append(key(n, count, used, False if broker is None else self._has_slot(broker, n, spare)))
+            if slot_pool is not None and broker is not None:
+                with_slot = slot_pool.best(zone, size, exclude, accept=lambda n: self._has_slot(broker, n, spare))
+                if with_slot is not None:
+                    count, _, n = with_slot
+                    options.append(key(n, count, used, True))
+        if not options:
+            return None
+        return min(options)[-1]
 
     def _one_new_replica_per_node(self, volumes: dict, kept: dict, room: dict[str, int]) -> None:
         """Where a node took two new replicas or more, try to give every new replica a node of its
@@ -108,15 +252,17 @@ class _Greedy:
         fixed = [n for name in scenario.touched_volumes if name in brokers_volumes
                  for n in volumes[name] if n not in kept[name]]
         taken = {n: 1 for n in fixed}
+        if len(new) > sum(1 for m in self.eligible if m not in taken):
+            return  # more new replicas than nodes: some node takes two whatever the matching
+        by_zone: dict[str, list[str]] = defaultdict(list)
+        for m in self.eligible:
+            if m not in taken:
+                by_zone[self.zone_of[m]].append(m)
         options = []
         for name, n in new:
             v = cluster.volume[name]
-            zone = cluster.node[n].zone
             holds = set(volumes[name])
-            options.append([m for m in self.eligible if cluster.node[m].zone == zone and m not in taken
-                            and (m == n or m not in holds) and room[m] >= v.size_mib])
-        if len(new) > sum(1 for m in self.eligible if m not in taken):
-            return  # more new replicas than nodes: some node takes two whatever the matching
+            options.append([m for m in by_zone[self.zone_of[n]] if (m == n or m not in holds) and room[m] >= v.size_mib])
         owner = _match_one_each(options)
         if owner is None:
             return  # not every new replica finds a node of its own: keep the greedy choice
@@ -128,18 +274,99 @@ class _Greedy:
             volumes[name] = tuple(kept[name]) + tuple(n for n in volumes[name] if n not in kept[name]
                                                       and n in scenario.stale_replicas(name)) + tuple(nodes)
 
-    def _brokers_needing_a_slot(self, kept: dict[str, list[str]], spare: dict[str, int]) -> dict[str, Broker]:
-        """A displaced broker with one volume whose surviving replicas all sit on nodes without a
-        free broker slot needs its new replica on a node that has one (and keeps that slot)."""
+    def _brokers_needing_a_slot(self, kept: dict[str, list[str]],
+                                spare: dict[str, int]) -> tuple[dict[str, Broker], list[Broker]]:
+        """Displaced brokers that cannot all run on nodes already holding their data: the most that
+        can, by a matching within the free broker slots, do (their slots are kept for them). Of the
+        others, each with one volume needs its new replica on a node with a free slot (volume ->
+        broker); each with several needs a node for all of them (the list, largest first)."""
         scenario = self.scenario
+        self._matched: dict[int, str] = {}
+        if not (self.spread and scenario.hyperconverged):
+            return {}, []
+        options = {}
+        for bid in scenario.touched_brokers:
+            b = self.cluster.broker[bid]
+            if not b.volumes or scenario.is_removed(bid) or scenario.lost_a_volume(b):
+                continue
+            ready = set.intersection(*(set(kept.get(v, ())) for v in b.volumes))
+            options[bid] = [(n, self.conflicts(bid, self.zone_of[n])) for n in sorted(ready)
+                            if scenario.may_host_broker(b, n) and self.room.resources_fit(b, n)
+                            and (not scenario.must_stay(b) or n == b.node)]
+        matched = assign(options, spare).chosen
+        self._matched = dict(matched)
         needs_slot: dict[str, Broker] = {}
-        if self.spread and scenario.hyperconverged:
-            for bid in scenario.touched_brokers:
-                b = self.cluster.broker[bid]
-                if len(b.volumes) == 1 and not scenario.is_removed(bid):
-                    if not any(spare[n] > 0 and scenario.may_host_broker(b, n) for n in kept.get(b.volumes[0], ())):
-                        needs_slot[b.volumes[0]] = b
-        return needs_slot
+        homeless: list[Broker] = []
+        for bid in options:
+            b = self.cluster.broker[bid]
+            if bid in matched:
+                spare[matched[bid]] -= 1  # kept for it
+            elif len(b.volumes) == 1:
+                needs_slot[b.volumes[0]] = b
+            elif not scenario.must_stay(b):
+                homeless.append(b)
+        homeless.sort(key=lambda b: (-sum(self.cluster.volume[v].size_mib for v in b.volumes), b.id))
+        return needs_slot, homeless
+
+    def _home(self, b: Broker, chosen_of: dict[str, list[str]], kept: dict[str, list[str]],
+              spare: dict[str, int], slot_pool: _NodeHeaps, pinned: set[tuple[str, str]]):
+        """A node for a displaced broker with several volumes, and how its volumes get there:
+        (node, volumes that gain a new replica there, (volume, node) replicas that move there).
+        The node has a free slot and room; a volume not there yet gains a new replica there where
+        its replication factor and I2 allow, or else moves one of its kept replicas from another
+        node of the same zone (zones unchanged; one surviving replica disturbed, so only where no
+        node does without) that no broker needs (``pinned``). Fewest rack conflicts first, then
+        fewest moved replicas, fewest new replicas, fewest new so far, most free storage. Nodes
+        holding some of its volumes are judged one by one, the others through the zone heaps of
+        nodes with a free slot. O(held nodes x volumes x RF + zones x heap work)."""
+        scenario, cluster, free = self.scenario, self.cluster, self.free
+        volumes = [cluster.volume[name] for name in b.volumes]
+
+        def plan_for(n: str):
+            """(volumes gaining a replica on n, (volume, node) replicas moving to n), or None."""
+            if n not in self.eligible_set or not self._has_slot(b, n, spare):
+                return None
+            zone = self.zone_of[n]
+            adds, moves = [], []
+            for v in volumes:
+                chosen = chosen_of[v.name]
+                if n in chosen:
+                    continue
+                covered = {self.zone_of[m] for m in chosen}
+                strict = zone in covered and scenario.zones_needed(v) - len(covered) >= v.replication_factor - len(chosen)
+                if len(chosen) < v.replication_factor and not strict:
+                    adds.append(v)
+                    continue
+                away = next((m for m in chosen if self.zone_of[m] == zone and m in kept[v.name]
+                             and (m, v.name) not in pinned), None)
+                if away is None:
+                    return None
+                moves.append((v, away))
+            if free[n] < sum(v.size_mib for v in adds) + sum(v.size_mib for v, _ in moves):
+                return None
+            return adds, moves
+
+        def key(n: str, plan) -> tuple:
+            adds, moves = plan
+            return (self.conflicts(b.id, self.zone_of[n]), len(moves), len(adds) + len(moves),
+                    slot_pool.new_count[n], -free[n], n)
+
+        held = {n for v in volumes for n in chosen_of[v.name]}
+        options = {}
+        for n in sorted(held):
+            plan = plan_for(n)
+            if plan is not None:
+                options[n] = key(n, plan)
+        total = sum(v.size_mib for v in volumes)
+        for zone in self.zones:
+            best = slot_pool.best(zone, total, held, accept=lambda n: plan_for(n) is not None)
+            if best is not None:
+                options[best[2]] = key(best[2], plan_for(best[2]))
+        if not options:
+            return None
+        home = min(options, key=options.__getitem__)
+        adds, moves = plan_for(home)
+        return home, adds, moves
 
     # -- brokers -------------------------------------------------------------------
     def place_brokers(self, volumes: dict[str, tuple[str, ...]]) -> dict[int, str | None]:
@@ -147,13 +374,16 @@ class _Greedy:
         scenario, cluster, room = self.scenario, self.cluster, self.room
         brokers = {b.id: b.node for b in cluster.brokers if b.id not in self.touched_brokers}
         options: dict[int, list[str]] = {}
-        for bid in self._choosing_order():
+        for bid in sorted(scenario.touched_brokers):
             b = cluster.broker[bid]
             if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.lost_a_volume(b)):
                 brokers[bid] = None
                 continue
-            options[bid] = self._nodes_for(b, volumes, brokers)
-        chosen = _match(options, room.slots) if self.spread else _first_fit(options, room, cluster)
+            options[bid] = self._nodes_for(b, volumes)
+        if self.spread:
+            chosen = self._assign(options)
+        else:
+            chosen = _first_fit(options, room, cluster)
         for bid in options:
             node = chosen.get(bid)
             brokers[bid] = node
@@ -163,22 +393,28 @@ class _Greedy:
             _rehome(scenario, [bid for bid in options if chosen.get(bid) is None], volumes, brokers, self.free, room)
         return brokers
 
-    def _choosing_order(self) -> list[int]:
-        """With ``spread``, brokers with the fewest nodes already holding their data choose first."""
-        scenario = self.scenario
-
-        def ready_nodes(bid: int) -> int:
-            b = self.cluster.broker[bid]
-            if not b.volumes:
-                return len(self.eligible)
-            return len(set.intersection(*(set(scenario.survivors(v)) for v in b.volumes)))
-
-        return sorted(scenario.touched_brokers, key=lambda b: (ready_nodes(b), b) if self.spread else b)
-
-    def _nodes_for(self, b: Broker, volumes: dict[str, tuple[str, ...]], brokers: dict[int, str | None]) -> list[str]:
-        """The nodes the broker fits on, best first: with ``spread``, those already holding its data,
-        then those in the zones its partitions' other replicas use least."""
+    def _assign(self, options: dict[int, list[str]]) -> dict[int, str | None]:
+        """As many brokers as possible within the free broker slots (CPU and memory are left to the
+        checks: a start that breaks them is simply not one), then the most on nodes already holding
+        their data, then the fewest partitions sharing a rack: a min-cost matching."""
         scenario, cluster = self.scenario, self.cluster
+        ready_of = {}
+        worst = 0
+        for bid, nodes in options.items():
+            b = cluster.broker[bid]
+            ready_of[bid] = {n for n in nodes if all(n in scenario.survivors(v) for v in b.volumes)} if b.volumes else set(nodes)
+            worst += max((self.conflicts(bid, self.zone_of[n]) for n in nodes), default=0)
+        waits = worst + 1  # one broker waiting weighs more than every rack conflict together
+        costs = {bid: [(n, (0 if n in ready_of[bid] else waits) + self.conflicts(bid, self.zone_of[n])) for n in nodes]
+                 for bid, nodes in options.items()}
+        chosen = assign(costs, self.room.slots).chosen
+        return {bid: chosen.get(bid) for bid in options}
+
+    def _nodes_for(self, b: Broker, volumes: dict[str, tuple[str, ...]]) -> list[str]:
+        """The nodes the broker fits on: with hyperconvergence those holding each of its volumes, else
+        those and every eligible node; a broker whose restart would take a partition below
+        min.insync.replicas only where it runs (``Scenario.must_stay``)."""
+        scenario = self.scenario
         if scenario.hyperconverged:
             if b.volumes:
                 holders = [n for n in volumes.get(b.volumes[0], ()) if all(n in volumes.get(v, ()) for v in b.volumes)]
@@ -186,37 +422,37 @@ class _Greedy:
                 holders = self.eligible
         else:
             holders = list(dict.fromkeys([n for v in b.volumes for n in volumes.get(v, ())] + self.eligible))
-        fits = [n for n in holders if scenario.may_host_broker(b, n) and self.room.fits(b, n)]
-        if self.spread and fits:
-            ready = {n for n in fits if all(n in scenario.survivors(v) for v in b.volumes)}
-            others: dict[str, int] = defaultdict(int)
-            for p in cluster.partitions:
-                if b.id in p.replicas:
-                    for o in p.replicas:
-                        if o != b.id and brokers.get(o):
-                            others[cluster.node[brokers[o]].zone] += 1
-            fits.sort(key=lambda n: (n not in ready, others[cluster.node[n].zone]))
-        return fits
+        if self.spread and scenario.must_stay(b):
+            holders = [n for n in holders if n == b.node]
+        return [n for n in holders if scenario.may_host_broker(b, n) and self.room.fits(b, n)]
 
 
 def _fill_partition_replicas(cluster, brokers: dict[int, str | None]) -> dict:
     """Each partition keeps its running replicas; a vacated one goes to the running broker holding
-    the fewest replicas so far."""
-    running = sorted(b for b, n in brokers.items() if n is not None)
+    the fewest replicas so far (a heap of (load, broker), stale entries skipped: O(P R log B))."""
+    running = {b for b, n in brokers.items() if n is not None}
     load = defaultdict(int)
     for p in cluster.partitions:
         for b in p.replicas:
             load[b] += 1
+    heap = [(load[b], b) for b in sorted(running)]
+    heapq.heapify(heap)
     partitions = {}
     for p in cluster.partitions:
         replicas = [b for b in p.replicas if b in running]
-        for _ in range(len(p.replicas) - len(replicas)):
-            options = [b for b in running if b not in replicas]
-            if not options:
-                break
-            pick = min(options, key=lambda b: (load[b], b))
-            replicas.append(pick)
-            load[pick] += 1
+        skipped = []
+        while len(replicas) < len(p.replicas) and heap:
+            count, b = heapq.heappop(heap)
+            if count != load[b]:
+                continue  # out of date
+            if b in replicas:
+                skipped.append((count, b))
+                continue
+            replicas.append(b)
+            load[b] += 1
+            heapq.heappush(heap, (load[b], b))
+        for entry in skipped:
+            heapq.heappush(heap, entry)
         leader = p.leader if p.leader in replicas else (replicas[0] if replicas else None)
         partitions[p.key] = PartitionTarget(p.topic, p.id, tuple(replicas) or p.replicas, leader)
     return partitions
@@ -281,36 +517,6 @@ def _first_fit(options: dict[int, list[str]], room: _BrokerRoom, cluster) -> dic
         chosen[bid] = node
         if node is not None:
             room.take(b, node)
-    return chosen
-
-
-def _match(options: dict[int, list[str]], slots: dict[str, int]) -> dict[int, str | None]:
-    """As many brokers as possible on their nodes within each node's free broker slots
-    (augmenting paths), each broker trying its preferred nodes first. CPU and memory are
-    left to the checks: a certificate that breaks them is simply not one."""
-    assigned: dict[str, list[int]] = defaultdict(list)
-    chosen: dict[int, str | None] = {}
-
-    def place(bid: int, seen: set[str]) -> bool:
-        for n in options[bid]:
-            if n in seen:
-                continue
-            seen.add(n)
-            if len(assigned[n]) < slots[n]:
-                assigned[n].append(bid)
-                chosen[bid] = n
-                return True
-            for other in list(assigned[n]):
-                if place(other, seen):
-                    assigned[n].remove(other)
-                    assigned[n].append(bid)
-                    chosen[bid] = n
-                    return True
-        return False
-
-    for bid in options:
-        if not place(bid, set()):
-            chosen[bid] = None
     return chosen
 
 

@@ -26,7 +26,10 @@ def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = Tru
     leaders: Counter = Counter()
     chosen: dict = {}
     pending = []
-    for key, t in sorted(target.partitions.items()):
+    for key in scenario.partition_keys:  # sorted, made once per scenario
+        t = target.partitions.get(key)
+        if t is None:
+            continue
         original = cluster.partition[key]
         unchanged = tuple(t.replicas) == original.replicas
         if unchanged and t.leader in running and t.leader in t.replicas and t.leader in scenario.sources(original):
@@ -58,7 +61,8 @@ def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = Tru
         if leader is not None and leader != cluster.partition[key].leader and replicas[0] != leader:
             # a new leader goes first, so that a PREFERRED election makes it leader (order only, no data)
             replicas = (leader,) + tuple(b for b in replicas if b != leader)
-        partitions[key] = replace(t, replicas=replicas, leader=leader)
+        unchanged = leader == t.leader and replicas == tuple(t.replicas)
+        partitions[key] = t if unchanged else replace(t, replicas=replicas, leader=leader)
     return Placement(brokers=target.brokers, volumes=target.volumes, partitions=partitions)
 
 
@@ -68,19 +72,28 @@ def _even_out(scenario: Scenario, target: Placement, running: set[int], chosen: 
     its running in-sync replicas whenever that broker leads at least two fewer partitions.
     Each move narrows the gap and moves no data; it stops when no such move is left."""
     cluster = scenario.cluster
-    options = {}
-    for key, t in target.partitions.items():
-        if chosen.get(key) is None:
-            continue
-        original = cluster.partition[key]
-        options[key] = [b for b in t.replicas if b in running and b in scenario.sources(original)]
     for b in running:
         leaders.setdefault(b, 0)
+    order = [key for key in scenario.partition_keys if chosen.get(key) is not None]
+    options: dict = {}  # computed only for the partitions whose leader could give one away
+
+    def options_of(key):
+        if key not in options:
+            original = cluster.partition[key]
+            sources = scenario.sources(original)
+            options[key] = [b for b in target.partitions[key].replicas if b in running and b in sources]
+        return options[key]
+
     for _ in range(max_rounds):
         moved = False
-        for key in sorted(options):
+        # a leadership moves only from a broker leading at least two more than the fewest; the
+        # fewest never falls within a round, so this round's first value is a safe filter
+        low = min(leaders.values(), default=0)
+        for key in order:
             current = chosen[key]
-            best = min(options[key], key=lambda b: (leaders[b], b))
+            if leaders[current] < low + 2:
+                continue
+            best = min(options_of(key), key=lambda b: (leaders[b], b))
             if leaders[best] + 1 < leaders[current]:
                 leaders[current] -= 1
                 leaders[best] += 1
@@ -93,6 +106,6 @@ def _even_out(scenario: Scenario, target: Placement, running: set[int], chosen: 
 def unclean_elections(scenario: Scenario, target: Placement) -> list[str]:
     """Partitions whose new leader was not in sync: it loses the messages it lacked."""
     cluster = scenario.cluster
-    return [cluster.partition[k].label for k, t in sorted(target.partitions.items())
+    return [cluster.partition[k].label for k in sorted(k for k, t in target.partitions.items()
             if t.leader is not None and t.leader != cluster.partition[k].leader
-            and t.leader not in cluster.partition[k].isr]
+            and t.leader not in cluster.partition[k].isr)]

@@ -25,11 +25,15 @@ do not run).
 """
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass
+from itertools import accumulate, combinations
 from typing import Any, Callable, Sequence
 
 from placement.rules import kafka
 from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
+from placement.solve.matching import assign
 
 STORAGE_AND_BROKERS = "storage and brokers"
 PARTITIONS = "partitions"
@@ -75,7 +79,7 @@ def storage_and_brokers_levels(enc, bounds: LowerBounds | None = None) -> list[L
                 new_at.setdefault(n, []).append(enc.vol(name, n))
     for b, nodes in space.broker_domain.items():
         broker = cluster.broker[b]
-        if scenario.is_alive(broker.node) and broker.node in nodes:
+        if scenario.is_alive(broker.node) and broker.node in space.members(nodes):
             kept += [(1, 1), (-1, enc.brk(b, broker.node))]  # a restarted healthy broker costs 1
     waiting = []
     for b, nodes in space.broker_domain.items():
@@ -90,16 +94,81 @@ def storage_and_brokers_levels(enc, bounds: LowerBounds | None = None) -> list[L
     def bound(name: str):
         return lambda above: bounds.for_level(name, above)
 
-    levels = [
-        Level("invariants", enc.invariant_terms(), 0),
-        Level("copied", copied + enc.partition_copy, bound("copied")),
-        Level("untouched", kept, bound("untouched")),
-        Level("waiting", waiting, bound("waiting")),
-    ]
-    if scenario.rack_preferred:
-        levels.append(Level("racks", kafka.rack_conflicts(enc), bound("racks")))
-    levels.append(Level("balance", _min_max(enc, list(new_at.values()), "new_replicas"), bound("balance")))
-    return levels
+    terms = {"invariants": lambda: enc.invariant_terms(), "copied": lambda: copied + enc.partition_copy,
+             "untouched": lambda: kept, "waiting": lambda: waiting, "racks": lambda: kafka.rack_conflicts(enc),
+             "balance": lambda: _min_max(enc, list(new_at.values()), "new_replicas")}
+    return [Level(name, terms[name](), 0 if name == "invariants" else bound(name))
+            for name in storage_level_names(scenario)]
+
+
+def storage_level_names(scenario) -> list[str]:
+    """The storage-and-brokers stage's levels, in order (racks only with ``rackAware: preferred``)."""
+    return ["invariants", "copied", "untouched", "waiting"] + (["racks"] if scenario.rack_preferred else []) + ["balance"]
+
+
+def storage_level_values(space, target) -> dict[str, int]:
+    """The storage-and-brokers levels of a target that meets every invariant and lies in ``space``,
+    in plain Python: the sums ``storage_and_brokers_levels`` builds as terms, evaluated (tested
+    against the solver's values). With every invariant met, each vacated partition replica is
+    refilled, so the partitions' copy is their size times the members that stop running.
+    O(V R + B + partitions of the decided brokers x RF)."""
+    scenario = space.scenario
+    cluster = scenario.cluster
+    copied = untouched = waiting = racks = 0
+    new_at: dict[str, int] = defaultdict(int)
+    for name, nodes in space.volume_domain.items():
+        v = cluster.volume[name]
+        survivors = scenario.survivors(name)
+        chosen = set(target.volumes.get(name, ()))
+        for n in chosen:
+            if n not in survivors:
+                copied += scenario.copy_cost_mib(name, n)
+                new_at[n] += 1
+        domain = space.members(nodes)
+        untouched += sum(1 for n in set(survivors) if n in domain and scenario.may_hold_replica(v, n) and n not in chosen)
+    decided = space.broker_domain
+    conflicts = rack_conflicts(scenario, decided) if scenario.rack_preferred else None
+    for b, nodes in decided.items():
+        broker = cluster.broker[b]
+        to = target.brokers.get(b)
+        domain = space.members(nodes)
+        if scenario.is_alive(broker.node) and broker.node in domain and to != broker.node:
+            untouched += 1  # a restarted healthy broker
+        if to is None or to not in domain:
+            continue
+        if broker.volumes and not all(to in scenario.survivors(v) for v in broker.volumes):
+            waiting += 1
+        if conflicts is not None:
+            racks += conflicts(b, cluster.node[to].zone)
+    for p in _partitions_of_brokers(scenario, decided):
+        copied += p.size_mib * sum(1 for b in p.replicas if b in decided and target.brokers.get(b) is None)
+    values = {"invariants": 0, "copied": copied, "untouched": untouched, "waiting": waiting, "racks": racks,
+              "balance": max(new_at.values(), default=0)}
+    return {name: values[name] for name in storage_level_names(scenario)}
+
+
+def _partitions_of_brokers(scenario, brokers) -> list:
+    """Each partition with a replica on one of the brokers, once, in the cluster's order."""
+    seen: dict = {}
+    for b in brokers:
+        for p in scenario.partitions_of(b):
+            seen[p.key] = p
+    return list(seen.values())
+
+
+def rack_conflicts(scenario, decided) -> Callable[[int, str], int]:
+    """(decided broker, zone) -> partitions of the broker with another replica, on a broker that is
+    not decided, in that zone: ``kafka.conflict_counts`` read through the index of each broker's
+    partitions (O(partitions of the decided brokers x RF) instead of every partition)."""
+    cluster = scenario.cluster
+    decided = set(decided)
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    for b in sorted(decided):
+        for p in scenario.partitions_of(b):
+            for other in p.replicas:
+                if other != b and other not in decided and other in cluster.broker:
+                    counts[b, cluster.node[cluster.broker[other].node].zone] += 1
+    return lambda b, zone: counts.get((b, zone), 0)
 
 
 def partitions_levels(enc) -> list[Level]:
@@ -114,45 +183,99 @@ def partitions_levels(enc) -> list[Level]:
             if b not in p.replicas:
                 copied.append((p.size_mib, enc.part(key, b)))
                 new_at.setdefault(b, []).append(enc.part(key, b))
-    running = {b: n for b, n in space.base.brokers.items() if n is not None}
-    held = {b: 0 for b in running}
-    for key, target in space.base.partitions.items():
-        kept = space.fixed_members.get(key, target.replicas) if key in space.partition_domain else target.replicas
-        for b in kept:
-            if b in held:
-                held[b] += 1
-    # balance within each rack when racks matter (a rack-aware move stays in its rack), else overall
-    by_rack = scenario.rack_required or scenario.rack_preferred
-    groups: dict[str, list[int]] = {}
-    for b, node in sorted(running.items()):
-        groups.setdefault(cluster.node[node].zone if by_rack else "all", []).append(b)
-    # bounds: with every invariant met each vacated replica is refilled (copied), and a partition
-    # covers at most its kept zones plus one per refill, and no more zones than brokers run in
-    must_copy, most_cover = 0, 0
-    zone_of = {b: cluster.node[n].zone for b, n in running.items()}
+    shape = _PartitionsShape.of(space)
+    levels = [Level("invariants", enc.invariant_terms(), 0),
+              Level("copied", copied, lambda above: shape.must_copy if _invariants_met(above) else 0)]
+    if scenario.rack_preferred:
+        levels.append(Level("racks", kafka.rack_spread(enc), -shape.most_cover))
+    levels.append(Level("balance", _spread(enc, shape.groups, shape.held, new_at), shape.spread_bound))
+    return levels
+
+
+@dataclass(frozen=True)
+class _PartitionsShape:
+    """What the partitions stage's levels and bounds need of its space: the running brokers grouped
+    for balance (by rack when racks matter, a rack-aware move staying in its rack), the replicas
+    each holds before the move, and the bounds."""
+
+    groups: dict[str, list[int]]
+    held: dict[int, int]
+    must_copy: int  # with every invariant met each vacated replica is refilled
+    most_cover: int  # a partition covers at most its kept zones plus one per refill, and no more than brokers run in
+    spread_bound: int  # per rack, water-filling as if any of its brokers could take any replica moved into it
+    receivers: frozenset[int]  # brokers that may take a moved replica (a group without one is not balanced)
+
+    @classmethod
+    def of(cls, space) -> "_PartitionsShape":
+        scenario = space.scenario
+        cluster = scenario.cluster
+        running = {b: n for b, n in space.base.brokers.items() if n is not None}
+        held = {b: 0 for b in running}
+        for key, target in space.base.partitions.items():
+            kept = space.fixed_members.get(key, target.replicas) if key in space.partition_domain else target.replicas
+            for b in kept:
+                if b in held:
+                    held[b] += 1
+        by_rack = scenario.rack_required or scenario.rack_preferred
+        groups: dict[str, list[int]] = {}
+        for b, node in sorted(running.items()):
+            groups.setdefault(cluster.node[node].zone if by_rack else "all", []).append(b)
+        must_copy, most_cover = 0, 0
+        zone_of = {b: cluster.node[n].zone for b, n in running.items()}
+        receivers: set[int] = set()
+        for key, domain in space.partition_domain.items():
+            p = cluster.partition[key]
+            kept = space.fixed_members.get(key, ())
+            vacated = len(p.replicas) - len(kept)
+            must_copy += p.size_mib * min(vacated, len(set(domain) - set(kept)))
+            covered = {zone_of[b] for b in kept}
+            reachable = covered | {zone_of[b] for b in domain if b not in kept}
+            most_cover += min(len(reachable), len(covered) + vacated)
+            receivers.update(b for b in domain if b not in p.replicas)
+        spread_bound = 0
+        for brokers in groups.values():
+            if any(b in receivers for b in brokers):
+                low, high = _moved_into(space, brokers)
+                loads = [held[b] for b in brokers]
+                spread_bound += min(_waterfill_spread(loads, units) for units in range(low, high + 1))
+        return cls(groups, held, must_copy, most_cover, spread_bound, frozenset(receivers))
+
+
+def partitions_level_names(scenario) -> list[str]:
+    return ["invariants", "copied"] + (["racks"] if scenario.rack_preferred else []) + ["balance"]
+
+
+def partitions_bounds(space) -> Callable[[str, Sequence[Any]], int]:
+    """(level, the levels above) -> the partitions stage's lower bound on that level."""
+    shape = _PartitionsShape.of(space)
+    return lambda name, above: {"invariants": 0, "copied": shape.must_copy if _invariants_met(above) else 0,
+                                "racks": -shape.most_cover, "balance": shape.spread_bound}[name]
+
+
+def partitions_level_values(space, target) -> dict[str, int]:
+    """The partitions stage's levels of a target that meets every invariant and lies in ``space``,
+    in plain Python (the sums ``partitions_levels`` builds as terms, evaluated)."""
+    scenario = space.scenario
+    cluster = scenario.cluster
+    shape = _PartitionsShape.of(space)
+    copied = covered = 0
+    new_at: dict[int, int] = defaultdict(int)
+    zone_of = {b: cluster.node[n].zone for b, n in space.base.brokers.items() if n is not None}
     for key, domain in space.partition_domain.items():
         p = cluster.partition[key]
-        kept = space.fixed_members.get(key, ())
-        vacated = len(p.replicas) - len(kept)
-        must_copy += p.size_mib * min(vacated, len(set(domain) - set(kept)))
-        covered = {zone_of[b] for b in kept}
-        reachable = covered | {zone_of[b] for b in domain if b not in kept}
-        most_cover += min(len(reachable), len(covered) + vacated)
-
-    levels = [Level("invariants", enc.invariant_terms(), 0),
-              Level("copied", copied, lambda above: must_copy if _invariants_met(above) else 0)]
-    if scenario.rack_preferred:
-        levels.append(Level("racks", kafka.rack_spread(enc), -most_cover))
-    # lower bound: per rack, water-filling as if any of its brokers could take any replica
-    # moved into it, at the best of the counts that may land there
-    spread_bound = 0
-    for brokers in groups.values():
-        if any(new_at.get(b) for b in brokers):
-            low, high = _moved_into(space, brokers)
-            loads = [held[b] for b in brokers]
-            spread_bound += min(_waterfill_spread(loads, units) for units in range(low, high + 1))
-    levels.append(Level("balance", _spread(enc, groups, held, new_at), spread_bound))
-    return levels
+        chosen = set(target.partitions[key].replicas) & set(domain)
+        for b in chosen:
+            if b not in p.replicas:
+                copied += p.size_mib
+                new_at[b] += 1
+        covered += len({zone_of[b] for b in chosen if b in zone_of})
+    spread = 0
+    for brokers in shape.groups.values():
+        if any(b in shape.receivers for b in brokers):
+            loads = [shape.held[b] + new_at[b] for b in brokers]
+            spread += max(loads) - min(loads)
+    values = {"invariants": 0, "copied": copied, "racks": -covered, "balance": spread}
+    return {name: values[name] for name in partitions_level_names(scenario)}
 
 
 def _moved_into(space, brokers: list[int]) -> tuple[int, int]:
@@ -241,32 +364,178 @@ def narrow_later_bounds(scenario, full_space) -> dict[str, int]:
     """Lower bounds of the levels below "untouched" over the narrow space with every candidate
     (``full_space``), valid once every invariant is met. Where a solution meets the unrestricted
     copied and untouched bounds, every solution as good lies in that space, so these bound the
-    unrestricted problem too."""
+    unrestricted problem too. Some hold only given what the levels above reached
+    (``LowerBounds.for_level`` picks the strongest that holds):
+
+    - waiting: every decided broker with a volume runs (I3); those on a node already holding an
+      in-sync replica of each of its volumes form an assignment within the nodes' free broker
+      slots, so at most a maximum matching of them serve at once (``placement.solve.matching``);
+    - racks: each decided broker shares racks with at least the fewest partitions any zone it may
+      run in gives. ``@kept`` (untouched 0: every surviving replica stays, so each volume gains
+      exactly its missing replicas, in the zones I2 leaves it): only zones where the broker can
+      find its volumes count. ``@waiting`` (waiting at its bound): the brokers serving at once form
+      a maximum matching, so the least-cost one bounds them -- brokers stay near their data;
+    - balance: the new replicas spread over every node that could take one; ``@kept``: for each
+      set of zones, the new replicas that may only go there, over its nodes' free storage
+      (``_zone_hall_bound``).
+
+    O(V R + B + N + partitions of the decided brokers x RF + 2^Z (V + N) log V + the matchings)."""
     cluster = scenario.cluster
-    conflicts = kafka.conflict_counts(full_space)
-    racks = 0
-    for b, nodes in full_space.broker_domain.items():
-        zones = {cluster.node[n].zone for n in nodes}
-        if zones:
-            racks += min(conflicts.get((b, z), 0) for z in zones)
-    open_nodes = {n for nodes in full_space.volume_domain.values() for n in nodes}
-    new = 0
-    for name in full_space.volume_domain:
-        if scenario.has_data(name):
-            v = cluster.volume[name]
-            keepable = sum(1 for n in scenario.survivors(name) if scenario.may_hold_replica(v, n))
-            new += max(0, v.replication_factor - keepable)
-    waiting = 0
+    conflicts = rack_conflicts(scenario, full_space.broker_domain)
     load = full_space.fixed_load
+    kept = _KeptShape.of(scenario, full_space)
+    zone_counts: dict[int, dict[str, int]] = {}
+    racks = racks_kept = runs_with_data = 0
+    options: dict[int, list[tuple[str, int]]] = {}
+    options_kept: dict[int, list[tuple[str, int]]] = {}
     for b, nodes in full_space.broker_domain.items():
-        broker = cluster.broker[b]
-        if not broker.volumes or not nodes:
+        if not nodes:
             continue
+        if id(nodes) not in zone_counts:
+            counts: dict[str, int] = defaultdict(int)
+            for n in nodes:
+                counts[cluster.node[n].zone] += 1
+            zone_counts[id(nodes)] = counts
+        least = min(conflicts(b, z) for z in zone_counts[id(nodes)])
+        broker = cluster.broker[b]
+        domain = full_space.members(nodes)
+        # without hyperconvergence a broker runs anywhere that fits it: its volumes narrow nothing
+        allowed = kept.broker_zones(broker, domain, zone_counts[id(nodes)]) if scenario.hyperconverged \
+            else zone_counts[id(nodes)]
+        least_kept = min((conflicts(b, z) for z in allowed), default=least)
+        racks += least
+        racks_kept += least_kept
+        if not broker.volumes:
+            continue
+        runs_with_data += 1
         ready = set.intersection(*(set(scenario.survivors(v)) for v in broker.volumes))
-        if not any(cluster.broker_fits(broker, n, load[n]) for n in nodes if n in ready):
-            waiting += 1  # every node already holding its data is full: it must wait for a resync
+        fits = [n for n in sorted(ready) if n in domain and cluster.broker_fits(broker, n, load[n])]
+        options[b] = [(n, conflicts(b, cluster.node[n].zone) - least) for n in fits]
+        options_kept[b] = [(n, max(0, conflicts(b, cluster.node[n].zone) - least_kept)) for n in fits]
+    slots = {n: cluster.policy.brokers_per_node - load[n].brokers for b in options for n, _ in options[b]}
+    serving = assign(options, slots)
+    serving_kept = assign(options_kept, slots)
+    new = sum(kept.missing.values())
+    receiving: set[str] = set()  # every node a new replica (or a resync: a cordoned node's stale one) may take
+    for nodes in {id(d): d for d in full_space.volume_domain.values()}.values():
+        receiving.update(nodes)
+    receivers = len(receiving)
     return {
-        "waiting": waiting,
+        "waiting": runs_with_data - serving.size,
         "racks": racks,
-        "balance": -(-new // len(open_nodes)) if new and open_nodes else 0,
+        "racks@waiting": racks + serving.cost,
+        "racks@kept": racks_kept,
+        "racks@kept+waiting": racks_kept + serving_kept.cost,
+        "balance": -(-new // receivers) if new and receivers else 0,
+        "balance@kept": kept.zone_hall_bound(),
     }
+
+
+@dataclass(frozen=True)
+class _KeptShape:
+    """The decided volumes once every surviving replica they may keep stays (untouched 0): the
+    replicas each still misses, the zones I2 leaves those (None: any), and each open node's free
+    storage for new replicas."""
+
+    zone_of: dict[str, str]
+    keep: dict[str, frozenset[str]]  # volume -> surviving replicas it keeps
+    missing: dict[str, int]  # volume -> new replicas it needs
+    allowed: dict[str, frozenset[str] | None]  # volume -> zones its new replicas may take (None: any)
+    free: dict[str, int]  # open node -> storage left for new replicas
+    sizes: dict[str, int]
+    resync_elsewhere: bool = False  # some new replica may land on a node outside ``free``
+
+    @classmethod
+    def of(cls, scenario, space) -> "_KeptShape":
+        cluster = scenario.cluster
+        zone_of = {n.name: n.zone for n in cluster.nodes}
+        open_nodes: set[str] = set()
+        for nodes in {id(d): d for d in space.volume_domain.values()}.values():
+            open_nodes.update(n for n in nodes if cluster.node[n].state.value == "ready")
+        free = {n: scenario.storage_limit_mib(n) - space.fixed_load[n].storage_mib for n in open_nodes}
+        keep, missing, allowed, sizes = {}, {}, {}, {}
+        resync_elsewhere = False
+        for name in space.volume_domain:
+            if not scenario.has_data(name):
+                continue
+            v = cluster.volume[name]
+            # a stale replica resynced on a node that takes nothing new (cordoned) is a new replica there
+            resync_elsewhere = resync_elsewhere or any(n not in free and scenario.may_hold_replica(v, n)
+                                                       for n in scenario.stale_replicas(name))
+            held = frozenset(n for n in scenario.survivors(name) if scenario.may_hold_replica(v, n))
+            for n in held:
+                if n in free:
+                    free[n] -= v.size_mib
+            covered = {zone_of[n] for n in held}
+            need = max(0, v.replication_factor - len(held))
+            strict = need > 0 and scenario.zones_needed(v) - len(covered) >= need
+            keep[name], missing[name], sizes[name] = held, need, v.size_mib
+            allowed[name] = frozenset(z for z in scenario.zones_with_ready_storage if z not in covered) if strict else None
+        return cls(zone_of, keep, missing, allowed, free, sizes, resync_elsewhere)
+
+    def broker_zones(self, broker, domain: frozenset[str], zone_counts: dict[str, int]) -> set[str]:
+        """Zones of the broker's candidate nodes where it can run with every volume it has there:
+        each volume keeps a replica on that node, or gains one there (it misses one, and I2 lets it
+        take that zone). Nodes holding one of its volumes are judged one by one, the others by zone."""
+        volumes = [v for v in broker.volumes if v in self.keep]
+        if len(volumes) != len(broker.volumes):
+            return set(zone_counts)  # a volume not decided here: no narrowing
+        zones: set[str] = set()
+        held = {n for v in volumes for n in self.keep[v] if n in domain}
+
+        def takes(v: str, zone: str) -> bool:
+            return self.missing[v] > 0 and (self.allowed[v] is None or zone in self.allowed[v])
+
+        for n in held:
+            if all(n in self.keep[v] or takes(v, self.zone_of[n]) for v in volumes):
+                zones.add(self.zone_of[n])
+        held_in: dict[str, int] = defaultdict(int)
+        for n in held:
+            held_in[self.zone_of[n]] += 1
+        for zone, count in zone_counts.items():
+            if count > held_in[zone] and all(takes(v, zone) for v in volumes):
+                zones.add(zone)
+        return zones
+
+    def zone_hall_bound(self, max_zones: int = 6) -> int:
+        """The most new replicas some node must take: for each set S of zones, the new replicas
+        that may only go to S (their allowed zones within S) fit on S's open nodes only as far as
+        each node's free storage holds them (at most its count of the smallest), so some node takes
+        at least the least k with sum over S's nodes of min(k, that count) >= their number. With
+        more than ``max_zones`` zones, single zones and all of them only."""
+        zones = sorted({self.zone_of[n] for n in self.free})
+        if not zones or self.resync_elsewhere:
+            return 0  # the nodes that could take a new replica are not all counted: no bound
+        every = frozenset(zones)
+        groups: dict[frozenset[str], list[int]] = defaultdict(list)
+        for name, need in self.missing.items():
+            if need:
+                groups[self.allowed[name] or every] += [self.sizes[name]] * need
+        if not groups:
+            return 0
+        nodes_in: dict[str, list[int]] = defaultdict(list)
+        for n, room in self.free.items():
+            nodes_in[self.zone_of[n]].append(room)
+        if len(zones) <= max_zones:
+            subsets = [frozenset(c) for k in range(1, len(zones) + 1) for c in combinations(zones, k)]
+        else:
+            subsets = [frozenset([z]) for z in zones] + [every]
+        best = 0
+        for subset in subsets:
+            sizes = sorted(size for allowed, group in groups.items() if allowed <= subset for size in group)
+            if not sizes:
+                continue
+            prefix = list(accumulate(sizes))
+            fits = [bisect_right(prefix, room) for z in subset for room in nodes_in[z]]
+            count = len(sizes)
+            low, high = 1, count
+            if sum(fits) < count:
+                continue  # no placement meets every invariant here: nothing to bound
+            while low < high:  # the least k with sum(min(k, f)) >= count
+                mid = (low + high) // 2
+                if sum(min(mid, f) for f in fits) >= count:
+                    high = mid
+                else:
+                    low = mid + 1
+            best = max(best, low)
+        return best

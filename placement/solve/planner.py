@@ -28,13 +28,13 @@ from placement.execute.timeline import simulate
 from placement.models.cluster import Cluster, NodeLoad
 from placement.models.errors import InternalError
 from placement.models.failures import Failures
-from placement.models.plan import Placement, Plan, Status, Violation
+from placement.models.plan import PartitionTarget, Placement, Plan, Status, Violation
 from placement.rules import RULES, check_all, check_start
 from placement.scenario import Scenario
 from placement.solve import objectives, reachable
 from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
-from placement.solve.cpsat import CpEncoding, SolveOutcome, complete_hint, conflicting_rules, exclude, hint, \
-    solve_lexicographic
+from placement.solve.cpsat import (CpEncoding, LevelResult, SolveOutcome, complete_hint, conflicting_rules, exclude,
+                                   hint, slot_order, solve_lexicographic)
 from placement.solve.greedy import fill_partitions, greedy_placement
 from placement.solve.leaders import elect_leaders
 from placement.solve.metrics import plan_metrics
@@ -48,6 +48,10 @@ WHOLE_SPACE_LIMIT = 3_000  # candidate pairs of the unrestricted problem small e
 MIN_WIDENING_SECONDS = 0.5  # time left worth a wider search
 ROOM_ROUNDS = 3  # widenings to the items that could make room for those already decided
 UNREACHABLE_ROUNDS = 4  # targets set aside because no order of their steps is safe, before saying so
+# partition-broker candidate pairs of the partitions stage's model: beyond, building the model alone
+# takes longer than a plan may (a varied 1,000-node zone failure: 10^6 pairs, 50 s and 3 GiB), so
+# the water-filling start is the answer, with its gap (or, where something falls short, degraded)
+PARTITIONS_MODEL_LIMIT = 200_000
 
 
 @dataclass(frozen=True)
@@ -177,9 +181,9 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable)
     if _settled(narrow, options):
         return narrow
-    whole = _whole_space(scenario)
-    if whole.pairs() <= WHOLE_SPACE_LIMIT:
-        return _wider(scenario, narrow, whole, bounds, options, start, deadline, "everything", unreachable)
+    if _whole_space_is_small(scenario):
+        return _wider(scenario, narrow, _whole_space(scenario), bounds, options, start, deadline, "everything",
+                      unreachable)
     best, space = narrow, touched
     for _ in range(ROOM_ROUNDS):  # the healthy items that could make room, and then theirs
         if _shortfall_of(best) == 0 or deadline - time.monotonic() < MIN_WIDENING_SECONDS:
@@ -203,6 +207,11 @@ def _wider(scenario: Scenario, best: _StorageStage, wider: Space, bounds: LowerB
     if best.outcome.solved and _level_values(best) < _level_values(wide):
         return best  # the wider search ran out of time short of what the narrower one found
     return wide
+
+
+def _values(outcome: SolveOutcome) -> tuple:
+    """Every level's value, in order: lexicographic comparison of two answers of one space."""
+    return tuple(level.value for level in outcome.levels)
 
 
 def _level_values(stage: _StorageStage) -> tuple:
@@ -233,6 +242,18 @@ def _settled(stage: _StorageStage, options: PlanOptions) -> bool:
 def _shortfall_of(stage: _StorageStage) -> int:
     levels = stage.outcome.levels
     return levels[0].value if levels else 0
+
+
+def _whole_space_is_small(scenario: Scenario) -> bool:
+    """The unrestricted problem has few enough candidate pairs to decide whole. Every volume with data
+    has at least the open nodes as candidates, so a larger cluster is known too large before its
+    space is built (O(V + N) then; the space only when it may be small)."""
+    cluster = scenario.cluster
+    open_nodes = sum(1 for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
+                     and n.state.value == "ready" and not scenario.is_drained(n.name))
+    if sum(1 for v in cluster.volumes if scenario.has_data(v.name)) * open_nodes > WHOLE_SPACE_LIMIT:
+        return False
+    return _whole_space(scenario).pairs() <= WHOLE_SPACE_LIMIT
 
 
 def _whole_space(scenario: Scenario) -> Space:
@@ -290,7 +311,18 @@ def decidable(scenario: Scenario, space: Space, start: Placement) -> tuple[Space
 def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement,
                  deadline: float, decided: str, unreachable: tuple[Placement, ...] = ()) -> _StorageStage:
     """One space solved level by level; where it is not the unrestricted problem (or its candidates
-    were restricted), optimal only as far as its levels meet the unrestricted lower bounds."""
+    were restricted), optimal only as far as its levels meet the unrestricted lower bounds.
+
+    The start first: where it lies in the space, meets every invariant and every level's lower
+    bound, it is the answer, proven, and no model is built. Otherwise CP-SAT improves on it; and
+    where CP-SAT finds nothing within the time limit, a start that meets every invariant is still
+    the answer, ``feasible``, with its gap to the bounds (anytime: never "no placement"). Once a
+    target was set aside as unreachable (``unreachable``), the start is not taken as the answer:
+    it may be that very target, and only the solver's exclusions keep it out."""
+    judged = None if unreachable else _judge_start(scenario, space, bounds, start, options)
+    if judged is not None and judged.proven:
+        return _StorageStage(judged, space, False, decided)
+    full_space = space
     space, restricted = decidable(scenario, space, start)
     time_limit = max(0.1, deadline - time.monotonic())
     enc = _encode(space, relaxed=True)
@@ -301,30 +333,134 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
         levels = levels[:1]
     hint(enc, start)  # a greedy start (or a narrower answer): CP-SAT improves on it
     first = complete_hint(enc, levels[0].terms, time_limit=time_limit / 4)
+    # the later levels' bounds are over the touched items: floors only where the touched items are decided
+    floors = None if decided == "touched" else frozenset(("invariants", "copied", "untouched"))
     outcome = solve_lexicographic(enc, levels, time_limit=max(0.1, deadline - time.monotonic()), seed=options.seed,
-                                  workers=options.workers, progress=options.progress, start=first,
+                                  workers=options.workers, progress=options.progress, start=first, floors=floors,
                                   full_lp=options.feasibility_only)
+    if judged is not None and (not outcome.solved or _values(judged) < _values(outcome)):
+        return _StorageStage(judged, full_space, False, decided)  # the start, with its gap (anytime)
     if outcome.solved and not (decided == "everything" and not restricted):
         _judge_against_lower_bounds(outcome, bounds, later_too=restricted)
     return _StorageStage(outcome, space, restricted, decided)
 
 
+def _judge_start(scenario: Scenario, space: Space, bounds: LowerBounds, start: Placement,
+                 options: PlanOptions) -> SolveOutcome | None:
+    """The start as an answer of the storage-and-brokers stage, when it lies in ``space``, meets
+    every invariant (the plain checks, with leaders elected) and is reachable: its levels computed
+    in plain Python (``objectives.storage_level_values``), each proven where it and every level
+    above meet their lower bounds of the unrestricted problem. None when it is no answer."""
+    tick = time.monotonic()
+    if not _in_space(space, start) or not reachable.reachable(scenario, start):
+        return None
+    if check_all(scenario, elect_leaders(scenario, start, even_out=False)):
+        return None
+    names = objectives.storage_level_names(scenario)[:1 if options.feasibility_only else None]
+    values = objectives.storage_level_values(space, start)
+    return _outcome_of(_decided(space, start), [(name, values[name], lambda above, name=name: 0 if name == "invariants"
+                               else bounds.for_level(name, above)) for name in names], time.monotonic() - tick)
+
+
+def _outcome_of(placement: Placement, levels, seconds: float) -> SolveOutcome:
+    """A solver-free outcome: (name, value, bound given the levels above) per level, proven while
+    every level so far meets its bound (a proof by the bounds alone), unproven from the first that
+    does not (with the bound it misses)."""
+    outcome = SolveOutcome(solved=True, placement=placement, seconds=seconds)
+    proven = True
+    for name, value, bound_of in levels:
+        bound = bound_of(outcome.levels)
+        proven = proven and value <= bound
+        outcome.levels.append(LevelResult(name, value, value if proven else bound, proven, 0.0))
+    return outcome
+
+
+def _decided(space: Space, target: Placement) -> Placement:
+    """What the space decides of the target, the rest as the space has it: the placement a solver
+    would return for the same choices (``CpEncoding.placement``), so that an answer does not depend
+    on which of the two found it (partition replicas in their slots, leaders left to the election)."""
+    scenario = space.scenario
+    order = {n.name: i for i, n in enumerate(scenario.cluster.nodes)}  # a domain's order
+    volumes = dict(space.base.volumes)
+    volumes.update({name: tuple(sorted(target.volumes.get(name, ()), key=order.__getitem__)) for name in space.volume_domain})
+    for lost in scenario.lost_volumes:
+        volumes.pop(lost.name, None)
+    brokers = dict(space.base.brokers)
+    brokers.update({b: target.brokers.get(b) for b in space.broker_domain})
+    partitions = dict(space.base.partitions)
+    for key, domain in space.partition_domain.items():
+        original = scenario.cluster.partition[key]
+        chosen = set(target.partitions[key].replicas)
+        replicas = slot_order(original.replicas, [b for b in domain if b in chosen]) or original.replicas
+        partitions[key] = PartitionTarget(key[0], key[1], replicas, None)
+    return Placement(brokers=brokers, volumes=volumes, partitions=partitions)
+
+
+def _in_space(space: Space, target: Placement) -> bool:
+    """The target decides only what the space decides, each within its candidates (no node twice)."""
+    base = space.base
+    for name, nodes in target.volumes.items():
+        domain = space.volume_domain.get(name)
+        if domain is None:
+            if tuple(nodes) != tuple(base.volumes.get(name, ())):
+                return False
+        elif len(set(nodes)) != len(nodes) or not space.members(domain).issuperset(nodes):
+            return False
+    if any(name not in target.volumes for name in space.volume_domain if space.scenario.has_data(name)):
+        return False
+    for b, node in target.brokers.items():
+        domain = space.broker_domain.get(b)
+        if domain is None:
+            if node != base.brokers.get(b):
+                return False
+        elif node is not None and node not in space.members(domain):
+            return False
+    return True
+
+
 def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, options: PlanOptions,
                       started: float) -> SolveOutcome | None:
-    """The second stage, from a water-filling start; None when no partition replica needs a broker."""
+    """The second stage, from a water-filling start; None when no partition replica needs a broker.
+    As the first: the start is the answer where it meets every invariant and every bound, and
+    where CP-SAT finds nothing in time (then ``feasible``, with its gap)."""
     space = Space.for_partitions(scenario, storage_and_brokers)
     if not space.partition_domain:
         return None
+    start = fill_partitions(space)  # water-filling start
+    tick = time.monotonic()
+    names = objectives.partitions_level_names(scenario)[:1 if options.feasibility_only else None]
+    broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
+    values = objectives.partitions_level_values(space, start)
+    bound_of = objectives.partitions_bounds(space)
+    if not broken:
+        judged = _outcome_of(_decided(space, start), [(name, values[name], lambda above, name=name: bound_of(name, above))
+                                     for name in names], time.monotonic() - tick)
+        if judged.proven:
+            return judged
+    else:
+        # Something falls short already (the storage stage's shortfall, or the start's): the
+        # water-filling start is still the answer where CP-SAT finds nothing in time, degraded,
+        # its first level the violations the plain checks find, nothing proven (anytime).
+        values["invariants"] = len(broken)
+        judged = _outcome_of(_decided(space, start), [(name, values[name], lambda above: 0) for name in names],
+                             time.monotonic() - tick)
+        for level in judged.levels:
+            level.proven = False
+    if sum(len(brokers) for brokers in space.partition_domain.values()) > PARTITIONS_MODEL_LIMIT:
+        return judged  # too large a model to build within any reasonable limit: the start, with its gap
     enc = _encode(space, relaxed=True)
     remaining = max(1.0, options.time_limit - (time.monotonic() - started))
     levels = objectives.partitions_levels(enc)
     if options.feasibility_only:
         levels = levels[:1]
-    hint(enc, fill_partitions(space))  # water-filling start
+    hint(enc, start)
     first = complete_hint(enc, levels[0].terms, time_limit=remaining / 4)
-    return solve_lexicographic(enc, levels, time_limit=remaining, seed=options.seed,
-                               workers=options.workers, progress=options.progress, start=first,
-                               full_lp=options.feasibility_only)
+    outcome = solve_lexicographic(enc, levels, time_limit=remaining, seed=options.seed,
+                                  workers=options.workers, progress=options.progress, start=first,
+                                  full_lp=options.feasibility_only)
+    if not outcome.solved or (judged.levels[0].value == 0 and _values(judged) < _values(outcome)):
+        return judged  # the start, with its gap (anytime)
+    return outcome
 
 
 def _shortfall(outcomes) -> int:

@@ -10,7 +10,6 @@ the rules themselves say "at most one".
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any, Iterable
 
 from placement.models.plan import Placement
@@ -35,7 +34,7 @@ class SmtEncoding:
         membership is the placement's number and Z3 evaluates the rules on it."""
         self.space = space
         self.values = values
-        self.by_rule: dict[str, list[str]] = {}
+        self.by_rule: dict[str, dict[str, None]] = {}  # ground mode: rule -> its distinct constraints
         self.decls: list[str] = []
         self.asserts: list[str] = []
         self.lits: dict[str, str] = {}
@@ -48,8 +47,6 @@ class SmtEncoding:
         self._fresh = 0
         mult = space.max_multiplicity
         if values is not None:
-            self._vol_counts = {v: Counter(nodes) for v, nodes in values.volumes.items()}
-            self._part_counts = {k: Counter(t.replicas) for k, t in values.partitions.items()}
             return
         for i, (v, nodes) in enumerate(sorted(space.volume_domain.items())):
             for j, n in enumerate(nodes):
@@ -81,11 +78,11 @@ class SmtEncoding:
     def add(self, rule: str, constraint: str) -> None:
         if constraint == "true":
             return
-        self.lit(rule)
         if self.values is not None:
-            self.by_rule.setdefault(rule, []).append(constraint)
-        else:
-            self.asserts.append(f"(=> {self.lit(rule)} {constraint})")
+            # ground: the same closed formula once is enough (a partition's are mostly alike)
+            self.by_rule.setdefault(rule, {})[constraint] = None
+            return
+        self.asserts.append(f"(=> {self.lit(rule)} {constraint})")
 
     def shortfall(self, rule: str, upper: int, name: str, *, minor: bool = False) -> str:
         return "0"  # Z3 judges strictly: nothing may fall short
@@ -100,8 +97,8 @@ class SmtEncoding:
 
     def vol(self, volume: str, node: str) -> str:
         if self.values is not None:
-            counts = self._vol_counts.get(volume)
-            return str(counts[node]) if counts else "0"
+            nodes = self.values.volumes.get(volume)
+            return str(nodes.count(node)) if nodes else "0"
         if volume in self.space.volume_domain:
             return self._vol.get((volume, node), "0")
         return str(self.space.fixed_volume_count(volume, node))
@@ -122,8 +119,8 @@ class SmtEncoding:
 
     def part(self, key: PKey, broker: int) -> str:
         if self.values is not None:
-            counts = self._part_counts.get(key)
-            return str(counts[broker]) if counts else "0"
+            chosen = self.values.partitions.get(key)
+            return str(chosen.replicas.count(broker)) if chosen else "0"
         if key in self.space.partition_domain:
             if broker in self.space.fixed_members.get(key, ()):
                 return "1"

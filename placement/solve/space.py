@@ -56,8 +56,8 @@ class Space:
             chosen = target.partitions.get(p.key)
             members = set(p.replicas) | (set(chosen.replicas) if chosen else set())
             partitions[p.key] = tuple(sorted(members))
-        multiplicity = max([1] + [max(_counts(t).values(), default=1) for t in target.volumes.values()]
-                           + [max(_counts(t.replicas).values(), default=1) for t in target.partitions.values()])
+        multiplicity = max([1] + [_most(t) for t in target.volumes.values()]
+                           + [_most(t.replicas) for t in target.partitions.values()])
         return cls(scenario, target, volumes, brokers, partitions, max_multiplicity=multiplicity)
 
     @classmethod
@@ -72,12 +72,25 @@ class Space:
         many nodes per zone (a rotating window, so that together the volumes see
         every node, plus the emptiest nodes). The planner then proves optimality
         only where the answer meets lower bounds of the unrestricted problem.
+
+        O(N + V R + B) without ``candidates_per_zone`` (N nodes, V decided volumes of R replicas,
+        B decided brokers): a volume whose candidates are every open node (and a broker whose
+        nodes are those) shares one tuple of them instead of a copy, so counting the pairs of a
+        space too large to solve costs nothing per pair. With it, O(N log N + V (R + kZ) log(kZ)),
+        k candidates per zone: no step walks every node per volume.
         """
         cluster = scenario.cluster
         base = Placement.current(cluster)
-        open_nodes = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
-                      and n.state is NodeState.READY and not scenario.is_drained(n.name)]
-        windows = _zone_windows(scenario, open_nodes, candidates_per_zone) if candidates_per_zone else None
+        order = _node_order(cluster)
+        open_nodes = tuple(n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
+                           and n.state is NodeState.READY and not scenario.is_drained(n.name))
+        open_set = frozenset(open_nodes)
+        shared: dict[int, frozenset[str]] = {id(open_nodes): open_set}
+
+        def members(nodes: tuple[str, ...]) -> frozenset[str]:
+            return shared[id(nodes)] if id(nodes) in shared else frozenset(nodes)
+
+        windows = _zone_windows(scenario, list(open_nodes), candidates_per_zone) if candidates_per_zone else None
         decided = scenario.touched_volumes if volumes is None else \
             tuple(v.name for v in cluster.volumes if v.name in set(volumes) and scenario.has_data(v.name))
         volume_domain = {}
@@ -85,29 +98,53 @@ class Space:
             v = cluster.volume[name]
             # what it has (in sync or stale) where it may stay, and new replicas on open nodes
             keep = [n for n in v.replicas if scenario.may_hold_replica(v, n)]
-            fresh = open_nodes if windows is None else windows(i)
-            allowed = set(keep) | set(fresh) | (set(also.volumes.get(name, ())) & set(open_nodes) if also else set())
-            volume_domain[name] = tuple(n.name for n in cluster.nodes if n.name in allowed)
+            if windows is None:
+                extra = [n for n in keep if n not in open_set]  # e.g. a cordoned node keeping its replica
+                volume_domain[name] = open_nodes if not extra else _in_order(open_set.union(extra), order)
+                continue
+            allowed = set(keep) | set(windows(i)) | (set(also.volumes.get(name, ())) & open_set if also else set())
+            volume_domain[name] = _in_order(allowed, order)
         chosen = scenario.touched_brokers if brokers is None else \
             tuple(b.id for b in cluster.brokers if b.id in set(brokers))
+        hosts = tuple(n.name for n in cluster.nodes if scenario.is_alive(n.name) and not scenario.is_drained(n.name)
+                      and n.state is NodeState.READY)  # every broker may run here (and, cordoned, where it runs)
+        shared[id(hosts)] = frozenset(hosts)
         broker_domain = {}
         for bid in chosen:
             b = cluster.broker[bid]
             if scenario.is_removed(bid) or (scenario.hyperconverged and scenario.lost_a_volume(b)):
                 broker_domain[bid] = ()
                 continue
-            nodes = [n.name for n in cluster.nodes if scenario.may_host_broker(b, n.name)]
             if scenario.must_stay(b):
-                nodes = [b.node]  # its restart would take a partition below min.insync.replicas
+                nodes: tuple[str, ...] = (b.node,)  # its restart would take a partition below min.insync.replicas
+            elif scenario.may_host_broker(b, b.node) and cluster.node[b.node].state is not NodeState.READY:
+                nodes = _in_order(set(hosts) | {b.node}, order)  # cordoned: it may stay where it runs
+            else:
+                nodes = hosts
             if scenario.hyperconverged:
-                for v in b.volumes:
-                    allowed = set(volume_domain.get(v, base.volumes[v]))
-                    nodes = [n for n in nodes if n in allowed]
-            broker_domain[bid] = tuple(nodes)
+                for v in b.volumes:  # on nodes holding each of its volumes
+                    allowed = volume_domain.get(v, base.volumes[v])
+                    if allowed is nodes or (nodes is hosts and allowed is open_nodes):
+                        nodes = allowed  # every open node may host it: nothing to filter
+                    elif len(allowed) < len(nodes):
+                        inside = members(nodes)
+                        nodes = _in_order({n for n in allowed if n in inside}, order)
+                    else:
+                        inside = members(allowed)
+                        nodes = tuple(n for n in nodes if n in inside)
+            broker_domain[bid] = nodes
         return cls(scenario, base, volume_domain, broker_domain, {}, partitions_aggregated=True)
 
+    def members(self, nodes: tuple[str, ...]) -> frozenset[str]:
+        """A domain's nodes as a set, made once per distinct tuple (domains share their tuples)."""
+        cache = self.__dict__.setdefault("_members", {})
+        hit = cache.get(id(nodes))
+        if hit is None:
+            hit = cache[id(nodes)] = (nodes, frozenset(nodes))  # the tuple kept, so its id stays its own
+        return hit[1]
+
     def pairs(self) -> int:
-        """Volume-node and broker-node candidate pairs: the size of the decision."""
+        """Volume-node and broker-node candidate pairs: the size of the decision (O(V + B))."""
         return sum(len(d) for d in self.volume_domain.values()) + sum(len(d) for d in self.broker_domain.values())
 
     @classmethod
@@ -211,6 +248,13 @@ class Space:
         return {n.name: NodeLoad(storage[n.name], count[n.name], cpu[n.name], mem[n.name]) for n in cluster.nodes}
 
 
+def _most(items) -> int:
+    """How often the most repeated item occurs (1 without repeats: the common case, in O(len))."""
+    if len(set(items)) == len(items):
+        return 1
+    return max(_counts(items).values(), default=1)
+
+
 def _counts(items) -> dict:
     counts: dict = defaultdict(int)
     for item in items:
@@ -241,3 +285,13 @@ def _zone_windows(scenario: Scenario, open_nodes: list[str], per_zone: int):
         return chosen
 
     return window
+
+
+def _node_order(cluster) -> dict[str, int]:
+    return {n.name: i for i, n in enumerate(cluster.nodes)}
+
+
+def _in_order(nodes, order: dict[str, int]) -> tuple[str, ...]:
+    """Nodes in the cluster's order (the order every domain lists them in)."""
+    return tuple(sorted(nodes, key=order.__getitem__))
+
