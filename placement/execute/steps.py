@@ -100,12 +100,16 @@ class _Builder:
         self.arrived: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         self.departures: dict[str, list[int]] = defaultdict(list)
         self.moved: set[int] = set()
-        # where the moving brokers of each volume go: their replicas there are added first, so
-        # that the broker can move and the replica under it can go
+        # where the moving RUNNING brokers of each volume go: their replicas there are added
+        # first, so that the broker can move and the replica under it can go (at Portworx's
+        # ceiling nothing else can make room for the exchange). A broker that does not run (its
+        # node failed, or it is retired) keeps no replica in place: its volume's adds keep the
+        # target's order (preferring its destination there gains no safety, and on README's
+        # capture it made a copy share a node with the largest volume's: full replication later)
         self.destinations_of: dict[str, set[str]] = defaultdict(set)
         for b in cluster.brokers:
             to = self.destination(b.id)
-            if to is not None:
+            if to is not None and self._counts(b):
                 for v in b.volumes:
                     self.destinations_of[v].add(to)
         # partitions: the brokers running in the sequence, and each broker's partitions
