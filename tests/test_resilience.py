@@ -90,6 +90,26 @@ def test_making_room_survives_what_fixed_healthy_replicas_would_not():
     assert result.failing == sum(1 for ok in truth.values() if not ok)
 
 
+def test_a_making_room_recovery_is_reused_for_its_supersets(monkeypatch):
+    """node-1 survives only by moving healthy pvc-1: that recovery, repaired for one more failed
+    node and passing the plain checks, certifies supersets the solver was asked before; fewer
+    solver calls, and the verdicts of judging every set."""
+    from placement.resilience import sweep
+
+    cluster = _cluster(100)
+    every = check_resilience(cluster, 2, compose_recoveries=False)
+    reused = check_resilience(cluster, 2, audit=True)
+    monkeypatch.setattr(sweep._Judge, "repaired", lambda self, combo, members: None)
+    dropped = check_resilience(cluster, 2, audit=True)
+    assert reused.repaired > 0 and dropped.repaired == 0
+    assert reused.solved == dropped.solved - reused.repaired
+    assert reused.solved < dropped.solved <= every.solved
+    for result in (reused, dropped):
+        assert (result.tolerates, result.failing, result.undecided) == (every.tolerates, every.failing, 0)
+        assert result.counterexample.failed == every.counterexample.failed
+    assert every.failing == sum(1 for ok in brute_force(cluster, 2).values() if not ok)
+
+
 @pytest.mark.slow  # a long sweep: run by make test, skipped by make test-fast
 @pytest.mark.parametrize("seed", range(60))
 def test_pruning_and_symmetry_never_change_a_verdict(seed):

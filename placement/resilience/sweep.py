@@ -26,7 +26,12 @@ counterexample reported (``explain``). The sweep does less than judging all C(n,
 - composition: a set's recovery is merged from the recovery of the set without its last node
   and that node's own recovery (``placement.resilience.composition``: volumes both change are
   merged replica by replica), so most sets need no search at all; a set that still needs the
-  solver starts it from a smaller set's recovery (the CP-SAT hint).
+  solver starts it from a smaller set's recovery (the CP-SAT hint);
+- repair: a recovery that survived only by moving healthy items (making room) changes more than
+  its failure touches, so the composition argument does not cover it; it is kept for the next
+  level all the same, and a superset one larger tries it, with the extra node's replicas and
+  brokers placed again, as a certificate that counts only if the plain checks (``check_all``)
+  pass, and else as the solver's hint.
 
 Memory stays bounded by what the next level needs: the recovery of each single node, and of
 the survived sets whose recovery is *not* the merge above (for the generated clusters, a few in
@@ -70,11 +75,14 @@ BATCH = 4000  # failure sets per batch at most (smaller when that leaves workers
 class ScenarioVerdict:
     failed: tuple[str, ...]  # the nodes this scenario fails (on top of those already failed)
     survived: bool | None  # None: undecided within the time limit (never reported as a proof)
-    decided_by: str  # start | data-loss | nothing-held | greedy | solver | composed
+    decided_by: str  # start | data-loss | nothing-held | greedy | repaired | solver | composed
     data_lost: tuple[str, ...] = ()
     violations: tuple[Violation, ...] = ()
     conflict: tuple[str, ...] = ()  # invariants that cannot hold together here (from the solver)
     footprint: Footprint | None = field(default=None, compare=False, repr=False)  # a survived set's recovery
+    # whether ``footprint`` changes only what the failure touches (composable); a recovery that
+    # moved healthy items to make room is reused only as a certificate judged by the plain checks
+    composable: bool = field(default=True, compare=False, repr=False)
 
     def to_document(self) -> dict:
         return {"failed": list(self.failed), "dataLost": list(self.data_lost),
@@ -104,6 +112,7 @@ class ResilienceResult:
     jobs: int = 1  # local processes used
     notes: list[str] = field(default_factory=list)  # what was capped or skipped, and why
     kept_recoveries: int = 0  # recoveries kept for the next level at the busiest moment
+    repaired: int = 0  # of the composed, survived by a making-room recovery of a subset repaired and checked
 
     def to_document(self) -> dict:
         doc = {
@@ -142,9 +151,12 @@ def _scenario(cluster: Cluster, failed: Iterable[str]) -> Scenario:
 
 def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
           time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | None = None,
-          holders: frozenset[str] | None = None) -> ScenarioVerdict:
+          holders: frozenset[str] | None = None,
+          repair: Callable[[], Footprint | None] | None = None) -> ScenarioVerdict:
     """Is this failure set survived? Cheapest evidence first; the solver only when needed,
-    started from ``warm`` (the recovery of a survived subset) where that still applies."""
+    started from ``warm`` (the recovery of a survived subset) where that still applies.
+    ``repair``: a last certificate before the solver, one that already passed the plain checks
+    (a subset's making-room recovery placed again around the extra node)."""
     from placement.solve.greedy import greedy_placement
     from placement.solve.leaders import elect_leaders
     from placement.rules import check_all
@@ -164,6 +176,9 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     start = elect_leaders(local, greedy_placement(local, spread=True), even_out=False)
     if not check_all(local, start):
         return ScenarioVerdict(failed, True, "greedy", footprint=footprint(local, start))
+    repaired = repair() if repair is not None else None
+    if repaired is not None:
+        return ScenarioVerdict(failed, True, "repaired", footprint=repaired, composable=False)
     # the solver starts from this greedy attempt (touched partitions are all it needs), with
     # what still applies of a survived subset's recovery laid over it
     return _solve(scenario, failed, time_limit, overlay(scenario, start, warm) if warm is not None else start)
@@ -188,10 +203,10 @@ def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start
 
     found = recovery_exists(scenario, start, time_limit=time_limit)
     if found.exists:
-        # a recovery that moved healthy items to make room is no footprint of touched items alone
-        composable = found.decided == "touched"
-        return ScenarioVerdict(failed, True, "solver",
-                               footprint=footprint(scenario, found.placement) if composable else None)
+        # a recovery that moved healthy items to make room is no footprint of touched items alone:
+        # kept all the same, but never composed unchecked (``_Judge.repaired``)
+        return ScenarioVerdict(failed, True, "solver", footprint=footprint(scenario, found.placement),
+                               composable=found.decided == "touched")
     return ScenarioVerdict(failed, found.exists, "solver", (), found.violations)
 
 
@@ -317,6 +332,9 @@ class _Level:
     keep: bool  # return the recoveries the next level needs
     singles: dict[str, Footprint]  # holder node -> the recovery of it failing alone (survived ones)
     special: dict[tuple[int, ...], Footprint]  # survived sets whose recovery is not the canonical merge
+    # survived sets whose recovery moved healthy items to make room: not composable as they stand,
+    # tried (repaired for one more failed node) as certificates the plain checks judge, and as hints
+    roomy: dict[tuple[int, ...], Footprint] = field(default_factory=dict)
 
 
 @dataclass
@@ -329,6 +347,7 @@ class _Tally:
     failing: ScenarioVerdict | None = None
     undecided: ScenarioVerdict | None = None
     special: dict = field(default_factory=dict)
+    roomy: dict = field(default_factory=dict)
 
     def offer(self, verdict: ScenarioVerdict) -> None:
         key = (len(verdict.failed), verdict.failed)
@@ -426,6 +445,42 @@ class _Judge:
                 found = self.recovery(rest)
                 if found is not None:
                     return found
+        for i in reversed(range(len(combo))):  # else a subset's recovery that made room
+            found = self.level.roomy.get(combo[:i] + combo[i + 1:])
+            if found is not None:
+                return found
+        return None
+
+    def repaired(self, combo: tuple[int, ...], members: tuple[str, ...]) -> Footprint | None:
+        """A certificate from a survived subset (one smaller) whose recovery made room: that
+        recovery with the extra node's replicas and brokers placed again (merged with the node's
+        own recovery, or refilled where there is room). Such a recovery changes healthy items, so
+        the composition argument does not cover it: it counts only if the plain checks pass."""
+        if not self.level.roomy:
+            return None
+        from placement.rules import check_all
+
+        names = _aligned(self.level.classes, combo)
+        scenario = None
+        for i in range(len(combo)):
+            if i and combo[i] == combo[i - 1]:
+                continue
+            rest = combo[:i] + combo[i + 1:]
+            base = self.level.roomy.get(rest)
+            if base is None:
+                continue
+            extra = names[max(j for j in range(len(combo)) if combo[j] == combo[i])]
+            one = self.single(extra)
+            tried = []
+            for candidate in (compose(base, one, self.room) if one is not None else None,
+                              fail_more(base, frozenset({extra}), self.room)):
+                if candidate is None or candidate in tried:
+                    continue
+                tried.append(candidate)
+                if scenario is None:
+                    scenario = _scenario(self.level.cluster, members)
+                if not check_all(scenario, apply_footprint(self.level.cluster, candidate)):
+                    return candidate
         return None
 
     def batch(self, prefixes: list[tuple[int, ...]]) -> _Tally:
@@ -458,12 +513,15 @@ class _Judge:
                     if level.keep and (k == 1 or not canonical):
                         tally.special[combo] = recovery
                     continue
+            repair = (lambda: self.repaired(combo, members)) if level.compose and level.baseline_ok else None
             verdict = judge(level.cluster, members, baseline_ok=level.baseline_ok, time_limit=level.time_limit,
-                            warm=self.warm(combo) if k > 1 else None, holders=self.holders)
+                            warm=self.warm(combo) if k > 1 else None, holders=self.holders, repair=repair)
             tally.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
+            if verdict.decided_by == "repaired":
+                tally.counts.update(composed=1, repaired=1)
             if verdict.survived:
                 if level.keep and verdict.footprint is not None:
-                    tally.special[combo] = verdict.footprint
+                    (tally.special if verdict.composable else tally.roomy)[combo] = verdict.footprint
             else:
                 tally.counts["failing" if verdict.survived is False else "undecided"] += weight
                 tally.offer(replace(verdict, footprint=None))
@@ -770,20 +828,23 @@ class _Sweep:
         self.tally = _Tally()
         self.singles: dict[str, Footprint] = {}
         self.special: dict[tuple[int, ...], Footprint] = {}
+        self.roomy: dict[tuple[int, ...], Footprint] = {}
         self.most_kept = 0
 
     def _level(self, k: int, keep: bool) -> _Level:
         return _Level((id(self), k, time.monotonic()), self.cluster, self.classes, self.baseline_ok, keep=keep,
-                      singles=self.singles, special=self.special, **self.options)
+                      singles=self.singles, special=self.special, roomy=self.roomy, **self.options)
 
     def _collect(self, level: _Level, kind: str, batches: Iterator[list], expected: int) -> dict:
-        kept = {}
+        kept, roomy = {}, {}
         for tally in self.runner.run(level, kind, batches, expected):
             self.tally.add(tally)
             kept.update(tally.special)
+            roomy.update(tally.roomy)
             self.finished += tally.weight
             if self.progress:
                 self.progress(self.finished, self.total)
+        self.roomy = roomy  # only sets one smaller are repaired: the level before is dropped
         return kept
 
     def _batch_size(self, k: int) -> tuple[int, int]:
@@ -823,7 +884,7 @@ class _Sweep:
             self.singles = {self.classes[c[0]][0]: fp for c, fp in kept.items() if len(self.classes[c[0]]) == 1}
         else:
             self.special.update(kept)
-        self.most_kept = max(self.most_kept, len(self.singles) + len(self.special))
+        self.most_kept = max(self.most_kept, len(self.singles) + len(self.special) + len(self.roomy))
 
     def judge_zones(self, zone_sets: list[tuple[str, ...]]) -> None:
         if zone_sets:
@@ -840,7 +901,7 @@ class _Sweep:
             solved=counts["solved"], bounded=counts["bounded"], composed=counts["composed"], pruned=counts["pruned"],
             symmetric=counts["symmetric"], failing=failing, undecided=counts["undecided"],
             counterexample=counterexample, seconds=0.0, max_failures=max_failures, zones=zones, start=start,
-            kept_recoveries=self.most_kept)
+            kept_recoveries=self.most_kept, repaired=counts["repaired"])
 
 
 __all__ = ["ResilienceResult", "ScenarioVerdict", "check_resilience", "judge", "judge_start", "node_classes"]
