@@ -87,13 +87,12 @@ def test_a_broker_placed_nowhere_though_its_volume_nodes_have_room_does_not_run_
     assert "cannot run" not in message and "no room" not in message
 
 
-def test_a_broker_whose_volume_nodes_are_full_says_which_limit():
-    doc = seed_doc()
-    doc["policy"]["brokersPerNode"] = 1
-    # broker 1's volume ends on node-3 and node-4 only, which run brokers 2 and 0
+def broker_1_left_without_a_node(doc, name: str) -> str:
+    """The I3 message for broker 1 (its node-2 failed) when a target leaves it nowhere: its volume
+    ends on node-3 and node-4, which run brokers 2 and 0."""
     doc["brokers"][0]["node"] = "node-4"
     doc["volumes"][0]["replicas"] = ["node-1", "node-4", "node-3"]
-    cluster = parse_cluster(doc, "seed-variant.yaml")
+    cluster = parse_cluster(doc, name)
     target = {"brokers": {"0": "node-4", "1": None, "2": "node-3"},
               "volumes": {"pvc-kafka-0": ["node-1", "node-4", "node-3"], "pvc-kafka-1": ["node-2", "node-4", "node-3"],
                           "pvc-kafka-2": ["node-3", "node-5", "node-1"]},
@@ -101,6 +100,14 @@ def test_a_broker_whose_volume_nodes_are_full_says_which_limit():
                              for i, r in enumerate([[0, 1], [1, 2], [2, 0]])]}
     verdict = placement.verify(cluster, {"version": 1, "cluster": "seed", "failed": ["node-2"], "placement": target})
     (message,) = messages(verdict, "I3")
+    return message
+
+
+def test_a_broker_whose_volume_nodes_are_full_says_which_limit():
+    doc = seed_doc()
+    doc["policy"]["brokersPerNode"] = 1
+    # broker 1's volume ends on node-3 and node-4 only, which run brokers 2 and 0
+    message = broker_1_left_without_a_node(doc, "seed-variant.yaml")
     assert message.startswith("broker 1 cannot run: the nodes holding its volumes have no room for it: "
                               "node-3 runs 1 broker (brokersPerNode 1); node-4 runs 1 broker (brokersPerNode 1)")
 
@@ -110,16 +117,7 @@ def test_a_broker_whose_volume_nodes_lack_cores_says_how_many_are_free():
     doc["policy"]["brokersPerNode"] = 2
     for n in doc["nodes"]:
         n["cpu"] = 3  # each broker needs 2 cores: a node runs one
-    doc["brokers"][0]["node"] = "node-4"
-    doc["volumes"][0]["replicas"] = ["node-1", "node-4", "node-3"]
-    cluster = parse_cluster(doc, "seed-cores.yaml")
-    target = {"brokers": {"0": "node-4", "1": None, "2": "node-3"},
-              "volumes": {"pvc-kafka-0": ["node-1", "node-4", "node-3"], "pvc-kafka-1": ["node-2", "node-4", "node-3"],
-                          "pvc-kafka-2": ["node-3", "node-5", "node-1"]},
-              "partitions": [{"topic": "orders", "partition": i, "replicas": r, "leader": r[0]}
-                             for i, r in enumerate([[0, 1], [1, 2], [2, 0]])]}
-    verdict = placement.verify(cluster, {"version": 1, "cluster": "seed", "failed": ["node-2"], "placement": target})
-    (message,) = messages(verdict, "I3")
+    message = broker_1_left_without_a_node(doc, "seed-cores.yaml")
     assert message.startswith("broker 1 cannot run: the nodes holding its volumes have no room for it: "
                               "node-3 has 1 core free, it needs 2; node-4 has 1 core free, it needs 2")
 

@@ -32,6 +32,7 @@ from placement.models.plan import Placement, PartitionTarget
 from placement.scenario import Scenario
 from placement.solve.bounds import replicas_to_shed
 from placement.solve.matching import assign
+from placement.solve.objectives import rack_conflicts
 
 
 def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
@@ -39,21 +40,6 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
     volumes = greedy.place_volumes()
     brokers = greedy.place_brokers(volumes)
     return Placement(brokers=brokers, volumes=volumes, partitions=_fill_partition_replicas(scenario.cluster, brokers))
-
-
-def rack_conflicts(scenario: Scenario, decided) -> Callable[[int, str], int]:
-    """(decided broker, zone) -> partitions of the broker with another replica, on a broker that is
-    not decided and runs, in that zone (``kafka.conflict_counts``, read through the index of each
-    broker's partitions: O(partitions of the decided brokers x RF))."""
-    cluster = scenario.cluster
-    decided = set(decided)
-    counts: dict[tuple[int, str], int] = defaultdict(int)
-    for b in sorted(decided):
-        for p in scenario.partitions_of(b):
-            for other in p.replicas:
-                if other != b and other not in decided and other in cluster.broker:
-                    counts[b, cluster.node[cluster.broker[other].node].zone] += 1
-    return lambda b, zone: counts.get((b, zone), 0)
 
 
 class _NodeHeaps:
