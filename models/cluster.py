@@ -105,8 +105,8 @@ class Partition:
     size_mib: int = 0
     size_gib: float = 0
 
-    @property
-    def key(self) -> tuple[str, int]:
+    @cached_property
+    def key(self) -> tuple[str, int]:  # made once: every pass over 150,000 partitions asks for it
         return (self.topic, self.id)
 
     @property
