@@ -153,9 +153,21 @@ def encode_cpsat(enc) -> None:
 
 
 def encode_z3(enc) -> None:
+    """Each partition's constraints. Ground (a plan verified), a partition whose facts -- replica
+    count, whether it runs, leads and is a source, and its zone terms, broker by broker of its
+    domain -- are those of one already encoded writes the very same constraints, so it is
+    skipped (``SmtEncoding.add`` keeps one of each anyway): 150,000 partitions come to a few
+    hundred patterns, and writing only those is what keeps verification at 5,000 nodes cheap."""
     rack, broker_zones, rack_zones = _rack_setup(enc)
     decides_leaders = enc.decides_leaders
+    facts_of = _ground_facts(enc, broker_zones) if getattr(enc, "values", None) is not None else None
+    seen: set = set()
     for p, brokers in _decided_partitions(enc):
+        if facts_of is not None:
+            facts = facts_of(p, brokers)
+            if facts in seen:
+                continue
+            seen.add(facts)
         key, rf = p.key, len(p.replicas)
         held = [enc.part(key, b) for b in brokers]
         enc.add(ID, f"(= {smt_sum(held)} {rf})")
@@ -172,6 +184,25 @@ def encode_z3(enc) -> None:
         if rack:
             cover = _rack_terms(enc, key, rf, broker_zones, rack_zones)
             enc.add(ID, f"(>= {smt_sum(cover)} {enc.space.scenario.racks_needed(p)})")
+
+
+def _ground_facts(enc, broker_zones: dict[int, dict[str, list]]):
+    """Ground mode: a partition -> everything its encoding reads through the vocabulary, without
+    broker names: rf, zones needed, and per domain broker (in order) ``part``, ``runs``, ``lead``,
+    whether it is a source, and its zone terms (``brk``, the same for every partition)."""
+    values = enc.values
+    scenario = enc.space.scenario
+    placed = values.brokers
+    zone_terms = {b: tuple((zone, tuple(terms)) for zone, terms in by_zone.items()) for b, by_zone in broker_zones.items()}
+
+    def facts(p, brokers):
+        chosen = values.partitions.get(p.key)
+        replicas, leader = (chosen.replicas, chosen.leader) if chosen is not None else ((), None)
+        sources = scenario.sources(p)
+        return (len(p.replicas), scenario.racks_needed(p) if zone_terms else 0,
+                tuple((replicas.count(b), placed.get(b) is None, leader == b, b in sources, zone_terms.get(b))
+                      for b in brokers))
+    return facts
 
 
 def _encode_aggregate(enc) -> None:
