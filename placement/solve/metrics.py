@@ -15,8 +15,11 @@ def copied_mib(scenario: Scenario, target: Placement) -> int:
     for name, nodes in target.volumes.items():
         total += sum(scenario.copy_cost_mib(name, n) for n in set(nodes))
     for key, t in target.partitions.items():
-        original = set(cluster.partition[key].replicas)
-        total += cluster.partition[key].size_mib * sum(1 for b in set(t.replicas) if b not in original)
+        p = cluster.partition[key]
+        if t.replicas == p.replicas:
+            continue  # most partitions keep their replicas: nothing new (a reordering copies nothing)
+        original = set(p.replicas)
+        total += p.size_mib * sum(1 for b in set(t.replicas) if b not in original)
     return total
 
 
@@ -34,8 +37,11 @@ def plan_metrics(scenario: Scenario, target: Placement) -> dict:
         moved.append(b.id)
         ready = all(to in scenario.survivors(v) for v in b.volumes)
         (serving if ready else waiting).append(b.id)
-    moved_partition_replicas = sum(1 for key, t in target.partitions.items()
-                                   for b in t.replicas if b not in cluster.partition[key].replicas)
+    moved_partition_replicas = 0
+    for key, t in target.partitions.items():
+        before = cluster.partition[key].replicas
+        if t.replicas != before:  # the same replicas move nothing; only a changed list is counted
+            moved_partition_replicas += sum(1 for b in t.replicas if b not in before)
     alive = {b.id for b in cluster.brokers if scenario.is_alive(b.node) and not scenario.is_removed(b.id)}
     running = {b for b, n in target.brokers.items() if n is not None}
     under_before, under_after = [], []
