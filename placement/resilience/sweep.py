@@ -155,13 +155,15 @@ def _scenario(cluster: Cluster, failed: Iterable[str]) -> Scenario:
 
 
 def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
-          time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | None = None,
+          time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | list[Footprint] | None = None,
           holders: frozenset[str] | None = None,
-          repair: Callable[[], Footprint | None] | None = None) -> ScenarioVerdict:
+          repair: Callable[[], Footprint | None] | None = None,
+          focus: Callable[[], tuple[set[str], set[int]] | None] | None = None) -> ScenarioVerdict:
     """Is this failure set survived? Cheapest evidence first; the solver only when needed,
     started from ``warm`` (the recovery of a survived subset) where that still applies.
     ``repair``: a last certificate before the solver, one that already passed the plain checks
-    (a subset's making-room recovery placed again around the extra node)."""
+    (a subset's making-room recovery placed again around the extra node). ``focus``: the healthy
+    items smaller sets' recoveries moved to make room, decided first with the touched ones."""
     from placement.solve.greedy import greedy_placement
     from placement.solve.leaders import elect_leaders
     from placement.rules import check_all
@@ -186,7 +188,9 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
         return ScenarioVerdict(failed, True, "repaired", footprint=repaired, composable=False)
     # the solver starts from this greedy attempt (touched partitions are all it needs), with
     # what still applies of a survived subset's recovery laid over it
-    return _solve(scenario, failed, time_limit, overlay(scenario, start, warm) if warm is not None else start)
+    for earlier in ([warm] if isinstance(warm, Footprint) else warm or []):
+        start = overlay(scenario, start, earlier)  # the later ones (making room) win where they overlap
+    return _solve(scenario, failed, time_limit, start, focus() if focus is not None else None)
 
 
 def _local(scenario: Scenario) -> Scenario:
@@ -200,13 +204,14 @@ def _local(scenario: Scenario) -> Scenario:
     return Scenario(replace(scenario.cluster, topics=tuple(topics)), scenario.failures, scenario.allow_unclean)
 
 
-def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start: Placement | None = None) -> ScenarioVerdict:
+def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start: Placement | None = None,
+           focus: tuple[set[str], set[int]] | None = None) -> ScenarioVerdict:
     """Does a valid recovery exist (making room included)? A satisfiability question: "no" only
     when proven, a timeout undecided. What falls short is not asked here, only of the
     counterexample shown (``explain``)."""
     from placement.solve.feasibility import recovery_exists
 
-    found = recovery_exists(scenario, start, time_limit=time_limit)
+    found = recovery_exists(scenario, start, time_limit=time_limit, focus=focus)
     if found.exists:
         # a recovery that moved healthy items to make room is no footprint of touched items alone:
         # kept all the same, but never composed unchecked (``_Judge.repaired``)
@@ -343,6 +348,9 @@ class _Level:
     # sets of the level before proven to have no recovery (by the solver, or settled): a superset one
     # larger meeting the monotonicity theorem's condition has none either (``monotone``)
     refuted: frozenset[tuple[int, ...]] = frozenset()
+    # single nodes whose recovery made room (from level 1 on): what it moved is where the solver
+    # looks first for a set containing the node
+    roomy_singles: dict[str, Footprint] = field(default_factory=dict)
 
 
 @dataclass
@@ -448,18 +456,22 @@ class _Judge:
                 return both, False
         return None, False
 
-    def warm(self, combo: tuple[int, ...]) -> Footprint | None:
+    def warm(self, combo: tuple[int, ...]) -> list[Footprint]:
+        """The solver's hints: a subset's recovery (one smaller), and then one that made room."""
+        hints = []
         for i in reversed(range(len(combo))):
             rest = combo[:i] + combo[i + 1:]
             if rest:
                 found = self.recovery(rest)
                 if found is not None:
-                    return found
-        for i in reversed(range(len(combo))):  # else a subset's recovery that made room
+                    hints.append(found)
+                    break
+        for i in reversed(range(len(combo))):  # and a subset's recovery that made room
             found = self.level.roomy.get(combo[:i] + combo[i + 1:])
             if found is not None:
-                return found
-        return None
+                hints.append(found)
+                break
+        return hints
 
     def repaired(self, combo: tuple[int, ...], members: tuple[str, ...]) -> Footprint | None:
         """A certificate from a survived subset (one smaller) whose recovery made room: that
@@ -507,6 +519,16 @@ class _Judge:
                 return True
         return False
 
+    def focus(self, combo: tuple[int, ...], members: tuple[str, ...]) -> tuple[set[str], set[int]] | None:
+        """The volumes and brokers that the making-room recoveries of this set's subsets one smaller
+        and of its single nodes changed (None: none made room)."""
+        found = [self.level.roomy.get(combo[:i] + combo[i + 1:]) for i in range(len(combo))]
+        found += [self.level.roomy_singles.get(n) for n in members]
+        found = [fp for fp in found if fp is not None]
+        if not found:
+            return None
+        return ({v for fp in found for v in fp.volumes}, {b for fp in found for b in fp.brokers})
+
     def batch(self, prefixes: list[tuple[int, ...]]) -> _Tally:
         """Every failure set that extends one of these prefixes by one class."""
         return self.batch_of(c for prefix in prefixes for c in _sets_with_prefix(self.level.classes, prefix))
@@ -544,8 +566,10 @@ class _Judge:
                         tally.special[combo] = recovery
                     continue
             repair = (lambda: self.repaired(combo, members)) if level.compose and level.baseline_ok else None
+            focus = (lambda: self.focus(combo, members)) if level.compose and level.baseline_ok and k > 1 else None
             verdict = judge(level.cluster, members, baseline_ok=level.baseline_ok, time_limit=level.time_limit,
-                            warm=self.warm(combo) if k > 1 else None, holders=self.holders, repair=repair)
+                            warm=self.warm(combo) if k > 1 else None, holders=self.holders, repair=repair,
+                            focus=focus)
             tally.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
             if verdict.decided_by == "repaired":
                 tally.counts.update(composed=1, repaired=1)
@@ -862,12 +886,13 @@ class _Sweep:
         self.special: dict[tuple[int, ...], Footprint] = {}
         self.roomy: dict[tuple[int, ...], Footprint] = {}
         self.refuted: frozenset[tuple[int, ...]] = frozenset()
+        self.roomy_singles: dict[str, Footprint] = {}
         self.most_kept = 0
 
     def _level(self, k: int, keep: bool) -> _Level:
         return _Level((id(self), k, time.monotonic()), self.cluster, self.classes, self.baseline_ok, keep=keep,
                       singles=self.singles, special=self.special, roomy=self.roomy, refuted=self.refuted,
-                      **self.options)
+                      roomy_singles=self.roomy_singles, **self.options)
 
     def _collect(self, level: _Level, kind: str, batches: Iterator[list], expected: int) -> dict:
         kept, roomy, refuted = {}, {}, set()
@@ -918,9 +943,12 @@ class _Sweep:
             kept = self._collect(level, "combos", self._prefix_batches(k), self._batch_count(k))
         if k == 1:
             self.singles = {self.classes[c[0]][0]: fp for c, fp in kept.items() if len(self.classes[c[0]]) == 1}
+            self.roomy_singles = {self.classes[c[0]][0]: fp for c, fp in self.roomy.items()
+                                  if len(self.classes[c[0]]) == 1}
         else:
             self.special.update(kept)
-        self.most_kept = max(self.most_kept, len(self.singles) + len(self.special) + len(self.roomy))
+        self.most_kept = max(self.most_kept, len(self.singles) + len(self.special) + len(self.roomy)
+                             + len(self.roomy_singles))
 
     def judge_zones(self, zone_sets: list[tuple[str, ...]]) -> None:
         if zone_sets:
