@@ -248,8 +248,10 @@ def main() -> None:
             print(lines[-1], flush=True)
             worst = r if worst is None or r["seconds"] > worst["seconds"] else worst
         lines += ["", f"Worst of the five: {worst['seconds']:.1f} s ({worst['solved']:,} failure sets needed the "
-                      "solver: single failures the planner cannot recover from make every set containing them a "
-                      "search, since a failure set that fails may have a superset that survives)."]
+                      "solver: a single failure survived only by making room -- moving healthy replicas -- has a "
+                      "recovery composition does not cover, so the sets containing it are repaired or searched; "
+                      "a set proven to have no recovery settles its supersets where placement/resilience/"
+                      "monotone.py's condition holds)."]
     sample = 20 if args.quick else 120
     out = subprocess.run([sys.executable, __file__, "--projection", str(sample)], capture_output=True, text=True,
                          cwd=ROOT)

@@ -81,3 +81,24 @@ def test_the_counterexample_says_what_falls_short():
     assert c.violations
     if c.decided_by == "solver":
         assert c.conflict
+
+
+def test_a_focus_finds_a_target_the_plain_checks_pass_and_changes_no_answer():
+    """The sweep's focus (healthy items a smaller set's recovery moved) is a narrower model tried
+    before the making-room rounds: what it finds is checked like any target, and the answer
+    (exists or not) is the one without it, on the tight clusters where making room matters."""
+    from placement.resilience.composition import footprint
+
+    tried = 0
+    for seed in ROOM:
+        scenario = room_scenario(seed)
+        plain = recovery_exists(scenario, time_limit=30)
+        if not plain.exists or plain.decided == "touched":
+            continue
+        moved = footprint(scenario, plain.placement)
+        focused = recovery_exists(scenario, time_limit=30, focus=(set(moved.volumes), set(moved.brokers)))
+        assert focused.exists is True and not focused.violations
+        from placement.rules import check_all
+        assert not check_all(scenario, focused.placement)
+        tried += 1
+    assert tried >= 4

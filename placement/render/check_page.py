@@ -40,7 +40,7 @@ def check_page(cluster: Cluster, result: dict[str, Any]) -> str:
             f"{e(answer)}</p></header>"]
     counts = (f"{result.get('scenarios', 0):,} failure scenarios considered: {result.get('solved', 0):,} solved, "
               f"{result.get('bounded', 0):,} decided without a solver, {result.get('pruned', 0):,} pruned (a smaller "
-              f"set already loses data), {result.get('symmetric', 0):,} covered by symmetry; "
+              f"set already fails), {result.get('symmetric', 0):,} covered by symmetry; "
               f"{result.get('failing', 0):,} not survived, {result.get('undecided', 0):,} undecided")
     facts = [("Verdict", e({True: "every scenario is survived: no volume loses its data and a recovery meeting "
                                   "every invariant exists for each",

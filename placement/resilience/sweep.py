@@ -15,11 +15,14 @@ counterexample reported (``explain``). The sweep does less than judging all C(n,
   capacities) are interchangeable, so only one failure set per combination of such classes is
   judged, counted with its multiplicity;
 - pruning: a set that loses a volume's data makes every larger set lose it too, so a set one of
-  whose subsets one smaller loses data is counted as failing (pruned) without a judgement. Only
-  data loss is pruned this way: whether a valid target exists is *not* monotone under the
-  planner's rules (healthy replicas stay where they are, so a second failure can free the room
-  the first one lacked; zone spread asks for fewer zones once a zone is gone), and
-  ``tests/test_resilience.py`` keeps a brute-force witness of that;
+  whose subsets one smaller loses data is counted as failing (pruned) without a judgement;
+- settling (``placement.resilience.monotone``): failing more nodes only removes capacity and
+  replicas and displaces more, so a recovery of a superset is one of the set, except where the
+  invariants weaken as nodes fail (zone spread and racks ask for fewer zones once a zone is
+  gone) or the solver's space widens (a broker that must stay, or that the replica ceiling binds,
+  on the extra node). A set one of whose subsets one smaller was proven to have no recovery, and
+  that meets the theorem's condition on those, is counted as failing (pruned, ``settled``)
+  without a judgement; every other superset of a failing set is judged;
 - cheap bounds before any solver: data loss is a set test; a set of nodes that hold nothing
   cannot break a cluster that is valid now; a greedy placement that passes the plain checks is
   a certificate of survival;
@@ -65,6 +68,7 @@ from placement.models.failures import Failures
 from placement.models.plan import Placement, Status, Violation
 from placement.resilience.composition import (Footprint, NodeRoom, apply_footprint, compose, fail_more, footprint,
                                               overlay)
+from placement.resilience.monotone import Monotonicity
 from placement.scenario import Scenario
 
 SOLVER_TIME_LIMIT = 30.0  # per scenario that reaches the solver
@@ -98,7 +102,7 @@ class ResilienceResult:
     solved: int  # judged by the solver
     bounded: int  # judged without a solver (data loss, nothing held, greedy certificate, composed)
     composed: int  # of those, survived by composing smaller recoveries
-    pruned: int  # not judged: a subset already loses data
+    pruned: int  # not judged: a subset already loses data, or has no recovery and the theorem carries it (settled)
     symmetric: int  # not judged: an interchangeable set was
     failing: int  # not survived (pruned ones included)
     undecided: int
@@ -113,6 +117,7 @@ class ResilienceResult:
     notes: list[str] = field(default_factory=list)  # what was capped or skipped, and why
     kept_recoveries: int = 0  # recoveries kept for the next level at the busiest moment
     repaired: int = 0  # of the composed, survived by a making-room recovery of a subset repaired and checked
+    settled: int = 0  # of the pruned, failing because a subset one smaller has no recovery (``monotone``)
 
     def to_document(self) -> dict:
         doc = {
@@ -150,13 +155,15 @@ def _scenario(cluster: Cluster, failed: Iterable[str]) -> Scenario:
 
 
 def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
-          time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | None = None,
+          time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | list[Footprint] | None = None,
           holders: frozenset[str] | None = None,
-          repair: Callable[[], Footprint | None] | None = None) -> ScenarioVerdict:
+          repair: Callable[[], Footprint | None] | None = None,
+          focus: Callable[[], tuple[set[str], set[int]] | None] | None = None) -> ScenarioVerdict:
     """Is this failure set survived? Cheapest evidence first; the solver only when needed,
     started from ``warm`` (the recovery of a survived subset) where that still applies.
     ``repair``: a last certificate before the solver, one that already passed the plain checks
-    (a subset's making-room recovery placed again around the extra node)."""
+    (a subset's making-room recovery placed again around the extra node). ``focus``: the healthy
+    items smaller sets' recoveries moved to make room, decided first with the touched ones."""
     from placement.solve.greedy import greedy_placement
     from placement.solve.leaders import elect_leaders
     from placement.rules import check_all
@@ -181,7 +188,9 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
         return ScenarioVerdict(failed, True, "repaired", footprint=repaired, composable=False)
     # the solver starts from this greedy attempt (touched partitions are all it needs), with
     # what still applies of a survived subset's recovery laid over it
-    return _solve(scenario, failed, time_limit, overlay(scenario, start, warm) if warm is not None else start)
+    for earlier in ([warm] if isinstance(warm, Footprint) else warm or []):
+        start = overlay(scenario, start, earlier)  # the later ones (making room) win where they overlap
+    return _solve(scenario, failed, time_limit, start, focus() if focus is not None else None)
 
 
 def _local(scenario: Scenario) -> Scenario:
@@ -195,13 +204,14 @@ def _local(scenario: Scenario) -> Scenario:
     return Scenario(replace(scenario.cluster, topics=tuple(topics)), scenario.failures, scenario.allow_unclean)
 
 
-def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start: Placement | None = None) -> ScenarioVerdict:
+def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start: Placement | None = None,
+           focus: tuple[set[str], set[int]] | None = None) -> ScenarioVerdict:
     """Does a valid recovery exist (making room included)? A satisfiability question: "no" only
     when proven, a timeout undecided. What falls short is not asked here, only of the
     counterexample shown (``explain``)."""
     from placement.solve.feasibility import recovery_exists
 
-    found = recovery_exists(scenario, start, time_limit=time_limit)
+    found = recovery_exists(scenario, start, time_limit=time_limit, focus=focus)
     if found.exists:
         # a recovery that moved healthy items to make room is no footprint of touched items alone:
         # kept all the same, but never composed unchecked (``_Judge.repaired``)
@@ -335,6 +345,12 @@ class _Level:
     # survived sets whose recovery moved healthy items to make room: not composable as they stand,
     # tried (repaired for one more failed node) as certificates the plain checks judge, and as hints
     roomy: dict[tuple[int, ...], Footprint] = field(default_factory=dict)
+    # sets of the level before proven to have no recovery (by the solver, or settled): a superset one
+    # larger meeting the monotonicity theorem's condition has none either (``monotone``)
+    refuted: frozenset[tuple[int, ...]] = frozenset()
+    # single nodes whose recovery made room (from level 1 on): what it moved is where the solver
+    # looks first for a set containing the node
+    roomy_singles: dict[str, Footprint] = field(default_factory=dict)
 
 
 @dataclass
@@ -348,6 +364,7 @@ class _Tally:
     undecided: ScenarioVerdict | None = None
     special: dict = field(default_factory=dict)
     roomy: dict = field(default_factory=dict)
+    refuted: set = field(default_factory=set)
 
     def offer(self, verdict: ScenarioVerdict) -> None:
         key = (len(verdict.failed), verdict.failed)
@@ -380,6 +397,7 @@ class _Judge:
             for n in live:
                 self.at_risk.setdefault(n, []).append((v.name, live))
         self.memo: dict[tuple[int, ...], Footprint | None] = {}
+        self.monotone = Monotonicity(cluster) if level.baseline_ok and level.refuted else None
 
     def lost(self, members: Iterable[str]) -> tuple[str, ...]:
         down = set(members)
@@ -438,18 +456,22 @@ class _Judge:
                 return both, False
         return None, False
 
-    def warm(self, combo: tuple[int, ...]) -> Footprint | None:
+    def warm(self, combo: tuple[int, ...]) -> list[Footprint]:
+        """The solver's hints: a subset's recovery (one smaller), and then one that made room."""
+        hints = []
         for i in reversed(range(len(combo))):
             rest = combo[:i] + combo[i + 1:]
             if rest:
                 found = self.recovery(rest)
                 if found is not None:
-                    return found
-        for i in reversed(range(len(combo))):  # else a subset's recovery that made room
+                    hints.append(found)
+                    break
+        for i in reversed(range(len(combo))):  # and a subset's recovery that made room
             found = self.level.roomy.get(combo[:i] + combo[i + 1:])
             if found is not None:
-                return found
-        return None
+                hints.append(found)
+                break
+        return hints
 
     def repaired(self, combo: tuple[int, ...], members: tuple[str, ...]) -> Footprint | None:
         """A certificate from a survived subset (one smaller) whose recovery made room: that
@@ -483,6 +505,30 @@ class _Judge:
                     return candidate
         return None
 
+    def settled(self, combo: tuple[int, ...], members: tuple[str, ...]) -> bool:
+        """A subset one smaller has no recovery (proven) and the monotonicity theorem carries that to
+        this set (``placement.resilience.monotone``): no recovery here either, without a search."""
+        names = _aligned(self.level.classes, combo)
+        for i in range(len(combo)):
+            if i and combo[i] == combo[i - 1]:
+                continue
+            if combo[:i] + combo[i + 1:] not in self.level.refuted:
+                continue
+            extra = names[max(j for j in range(len(combo)) if combo[j] == combo[i])]
+            if self.monotone.carries(frozenset(members) - {extra}, frozenset({extra})):
+                return True
+        return False
+
+    def focus(self, combo: tuple[int, ...], members: tuple[str, ...]) -> tuple[set[str], set[int]] | None:
+        """The volumes and brokers that the making-room recoveries of this set's subsets one smaller
+        and of its single nodes changed (None: none made room)."""
+        found = [self.level.roomy.get(combo[:i] + combo[i + 1:]) for i in range(len(combo))]
+        found += [self.level.roomy_singles.get(n) for n in members]
+        found = [fp for fp in found if fp is not None]
+        if not found:
+            return None
+        return ({v for fp in found for v in fp.volumes}, {b for fp in found for b in fp.brokers})
+
     def batch(self, prefixes: list[tuple[int, ...]]) -> _Tally:
         """Every failure set that extends one of these prefixes by one class."""
         return self.batch_of(c for prefix in prefixes for c in _sets_with_prefix(self.level.classes, prefix))
@@ -499,11 +545,17 @@ class _Judge:
             if lost and level.prune and k > 1 and any(self.lost(members[:i] + members[i + 1:]) for i in range(k)):
                 tally.counts.update(pruned=weight, failing=weight)  # a subset one smaller already loses data
                 continue
-            tally.counts["symmetric"] += weight - 1
             if lost:
-                tally.counts.update(bounded=1, failing=weight)
+                tally.counts.update(bounded=1, failing=weight, symmetric=weight - 1)
                 tally.offer(_data_loss(level.cluster, members, lost))
                 continue
+            if self.monotone is not None and level.prune and k > 1 and self.settled(combo, members):
+                # a smaller set was offered as failing already: this one is never the smallest
+                tally.counts.update(pruned=weight, settled=weight, failing=weight)
+                if level.keep:
+                    tally.refuted.add(combo)
+                continue
+            tally.counts["symmetric"] += weight - 1
             if level.compose and level.baseline_ok:
                 recovery, canonical = self.composed(combo)
                 if recovery is not None:
@@ -514,8 +566,10 @@ class _Judge:
                         tally.special[combo] = recovery
                     continue
             repair = (lambda: self.repaired(combo, members)) if level.compose and level.baseline_ok else None
+            focus = (lambda: self.focus(combo, members)) if level.compose and level.baseline_ok and k > 1 else None
             verdict = judge(level.cluster, members, baseline_ok=level.baseline_ok, time_limit=level.time_limit,
-                            warm=self.warm(combo) if k > 1 else None, holders=self.holders, repair=repair)
+                            warm=self.warm(combo) if k > 1 else None, holders=self.holders, repair=repair,
+                            focus=focus)
             tally.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
             if verdict.decided_by == "repaired":
                 tally.counts.update(composed=1, repaired=1)
@@ -525,6 +579,8 @@ class _Judge:
             else:
                 tally.counts["failing" if verdict.survived is False else "undecided"] += weight
                 tally.offer(replace(verdict, footprint=None))
+                if verdict.survived is False and level.keep:
+                    tally.refuted.add(combo)
         return tally
 
     def sets(self, sets: list[tuple[str, ...]]) -> _Tally:
@@ -829,22 +885,27 @@ class _Sweep:
         self.singles: dict[str, Footprint] = {}
         self.special: dict[tuple[int, ...], Footprint] = {}
         self.roomy: dict[tuple[int, ...], Footprint] = {}
+        self.refuted: frozenset[tuple[int, ...]] = frozenset()
+        self.roomy_singles: dict[str, Footprint] = {}
         self.most_kept = 0
 
     def _level(self, k: int, keep: bool) -> _Level:
         return _Level((id(self), k, time.monotonic()), self.cluster, self.classes, self.baseline_ok, keep=keep,
-                      singles=self.singles, special=self.special, roomy=self.roomy, **self.options)
+                      singles=self.singles, special=self.special, roomy=self.roomy, refuted=self.refuted,
+                      roomy_singles=self.roomy_singles, **self.options)
 
     def _collect(self, level: _Level, kind: str, batches: Iterator[list], expected: int) -> dict:
-        kept, roomy = {}, {}
+        kept, roomy, refuted = {}, {}, set()
         for tally in self.runner.run(level, kind, batches, expected):
             self.tally.add(tally)
             kept.update(tally.special)
             roomy.update(tally.roomy)
+            refuted.update(tally.refuted)
             self.finished += tally.weight
             if self.progress:
                 self.progress(self.finished, self.total)
         self.roomy = roomy  # only sets one smaller are repaired: the level before is dropped
+        self.refuted = frozenset(refuted)  # and settled
         return kept
 
     def _batch_size(self, k: int) -> tuple[int, int]:
@@ -882,9 +943,12 @@ class _Sweep:
             kept = self._collect(level, "combos", self._prefix_batches(k), self._batch_count(k))
         if k == 1:
             self.singles = {self.classes[c[0]][0]: fp for c, fp in kept.items() if len(self.classes[c[0]]) == 1}
+            self.roomy_singles = {self.classes[c[0]][0]: fp for c, fp in self.roomy.items()
+                                  if len(self.classes[c[0]]) == 1}
         else:
             self.special.update(kept)
-        self.most_kept = max(self.most_kept, len(self.singles) + len(self.special) + len(self.roomy))
+        self.most_kept = max(self.most_kept, len(self.singles) + len(self.special) + len(self.roomy)
+                             + len(self.roomy_singles))
 
     def judge_zones(self, zone_sets: list[tuple[str, ...]]) -> None:
         if zone_sets:
@@ -901,7 +965,7 @@ class _Sweep:
             solved=counts["solved"], bounded=counts["bounded"], composed=counts["composed"], pruned=counts["pruned"],
             symmetric=counts["symmetric"], failing=failing, undecided=counts["undecided"],
             counterexample=counterexample, seconds=0.0, max_failures=max_failures, zones=zones, start=start,
-            kept_recoveries=self.most_kept, repaired=counts["repaired"])
+            kept_recoveries=self.most_kept, repaired=counts["repaired"], settled=counts["settled"])
 
 
 __all__ = ["ResilienceResult", "ScenarioVerdict", "check_resilience", "judge", "judge_start", "node_classes"]

@@ -19,6 +19,12 @@ Each wider space holds the narrower ones, so a narrower search gets only a share
 (the touched items a quarter, each round of making room an equal part of what is left): one left
 undecided widens all the same.
 
+``focus`` (the sweep's): healthy volumes and brokers that the recoveries of smaller failure sets
+moved to make room. After the touched items alone, the touched items and these are decided (a
+narrow model of a few volumes instead of the thousands of pairs of a making-room round); what it
+finds is a target like any other, judged by the plain checks. Where it finds none, the search goes
+on as without it (a refutation there proves nothing: only the healthy items named were decided).
+
 ``exists`` is True only with a target that passes the plain checks, False only when proven,
 None when undecided (time ran out, or only a restricted space was refuted): never a guess.
 """
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Iterable
 
 from placement.models.errors import InternalError
 from placement.models.plan import Placement
@@ -48,13 +55,13 @@ class Existence:
 
 
 def recovery_exists(scenario: Scenario, start: Placement | None = None, *, time_limit: float,
-                    seed: int = 0) -> Existence:
+                    seed: int = 0, focus: tuple[Iterable[str], Iterable[int]] | None = None) -> Existence:
     """``start``: where the search begins (a hint; it need not be valid). ``time_limit`` in seconds
-    for both stages together."""
+    for both stages together. ``focus``: (volumes, brokers) worth deciding first with the touched ones."""
     deadline = time.monotonic() + time_limit
     if start is None:
         start = greedy_placement(scenario, spread=True)
-    found, target, decided = _storage_and_brokers(scenario, start, deadline, seed)
+    found, target, decided = _storage_and_brokers(scenario, start, deadline, seed, focus)
     if not found:
         return Existence(found, decided=decided)
     space = Space.for_partitions(scenario, target)
@@ -76,8 +83,9 @@ def recovery_exists(scenario: Scenario, start: Placement | None = None, *, time_
     return Existence(True, target, decided)
 
 
-def _storage_and_brokers(scenario: Scenario, start: Placement, deadline: float,
-                         seed: int) -> tuple[bool | None, Placement | None, str]:
+def _storage_and_brokers(scenario: Scenario, start: Placement, deadline: float, seed: int,
+                         focus: tuple[Iterable[str], Iterable[int]] | None = None
+                         ) -> tuple[bool | None, Placement | None, str]:
     """(whether a valid target exists, one, what was decided), widening as the planner does."""
     touched = Space.for_planning(scenario)
     # each wider space holds the narrower ones: a narrower search left undecided still widens,
@@ -85,6 +93,11 @@ def _storage_and_brokers(scenario: Scenario, start: Placement, deadline: float,
     found, target, _ = _stage(scenario, touched, start, _share(deadline, 4), seed)
     if found:
         return True, target, "touched"
+    narrow = _focused(scenario, touched, focus) if focus is not None else None
+    if narrow is not None:
+        found, target, _ = _stage(scenario, narrow, start, _share(deadline, 4), seed)
+        if found:
+            return True, target, "making room"  # it may move the healthy items named: not composable
     if _whole_space_is_small(scenario):  # small enough to decide everything: a refutation is a proof
         found, target, proof = _stage(scenario, _whole_space(scenario), start, deadline, seed)
         return (True if found else False if proof else None), target, "everything"
@@ -100,6 +113,17 @@ def _storage_and_brokers(scenario: Scenario, start: Placement, deadline: float,
             return True, target, "making room"
         space = wider
     return None, None, "making room"  # refuted only over part of the problem: undecided
+
+
+def _focused(scenario: Scenario, touched: Space, focus: tuple[Iterable[str], Iterable[int]]) -> Space | None:
+    """The touched items and the focus's, or None when the focus adds nothing to decide."""
+    volumes, brokers = (set(f) for f in focus)
+    volumes -= set(touched.volume_domain)
+    brokers -= set(touched.broker_domain)
+    if not volumes and not brokers:
+        return None
+    return Space.for_planning(scenario, volumes=volumes | set(touched.volume_domain),
+                              brokers=brokers | set(touched.broker_domain))
 
 
 def _share(deadline: float, parts: int) -> float:
