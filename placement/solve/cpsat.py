@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import reduce
@@ -243,8 +244,20 @@ class SolveOutcome:
         return self.solved and all(level.proven for level in self.levels)
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How long one level may search (``placement.solve.shortfall.degraded_pace`` decides it):
+    at most ``seconds``; with ``stall``, CP-SAT is stopped once ``after`` seconds have passed and no
+    better incumbent came for ``stall`` seconds (the level is then unproven, with CP-SAT's bound)."""
+
+    seconds: float
+    stall: float | None = None
+    after: float = 0.0
+
+
 class _Progress:
-    """Reports incumbent and bound on standard error when a solve runs long."""
+    """Reports incumbent and bound on standard error when a solve runs long; remembers when the
+    incumbent last improved (the stall rule)."""
 
     def __init__(self, level: str, enabled: bool):
         cp_model = _cp()
@@ -252,6 +265,8 @@ class _Progress:
         self.enabled = enabled
         self.start = time.monotonic()
         self.last = 0.0
+        self.best: float | None = None
+        self.improved: float | None = None  # when the incumbent last improved
         outer = self
 
         class Callback(cp_model.CpSolverSolutionCallback):
@@ -261,6 +276,8 @@ class _Progress:
         self.callback = Callback()
 
     def report(self, value: float, bound: float) -> None:
+        if self.best is None or value < self.best:
+            self.best, self.improved = value, time.monotonic()
         now = time.monotonic() - self.start
         if self.enabled and now > 1.0 and now - self.last > 1.0:
             self.last = now
@@ -296,9 +313,33 @@ def level_parameters(solver, *, first: bool, workers: int, seed: int, seconds: f
         p.cp_model_use_sat_presolve = False
 
 
+def _solve_paced(solver, model, reporter: _Progress, pace: Pace | None):
+    """``solver.Solve``, stopped by a watchdog once the incumbent stalls (``Pace.stall``)."""
+    if pace is None or pace.stall is None:
+        return solver.Solve(model, reporter.callback)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            now = time.monotonic()
+            if reporter.improved is not None and now - reporter.start >= pace.after \
+                    and now - reporter.improved >= pace.stall:
+                solver.stop_search()  # thread-safe: CP-SAT returns its incumbent, FEASIBLE
+                return
+
+    watchdog = threading.Thread(target=watch, name="cp-sat stall rule", daemon=True)
+    watchdog.start()
+    try:
+        return solver.Solve(model, reporter.callback)
+    finally:
+        done.set()
+        watchdog.join()
+
+
 def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: float, seed: int = 0,
                         workers: int = 2, progress: bool = False, start=None,
-                        floors: frozenset[str] | None = None, full_lp: bool = False) -> SolveOutcome:
+                        floors: frozenset[str] | None = None, full_lp: bool = False,
+                        pacing=None) -> SolveOutcome:
     """Minimise each level in turn, fixing it before the next (DESIGN.md: solve levels one after another).
 
     A level proven optimal is fixed with ``==``; a level cut short by the time
@@ -308,7 +349,8 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
     floor (only bounds valid for the space solved may be floors: a floor above the space's
     optimum would be reported as its optimum). Parameters per level: ``level_parameters``.
     ``full_lp``: the LP over every constraint (see ``satisfy``), for small models whose
-    invariants may not all hold.
+    invariants may not all hold. ``pacing``: (level name, the levels above, its lower bound, seconds
+    left) -> a ``Pace`` for that level, or None for the time left and no stall rule.
     """
     cp_model = enc.cp_model
     model = enc.model
@@ -332,6 +374,9 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
                     model.Add(objective == value - offset)
                 continue
         remaining = time_limit - (time.monotonic() - started)
+        pace = pacing(name, outcome.levels, lower_bound, remaining) if pacing is not None else None
+        if pace is not None:
+            remaining = min(remaining, pace.seconds)
         if remaining <= 0.05 and outcome.solved:
             # out of time: keep the incumbent; this level is unproven
             value = offset + sum(c * solver.Value(t) for c, t in terms)
@@ -349,7 +394,7 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
         solved_once = True
         tick = time.monotonic()
         reporter = _Progress(name, progress)
-        status = solver.Solve(model, reporter.callback)
+        status = _solve_paced(solver, model, reporter, pace)
         seconds = time.monotonic() - tick
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if not outcome.solved:
