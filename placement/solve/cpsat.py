@@ -248,20 +248,24 @@ class SolveOutcome:
 class Pace:
     """How long one level may search (``placement.solve.shortfall.degraded_pace`` decides it):
     at most ``seconds``; with ``stall``, CP-SAT is stopped once ``after`` seconds have passed and no
-    better incumbent came for ``stall`` seconds (the level is then unproven, with CP-SAT's bound)."""
+    better incumbent came for ``stall`` seconds (the level is then unproven, with CP-SAT's bound);
+    while its incumbent is no better than the start's (the hint: the greedy start or the level
+    above's answer), not before ``untried`` seconds either."""
 
     seconds: float
     stall: float | None = None
     after: float = 0.0
+    untried: float = 0.0
 
 
 class _Progress:
     """Reports incumbent and bound on standard error when a solve runs long; remembers when the
     incumbent last improved (the stall rule)."""
 
-    def __init__(self, level: str, enabled: bool):
+    def __init__(self, level: str, enabled: bool, start_value: float | None = None):
         cp_model = _cp()
         self.level = level
+        self.start_value = start_value  # the objective of the start (hint), when known
         self.enabled = enabled
         self.start = time.monotonic()
         self.last = 0.0
@@ -274,6 +278,11 @@ class _Progress:
                 outer.report(self.ObjectiveValue(), self.BestObjectiveBound())
 
         self.callback = Callback()
+
+    @property
+    def beat_start(self) -> bool:
+        """The incumbent is better than the start (with no start known: once there is one)."""
+        return self.best is not None and (self.start_value is None or self.best < self.start_value)
 
     def report(self, value: float, bound: float) -> None:
         if self.best is None or value < self.best:
@@ -322,7 +331,8 @@ def _solve_paced(solver, model, reporter: _Progress, pace: Pace | None):
     def watch() -> None:
         while not done.wait(0.05):
             now = time.monotonic()
-            if reporter.improved is not None and now - reporter.start >= pace.after \
+            after = pace.after if reporter.beat_start else max(pace.after, pace.untried)
+            if reporter.improved is not None and now - reporter.start >= after \
                     and now - reporter.improved >= pace.stall:
                 solver.stop_search()  # thread-safe: CP-SAT returns its incumbent, FEASIBLE
                 return
@@ -387,13 +397,15 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
         if terms and lower_bound and (floors is None or name in floors):
             # stop at the floor; it stays (every solution of the space is at least as high)
             model.Add(objective >= -(-lower_bound // unit) - offset)
+        # the incumbent CP-SAT starts from (the objective leaves out the offset), for the stall rule
+        start_value = sum(c * solver.Value(t) for c, t in terms) if outcome.solved and terms else None
         solver = cp_model.CpSolver()
         level_parameters(solver, first=not solved_once, workers=workers, seed=seed, seconds=remaining)
         if full_lp:
             solver.parameters.linearization_level = 2  # refutes at the root what one worker cannot otherwise
         solved_once = True
         tick = time.monotonic()
-        reporter = _Progress(name, progress)
+        reporter = _Progress(name, progress, start_value)  # (the objective leaves out the offset)
         status = _solve_paced(solver, model, reporter, pace)
         seconds = time.monotonic() - tick
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

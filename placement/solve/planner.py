@@ -18,7 +18,7 @@ the execution model checker has proven its steps safe in every order and prefix.
 Degraded plans (some invariant cannot hold): the shortfall level's lower bound
 (``placement.solve.shortfall``) proves it where an incumbent meets it; otherwise the
 stall rule stops CP-SAT once it has not improved for 5% of the time limit (only after
-20% of the limit when the bound is 0), the later levels, which have no bounds then,
+20% of the limit when the bound is 0 or while it has not beaten the greedy start), the later levels, which have no bounds then,
 share 10% of the limit, and a wider space to make room is not tried when too large to
 decide whole (``shortfall.degraded_pace``). Such a plan is ``degraded``: it claims no
 optimality, and every level not proven shows its value and bound.

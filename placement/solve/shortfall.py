@@ -198,6 +198,7 @@ def _may_hold(space, room: dict[str, int], volume: str, node: str) -> bool:
 # limit. These shares of ``--time-limit`` end such a solve in seconds, claiming nothing it did not prove.
 STALL_SHARE, MIN_STALL = 0.05, 1.0  # the invariants level stops after this long without improving
 SEARCH_SHARE = 0.2  # ... but only after this share of the limit where no shortfall is proven unavoidable
+#                     or while CP-SAT has not beaten its start
 LATER_SHARE = 0.1  # the levels after a first level with shortfalls, together (no bounds: nothing to prove)
 
 
@@ -207,7 +208,9 @@ def degraded_pace(time_limit: float):
     - the invariants level, once it has an incumbent above its lower bound: stopped when CP-SAT has
       not improved it for ``max(1 s, 5%)`` of the time limit (the stall rule), but never before 20% of
       the limit has passed when that bound is 0 (nothing proves that a shortfall is unavoidable, and
-      a longer search may still meet every invariant); an incumbent at the bound stops it at once;
+      a longer search may still meet every invariant), nor, whatever the bound, while its incumbent
+      is still no better than the start it was given (the greedy start: CP-SAT has its fair first
+      share of the search before the start is the answer); an incumbent at the bound stops it at once;
     - the levels after a first level that is not 0 (a degraded plan: they have no lower bounds):
       10% of the time limit together -- over every solve this pacing serves (the planner shares
       one between the touched items and the wider spaces that make room) -- each level also
@@ -225,7 +228,8 @@ def degraded_pace(time_limit: float):
         if not above:  # the invariants level: a new solve
             spent["before"] += spent["this"]
             spent["this"] = 0.0
-            return Pace(remaining, stall, 0.0 if lower_bound else SEARCH_SHARE * time_limit)
+            return Pace(remaining, stall, 0.0 if lower_bound else SEARCH_SHARE * time_limit,
+                        untried=SEARCH_SHARE * time_limit)
         if above[0].value == 0:
             return None
         spent["this"] = sum(level.seconds for level in above[1:])
