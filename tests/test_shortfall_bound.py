@@ -137,3 +137,26 @@ def test_a_survivable_cluster_is_not_degraded_by_the_stall_rule():
     plan = plan_recovery(cluster, failures, PlanOptions(time_limit=30, verify_with_z3=False))
     assert plan.status is not Status.DEGRADED, plan.violations
     assert plan.solver["stages"][0]["levels"][0]["value"] == 0
+
+
+def test_the_stall_rule_gives_cp_sat_a_first_share_while_it_has_not_beaten_the_start():
+    """Whatever the shortfall bound, the invariants level is not stopped before 20% of the limit
+    while CP-SAT's incumbent is no better than the start it was given; once it is, only the stall
+    (and, with a bound of 0, the 20%) count; the later levels of a degraded plan keep their short
+    shared budget, with no such wait."""
+    from placement.solve.cpsat import LevelResult, _Progress
+    from placement.solve.shortfall import degraded_pace
+
+    pace = degraded_pace(60.0)
+    proven_short = pace("invariants", [], 5, 60.0)
+    assert (proven_short.after, proven_short.untried, proven_short.stall) == (0.0, 12.0, 3.0)
+    unproven = pace("invariants", [], 0, 60.0)
+    assert (unproven.after, unproven.untried) == (12.0, 12.0)
+    later = pace("copied", [LevelResult("invariants", 7, 5, False, 1.0)], 0, 50.0)
+    assert later.untried == 0.0 and later.seconds == 6.0 and later.stall == 1.0
+    reporter = _Progress("invariants", False, start_value=10)
+    assert not reporter.beat_start
+    reporter.report(10, 0)  # CP-SAT's first incumbent: the start itself
+    assert not reporter.beat_start and reporter.improved is not None
+    reporter.report(9, 0)
+    assert reporter.beat_start
