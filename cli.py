@@ -254,7 +254,11 @@ def main() -> None:
 @click.option("--bootstrap-server", "bootstrap", default="localhost:9092", show_default=True, type=BOOTSTRAP,
               metavar="HOST:PORT", help="Script: where kafka-*.sh connect.")
 @click.option("--time-limit", type=PLAN_SECONDS, default=60.0, show_default=True, metavar="SECONDS",
-              help="Bound on solving time (0.1 to 1,000,000); an unproven answer says so.")
+              help="Bound on solving time (0.1 to 1,000,000); an unproven answer says so. A degraded "
+                   "plan (something must fall short) stops searching once it has not improved for 5% of "
+                   "the limit (after 20% of it when no shortfall is proven unavoidable or nothing better than "
+                   "the greedy start was found); its later levels "
+                   "share 10%.")
 @click.option("--seed", type=SEED, default=0, show_default=True, metavar="N",
               help="Solver seed, 0 to 2147483647 (same input and seed, same plan).")
 @_guarded

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import reduce
@@ -243,15 +244,33 @@ class SolveOutcome:
         return self.solved and all(level.proven for level in self.levels)
 
 
-class _Progress:
-    """Reports incumbent and bound on standard error when a solve runs long."""
+@dataclass(frozen=True)
+class Pace:
+    """How long one level may search (``placement.solve.shortfall.degraded_pace`` decides it):
+    at most ``seconds``; with ``stall``, CP-SAT is stopped once ``after`` seconds have passed and no
+    better incumbent came for ``stall`` seconds (the level is then unproven, with CP-SAT's bound);
+    while its incumbent is no better than the start's (the hint: the greedy start or the level
+    above's answer), not before ``untried`` seconds either."""
 
-    def __init__(self, level: str, enabled: bool):
+    seconds: float
+    stall: float | None = None
+    after: float = 0.0
+    untried: float = 0.0
+
+
+class _Progress:
+    """Reports incumbent and bound on standard error when a solve runs long; remembers when the
+    incumbent last improved (the stall rule)."""
+
+    def __init__(self, level: str, enabled: bool, start_value: float | None = None):
         cp_model = _cp()
         self.level = level
+        self.start_value = start_value  # the objective of the start (hint), when known
         self.enabled = enabled
         self.start = time.monotonic()
         self.last = 0.0
+        self.best: float | None = None
+        self.improved: float | None = None  # when the incumbent last improved
         outer = self
 
         class Callback(cp_model.CpSolverSolutionCallback):
@@ -260,7 +279,14 @@ class _Progress:
 
         self.callback = Callback()
 
+    @property
+    def beat_start(self) -> bool:
+        """The incumbent is better than the start (with no start known: once there is one)."""
+        return self.best is not None and (self.start_value is None or self.best < self.start_value)
+
     def report(self, value: float, bound: float) -> None:
+        if self.best is None or value < self.best:
+            self.best, self.improved = value, time.monotonic()
         now = time.monotonic() - self.start
         if self.enabled and now > 1.0 and now - self.last > 1.0:
             self.last = now
@@ -296,9 +322,34 @@ def level_parameters(solver, *, first: bool, workers: int, seed: int, seconds: f
         p.cp_model_use_sat_presolve = False
 
 
+def _solve_paced(solver, model, reporter: _Progress, pace: Pace | None):
+    """``solver.Solve``, stopped by a watchdog once the incumbent stalls (``Pace.stall``)."""
+    if pace is None or pace.stall is None:
+        return solver.Solve(model, reporter.callback)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            now = time.monotonic()
+            after = pace.after if reporter.beat_start else max(pace.after, pace.untried)
+            if reporter.improved is not None and now - reporter.start >= after \
+                    and now - reporter.improved >= pace.stall:
+                solver.stop_search()  # thread-safe: CP-SAT returns its incumbent, FEASIBLE
+                return
+
+    watchdog = threading.Thread(target=watch, name="cp-sat stall rule", daemon=True)
+    watchdog.start()
+    try:
+        return solver.Solve(model, reporter.callback)
+    finally:
+        done.set()
+        watchdog.join()
+
+
 def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: float, seed: int = 0,
                         workers: int = 2, progress: bool = False, start=None,
-                        floors: frozenset[str] | None = None, full_lp: bool = False) -> SolveOutcome:
+                        floors: frozenset[str] | None = None, full_lp: bool = False,
+                        pacing=None) -> SolveOutcome:
     """Minimise each level in turn, fixing it before the next (DESIGN.md: solve levels one after another).
 
     A level proven optimal is fixed with ``==``; a level cut short by the time
@@ -308,7 +359,8 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
     floor (only bounds valid for the space solved may be floors: a floor above the space's
     optimum would be reported as its optimum). Parameters per level: ``level_parameters``.
     ``full_lp``: the LP over every constraint (see ``satisfy``), for small models whose
-    invariants may not all hold.
+    invariants may not all hold. ``pacing``: (level name, the levels above, its lower bound, seconds
+    left) -> a ``Pace`` for that level, or None for the time left and no stall rule.
     """
     cp_model = enc.cp_model
     model = enc.model
@@ -332,6 +384,9 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
                     model.Add(objective == value - offset)
                 continue
         remaining = time_limit - (time.monotonic() - started)
+        pace = pacing(name, outcome.levels, lower_bound, remaining) if pacing is not None else None
+        if pace is not None:
+            remaining = min(remaining, pace.seconds)
         if remaining <= 0.05 and outcome.solved:
             # out of time: keep the incumbent; this level is unproven
             value = offset + sum(c * solver.Value(t) for c, t in terms)
@@ -342,14 +397,16 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
         if terms and lower_bound and (floors is None or name in floors):
             # stop at the floor; it stays (every solution of the space is at least as high)
             model.Add(objective >= -(-lower_bound // unit) - offset)
+        # the incumbent CP-SAT starts from (the objective leaves out the offset), for the stall rule
+        start_value = sum(c * solver.Value(t) for c, t in terms) if outcome.solved and terms else None
         solver = cp_model.CpSolver()
         level_parameters(solver, first=not solved_once, workers=workers, seed=seed, seconds=remaining)
         if full_lp:
             solver.parameters.linearization_level = 2  # refutes at the root what one worker cannot otherwise
         solved_once = True
         tick = time.monotonic()
-        reporter = _Progress(name, progress)
-        status = solver.Solve(model, reporter.callback)
+        reporter = _Progress(name, progress, start_value)  # (the objective leaves out the offset)
+        status = _solve_paced(solver, model, reporter, pace)
         seconds = time.monotonic() - tick
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if not outcome.solved:

@@ -10,6 +10,11 @@
   rack (the "racks" level). That is the assignment the lower bounds of those
   levels are computed from (``objectives.narrow_later_bounds``), so on most
   failures the start meets them and the planner needs no solver for them.
+  With ``rackAware: required`` a broker's node decides its partitions' racks
+  (I6): the matching counts the rack shortfalls of each home first (shortfalls
+  come first in the objective), and leaves a broker not running where every
+  home would cost more shortfalls than its not running does (``_RackShortfalls``);
+  vacated partition replicas go to brokers in racks the partition lacks.
 
 It knows the capacity rules but proves nothing; plans from it are judged like
 any other.
@@ -18,7 +23,8 @@ Complexity (V touched volumes, R their replication factor, Z zones, C distinct c
 of new replicas per node, N nodes, B touched brokers, P partitions): O(N + V R Z C log N)
 for the volumes (the nodes of each zone kept in heaps by the greedy's preference, never
 scanned per replica), O(P R + F) for the brokers (F: the min-cost flow over their few
-candidate nodes), O(P R log B) for the partitions' start. No step scans every node per
+candidate nodes; the rack shortfalls of required racks are O(P R) more), O(P R Z log B)
+for the partitions' start (one heap of brokers per zone). No step scans every node per
 replica or every partition per broker.
 """
 from __future__ import annotations
@@ -39,7 +45,60 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
     greedy = _Greedy(scenario, spread)
     volumes = greedy.place_volumes()
     brokers = greedy.place_brokers(volumes)
-    return Placement(brokers=brokers, volumes=volumes, partitions=_fill_partition_replicas(scenario.cluster, brokers))
+    zone_of = {b: scenario.cluster.node[n].zone for b, n in brokers.items() if n is not None} \
+        if spread and scenario.rack_required else None
+    return Placement(brokers=brokers, volumes=volumes,
+                     partitions=_fill_partition_replicas(scenario.cluster, brokers, zone_of))
+
+
+_IDLE = ("not running",)  # the matching's option of leaving a broker not running (never a node's name)
+
+
+class _RackShortfalls:
+    """``rackAware: required``: where a displaced (decided) broker runs decides its partitions'
+    racks (I6). Per partition p of a decided broker b, the racks it covers are those of its
+    replicas on brokers that stay (running, not decided), b's zone, and -- at best -- one each
+    for its other decided members; it falls short by ``needed - covered`` where that is positive.
+
+    ``extra(b, z)``: the shortfalls of b's partitions with b in zone z beyond those with b in a
+    zone none of its other replicas covers (what every home costs at least);
+    ``idle(b)``: the same beyond that least, if b does not run: its own I3 shortfall, and for
+    each of its partitions with no other in-sync replica on a broker that stays, 2 (its replica
+    is not refilled, and the partition is offline); its other vacated replicas are refilled in
+    racks of their own at best (``_fill_partition_replicas``, the partitions stage).
+    O(partitions of the decided brokers x RF)."""
+
+    def __init__(self, scenario: Scenario, decided: set[int], zone_of: dict[str, str]):
+        cluster = scenario.cluster
+        stays = {b.id: zone_of[b.node] for b in cluster.brokers
+                 if b.id not in decided and b.node is not None and scenario.is_alive(b.node)}
+        self._extra: dict[tuple[int, str], int] = defaultdict(int)
+        self._idle: dict[int, int] = {}
+        for b in sorted(decided):
+            offline = 0
+            for p in scenario.partitions_of(b):
+                others = [o for o in p.replicas if o != b]
+                zones = {stays[o] for o in others if o in stays}
+                unknown = sum(1 for o in others if o in decided)
+                needed = scenario.racks_needed(p)
+                elsewhere = max(0, needed - len(zones) - 1 - unknown)
+                inside = max(0, needed - len(zones) - unknown)
+                if inside > elsewhere:
+                    for z in zones:
+                        self._extra[b, z] += inside - elsewhere
+                if not any(s in stays or (s in decided and s != b) for s in scenario.sources(p) if s != b):
+                    offline += 1
+            self._idle[b] = 1 + 2 * offline
+
+    def extra(self, broker: int, zone: str) -> int:
+        return self._extra.get((broker, zone), 0)
+
+    def idle(self, broker: int) -> int:
+        return self._idle.get(broker, 1)
+
+    def worth_running(self, broker: int, zone: str) -> bool:
+        """Running the broker in the zone costs no more shortfalls than its not running."""
+        return self.extra(broker, zone) <= self.idle(broker)
 
 
 class _NodeHeaps:
@@ -114,7 +173,14 @@ class _Greedy:
         self.zones = sorted({self.zone_of[n] for n in self.eligible})
         # nodes over their storage limit (a rebalance, or an over-full start) shed the cheapest replicas
         self.shed = replicas_to_shed(scenario) if scenario.over_limit_nodes else {}
-        self.conflicts = rack_conflicts(scenario, self.touched_brokers) if spread else (lambda b, z: 0)
+        # what a displaced broker's home costs its partitions' racks: with required racks I6
+        # shortfalls (the first level), else, with spread, the racks level's conflicts
+        self.racks = _RackShortfalls(scenario, self.touched_brokers, self.zone_of) \
+            if spread and scenario.rack_required else None
+        if self.racks is not None:
+            self.conflicts = self.racks.extra
+        else:
+            self.conflicts = rack_conflicts(scenario, self.touched_brokers) if spread else (lambda b, z: 0)
 
     # -- volumes -------------------------------------------------------------------
     def place_volumes(self) -> dict[str, tuple[str, ...]]:
@@ -376,13 +442,17 @@ class _Greedy:
             if node is not None and self.spread:
                 room.take(cluster.broker[bid], node)
         if self.spread and scenario.hyperconverged:
-            _rehome(scenario, [bid for bid in options if chosen.get(bid) is None], volumes, brokers, self.free, room)
+            worth = (lambda bid, zone: True) if self.racks is None else self.racks.worth_running
+            _rehome(scenario, [bid for bid in options if chosen.get(bid) is None], volumes, brokers, self.free, room,
+                    worth)
         return brokers
 
     def _assign(self, options: dict[int, list[str]]) -> dict[int, str | None]:
         """As many brokers as possible within the free broker slots (CPU and memory are left to the
         checks: a start that breaks them is simply not one), then the most on nodes already holding
-        their data, then the fewest partitions sharing a rack: a min-cost matching."""
+        their data, then the fewest partitions sharing a rack: a min-cost matching. With required
+        racks, a home's rack shortfalls come first (one weighs more than every broker waiting),
+        and not running is an option too, costing its own shortfalls (``_RackShortfalls.idle``)."""
         scenario, cluster = self.scenario, self.cluster
         ready_of = {}
         worst = 0
@@ -390,11 +460,28 @@ class _Greedy:
             b = cluster.broker[bid]
             ready_of[bid] = {n for n in nodes if all(n in scenario.survivors(v) for v in b.volumes)} if b.volumes else set(nodes)
             worst += max((self.conflicts(bid, self.zone_of[n]) for n in nodes), default=0)
+        if self.racks is not None:
+            return self._assign_with_racks(options, ready_of)
         waits = worst + 1  # one broker waiting weighs more than every rack conflict together
         costs = {bid: [(n, (0 if n in ready_of[bid] else waits) + self.conflicts(bid, self.zone_of[n])) for n in nodes]
                  for bid, nodes in options.items()}
         chosen = assign(costs, self.room.slots).chosen
         return {bid: chosen.get(bid) for bid in options}
+
+    def _assign_with_racks(self, options: dict[int, list[str]], ready_of: dict[int, set[str]]) -> dict[int, str | None]:
+        """``_assign`` under required racks: cost ``S * shortfalls + waiting`` per home, where
+        ``S`` exceeds the small costs of every broker together, and ``S * idle + 2`` for not
+        running (on a tie in shortfalls a broker runs, even waiting)."""
+        scale = 2 * len(options) + 1
+        slots = dict(self.room.slots)
+        slots[_IDLE] = len(options)
+        costs = {}
+        for bid, nodes in options.items():
+            costs[bid] = [(n, scale * self.racks.extra(bid, self.zone_of[n]) + (0 if n in ready_of[bid] else 1))
+                          for n in nodes]
+            costs[bid].append((_IDLE, scale * self.racks.idle(bid) + 2))
+        chosen = assign(costs, slots).chosen
+        return {bid: None if chosen.get(bid) in (None, _IDLE) else chosen[bid] for bid in options}
 
     def _nodes_for(self, b: Broker, volumes: dict[str, tuple[str, ...]]) -> list[str]:
         """The nodes the broker fits on: with hyperconvergence those holding each of its volumes, else
@@ -413,32 +500,58 @@ class _Greedy:
         return [n for n in holders if scenario.may_host_broker(b, n) and self.room.fits(b, n)]
 
 
-def _fill_partition_replicas(cluster, brokers: dict[int, str | None]) -> dict:
+def _fill_partition_replicas(cluster, brokers: dict[int, str | None], zone_of: dict[int, str] | None = None) -> dict:
     """Each partition keeps its running replicas; a vacated one goes to the running broker holding
-    the fewest replicas so far (a heap of (load, broker), stale entries skipped: O(P R log B))."""
+    the fewest replicas so far; with ``zone_of`` (broker -> zone: required racks), to one in a
+    zone the partition's replicas do not cover yet where some broker runs there. One heap of
+    (load, broker) per zone (a single one without ``zone_of``), stale entries skipped:
+    O(P R Z log B)."""
     running = {b for b, n in brokers.items() if n is not None}
+    group = (lambda b: zone_of[b]) if zone_of is not None else (lambda b: "")
     load = defaultdict(int)
     for p in cluster.partitions:
         for b in p.replicas:
             load[b] += 1
-    heap = [(load[b], b) for b in sorted(running)]
-    heapq.heapify(heap)
+    heaps: dict[str, list] = defaultdict(list)
+    for b in sorted(running):
+        heaps[group(b)].append((load[b], b))
+    for heap in heaps.values():
+        heapq.heapify(heap)
+
+    def best_of(heap: list, taken: list[int]):
+        """The heap's least-loaded broker not in ``taken`` (left in the heap), or None."""
+        skipped, found = [], None
+        while heap:
+            count, b = heap[0]
+            if count != load[b]:
+                heapq.heappop(heap)  # out of date
+                continue
+            if b in taken:
+                skipped.append(heapq.heappop(heap))
+                continue
+            found = heap[0]
+            break
+        for entry in skipped:
+            heapq.heappush(heap, entry)
+        return found
+
     partitions = {}
     for p in cluster.partitions:
         replicas = [b for b in p.replicas if b in running]
-        skipped = []
-        while len(replicas) < len(p.replicas) and heap:
-            count, b = heapq.heappop(heap)
-            if count != load[b]:
-                continue  # out of date
-            if b in replicas:
-                skipped.append((count, b))
-                continue
+        while len(replicas) < len(p.replicas):
+            covered = {group(b) for b in replicas}
+            options = []
+            for zone, heap in heaps.items():
+                top = best_of(heap, replicas)
+                if top is not None:
+                    options.append((zone in covered, top, zone))
+            if not options:
+                break
+            _, (count, b), zone = min(options)
+            heapq.heappop(heaps[zone])
             replicas.append(b)
             load[b] += 1
-            heapq.heappush(heap, (load[b], b))
-        for entry in skipped:
-            heapq.heappush(heap, entry)
+            heapq.heappush(heaps[zone], (load[b], b))
         leader = p.leader if p.leader in replicas else (replicas[0] if replicas else None)
         partitions[p.key] = PartitionTarget(p.topic, p.id, tuple(replicas) or p.replicas, leader)
     return partitions
@@ -468,9 +581,11 @@ class _BrokerRoom:
         self.load[node] = self.load[node].plus(NodeLoad.of_broker(b))
 
 
-def _rehome(scenario: Scenario, homeless: list[int], volumes: dict, brokers: dict, free, room: _BrokerRoom) -> None:
+def _rehome(scenario: Scenario, homeless: list[int], volumes: dict, brokers: dict, free, room: _BrokerRoom,
+            worth: Callable[[int, str], bool] = lambda bid, zone: True) -> None:
     """A broker left without a node: move its volume's new replica to a node of the same zone
-    that also has room for the broker, and run the broker there."""
+    that also has room for the broker, and run the broker there (where running in that zone is
+    ``worth`` it: with required racks, no more shortfalls than not running)."""
     cluster = scenario.cluster
     for bid in homeless:
         b = cluster.broker[bid]
@@ -480,6 +595,8 @@ def _rehome(scenario: Scenario, homeless: list[int], volumes: dict, brokers: dic
         survivors = set(scenario.survivors(v.name))
         for old in [n for n in volumes.get(v.name, ()) if n not in survivors]:
             zone = cluster.node[old].zone
+            if not worth(bid, zone):
+                continue
             fits = [n.name for n in cluster.nodes if n.zone == zone and n.name not in volumes[v.name]
                     and scenario.may_hold_replica(v, n.name) and n.state.value == "ready" and free[n.name] >= v.size_mib
                     and scenario.may_host_broker(b, n.name) and room.fits(b, n.name)]

@@ -60,9 +60,10 @@ def _invariants_met(above: Sequence[Any]) -> bool:
     return bool(above) and above[0].proven and above[0].value == 0
 
 
-def storage_and_brokers_levels(enc, bounds: LowerBounds | None = None) -> list[Level]:
+def storage_and_brokers_levels(enc, bounds: LowerBounds | None = None, invariants_bound: int = 0) -> list[Level]:
     """The storage-and-brokers stage's levels; ``bounds`` are proven lower bounds of the
-    unrestricted problem (``placement.solve.bounds``), valid once every invariant is met."""
+    unrestricted problem (``placement.solve.bounds``), valid once every invariant is met;
+    ``invariants_bound`` one of the first level over this space (``placement.solve.shortfall``)."""
     space = enc.space
     scenario = space.scenario
     cluster = scenario.cluster
@@ -97,7 +98,7 @@ def storage_and_brokers_levels(enc, bounds: LowerBounds | None = None) -> list[L
     terms = {"invariants": lambda: enc.invariant_terms(), "copied": lambda: copied + enc.partition_copy,
              "untouched": lambda: kept, "waiting": lambda: waiting, "racks": lambda: kafka.rack_conflicts(enc),
              "balance": lambda: _min_max(enc, list(new_at.values()), "new_replicas")}
-    return [Level(name, terms[name](), 0 if name == "invariants" else bound(name))
+    return [Level(name, terms[name](), invariants_bound if name == "invariants" else bound(name))
             for name in storage_level_names(scenario)]
 
 

@@ -14,6 +14,14 @@ problem (making room: ``_solve_storage_and_brokers``):
 
 A plan leaves here only after the plain checks and Z3 have judged its target and
 the execution model checker has proven its steps safe in every order and prefix.
+
+Degraded plans (some invariant cannot hold): the shortfall level's lower bound
+(``placement.solve.shortfall``) proves it where an incumbent meets it; otherwise the
+stall rule stops CP-SAT once it has not improved for 5% of the time limit (only after
+20% of the limit when the bound is 0 or while it has not beaten the greedy start), the later levels, which have no bounds then,
+share 10% of the limit, and a wider space to make room is not tried when too large to
+decide whole (``shortfall.degraded_pace``). Such a plan is ``degraded``: it claims no
+optimality, and every level not proven shows its value and bound.
 """
 from __future__ import annotations
 
@@ -31,7 +39,7 @@ from placement.models.failures import Failures
 from placement.models.plan import PartitionTarget, Placement, Plan, Status, Violation
 from placement.rules import RULES, check_all, check_start
 from placement.scenario import Scenario
-from placement.solve import objectives, reachable
+from placement.solve import objectives, reachable, shortfall
 from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
 from placement.solve.cpsat import (CpEncoding, LevelResult, SolveOutcome, complete_hint, conflicting_rules, exclude,
                                    hint, slot_order, solve_lexicographic)
@@ -52,6 +60,7 @@ UNREACHABLE_ROUNDS = 4  # targets set aside because no order of their steps is s
 # takes longer than a plan may (a varied 1,000-node zone failure: 10^6 pairs, 50 s and 3 GiB), so
 # the water-filling start is the answer, with its gap (or, where something falls short, degraded)
 PARTITIONS_MODEL_LIMIT = 200_000
+CONFLICT_SECONDS = 5.0  # the most the rules in conflict are searched for (5% of the limit when less)
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class PlanOptions:
     # stop after the invariants level: what falls short at least, when no target is valid (no steps);
     # solved with the LP over every constraint, which proves a shortfall where the default search cannot
     feasibility_only: bool = False
+    pacing: object = None  # the storage-and-brokers stage's (shortfall.degraded_pace), set by the planner
 
 
 def _encode(space: Space, relaxed: bool) -> CpEncoding:
@@ -178,6 +188,8 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     bounds = unrestricted_lower_bounds(scenario, objectives.narrow_later_bounds(scenario, touched))
     if start is None:
         start = greedy_placement(scenario, spread=True)
+    if not options.feasibility_only:  # one pacing for every space solved: a degraded plan's budgets are shared
+        options = replace(options, pacing=shortfall.degraded_pace(options.time_limit))
     narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable)
     if _settled(narrow, options):
         return narrow
@@ -191,6 +203,8 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
         wider = _room_space(scenario, space)
         if set(wider.volume_domain) == set(space.volume_domain) and set(wider.broker_domain) == set(space.broker_domain):
             break  # nothing more could make room
+        if not options.feasibility_only and wider.pairs() > FULL_MODEL_LIMIT:
+            break  # a degraded answer at scale: CP-SAT stalled on the narrower model already (shortfall.degraded_pace)
         best, space = _wider(scenario, best, wider, bounds, options, start, deadline, "making room", unreachable), wider
     return best  # where every invariant is met: optimal within its space, with its gap to the bounds said
 
@@ -328,7 +342,8 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
     enc = _encode(space, relaxed=True)
     for target in unreachable:
         exclude(enc, target)  # no order of its steps is safe
-    levels = objectives.storage_and_brokers_levels(enc, bounds)
+    # the start falls short (or is no answer here): the fewest shortfalls this space allows, proven
+    levels = objectives.storage_and_brokers_levels(enc, bounds, 0 if judged is not None else shortfall.weighted_bound(enc))
     if options.feasibility_only:
         levels = levels[:1]
     hint(enc, start)  # a greedy start (or a narrower answer): CP-SAT improves on it
@@ -337,11 +352,14 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
     floors = None if decided == "touched" else frozenset(("invariants", "copied", "untouched"))
     outcome = solve_lexicographic(enc, levels, time_limit=max(0.1, deadline - time.monotonic()), seed=options.seed,
                                   workers=options.workers, progress=options.progress, start=first, floors=floors,
-                                  full_lp=options.feasibility_only)
+                                  full_lp=options.feasibility_only,
+                                  pacing=options.pacing)
     if judged is not None and (not outcome.solved or _values(judged) < _values(outcome)):
         return _StorageStage(judged, full_space, False, decided)  # the start, with its gap (anytime)
     if outcome.solved and not (decided == "everything" and not restricted):
-        _judge_against_lower_bounds(outcome, bounds, later_too=restricted)
+        short = outcome.levels[0].value if outcome.levels else 0  # the unrestricted bound, only where it matters
+        unrestricted = shortfall.weight(enc) * shortfall.major_shortfall_bound(_whole_space(scenario)) if short else 0
+        _judge_against_lower_bounds(outcome, bounds, later_too=restricted, invariants=unrestricted)
     return _StorageStage(outcome, space, restricted, decided)
 
 
@@ -482,7 +500,8 @@ def _conflicting_rules(space: Space, outcomes, options: PlanOptions) -> list[str
     if _shortfall(outcomes) == 0:
         return []
     strict = _encode(space, relaxed=False)
-    return conflicting_rules(strict, list(DEGRADABLE_RULES), time_limit=5.0, seed=options.seed,
+    seconds = max(0.5, min(CONFLICT_SECONDS, shortfall.STALL_SHARE * options.time_limit))
+    return conflicting_rules(strict, list(DEGRADABLE_RULES), time_limit=seconds, seed=options.seed,
                              full_lp=options.feasibility_only)
 
 
@@ -553,9 +572,11 @@ def _unsafe_step(counterexample) -> Violation:
     return Violation(invariant, f"the steps cannot be made safe: {message} (after {events})", subject)
 
 
-def _judge_against_lower_bounds(outcome: SolveOutcome, bounds: LowerBounds, *, later_too: bool) -> None:
+def _judge_against_lower_bounds(outcome: SolveOutcome, bounds: LowerBounds, *, later_too: bool,
+                                invariants: int = 0) -> None:
     """An answer over less than the unrestricted problem is optimal only where its invariants level
-    is 0 and its copied and untouched levels meet the unrestricted lower bounds (then every answer
+    meets ``invariants``, that level's lower bound over the unrestricted problem (``shortfall``; 0
+    when every invariant is met), and its copied and untouched levels meet the unrestricted lower bounds (then every answer
     as good lies in the space solved, so its proofs of the later levels hold too); with restricted
     candidates, the later levels must meet their bounds as well. From the first level that does
     not, nothing is proven, and each level's bound is the unrestricted one (the solver's bound holds
@@ -564,7 +585,7 @@ def _judge_against_lower_bounds(outcome: SolveOutcome, bounds: LowerBounds, *, l
     above: list = []
     for level in outcome.levels:
         if level.name == "invariants":
-            lower_bound, met = 0, level.value == 0
+            lower_bound, met = invariants, level.value <= invariants
         else:
             lower_bound = bounds.for_level(level.name, above)
             met = level.value <= lower_bound if (later_too or level.name in ("copied", "untouched")) else True

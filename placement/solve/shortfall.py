@@ -1,0 +1,238 @@
+"""A proven lower bound on the invariants level: the fewest shortfalls any placement of a space has.
+
+The first level of the storage-and-brokers stage minimises the weighted sum of the shortfall
+variables the rules create (``CpEncoding.invariant_terms``): ``W * major + minor``, where each
+minor shortfall (a rebalance's storage limit, at most 1 each) weighs 1 and every other one weighs
+``W = 1 + (sum of the minor ones' upper bounds)``. Since ``minor >= 0``, ``W * L`` bounds the
+level wherever ``L`` bounds ``major``; ``L`` counts only shortfalls it can prove, each kind from
+its own variables (so the parts add up):
+
+- I1 (``short = RF - replicas``) and I2 (``short >= zones needed - zones covered``), per decided
+  volume with data. A replica of volume v may sit on node n only where n is a candidate, may hold
+  it (``Scenario.may_hold_replica``) and has room for it beside what the space does not decide
+  (``room(n) = max(storage limit, physical storage) - fixed storage``: I5 caps the decided
+  replicas there at that, the physical storage being the most a minor shortfall allows). Call
+  those nodes ``D(v)``. The fewest shortfalls are at least the optimum of this linear relaxation,
+  over zones z (every placement gives a feasible point: ``x[v,z]`` its replicas of v in zone z,
+  ``c[v,z] = 1`` where it covers z):
+
+      minimise  sum_v (RF_v - sum_z x[v,z]) + s[v]
+      s[v] >= needed_v - sum_z c[v,z],  s[v] >= 0,   0 <= c[v,z] <= 1,  c[v,z] <= x[v,z]
+      sum_z x[v,z] <= RF_v,   x[v,z] <= |D(v) in z|           (a node holds one replica of v)
+      sum_v size_v x[v,z] <= sum of room(n) over z's candidate nodes            (capacity)
+      for thresholds t: the replicas of size >= t fit only on nodes with room >= t:
+          sum_{size_v >= t} size_v x[v,z] <= sum_{room(n) >= t} room(n)
+          sum_{size_v >= t} x[v,z]        <= sum_n floor(room(n) / t)
+
+  (``x = c + e``, ``c`` in [0, 1], makes ``c <= x`` implicit.) Its optimum, rounded up (a small
+  margin first, for the LP's tolerances), bounds the integer sum of I1 and I2 shortfalls.
+- I3, per decided broker that is not retired (``short = 1 - runs``): 1 where it can run nowhere --
+  no candidate node, or (``brokerPlacement: required``) no candidate node that could hold a
+  replica of each of its volumes (in ``D(v)`` for a decided volume, holding one for a fixed one).
+
+Nothing else is counted (partition shortfalls, a fixed broker's replica, minor ones: each >= 0).
+The LP has O(V Z) variables and constraints (V decided volumes, Z zones) and is solved by GLOP
+(milliseconds to a fraction of a second at 3,000 volumes); the rest is O(N + V R + B) plus each
+volume's candidates where they are not the shared open nodes (a restricted space: k per zone).
+Tested against exhaustive search on small clusters (tests/test_shortfall_bound.py).
+"""
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import defaultdict
+
+from placement.models.cluster import NodeState
+
+THRESHOLD_QUANTILES = (0.5, 0.75, 0.9, 0.97, 1.0)  # sizes of the decided volumes where capacity is split
+
+
+def room_of(space) -> dict[str, int]:
+    """Node -> storage its decided replicas may take at most (see the module's docstring)."""
+    scenario = space.scenario
+    fixed = space.fixed_load
+    return {n.name: max(0, max(scenario.storage_limit_mib(n.name), n.storage_mib) - fixed[n.name].storage_mib)
+            for n in scenario.cluster.nodes}
+
+
+def major_shortfall_bound(space) -> int:
+    """A lower bound on the (unweighted) count of non-minor shortfalls of every placement of ``space``."""
+    scenario = space.scenario
+    cluster = scenario.cluster
+    room = room_of(space)
+    zone_of = {n.name: n.zone for n in cluster.nodes}
+    by_domain: dict[int, tuple[dict[str, list[int]], list[str]]] = {}
+    seen_domains: dict[int, tuple[str, ...]] = {}
+
+    def shape(nodes: tuple[str, ...]):
+        """(zone -> sorted rooms of the domain's READY candidates, the other candidates) per domain."""
+        key = id(nodes)
+        if key not in by_domain:
+            rooms: dict[str, list[int]] = defaultdict(list)
+            others = []
+            for n in nodes:
+                node = cluster.node[n]
+                if node.state is NodeState.READY and node.is_storage and scenario.is_alive(n) \
+                        and not scenario.is_drained(n):
+                    rooms[zone_of[n]].append(room[n])
+                else:
+                    others.append(n)
+            for values in rooms.values():
+                values.sort()
+            by_domain[key] = (rooms, others)
+            seen_domains[key] = nodes
+        return by_domain[key]
+
+    volumes = []  # (name, size, rf, needed, zone -> nodes of D(v) there)
+    for v, nodes in space.decided_volumes_with_data():
+        rooms, others = shape(nodes)
+        fits = {z: len(values) - bisect_left(values, v.size_mib) for z, values in rooms.items()}
+        for n in others:
+            if scenario.may_hold_replica(v, n) and room[n] >= v.size_mib:
+                fits[zone_of[n]] = fits.get(zone_of[n], 0) + 1
+        fits = {z: k for z, k in fits.items() if k > 0}
+        volumes.append((v.name, v.size_mib, v.replication_factor, scenario.zones_needed(v), fits))
+    bound = _volumes_bound(volumes, _zone_rooms(seen_domains.values(), room, zone_of))
+    return bound + _brokers_that_cannot_run(space, room)
+
+
+def weight(enc) -> int:
+    """What one non-minor shortfall weighs in the encoding's invariants level (``invariant_terms``)."""
+    return 1 + sum(upper for _, _, upper in enc.minor_shortfalls)
+
+
+def weighted_bound(enc) -> int:
+    """The bound on the invariants level of an encoding (its terms weighted as ``invariant_terms``)."""
+    return weight(enc) * major_shortfall_bound(enc.space)
+
+
+def _zone_rooms(domains, room: dict[str, int], zone_of: dict[str, str]) -> dict[str, list[int]]:
+    """Zone -> rooms of the nodes some decided volume may use (each node once)."""
+    nodes: set[str] = set()
+    for domain in domains:
+        nodes.update(domain)
+    rooms: dict[str, list[int]] = defaultdict(list)
+    for n in sorted(nodes):
+        rooms[zone_of[n]].append(room[n])
+    return rooms
+
+
+def _volumes_bound(volumes, zone_rooms: dict[str, list[int]]) -> int:
+    """The I1 + I2 part: the LP of the module's docstring, rounded up (0 when nothing can fall short)."""
+    if not volumes:
+        return 0
+    from ortools.linear_solver import pywraplp
+
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    scale = max(size for _, size, _, _, _ in volumes)  # sizes as fractions of the largest: better numbers
+    objective = solver.Objective()
+    in_zone: dict[str, list[tuple[float, int, object]]] = defaultdict(list)  # zone -> (size, MiB, x-part)
+    for name, size, rf, needed, fits in volumes:
+        total = solver.Constraint(-solver.infinity(), rf)  # sum_z x[v,z] <= RF
+        spread = solver.Constraint(needed, solver.infinity()) if needed else None  # s + sum_z c >= needed
+        if spread is not None:
+            s = solver.NumVar(0, needed, "")
+            spread.SetCoefficient(s, 1)
+            objective.SetCoefficient(s, 1)
+        for z, k in sorted(fits.items()):
+            c = solver.NumVar(0, 1, "")
+            parts = [c]
+            if min(rf, k) > 1:
+                parts.append(solver.NumVar(0, min(rf, k) - 1, ""))
+            for var in parts:
+                total.SetCoefficient(var, 1)
+                objective.SetCoefficient(var, -1)
+                in_zone[z].append((size / scale, size, var))
+            if spread is not None:
+                spread.SetCoefficient(c, 1)
+    for z, items in in_zone.items():
+        rooms = sorted(zone_rooms.get(z, ()))
+        sizes = sorted({size for _, size, _ in items})
+        thresholds = sorted({sizes[0]} | {sizes[min(len(sizes) - 1, int(q * (len(sizes) - 1)))]
+                                          for q in THRESHOLD_QUANTILES})
+        for t in thresholds:
+            held = [r for r in rooms if r >= t]
+            big = [(w, var) for w, size, var in items if size >= t]
+            if not big:
+                continue
+            capacity = solver.Constraint(-solver.infinity(), sum(held) / scale)
+            count = solver.Constraint(-solver.infinity(), sum(r // t for r in held))
+            for w, var in big:
+                capacity.SetCoefficient(var, w)
+                count.SetCoefficient(var, 1)
+    objective.SetMinimization()
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return 0  # no proof: no bound
+    value = sum(rf for _, _, rf, _, _ in volumes) + objective.Value()  # the objective leaves out sum_v RF_v
+    return max(0, math.ceil(value - 1e-4 * max(1.0, abs(value)) - 1e-3))
+
+
+def _brokers_that_cannot_run(space, room: dict[str, int]) -> int:
+    """Decided brokers that are not retired and have no node to run on (I3: each one shortfall)."""
+    scenario = space.scenario
+    cluster = scenario.cluster
+    count = 0
+    for bid, nodes in space.broker_domain.items():
+        if scenario.is_removed(bid):
+            continue
+        b = cluster.broker[bid]
+        hosts = [n for n in nodes if scenario.may_host_broker(b, n)]
+        if scenario.hyperconverged:
+            hosts = [n for n in hosts if all(_may_hold(space, room, v, n) for v in b.volumes)]
+        count += not hosts
+    return count
+
+
+def _may_hold(space, room: dict[str, int], volume: str, node: str) -> bool:
+    """Some placement of the space has a replica of the volume on the node."""
+    scenario = space.scenario
+    if volume not in space.volume_domain:
+        return space.fixed_volume_count(volume, node) > 0
+    v = scenario.cluster.volume[volume]
+    return scenario.has_data(volume) and node in space.members(space.volume_domain[volume]) \
+        and scenario.may_hold_replica(v, node) and room[node] >= v.size_mib
+
+
+# -- the pacing of a degraded solve ------------------------------------------------------------
+# A level whose bound cannot be met has no proof to wait for: CP-SAT would search it until the time
+# limit. These shares of ``--time-limit`` end such a solve in seconds, claiming nothing it did not prove.
+STALL_SHARE, MIN_STALL = 0.05, 1.0  # the invariants level stops after this long without improving
+SEARCH_SHARE = 0.2  # ... but only after this share of the limit where no shortfall is proven unavoidable
+#                     or while CP-SAT has not beaten its start
+LATER_SHARE = 0.1  # the levels after a first level with shortfalls, together (no bounds: nothing to prove)
+
+
+def degraded_pace(time_limit: float):
+    """The pacing (``cpsat.solve_lexicographic``'s ``pacing``) of a storage-and-brokers solve:
+
+    - the invariants level, once it has an incumbent above its lower bound: stopped when CP-SAT has
+      not improved it for ``max(1 s, 5%)`` of the time limit (the stall rule), but never before 20% of
+      the limit has passed when that bound is 0 (nothing proves that a shortfall is unavoidable, and
+      a longer search may still meet every invariant), nor, whatever the bound, while its incumbent
+      is still no better than the start it was given (the greedy start: CP-SAT has its fair first
+      share of the search before the start is the answer); an incumbent at the bound stops it at once;
+    - the levels after a first level that is not 0 (a degraded plan: they have no lower bounds):
+      10% of the time limit together -- over every solve this pacing serves (the planner shares
+      one between the touched items and the wider spaces that make room) -- each level also
+      stopped by the stall rule (1 s).
+
+    A level stopped this way is unproven and shows its value and CP-SAT's bound, so the plan's gaps
+    stay true; a plan with shortfalls is ``degraded`` and claims no optimality. With no shortfall the
+    pacing is that of the time limit alone (None)."""
+    from placement.solve.cpsat import Pace
+
+    stall = max(MIN_STALL, STALL_SHARE * time_limit)
+    spent = {"before": 0.0, "this": 0.0}  # seconds of later levels in earlier solves, in this one
+
+    def pace(name: str, above, lower_bound, remaining: float):
+        if not above:  # the invariants level: a new solve
+            spent["before"] += spent["this"]
+            spent["this"] = 0.0
+            return Pace(remaining, stall, 0.0 if lower_bound else SEARCH_SHARE * time_limit,
+                        untried=SEARCH_SHARE * time_limit)
+        if above[0].value == 0:
+            return None
+        spent["this"] = sum(level.seconds for level in above[1:])
+        return Pace(max(0.0, LATER_SHARE * time_limit - spent["before"] - spent["this"]), MIN_STALL)
+
+    return pace
