@@ -32,6 +32,22 @@ def test_plainly_valid_partitions_read_as_the_careful_reader_reads_them(raw):
     if fast is not None:
         assert careful == fast and not reader.problems
         assert type(careful.size_gib) is type(fast.size_gib)
+        assert vars(careful) == vars(fast) and hash(careful) == hash(fast)
+
+
+def test_the_fast_partition_constructor_sets_exactly_the_dataclass_fields():
+    """``_new_partition`` fills the instance's dictionary: it is right only while Partition has
+    exactly these fields and nothing runs after ``__init__``."""
+    from dataclasses import fields
+
+    from placement.models.cluster import Partition
+    from placement.models.loading import _new_partition
+
+    assert tuple(f.name for f in fields(Partition)) == ("topic", "id", "replicas", "leader", "isr", "size_mib",
+                                                         "size_gib")
+    assert not hasattr(Partition, "__post_init__")
+    made = _new_partition("t", 3, (1, 2), 2, (2,), 1536, 1.5)
+    assert made == Partition("t", 3, (1, 2), 2, (2,), 1536, 1.5) and made.key == ("t", 3) and made.label == "t-3"
 
 
 def test_the_fast_reader_takes_the_usual_partitions():

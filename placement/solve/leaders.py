@@ -20,36 +20,42 @@ from placement.scenario import Scenario
 
 
 def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = True) -> Placement:
-    """Leaders for the target; ``even_out=False`` skips the balancing pass (validity only)."""
-    cluster = scenario.cluster
+    """Leaders for the target; ``even_out=False`` skips the balancing pass (validity only).
+    O(partitions x RF) per pass (one election pass, at most ``max_rounds`` balancing passes):
+    150,000 partitions are visited as tight loops over locals, a partition that keeps its
+    leader and its replica list kept as the very same object."""
+    partition = scenario.cluster.partition
+    sources_of = scenario.sources
     running = {b for b, n in target.brokers.items() if n is not None}
     leaders: Counter = Counter()
     chosen: dict = {}
     pending = []
+    get = target.partitions.get
     for key in scenario.partition_keys:  # sorted, made once per scenario
-        t = target.partitions.get(key)
+        t = get(key)
         if t is None:
             continue
-        original = cluster.partition[key]
-        unchanged = tuple(t.replicas) == original.replicas
-        if unchanged and t.leader in running and t.leader in t.replicas and t.leader in scenario.sources(original):
-            chosen[key] = t.leader
+        original = partition[key]
+        sources = sources_of(original)
+        leader = t.leader
+        if leader in running and leader in sources and leader in t.replicas and tuple(t.replicas) == original.replicas:
+            chosen[key] = leader  # unchanged replicas, its leader still runs in sync: it keeps leading
         else:
-            sources = [b for b in t.replicas if b in running and b in scenario.sources(original)]
-            if not sources:
+            present = [b for b in t.replicas if b in running and b in sources]
+            if not present:
                 chosen[key] = None
                 continue
-            if t.replicas[0] in sources:
-                chosen[key] = t.replicas[0]
-            elif original.leader in sources:
-                chosen[key] = original.leader
+            if t.replicas[0] in present:
+                leader = t.replicas[0]
+            elif original.leader in present:
+                leader = original.leader
             else:
-                pending.append((key, sources))
+                pending.append((key, present))
                 continue
-        if chosen[key] is not None:
-            leaders[chosen[key]] += 1
-    for key, sources in pending:
-        pick = min(sources, key=lambda b: (leaders[b], sources.index(b)))
+            chosen[key] = leader
+        leaders[leader] += 1
+    for key, present in pending:
+        pick = min(present, key=lambda b: (leaders[b], present.index(b)))
         chosen[key] = pick
         leaders[pick] += 1
     if even_out:
@@ -57,12 +63,14 @@ def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = Tru
     partitions = {}
     for key, t in target.partitions.items():
         leader = chosen[key]
-        replicas = tuple(t.replicas)
-        if leader is not None and leader != cluster.partition[key].leader and replicas[0] != leader:
+        if leader is not None and leader != t.replicas[0] and leader != partition[key].leader:
             # a new leader goes first, so that a PREFERRED election makes it leader (order only, no data)
-            replicas = (leader,) + tuple(b for b in replicas if b != leader)
-        unchanged = leader == t.leader and replicas == tuple(t.replicas)
-        partitions[key] = t if unchanged else replace(t, replicas=replicas, leader=leader)
+            partitions[key] = replace(t, replicas=(leader,) + tuple(b for b in t.replicas if b != leader),
+                                      leader=leader)
+        elif leader != t.leader:
+            partitions[key] = replace(t, replicas=tuple(t.replicas), leader=leader)
+        else:
+            partitions[key] = t
     return Placement(brokers=target.brokers, volumes=target.volumes, partitions=partitions)
 
 
@@ -70,42 +78,57 @@ def _even_out(scenario: Scenario, target: Placement, running: set[int], chosen: 
               max_rounds: int = 20) -> None:
     """Spread leadership over running brokers: move a partition's leadership to another of
     its running in-sync replicas whenever that broker leads at least two fewer partitions.
-    Each move narrows the gap and moves no data; it stops when no such move is left."""
-    cluster = scenario.cluster
+    Each move narrows the gap and moves no data; it stops when no such move is left.
+    Each round visits the partitions in order (O(partitions x RF)); each partition's
+    candidates are listed once, when its leader first could give one away."""
+    partition = scenario.cluster.partition
+    sources_of = scenario.sources
+    parts = target.partitions
     for b in running:
         leaders.setdefault(b, 0)
     order = [key for key in scenario.partition_keys if chosen.get(key) is not None]
-    options: dict = {}  # computed only for the partitions whose leader could give one away
-
-    def options_of(key):
-        if key not in options:
-            original = cluster.partition[key]
-            sources = scenario.sources(original)
-            options[key] = [b for b in target.partitions[key].replicas if b in running and b in sources]
-        return options[key]
-
+    current_of = [chosen[key] for key in order]
+    options: list = [None] * len(order)  # candidates, listed only for partitions whose leader could give one away
+    changed: set[int] = set()
     for _ in range(max_rounds):
         moved = False
         # a leadership moves only from a broker leading at least two more than the fewest; the
         # fewest never falls within a round, so this round's first value is a safe filter
-        low = min(leaders.values(), default=0)
-        for key in order:
-            current = chosen[key]
-            if leaders[current] < low + 2:
+        threshold = min(leaders.values(), default=0) + 2
+        for i, current in enumerate(current_of):
+            count = leaders[current]
+            if count < threshold:
                 continue
-            best = min(options_of(key), key=lambda b: (leaders[b], b))
-            if leaders[best] + 1 < leaders[current]:
+            candidates = options[i]
+            if candidates is None:
+                key = order[i]
+                sources = sources_of(partition[key])
+                candidates = options[i] = [b for b in parts[key].replicas if b in running and b in sources]
+            best, fewest = current, count  # the candidate leading the fewest, the lowest id among equals
+            for b in candidates:
+                n = leaders[b]
+                if n < fewest or (n == fewest and b < best):
+                    best, fewest = b, n
+            if fewest + 1 < count:
                 leaders[current] -= 1
                 leaders[best] += 1
-                chosen[key] = best
+                current_of[i] = best
+                changed.add(i)
                 moved = True
         if not moved:
-            return
+            break
+    for i in changed:
+        chosen[order[i]] = current_of[i]
 
 
 def unclean_elections(scenario: Scenario, target: Placement) -> list[str]:
     """Partitions whose new leader was not in sync: it loses the messages it lacked."""
-    cluster = scenario.cluster
-    return [cluster.partition[k].label for k in sorted(k for k, t in target.partitions.items()
-            if t.leader is not None and t.leader != cluster.partition[k].leader
-            and t.leader not in cluster.partition[k].isr)]
+    partition = scenario.cluster.partition
+    unclean = []
+    for key, t in target.partitions.items():
+        leader = t.leader
+        if leader is not None:
+            original = partition[key]
+            if leader != original.leader and leader not in original.isr:
+                unclean.append(key)
+    return [partition[k].label for k in sorted(unclean)]

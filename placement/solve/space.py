@@ -52,10 +52,13 @@ class Space:
             nodes = {b.node} | ({target.brokers[b.id]} if target.brokers.get(b.id) else set())
             brokers[b.id] = tuple(sorted(nodes))
         partitions = {}
+        chosen_of = target.partitions.get
         for p in cluster.partitions:
-            chosen = target.partitions.get(p.key)
-            members = set(p.replicas) | (set(chosen.replicas) if chosen else set())
-            partitions[p.key] = tuple(sorted(members))
+            chosen = chosen_of(p.key)
+            if chosen is None or chosen.replicas == p.replicas:  # most partitions: their own replicas
+                partitions[p.key] = tuple(sorted(set(p.replicas)))
+            else:
+                partitions[p.key] = tuple(sorted(set(p.replicas).union(chosen.replicas)))
         multiplicity = max([1] + [_most(t) for t in target.volumes.values()]
                            + [_most(t.replicas) for t in target.partitions.values()])
         return cls(scenario, target, volumes, brokers, partitions, max_multiplicity=multiplicity)
