@@ -30,6 +30,11 @@ counterexample reported (``explain``). The sweep does less than judging all C(n,
   and that node's own recovery (``placement.resilience.composition``: volumes both change are
   merged replica by replica), so most sets need no search at all; a set that still needs the
   solver starts it from a smaller set's recovery (the CP-SAT hint);
+- making room without a search (``placement.resilience.making_room``): where the greedy start
+  leaves a touched volume short, healthy replicas are moved out of the way of its new replicas
+  and the result counts only if the plain checks pass; every making-room recovery (this greedy's
+  or the solver's) is trimmed of the healthy moves the checks do not need, and one left changing
+  touched items only composes like any other;
 - repair: a recovery that survived only by moving healthy items (making room) changes more than
   its failure touches, so the composition argument does not cover it; it is kept for the next
   level all the same, and a superset one larger tries it, with the extra node's replicas and
@@ -79,7 +84,7 @@ BATCH = 4000  # failure sets per batch at most (smaller when that leaves workers
 class ScenarioVerdict:
     failed: tuple[str, ...]  # the nodes this scenario fails (on top of those already failed)
     survived: bool | None  # None: undecided within the time limit (never reported as a proof)
-    decided_by: str  # start | data-loss | nothing-held | greedy | repaired | solver | composed
+    decided_by: str  # start | data-loss | nothing-held | greedy | repaired | room | solver | composed
     data_lost: tuple[str, ...] = ()
     violations: tuple[Violation, ...] = ()
     conflict: tuple[str, ...] = ()  # invariants that cannot hold together here (from the solver)
@@ -118,6 +123,7 @@ class ResilienceResult:
     kept_recoveries: int = 0  # recoveries kept for the next level at the busiest moment
     repaired: int = 0  # of the composed, survived by a making-room recovery of a subset repaired and checked
     settled: int = 0  # of the pruned, failing because a subset one smaller has no recovery (``monotone``)
+    made_room: int = 0  # of the bounded, survived by the making-room greedy (``making_room``)
 
     def to_document(self) -> dict:
         doc = {
@@ -158,12 +164,15 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
           time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | list[Footprint] | None = None,
           holders: frozenset[str] | None = None,
           repair: Callable[[], Footprint | None] | None = None,
-          focus: Callable[[], tuple[set[str], set[int]] | None] | None = None) -> ScenarioVerdict:
+          focus: Callable[[], tuple[set[str], set[int]] | None] | None = None,
+          making_room: bool = True) -> ScenarioVerdict:
     """Is this failure set survived? Cheapest evidence first; the solver only when needed,
     started from ``warm`` (the recovery of a survived subset) where that still applies.
     ``repair``: a last certificate before the solver, one that already passed the plain checks
     (a subset's making-room recovery placed again around the extra node). ``focus``: the healthy
-    items smaller sets' recoveries moved to make room, decided first with the touched ones."""
+    items smaller sets' recoveries moved to make room, decided first with the touched ones.
+    ``making_room``: before the solver, the making-room greedy (``placement.resilience.making_room``)."""
+    from placement.resilience.making_room import make_room
     from placement.solve.greedy import greedy_placement
     from placement.solve.leaders import elect_leaders
     from placement.rules import check_all
@@ -186,6 +195,10 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     repaired = repair() if repair is not None else None
     if repaired is not None:
         return ScenarioVerdict(failed, True, "repaired", footprint=repaired, composable=False)
+    if baseline_ok and making_room:
+        made = make_room(local, start)  # healthy replicas moved out of the way, judged by the plain checks
+        if made is not None:
+            return _made_room(local, failed, "room", made)
     # the solver starts from this greedy attempt (touched partitions are all it needs), with
     # what still applies of a survived subset's recovery laid over it
     for earlier in ([warm] if isinstance(warm, Footprint) else warm or []):
@@ -213,11 +226,20 @@ def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start
 
     found = recovery_exists(scenario, start, time_limit=time_limit, focus=focus)
     if found.exists:
-        # a recovery that moved healthy items to make room is no footprint of touched items alone:
-        # kept all the same, but never composed unchecked (``_Judge.repaired``)
-        return ScenarioVerdict(failed, True, "solver", footprint=footprint(scenario, found.placement),
-                               composable=found.decided == "touched")
+        if found.decided == "touched":
+            return ScenarioVerdict(failed, True, "solver", footprint=footprint(scenario, found.placement))
+        return _made_room(scenario, failed, "solver", found.placement)
     return ScenarioVerdict(failed, found.exists, "solver", (), found.violations)
+
+
+def _made_room(scenario: Scenario, failed: tuple[str, ...], decided_by: str, target: Placement) -> ScenarioVerdict:
+    """A survived set whose recovery moved healthy items, trimmed to the healthy moves the plain
+    checks need (``making_room.trim``). One that then changes only touched items composes like any
+    other; else it is kept all the same, but never composed unchecked (``_Judge.repaired``)."""
+    from placement.resilience.making_room import composable, trim
+
+    fp = footprint(scenario, trim(scenario, target))
+    return ScenarioVerdict(failed, True, decided_by, footprint=fp, composable=composable(scenario, fp))
 
 
 def explain(cluster: Cluster, verdict: ScenarioVerdict, time_limit: float = SOLVER_TIME_LIMIT) -> ScenarioVerdict:
@@ -351,6 +373,7 @@ class _Level:
     # single nodes whose recovery made room (from level 1 on): what it moved is where the solver
     # looks first for a set containing the node
     roomy_singles: dict[str, Footprint] = field(default_factory=dict)
+    making_room: bool = True  # the making-room greedy before the solver
 
 
 @dataclass
@@ -569,10 +592,12 @@ class _Judge:
             focus = (lambda: self.focus(combo, members)) if level.compose and level.baseline_ok and k > 1 else None
             verdict = judge(level.cluster, members, baseline_ok=level.baseline_ok, time_limit=level.time_limit,
                             warm=self.warm(combo) if k > 1 else None, holders=self.holders, repair=repair,
-                            focus=focus)
+                            focus=focus, making_room=level.making_room)
             tally.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
             if verdict.decided_by == "repaired":
                 tally.counts.update(composed=1, repaired=1)
+            elif verdict.decided_by == "room":
+                tally.counts["room"] += 1
             if verdict.survived:
                 if level.keep and verdict.footprint is not None:
                     (tally.special if verdict.composable else tally.roomy)[combo] = verdict.footprint
@@ -591,7 +616,7 @@ class _Judge:
             lost = self.lost(members)
             verdict = _data_loss(self.level.cluster, members, lost) if lost else judge(
                 self.level.cluster, members, baseline_ok=self.level.baseline_ok, time_limit=self.level.time_limit,
-                holders=self.holders)
+                holders=self.holders, making_room=self.level.making_room)
             tally.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
             if not verdict.survived:
                 tally.counts["failing" if verdict.survived is False else "undecided"] += 1
@@ -789,9 +814,10 @@ def _check_arguments(max_failures, jobs, time_limit, scheduler) -> None:
 def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = False, minimum: bool = False,
                      jobs: int = 1, scheduler: str | None = None, prune: bool = True, symmetry: bool = True,
                      compose_recoveries: bool = True, audit: bool = False, time_limit: float = SOLVER_TIME_LIMIT,
-                     progress: Callable[[int, int], None] | None = None) -> ResilienceResult:
+                     making_room: bool = True, progress: Callable[[int, int], None] | None = None) -> ResilienceResult:
     """Judge the cluster as it is, then every set of 1..``max_failures`` nodes failing, and
-    with ``zones`` each whole zone."""
+    with ``zones`` each whole zone. ``making_room``: try the making-room greedy before the solver
+    (``placement.resilience.making_room``; off only to measure what it saves)."""
     started = time.monotonic()
     _check_arguments(max_failures, jobs, time_limit, scheduler)
     notes: list[str] = []
@@ -814,7 +840,7 @@ def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = F
     if total:
         runner = _Dask(scheduler) if scheduler else (_Processes(jobs) if jobs > 1 else _InProcess())
     sweep = _Sweep(cluster, classes, runner, total, progress, prune=prune, compose_recoveries=compose_recoveries,
-                   audit=audit, time_limit=time_limit)
+                   audit=audit, time_limit=time_limit, making_room=making_room)
     try:
         for k in range(1, judged_up_to + 1):
             sweep.judge_sets_of_size(k, last=k == judged_up_to)
@@ -876,11 +902,12 @@ class _Sweep:
 
     def __init__(self, cluster: Cluster, classes: list[list[str]], runner, total: int,
                  progress: Callable[[int, int], None] | None, *, prune: bool, compose_recoveries: bool, audit: bool,
-                 time_limit: float):
+                 time_limit: float, making_room: bool = True):
         self.cluster, self.classes, self.runner = cluster, classes, runner
         self.total, self.progress, self.finished = total, progress, 0
         self.baseline_ok = baseline_valid(cluster)
-        self.options = dict(prune=prune, compose=compose_recoveries, audit=audit, time_limit=time_limit)
+        self.options = dict(prune=prune, compose=compose_recoveries, audit=audit, time_limit=time_limit,
+                            making_room=making_room)
         self.tally = _Tally()
         self.singles: dict[str, Footprint] = {}
         self.special: dict[tuple[int, ...], Footprint] = {}
@@ -965,7 +992,8 @@ class _Sweep:
             solved=counts["solved"], bounded=counts["bounded"], composed=counts["composed"], pruned=counts["pruned"],
             symmetric=counts["symmetric"], failing=failing, undecided=counts["undecided"],
             counterexample=counterexample, seconds=0.0, max_failures=max_failures, zones=zones, start=start,
-            kept_recoveries=self.most_kept, repaired=counts["repaired"], settled=counts["settled"])
+            kept_recoveries=self.most_kept, repaired=counts["repaired"], settled=counts["settled"],
+            made_room=counts["room"])
 
 
 __all__ = ["ResilienceResult", "ScenarioVerdict", "check_resilience", "judge", "judge_start", "node_classes"]
