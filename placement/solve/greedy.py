@@ -334,7 +334,7 @@ class _Greedy:
 
         def key(n: str, plan) -> tuple:
             adds, moves = plan
-            return (self.conflicts(b.id, self.zone_of[n]), len(moves), len(adds) + len(moves),
+            return (len(moves), self.conflicts(b.id, self.zone_of[n]), len(adds) + len(moves),
                     slot_pool.new_count[n], -free[n], n)
 
         held = {n for v in volumes for n in chosen_of[v.name]}
