@@ -222,6 +222,7 @@ def test_bounds_never_exceed_the_touched_optimum(optima, seed):
         above.append(LevelResult(name, value, value, True, 0.0))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", _cases()[::3])
 def test_optimal_plans_reach_the_touched_optimum(optima, seed):
     scenario, optimum = _optimum(optima, seed)
