@@ -214,8 +214,16 @@ class _Greedy:
         # replicas a broker needs where they are: no home moves them away
         pinned = {(b.node, v) for b in cluster.brokers if b.id not in self.touched_brokers for v in b.volumes}
         pinned |= {(n, v) for bid, n in self._matched.items() for v in cluster.broker[bid].volumes}
+        # the nodes holding some volume of each broker still to place: taking one of those for
+        # another broker may leave that one without a home in its zone, so they come last
+        wanted: dict[str, int] = defaultdict(int)
+        for b in homeless:
+            for n in {n for v in b.volumes for n in kept.get(v, ())}:
+                wanted[n] += 1
         for b in homeless:  # brokers with several volumes: a node for all of them first
-            found = self._home(b, chosen_of, kept, spare, slot_pool, pinned)
+            for n in {n for v in b.volumes for n in kept.get(v, ())}:
+                wanted[n] -= 1
+            found = self._home(b, chosen_of, kept, spare, slot_pool, pinned, wanted)
             if found is None:
                 continue
             home, adds, moves = found
@@ -361,14 +369,17 @@ class _Greedy:
         return needs_slot, homeless
 
     def _home(self, b: Broker, chosen_of: dict[str, list[str]], kept: dict[str, list[str]],
-              spare: dict[str, int], slot_pool: _NodeHeaps, pinned: set[tuple[str, str]]):
+              spare: dict[str, int], slot_pool: _NodeHeaps, pinned: set[tuple[str, str]],
+              wanted: dict[str, int] | None = None):
         """A node for a displaced broker with several volumes, and how its volumes get there:
         (node, volumes that gain a new replica there, (volume, node) replicas that move there).
         The node has a free slot and room; a volume not there yet gains a new replica there where
         its replication factor and I2 allow, or else moves one of its kept replicas from another
         node of the same zone (zones unchanged; one surviving replica disturbed, so only where no
-        node does without) that no broker needs (``pinned``). Fewest rack conflicts first, then
-        fewest moved replicas, fewest new replicas, fewest new so far, most free storage. Nodes
+        node does without) that no broker needs (``pinned``). Fewest moved replicas first (each costs
+        a copy and a healthy replica: levels above racks), then fewest rack conflicts, then nodes
+        that fewest brokers still to place hold data on (``wanted``), fewest new replicas, fewest
+        new so far, most free storage. Nodes
         holding some of its volumes are judged one by one, the others through the zone heaps of
         nodes with a free slot. O(held nodes x volumes x RF + zones x heap work)."""
         scenario, cluster, free = self.scenario, self.cluster, self.free
@@ -400,7 +411,7 @@ class _Greedy:
 
         def key(n: str, plan) -> tuple:
             adds, moves = plan
-            return (self.conflicts(b.id, self.zone_of[n]), len(moves), len(adds) + len(moves),
+            return (len(moves), self.conflicts(b.id, self.zone_of[n]), (wanted or {}).get(n, 0), len(adds) + len(moves),
                     slot_pool.new_count[n], -free[n], n)
 
         held = {n for v in volumes for n in chosen_of[v.name]}
@@ -411,7 +422,8 @@ class _Greedy:
                 options[n] = key(n, plan)
         total = sum(v.size_mib for v in volumes)
         for zone in self.zones:
-            best = slot_pool.best(zone, total, held, accept=lambda n: plan_for(n) is not None)
+            best = slot_pool.best(zone, total, held, accept=lambda n: not (wanted or {}).get(n) and plan_for(n) is not None) \
+                or slot_pool.best(zone, total, held, accept=lambda n: plan_for(n) is not None)
             if best is not None:
                 options[best[2]] = key(best[2], plan_for(best[2]))
         if not options:

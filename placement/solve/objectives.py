@@ -28,6 +28,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate, combinations
 from typing import Any, Callable, Sequence
 
@@ -401,8 +402,9 @@ def narrow_later_bounds(scenario, full_space) -> dict[str, int]:
         broker = cluster.broker[b]
         domain = full_space.members(nodes)
         # without hyperconvergence a broker runs anywhere that fits it: its volumes narrow nothing
-        allowed = kept.broker_zones(broker, domain, zone_counts[id(nodes)]) if scenario.hyperconverged \
-            else zone_counts[id(nodes)]
+        allowed = kept.broker_zones(broker, domain, zone_counts[id(nodes)],
+                                    lambda n, broker=broker: cluster.broker_fits(broker, n, load[n])) \
+            if scenario.hyperconverged else zone_counts[id(nodes)]
         least_kept = min((conflicts(b, z) for z in allowed), default=least)
         racks += least
         racks_kept += least_kept
@@ -445,14 +447,17 @@ class _KeptShape:
     free: dict[str, int]  # open node -> storage left for new replicas
     sizes: dict[str, int]
     resync_elsewhere: bool = False  # some new replica may land on a node outside ``free``
+    closed: tuple[str, ...] = ()  # candidate nodes that take nothing new (cordoned ones keeping a replica)
 
     @classmethod
     def of(cls, scenario, space) -> "_KeptShape":
         cluster = scenario.cluster
         zone_of = {n.name: n.zone for n in cluster.nodes}
         open_nodes: set[str] = set()
+        closed: set[str] = set()
         for nodes in {id(d): d for d in space.volume_domain.values()}.values():
             open_nodes.update(n for n in nodes if cluster.node[n].state.value == "ready")
+            closed.update(n for n in nodes if cluster.node[n].state.value != "ready")
         free = {n: scenario.storage_limit_mib(n) - space.fixed_load[n].storage_mib for n in open_nodes}
         keep, missing, allowed, sizes = {}, {}, {}, {}
         resync_elsewhere = False
@@ -472,12 +477,19 @@ class _KeptShape:
             strict = need > 0 and scenario.zones_needed(v) - len(covered) >= need
             keep[name], missing[name], sizes[name] = held, need, v.size_mib
             allowed[name] = frozenset(z for z in scenario.zones_with_ready_storage if z not in covered) if strict else None
-        return cls(zone_of, keep, missing, allowed, free, sizes, resync_elsewhere)
+        return cls(zone_of, keep, missing, allowed, free, sizes, resync_elsewhere, tuple(sorted(closed)))
 
-    def broker_zones(self, broker, domain: frozenset[str], zone_counts: dict[str, int]) -> set[str]:
+    def broker_zones(self, broker, domain: frozenset[str], zone_counts: dict[str, int],
+                     fits: Callable[[str], bool] = lambda n: True) -> set[str]:
         """Zones of the broker's candidate nodes where it can run with every volume it has there:
-        each volume keeps a replica on that node, or gains one there (it misses one, and I2 lets it
-        take that zone). Nodes holding one of its volumes are judged one by one, the others by zone."""
+        a node where the broker ``fits`` (a slot, CPU and memory beside what is not decided) and
+        where each volume keeps a replica, or gains one (it misses one, and I2 lets it take that
+        zone) within the node's free storage (``free``: what is left once everything undecided and
+        every kept replica stays; other new replicas only take more). Nodes holding one of its
+        volumes are judged one by one; the others of a zone need room for all of its volumes, so
+        the zone's open nodes are scanned by free storage, most first, up to the first that has
+        too little (a node that takes nothing new, e.g. cordoned, is not judged by room).
+        O(volumes x (held nodes + zones) + nodes scanned)."""
         volumes = [v for v in broker.volumes if v in self.keep]
         if len(volumes) != len(broker.volumes):
             return set(zone_counts)  # a volume not decided here: no narrowing
@@ -487,15 +499,36 @@ class _KeptShape:
         def takes(v: str, zone: str) -> bool:
             return self.missing[v] > 0 and (self.allowed[v] is None or zone in self.allowed[v])
 
+        def room(n: str, adds: list[str]) -> bool:
+            return n not in self.free or self.free[n] >= sum(self.sizes[v] for v in adds)
+
         for n in held:
-            if all(n in self.keep[v] or takes(v, self.zone_of[n]) for v in volumes):
-                zones.add(self.zone_of[n])
-        held_in: dict[str, int] = defaultdict(int)
-        for n in held:
-            held_in[self.zone_of[n]] += 1
-        for zone, count in zone_counts.items():
-            if count > held_in[zone] and all(takes(v, zone) for v in volumes):
+            zone = self.zone_of[n]
+            adds = [v for v in volumes if n not in self.keep[v]]
+            if all(takes(v, zone) for v in adds) and room(n, adds) and fits(n):
                 zones.add(zone)
+        total = sum(self.sizes[v] for v in volumes)
+        closed = [n for n in self.closed if n in domain and n not in held]
+        for zone in zone_counts:
+            if zone in zones or not all(takes(v, zone) for v in volumes):
+                continue
+            if any(self.zone_of[n] == zone and fits(n) for n in closed):
+                zones.add(zone)
+                continue
+            for n in self.by_room.get(zone, ()):
+                if self.free[n] < total:
+                    break  # the roomiest nodes come first: none further has room
+                if n in domain and n not in held and fits(n):
+                    zones.add(zone)
+                    break
+        return zones
+
+    @cached_property
+    def by_room(self) -> dict[str, list[str]]:
+        """Each zone's open nodes, the most free storage first."""
+        zones: dict[str, list[str]] = defaultdict(list)
+        for n in sorted(self.free, key=lambda n: (-self.free[n], n)):
+            zones[self.zone_of[n]].append(n)
         return zones
 
     def zone_hall_bound(self, max_zones: int = 6) -> int:
