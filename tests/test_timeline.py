@@ -174,3 +174,25 @@ def test_up_to_200_open_copies_are_shared_exactly(monkeypatch):
     monkeypatch.setattr(timeline, "REFRESH", 0.0)
     exact = _run(cluster, steps)
     assert first.finished == exact.finished
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_dropping_outdated_heap_entries_changes_nothing(seed, monkeypatch):
+    """The heap of finishing times is rebuilt without outdated entries (earlier rates, finished
+    copies) once it grows: the same times to the last bit as never rebuilding it, and as
+    rebuilding it at almost every push."""
+    from placement.execute import timeline
+
+    cluster, steps = _many_copies(seed, 600)
+    monkeypatch.setattr(timeline, "STALE_FACTOR", 10**9)
+    never = _run(cluster, steps)
+    assert len(never.finished) == len(steps)
+    monkeypatch.setattr(timeline, "STALE_FACTOR", 1)
+    monkeypatch.setattr(timeline, "COMPACT_FLOOR", 0)
+    calls = []
+    original = timeline._Fluid._compact
+    monkeypatch.setattr(timeline._Fluid, "_compact", lambda self: calls.append(1) or original(self))
+    compact = _run(cluster, steps)
+    assert len(calls) > 10  # it was rebuilt, again and again
+    assert compact.finished == never.finished and compact.started == never.started
+    assert compact.shares_computed == never.shares_computed

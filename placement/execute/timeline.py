@@ -22,7 +22,10 @@ started or finished since the last computation; in between, a copy that starts
 takes what its two nodes have left, and what a finished copy leaves goes in equal
 parts to the copies still open on its nodes. Each computation costs O(F log F) for F
 open copies and the open copies change by a fixed fraction between two of them, so
-the whole simulation is O((S + C) log C / REFRESH) for S steps and C copies. On the
+the whole simulation is O((S + C) log C / REFRESH) for S steps and C copies, plus the
+hand-outs between two sharings (each touches the copies open on the finished copy's nodes).
+Every rate change pushes a new finishing time; the outdated ones are dropped in one pass
+once they outnumber the open copies four to one (``_compact``: same times, 2x faster). On the
 1,000-node zone failure of ``bench/execute.py`` the copies' finishing times are
 within 2% of exact sharing at the 95th percentile (7% at worst), and 100 times faster.
 
@@ -45,6 +48,8 @@ from placement.scenario import Scenario
 _EPSILON = 1e-9
 REFRESH = 0.05  # recompute the fair shares once this fraction of the open copies has changed...
 EXACT_UP_TO = 200  # ...or at every change while at most this many are open (exact max-min sharing)
+STALE_FACTOR = 4  # the heap is rebuilt without outdated entries once it holds this many per open copy
+COMPACT_FLOOR = 1024  # (and this many more)
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,17 @@ class _Fluid:
         self.version[f] = self.version.get(f, 0) + 1
         if rate > 0:
             heapq.heappush(self.heap, (self.stamp[f] + self.left[f] / rate, self.version[f], f))
+            if len(self.heap) > STALE_FACTOR * len(self.copies) + COMPACT_FLOOR:
+                self._compact()
+
+    def _compact(self) -> None:
+        """Drop the heap's outdated entries (a copy's earlier rates, finished copies): every rate change
+        pushes a new entry, and popping millions of outdated ones cost more than the sharing itself
+        (a 1,000-node zone failure: 2.4 million entries for 30,000 copies). The current entries keep
+        their order, so the simulation is the same."""
+        version, copies = self.version, self.copies
+        self.heap = [e for e in self.heap if e[2] in copies and version[e[2]] == e[1]]
+        heapq.heapify(self.heap)
 
     def open(self, copy: Copy) -> int:
         f = self.next_id
@@ -225,6 +241,8 @@ class _Fluid:
     def _hand_out(self, freed: list[tuple[str, str]]) -> None:
         """Between two sharings, what finished copies leave on their nodes goes, in equal parts,
         to the copies still open there (each as far as its other node allows)."""
+        copies, rate, left, stamp, version = self.copies, self.rate, self.left, self.stamp, self.version
+        out_use, in_use, now = self.out_use, self.in_use, self.now
         for where in freed:
             kind, node = where
             spare = 1.0 - (self.out_use if kind == "out" else self.in_use)[node]
@@ -233,11 +251,24 @@ class _Fluid:
                 continue
             share = spare / len(open_here)
             for g in open_here:
-                c = self.copies[g]
-                other = 1.0 - (self.in_use[c.target] if kind == "out" else self.out_use[c.source])
-                extra = min(share, other)
+                c = copies[g]
+                other = 1.0 - (in_use[c.target] if kind == "out" else out_use[c.source])
+                extra = other if other < share else share
                 if extra > _EPSILON:
-                    self._set_rate(g, self.rate[g] + extra)
+                    # ``_set_rate(g, rate[g] + extra)`` written out (the same arithmetic): this loop
+                    # runs millions of times on a 1,000-node zone failure
+                    old = rate[g]
+                    new = old + extra
+                    progressed = left[g] - old * (now - stamp[g])
+                    left[g] = progressed if progressed > 0.0 else 0.0
+                    stamp[g] = now
+                    out_use[c.source] += new - old
+                    in_use[c.target] += new - old
+                    rate[g] = new
+                    version[g] += 1
+                    heapq.heappush(self.heap, (now + left[g] / new, version[g], g))
+            if len(self.heap) > STALE_FACTOR * len(copies) + COMPACT_FLOOR:
+                self._compact()
 
     def next_done(self) -> list[int]:
         """Advance to the next copy that completes; the copies completing then."""
@@ -253,8 +284,8 @@ class _Fluid:
         done = [f]
         while self.heap and self.heap[0][0] <= self.now * (1 + _EPSILON):
             t, version, g = heapq.heappop(self.heap)
-            if g in self.copies and self.version[g] == version and g not in done:
-                done.append(g)
+            if g in self.copies and self.version[g] == version:
+                done.append(g)  # once: a copy's current version is in the heap once
         freed = []
         for g in done:
             c = self.copies[g]
