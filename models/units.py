@@ -32,3 +32,10 @@ def capacity_millicores(cores: float) -> int:
 def gib(mib: int) -> float:
     """MiB back to GiB for reports, to three decimals."""
     return round(mib / MIB_PER_GIB, 3)
+
+
+def gib_text(gib: float) -> str:
+    """GiB as a message quotes them: in full to three decimals, thousands separated
+    ("848,584.424 GiB", "75 GiB"), never in a form that hides digits (848585, 1.13849e+06)."""
+    text = f"{gib:,.3f}".rstrip("0").rstrip(".")
+    return f"{'0' if text in ('-0', '') else text} GiB"

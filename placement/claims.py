@@ -19,6 +19,7 @@ from typing import Any
 from placement.models.cluster import Cluster
 from placement.models.errors import InputError, Problem, excerpt
 from placement.models.plan import Placement, Status
+from placement.models.units import gib_text
 from placement.scenario import Scenario
 from placement.solve.verify import Verdict
 
@@ -26,7 +27,12 @@ from placement.solve.verify import Verdict
 # (solveSeconds, timeline, execution) depend on how and where the plan was made
 CHECKED_METRICS = ("copiedGiB", "newVolumeReplicas", "droppedVolumeReplicas", "resyncedVolumeReplicas", "movedBrokers",
                    "movedPartitionReplicas", "brokersNotRunning", "lostVolumes")
-GIB_TOLERANCE = 0.0015  # copiedGiB is written rounded to three decimals
+# copiedGiB is judged against CONTRACT 4's exact sum of the GiB the file gives. A claim may differ
+# from it by the three-decimal writing plus float noise (GIB_TOLERANCE), and by at most one MiB per
+# replica counted (new volume replicas, resyncs, new partition replicas): our solvers count whole
+# MiB, each item rounded up, and a plan that reports that figure is not wrong by more than that.
+GIB_TOLERANCE = 0.0015
+MIB_PER_ITEM_TOLERANCE_GIB = 1 / 1024
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,7 @@ def read_claims(document: dict, source: str) -> Claims:
 def judge_claims(claims: Claims, scenario: Scenario, target: Placement, verdict: Verdict) -> PlanVerdict:
     """``verdict`` with the claims that the recomputation contradicts."""
     from placement.rules import check_start
-    from placement.solve.metrics import plan_metrics
+    from placement.solve.metrics import copied, plan_metrics
 
     cluster: Cluster = scenario.cluster
     false: list[FalseClaim] = []
@@ -122,10 +128,30 @@ def judge_claims(claims: Claims, scenario: Scenario, target: Placement, verdict:
     if claims.metrics:
         recomputed = plan_metrics(scenario, target)
         for key in CHECKED_METRICS:
-            if key in claims.metrics and key in recomputed and not _same(claims.metrics[key], recomputed[key]):
+            if key == "copiedGiB" and key in claims.metrics:
+                claim = _copied_claim(claims.metrics[key], copied(scenario, target))
+                if claim:
+                    false.append(claim)
+            elif key in claims.metrics and key in recomputed and not _same(claims.metrics[key], recomputed[key]):
                 false.append(FalseClaim(f"metrics.{key}", f"is {_shown(claims.metrics[key])}, but the target "
                                                           f"{_meaning(key, recomputed[key])}"))
     return PlanVerdict(verdict.violations, verdict.broken, verdict.execution, tuple(false))
+
+
+def _copied_claim(claimed: Any, actual) -> FalseClaim | None:
+    """``metrics.copiedGiB`` judged against the exact contract figure, within the MiB rounding a
+    plan counting whole MiB may carry (``MIB_PER_ITEM_TOLERANCE_GIB`` per replica counted)."""
+    allowed = GIB_TOLERANCE + actual.items * MIB_PER_ITEM_TOLERANCE_GIB
+    number = isinstance(claimed, (int, float)) and not isinstance(claimed, bool) and math.isfinite(claimed)
+    if number and abs(claimed - actual.gib) <= allowed:
+        return None
+    said = gib_text(claimed) if number else _shown(claimed)
+    rounding = (f"; a claim within {gib_text(allowed)} of it is accepted: up to 1 MiB for each of the "
+                f"{actual.items:,} replicas counted, for a plan counting whole MiB, plus {GIB_TOLERANCE:g} GiB "
+                "for three decimals") if actual.items else ""
+    return FalseClaim("metrics.copiedGiB",
+                      f"is {said}, but the target copies {gib_text(actual.gib)} (usedGiB of each new volume replica, "
+                      f"stale GiB of each resync, sizeGiB of each new partition replica{rounding})")
 
 
 def _names(invariants) -> str:
@@ -151,8 +177,6 @@ def _same(claimed: Any, actual: Any) -> bool:
 
 def _meaning(key: str, value: Any) -> str:
     """The recomputed figure in words."""
-    if key == "copiedGiB":
-        return f"copies {value:g} GiB (usedGiB of each new volume replica, stale GiB of each resync, sizeGiB of each new partition replica)"
     if isinstance(value, list):
         return f"gives {', '.join(map(str, value)) or 'none'}"
     return f"gives {value}"

@@ -105,8 +105,8 @@ def test_preexisting_problems_invented_or_hidden_do_not_verify(seed, seed_docume
 
 
 @pytest.mark.parametrize("key, value, fragment", [
-    ("copiedGiB", 1, "is 1, but the target copies 75 GiB"),
-    ("copiedGiB", 75.5, "is 75.5, but the target copies 75 GiB"),
+    ("copiedGiB", 1, "is 1 GiB, but the target copies 75 GiB"),
+    ("copiedGiB", 75.5, "is 75.5 GiB, but the target copies 75 GiB"),
     ("copiedGiB", "75", "is '75', but the target copies 75 GiB"),
     ("newVolumeReplicas", 0, "is 0, but the target gives 2"),
     ("droppedVolumeReplicas", 5, "is 5, but the target gives 2"),
@@ -140,7 +140,7 @@ def test_the_cli_says_which_claims_do_not_hold_and_exits_1(tmp_path, seed_docume
     code, out, err = run(tmp_path, lie(seed_document, lambda d: d["metrics"].update(copiedGiB=1)))
     assert code == 1 and err == ""
     assert "does not verify (its target meets every invariant, but what it says about itself does not hold)" in out
-    assert "metrics.copiedGiB: is 1, but the target copies 75 GiB" in out
+    assert "metrics.copiedGiB: is 1 GiB, but the target copies 75 GiB" in out
     assert "verified" not in out.replace("does not verify", "")
 
 

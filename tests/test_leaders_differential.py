@@ -1,7 +1,9 @@
 """Differential: leader election (placement/solve/leaders.py, rewritten as tight loops for
 150,000 partitions) against its earlier, plainer text kept here verbatim, on random clusters,
 stopped brokers and random partition targets (changed replicas, leaders gone, lists), with and
-without balancing and unclean elections. The two must give the very same placement."""
+without balancing and unclean elections. The two must give the very same placement.
+The reference's one change since: balancing changes only the partitions given a leader anew
+(``elected``), as leaders.py's docstring says, so a healthy cluster gets no steps."""
 from __future__ import annotations
 
 import random
@@ -26,6 +28,7 @@ def _reference_elect_leaders(scenario: Scenario, target: Placement, *, even_out:
     leaders: Counter = Counter()
     chosen: dict = {}
     pending = []
+    elected = set()
     for key in scenario.partition_keys:  # sorted, made once per scenario
         t = target.partitions.get(key)
         if t is None:
@@ -39,6 +42,7 @@ def _reference_elect_leaders(scenario: Scenario, target: Placement, *, even_out:
             if not sources:
                 chosen[key] = None
                 continue
+            elected.add(key)
             if t.replicas[0] in sources:
                 chosen[key] = t.replicas[0]
             elif original.leader in sources:
@@ -53,7 +57,7 @@ def _reference_elect_leaders(scenario: Scenario, target: Placement, *, even_out:
         chosen[key] = pick
         leaders[pick] += 1
     if even_out:
-        _reference_even_out(scenario, target, running, chosen, leaders)
+        _reference_even_out(scenario, target, running, chosen, leaders, elected)
     partitions = {}
     for key, t in target.partitions.items():
         leader = chosen[key]
@@ -67,14 +71,14 @@ def _reference_elect_leaders(scenario: Scenario, target: Placement, *, even_out:
 
 
 def _reference_even_out(scenario: Scenario, target: Placement, running: set[int], chosen: dict, leaders: Counter,
-              max_rounds: int = 20) -> None:
+              elected: set, max_rounds: int = 20) -> None:
     """Spread leadership over running brokers: move a partition's leadership to another of
     its running in-sync replicas whenever that broker leads at least two fewer partitions.
     Each move narrows the gap and moves no data; it stops when no such move is left."""
     cluster = scenario.cluster
     for b in running:
         leaders.setdefault(b, 0)
-    order = [key for key in scenario.partition_keys if chosen.get(key) is not None]
+    order = [key for key in scenario.partition_keys if key in elected and chosen.get(key) is not None]
     options: dict = {}  # computed only for the partitions whose leader could give one away
 
     def options_of(key):

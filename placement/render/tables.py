@@ -18,6 +18,7 @@ from rich.text import Text
 
 from placement.models.cluster import Cluster
 from placement.models.plan import Plan, Status
+from placement.models.units import gib_text
 from placement.solve.verify import Verdict
 
 STATUS_STYLE = {Status.OPTIMAL: "bold green", Status.FEASIBLE: "bold yellow",
@@ -87,7 +88,7 @@ def render_plan(out: Console, cluster: Cluster, plan: Plan, *, show_all: bool = 
                   broker_table(cluster, plan, limit), _steps_table(plan, limit)):
         if table is not None and table.row_count:
             out.print(table)
-    _render_outlook(out, plan, timeline, limit)
+    _render_outlook(out, plan, timeline, limit, cluster)
     render_violations(out, plan.violations, plan.solver.get("conflict"), limit=limit, how=SEE_ALL)
     render_preexisting(out, plan.preexisting, limit)
 
@@ -109,7 +110,7 @@ def _render_heading(out: Console, cluster: Cluster, plan: Plan, limit: int | Non
     out.print(Text.assemble(*_operation_words(cluster, plan, limit), ": ", status))
     m = plan.metrics
     solved = plan.solver.get("seconds", m.get("solveSeconds", 0))
-    out.print(f"copied over the network: {m.get('copiedGiB', 0):g} GiB   "
+    out.print(f"copied over the network: {gib_text(m.get('copiedGiB', 0))}   "
               f"new volume replicas: {m.get('newVolumeReplicas', 0)}   solve time: {solved:g} s")
     if not plan.solver.get("proven", False) and plan.status is not Status.INFEASIBLE:
         gaps = [f"{lv['level']} {lv['value']} (bound {lv['bound']})" for st in plan.solver.get("stages", [])
@@ -241,7 +242,8 @@ def _ids(ids, limit: int | None) -> str:
     return (", ".join(map(str, shown)) or "-") + (f" and {hidden:,} more" if hidden else "")
 
 
-def _render_outlook(out: Console, plan: Plan, timeline: dict, limit: int | None = None) -> None:
+def _render_outlook(out: Console, plan: Plan, timeline: dict, limit: int | None = None,
+                    cluster: Cluster | None = None) -> None:
     """When it is done, whether its steps are proven safe, and what it costs Kafka."""
     m = plan.metrics
     if timeline:
@@ -259,6 +261,41 @@ def _render_outlook(out: Console, plan: Plan, timeline: dict, limit: int | None 
     under = [p for p in m.get("underMinIsrBefore", []) if p in after]
     if under:
         out.print(Text(f"below min.insync.replicas before and after the plan: {_names(under, limit)}", style="yellow"))
+    if cluster is not None:
+        _render_rack_shortfall(out, cluster, plan)
+
+
+def rack_shortfall(cluster: Cluster, plan: Plan) -> tuple[int, int]:
+    """(partitions of the target, partitions of the start) whose replicas span fewer zones (racks)
+    than they could: min(replicas, zones where a broker runs). ``rackAware: preferred`` puts racks
+    after serving brokers soonest, so a plan may leave some short; it says how many."""
+    def short(brokers: dict, replicas_of) -> int:
+        zone = {b: cluster.node[n].zone for b, n in brokers.items() if n is not None}
+        zones = len(set(zone.values()))
+        count = 0
+        for p in cluster.partitions:
+            replicas = replicas_of(p)
+            if replicas is not None and len({zone[b] for b in replicas if b in zone}) < min(len(set(replicas)), zones):
+                count += 1
+        return count
+    targets = plan.placement.partitions
+    now = short(plan.placement.brokers, lambda p: targets[p.key].replicas if p.key in targets else None)
+    failed = set(plan.failed)
+    before = short({b.id: (None if b.node in failed else b.node) for b in cluster.brokers}, lambda p: p.replicas)
+    return now, before
+
+
+def _render_rack_shortfall(out: Console, cluster: Cluster, plan: Plan) -> None:
+    from placement.models.cluster import RackAware
+
+    if cluster.policy.rack_aware is not RackAware.PREFERRED:
+        return  # required: a shortfall is an I6 violation; off: racks are not asked for
+    now, before = rack_shortfall(cluster, plan)
+    if now:
+        one = now == 1
+        out.print(Text(f"{now:,} partition{'' if one else 's'} now span{'s' if one else ''} fewer zones than "
+                       f"{'it' if one else 'they'} could ({before:,} before the plan; rackAware: preferred; racks come "
+                       "after serving brokers soonest)", style="yellow"))
 
 
 def _names(names: Iterable[str], limit: int | None) -> str:

@@ -117,5 +117,19 @@ def check_start(cluster) -> list[Violation]:
             found += [Violation(kafka.ID, f"partition {p.label} has a replica on broker {b}, which does not run "
                                           f"(its node {down[b]} is failed)", f"partition {p.label}")
                       for p in cluster.partitions for b in p.replicas if b in down]
-        out += found
+        out += [_as_start(v) for v in found]
     return out
+
+
+# The rules explain a short volume or partition as a target's: "no replica is added, though X has
+# room". Of the start that reads as if a plan had been made; it says instead that the shortfall
+# is already there, and what room there is for a plan to fill it.
+_PLAN_WORDS = "no replica is added, though "
+_START_WORDS = "already short before any plan; "
+
+
+def _as_start(violation: Violation) -> Violation:
+    if _PLAN_WORDS not in violation.message:
+        return violation
+    return Violation(violation.invariant, violation.message.replace(_PLAN_WORDS, _START_WORDS), violation.subject,
+                     violation.current, violation.needed)

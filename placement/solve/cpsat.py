@@ -15,6 +15,7 @@ from functools import reduce
 from typing import Any
 
 from placement.models.plan import PartitionTarget, Placement
+from placement.models.units import MIB_PER_GIB, gib_text
 from placement.solve.objectives import Level
 from placement.solve.space import PKey, Space
 
@@ -262,9 +263,11 @@ class _Progress:
     """Reports incumbent and bound on standard error when a solve runs long; remembers when the
     incumbent last improved (the stall rule)."""
 
-    def __init__(self, level: str, enabled: bool, start_value: float | None = None):
+    def __init__(self, level: str, enabled: bool, start_value: float | None = None, *, offset: int = 0,
+                 unit: int = 1, lower_bound: int | None = None):
         cp_model = _cp()
         self.level = level
+        self.offset, self.unit, self.lower_bound = offset, unit, lower_bound  # to show the level's own figures
         self.start_value = start_value  # the objective of the start (hint), when known
         self.enabled = enabled
         self.start = time.monotonic()
@@ -290,8 +293,20 @@ class _Progress:
         now = time.monotonic() - self.start
         if self.enabled and now > 1.0 and now - self.last > 1.0:
             self.last = now
-            print(f"  solving {self.level}: incumbent {value:g}, bound {bound:g}, {now:.1f} s",
+            print(f"  solving {self.level}: {progress_words(self.level, (value + self.offset) * self.unit, (bound + self.offset) * self.unit, self.lower_bound)}, {now:.1f} s",
                   file=sys.stderr, flush=True)
+
+
+def progress_words(level: str, value: float, bound: float, lower_bound: int | None) -> str:
+    """The progress line's figures in the level's own terms (CP-SAT's objective leaves out the
+    constant offset and the scaling): the incumbent and the better of CP-SAT's bound and the level's
+    proven lower bound, never a bound below it; MiB of the copied level shown as GiB."""
+    if lower_bound is not None:
+        bound = max(bound, lower_bound)
+
+    def shown(x: float) -> str:
+        return gib_text(x / MIB_PER_GIB) if level == "copied" else f"{round(x):,}"
+    return f"incumbent {shown(value)}, bound {shown(bound)}"
 
 
 def level_parameters(solver, *, first: bool, workers: int, seed: int, seconds: float) -> None:
@@ -405,7 +420,8 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
             solver.parameters.linearization_level = 2  # refutes at the root what one worker cannot otherwise
         solved_once = True
         tick = time.monotonic()
-        reporter = _Progress(name, progress, start_value)  # (the objective leaves out the offset)
+        reporter = _Progress(name, progress, start_value, offset=offset, unit=unit,
+                             lower_bound=lower_bound)  # (start_value leaves out the offset)
         status = _solve_paced(solver, model, reporter, pace)
         seconds = time.monotonic() - tick
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -8,7 +8,15 @@ running brokers). With no in-sync replica running, the partition has no leader
 unless ``allow_unclean`` lets an out-of-sync one lead (the plan then lists it
 under ``uncleanElections``). A new leader is put first in the replica list, so
 that Kafka's PREFERRED election elects it. Finally leadership is evened out
-over running brokers, among in-sync replicas only (no data moves).
+over running brokers, among in-sync replicas only (no data moves), but only
+over the partitions the plan elects a leader for anyway (those whose leader
+must change or whose replicas change): a partition that keeps its replicas
+and a running in-sync leader keeps that leader. Balancing the leadership of
+partitions nothing happened to is not recovery, it would give a healthy
+cluster steps (a reassignment to reorder replicas and an election), and
+Kafka's own preferred-leader rebalancing does that job; the leaders counted
+still include every partition, so the elected ones go where leadership is
+thinnest.
 """
 from __future__ import annotations
 
@@ -30,6 +38,7 @@ def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = Tru
     leaders: Counter = Counter()
     chosen: dict = {}
     pending = []
+    elected: set = set()  # the partitions given a leader anew: the only ones balancing may change
     get = target.partitions.get
     for key in scenario.partition_keys:  # sorted, made once per scenario
         t = get(key)
@@ -45,6 +54,7 @@ def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = Tru
             if not present:
                 chosen[key] = None
                 continue
+            elected.add(key)
             if t.replicas[0] in present:
                 leader = t.replicas[0]
             elif original.leader in present:
@@ -59,7 +69,7 @@ def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = Tru
         chosen[key] = pick
         leaders[pick] += 1
     if even_out:
-        _even_out(scenario, target, running, chosen, leaders)
+        _even_out(scenario, target, running, chosen, leaders, elected)
     partitions = {}
     for key, t in target.partitions.items():
         leader = chosen[key]
@@ -75,9 +85,9 @@ def elect_leaders(scenario: Scenario, target: Placement, *, even_out: bool = Tru
 
 
 def _even_out(scenario: Scenario, target: Placement, running: set[int], chosen: dict, leaders: Counter,
-              max_rounds: int = 20) -> None:
-    """Spread leadership over running brokers: move a partition's leadership to another of
-    its running in-sync replicas whenever that broker leads at least two fewer partitions.
+              elected: set, max_rounds: int = 20) -> None:
+    """Spread leadership over running brokers: move an ``elected`` partition's leadership to another
+    of its running in-sync replicas whenever that broker leads at least two fewer partitions.
     Each move narrows the gap and moves no data; it stops when no such move is left.
     Each round visits the partitions in order (O(partitions x RF)); each partition's
     candidates are listed once, when its leader first could give one away."""
@@ -86,7 +96,7 @@ def _even_out(scenario: Scenario, target: Placement, running: set[int], chosen: 
     parts = target.partitions
     for b in running:
         leaders.setdefault(b, 0)
-    order = [key for key in scenario.partition_keys if chosen.get(key) is not None]
+    order = [key for key in scenario.partition_keys if key in elected and chosen.get(key) is not None]
     current_of = [chosen[key] for key in order]
     options: list = [None] * len(order)  # candidates, listed only for partitions whose leader could give one away
     changed: set[int] = set()
