@@ -74,6 +74,10 @@ class LowerBounds:
             dropped = max(0, above[2].value - self.restarts)
             new = self.missing + max(0, dropped - self.surplus)
             kept = self.later.get("balance@kept", 0) if above[2].value == 0 else 0
+            racks = self._at("racks", above)
+            if racks is not None and racks <= self.later.get("racks", 0):  # every broker in a zone of its fewest conflicts
+                kept = max(kept, self.later.get("balance@racks", 0),
+                           self.later.get("balance@kept+racks", 0) if above[2].value == 0 else 0)
             return max(self.later.get(name, 0), -(-new // self.receivers), kept)
         return self.later.get(name, 0)
 

@@ -429,9 +429,102 @@ def narrow_later_bounds(scenario, full_space) -> dict[str, int]:
         "racks@waiting": racks + serving.cost,
         "racks@kept": racks_kept,
         "racks@kept+waiting": racks_kept + serving_kept.cost,
-        "balance": -(-new // receivers) if new and receivers else 0,
-        "balance@kept": kept.zone_hall_bound(),
+        "balance": max(-(-new // receivers) if new and receivers else 0, _home_bound(scenario, full_space)),
+        "balance@kept": max(kept.zone_hall_bound(), _home_bound(scenario, full_space, kept)),
+        **({"balance@racks": _home_bound(scenario, full_space, conflicts=conflicts),
+            "balance@kept+racks": _home_bound(scenario, full_space, kept, conflicts)} if scenario.rack_preferred else {}),
     }
+
+
+def _home_bound(scenario, space, kept: "_KeptShape | None" = None,
+                conflicts: Callable[[int, str], int] | None = None) -> int:
+    """The most new replicas a decided broker's new home must take (balance, valid for every
+    placement of ``space`` that meets every invariant, whatever the levels above reached). With
+    ``brokerPlacement: required`` a decided broker with volumes runs (I3) on a node holding a replica
+    of each of them (I3), so each of its volumes without an in-sync surviving replica there gains a
+    new one there (a replica there that is not a survivor is new, resynced or copied). Its home is
+    one of its candidate nodes that fits it next to what is not decided (slots, CPU, memory), has
+    the free storage for those new replicas and, with ``rackAware: required``, lies in a zone where
+    each of its partitions whose other replicas are not decided still covers the racks it needs
+    (a running broker keeps its partitions). So the busiest node takes at least, for every such
+    broker, the fewest volumes it lacks on any such home; the bound is the largest (0 where some
+    broker has no home: no placement meets every invariant).
+
+    With ``kept`` (untouched 0: every surviving replica stays, so each volume gains exactly the
+    replicas it misses, in the zones zone spread leaves it, ``_KeptShape``), a home must also be
+    where each volume it lacks may gain one, with the storage left once every survivor stays.
+    O(B (R V_b + a few candidates) + the partitions of the decided brokers x RF): nodes holding none
+    of a broker's volumes all lack every one, so the first that fits settles them (each may be a
+    scan of the candidates where none fits).
+
+    With ``conflicts`` (``rackAware: preferred``, the racks level at its plain bound, the sum of
+    each decided broker's fewest conflicts over the zones it may run in), every decided broker runs
+    in a zone of its fewest conflicts, and only there."""
+    if not scenario.hyperconverged:
+        return 0
+    cluster = scenario.cluster
+    decided = set(space.broker_domain)
+    load = space.fixed_load
+    zone_of = {n.name: n.zone for n in cluster.nodes}
+    zones_in: dict[int, set[str]] = {}  # the zones of a domain, once per distinct tuple
+    best = 0
+    for b, nodes in sorted(space.broker_domain.items()):
+        broker = cluster.broker[b]
+        if not nodes or not broker.volumes:
+            continue
+        volumes = sorted(set(broker.volumes))
+        banned = _rack_banned_zones(scenario, space, b, decided, zone_of) if scenario.rack_required else frozenset()
+        if conflicts is not None:
+            if id(nodes) not in zones_in:
+                zones_in[id(nodes)] = {zone_of[n] for n in nodes}
+            least = min(conflicts(b, z) for z in zones_in[id(nodes)])
+            banned = banned.union(z for z in zones_in[id(nodes)] if conflicts(b, z) > least)
+        domain = space.members(nodes)
+        held: dict[str, list[str]] = defaultdict(list)  # candidate node -> the broker's volumes in sync there
+        for v in volumes:
+            for n in scenario.survivors(v):
+                if n in domain:
+                    held[n].append(v)
+
+        def lacks(n: str) -> int | None:
+            """The volumes the broker lacks at ``n``, or None where it cannot run there."""
+            if zone_of[n] in banned or not cluster.broker_fits(broker, n, load[n]):
+                return None
+            lacking = [v for v in volumes if v not in held.get(n, ())]
+            if any(v not in space.volume_domain or n not in space.members(space.volume_domain[v]) for v in lacking):
+                return None  # a volume not decided here keeps its replicas: none can be added
+            if kept is not None and not all(kept.takes(v, zone_of[n]) for v in lacking):
+                return None
+            room = kept.free[n] if kept is not None and n in kept.free else \
+                scenario.storage_limit_mib(n) - load[n].storage_mib
+            return len(lacking) if sum(cluster.volume[v].size_mib for v in lacking) <= room else None
+
+        fewest = min((k for k in map(lacks, sorted(held)) if k is not None), default=None)
+        if fewest is None or fewest == len(volumes):
+            fewest = next((k for n in nodes if n not in held for k in [lacks(n)] if k is not None), fewest)
+        if fewest is None:
+            return 0  # the broker cannot run anywhere: no placement meets every invariant
+        best = max(best, fewest)
+    return best
+
+
+def _rack_banned_zones(scenario, space, broker: int, decided: set[int], zone_of: dict[str, str]) -> frozenset[str]:
+    """Zones where the running broker would leave a partition short of racks (``rackAware:
+    required``): a partition of it whose other replicas are all on brokers not decided covers the
+    zones of those that run plus the broker's own, and needs ``racks_needed``."""
+    cluster = scenario.cluster
+    banned: set[str] = set()
+    for p in scenario.partitions_of(broker):
+        others = [o for o in p.replicas if o != broker]
+        if any(o in decided for o in others):
+            continue
+        covered = {zone_of[space.base.brokers[o]] for o in others if space.base.brokers.get(o) is not None}
+        needed = scenario.racks_needed(p)
+        if len(covered) + 1 < needed:
+            return frozenset(cluster.zones)  # short wherever it runs
+        if len(covered) < needed:
+            banned.update(covered)  # short only where it adds no zone of its own
+    return frozenset(banned)
 
 
 @dataclass(frozen=True)
@@ -478,6 +571,10 @@ class _KeptShape:
             keep[name], missing[name], sizes[name] = held, need, v.size_mib
             allowed[name] = frozenset(z for z in scenario.zones_with_ready_storage if z not in covered) if strict else None
         return cls(zone_of, keep, missing, allowed, free, sizes, resync_elsewhere, tuple(sorted(closed)))
+
+    def takes(self, volume: str, zone: str) -> bool:
+        """The volume gains a new replica that may land in ``zone``."""
+        return self.missing.get(volume, 0) > 0 and (self.allowed[volume] is None or zone in self.allowed[volume])
 
     def broker_zones(self, broker, domain: frozenset[str], zone_counts: dict[str, int],
                      fits: Callable[[str], bool] = lambda n: True) -> set[str]:
