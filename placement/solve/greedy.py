@@ -4,7 +4,9 @@
   replica goes to the eligible node with the most free space, a broker to the
   first of its volume's replica nodes that fits), with ``spread=False``;
 - the planner's start, with ``spread=True``: new replicas go to nodes that have
-  received fewer new replicas, and displaced brokers are assigned by a min-cost
+  received fewer new replicas (the volumes whose zones I2 forces first, each group largest
+  first, so a small zone's room goes to what can go nowhere else; where some volume is still
+  short, once more by room alone, the better kept), and displaced brokers are assigned by a min-cost
   matching (``placement.solve.matching``): as many as possible onto nodes already
   holding their data (the "waiting" level), then the fewest partitions sharing a
   rack (the "racks" level). That is the assignment the lower bounds of those
