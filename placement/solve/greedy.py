@@ -4,7 +4,9 @@
   replica goes to the eligible node with the most free space, a broker to the
   first of its volume's replica nodes that fits), with ``spread=False``;
 - the planner's start, with ``spread=True``: new replicas go to nodes that have
-  received fewer new replicas, and displaced brokers are assigned by a min-cost
+  received fewer new replicas (the volumes whose zones I2 forces first, each group largest
+  first, so a small zone's room goes to what can go nowhere else; where some volume is still
+  short, once more by room alone, the better kept), and displaced brokers are assigned by a min-cost
   matching (``placement.solve.matching``): as many as possible onto nodes already
   holding their data (the "waiting" level), then the fewest partitions sharing a
   rack (the "racks" level). That is the assignment the lower bounds of those
@@ -116,11 +118,12 @@ class _NodeHeaps:
         for n in nodes:
             self.push(n)
 
-    def _count(self, n: str) -> int:
+    def count(self, n: str) -> int:
+        """The node's rank by new replicas so far (0 for all without ``spread``)."""
         return self.new_count[n] if self.spread else 0
 
     def push(self, n: str) -> None:
-        zone, count = self.zone_of[n], self._count(n)
+        zone, count = self.zone_of[n], self.count(n)
         heapq.heappush(self.heaps[zone, count], (-self.free[n], n))
         self.counts[zone].add(count)
 
@@ -132,7 +135,7 @@ class _NodeHeaps:
             skipped, found = [], None
             while heap:
                 negfree, n = heap[0]
-                if self._count(n) != count or self.free[n] != -negfree or not self.valid(n):
+                if self.count(n) != count or self.free[n] != -negfree or not self.valid(n):
                     heapq.heappop(heap)  # out of date
                     continue
                 if -negfree < size:
@@ -198,10 +201,45 @@ class _Greedy:
         needs_slot, homeless = self._brokers_needing_a_slot(kept, spare)
         before_new = dict(free)  # the room once the kept replicas are placed, before any new one
         new_count: dict[str, int] = defaultdict(int)
-        pool = _NodeHeaps(self.eligible, self.zone_of, free, new_count, self.spread)
+        chosen_of = {name: list(kept[name]) for name in scenario.touched_volumes}
+        # the state the new replicas change, to start again from when the first way leaves some short
+        snapshot = (dict(free), dict(spare), dict(needs_slot), {name: list(c) for name, c in chosen_of.items()},
+                    {name: list(c) for name, c in kept.items()})
+        short = self._place_new(chosen_of, kept, free, spare, new_count, needs_slot, homeless, spread=self.spread)
+        if short and self.spread:
+            # Some volume is short of replicas or zones: try again packing by room alone (the most
+            # free node of a zone the volume lacks, like first fit decreasing), and keep the better.
+            first = (dict(free), dict(spare), dict(new_count), chosen_of, kept)
+            for target, saved in zip((free, spare, needs_slot), snapshot[:3]):
+                target.clear()
+                target.update(saved)
+            chosen_of = {name: list(c) for name, c in snapshot[3].items()}
+            kept = {name: list(c) for name, c in snapshot[4].items()}
+            new_count = defaultdict(int)
+            packed = self._place_new(chosen_of, kept, free, spare, new_count, needs_slot, homeless, spread=False)
+            if packed >= short:
+                for target, saved in zip((free, spare, new_count), first[:3]):
+                    target.clear()
+                    target.update(saved)
+                chosen_of, kept = first[3], first[4]
+        for name in scenario.touched_volumes:
+            volumes[name] = tuple(chosen_of[name])
+        if self.spread and new_count and max(new_count.values()) > 1:
+            self._one_new_replica_per_node(volumes, kept, before_new)
+        return volumes
+
+    def _place_new(self, chosen_of: dict[str, list[str]], kept: dict[str, list[str]], free: dict[str, int],
+                   spare: dict[str, int], new_count: dict[str, int], needs_slot: dict[str, Broker],
+                   homeless: list[Broker], *, spread: bool) -> int:
+        """The new replicas of the touched volumes (``chosen_of`` grows; ``free``, ``spare``,
+        ``new_count`` and ``needs_slot`` follow): first a node for each displaced broker with several
+        volumes, then each volume in ``_placing_order``. With ``spread`` a node with fewer new
+        replicas comes before a roomier one; without, the roomiest first. Returns how many volumes
+        are left short of replicas or of zones."""
+        scenario, cluster = self.scenario, self.cluster
+        pool = _NodeHeaps(self.eligible, self.zone_of, free, new_count, spread)
         slot_pool = _NodeHeaps([n for n in self.eligible if spare[n] > 0], self.zone_of, free, new_count, True,
                                valid=lambda n: spare[n] > 0) if needs_slot or homeless else None
-        chosen_of = {name: list(kept[name]) for name in scenario.touched_volumes}
 
         def take(name: str, n: str) -> None:
             chosen_of[name].append(n)
@@ -237,7 +275,8 @@ class _Greedy:
                 pool.push(away)
                 take(v.name, home)
             pinned |= {(home, v) for v in b.volumes}
-        for name in scenario.touched_volumes:
+        short = 0
+        for name in self._placing_order(chosen_of):
             v = cluster.volume[name]
             chosen = chosen_of[name]
             resyncable = [n for n in scenario.stale_replicas(name) if scenario.may_hold_replica(v, n)]
@@ -252,10 +291,31 @@ class _Greedy:
                     spare[pick] -= 1
                     needs_slot.pop(name)
                 take(name, pick)
-            volumes[name] = tuple(chosen)
-        if self.spread and new_count and max(new_count.values()) > 1:
-            self._one_new_replica_per_node(volumes, kept, before_new)
-        return volumes
+            if len(chosen) < v.replication_factor or \
+                    len({self.zone_of[n] for n in chosen}) < scenario.zones_needed(v):
+                short += 1
+        return short
+
+    def _placing_order(self, chosen_of: dict[str, list[str]]) -> list[str]:
+        """The touched volumes in the order their new replicas are placed: those whose zones are
+        forced first (I2 leaves them the fewest zones to choose from: every zone they lack, when as
+        many as they need), each group largest first (first fit decreasing), so that a small zone's
+        room goes to the replicas that can go nowhere else, and the big ones find it before the
+        small ones have broken it up. O(V log V)."""
+        scenario = self.scenario
+        ready_zones = len(self.zones)
+
+        def slack(name: str) -> int:
+            v = self.cluster.volume[name]
+            chosen = chosen_of[name]
+            covered = len({self.zone_of[n] for n in chosen})
+            new_zones = scenario.zones_needed(v) - covered
+            if new_zones <= 0 or len(chosen) >= v.replication_factor:
+                return ready_zones + 1  # any zone will do (or nothing to place)
+            return ready_zones - covered - new_zones  # 0: every zone it lacks, it needs
+
+        return sorted(scenario.touched_volumes,
+                      key=lambda name: (slack(name), -self.cluster.volume[name].size_mib, name))
 
     def _has_slot(self, broker: Broker, n: str, spare: dict[str, int]) -> bool:
         return spare[n] > 0 and self.scenario.may_host_broker(broker, n) and self.room.resources_fit(broker, n)
@@ -282,7 +342,7 @@ class _Greedy:
             return (zone in covered and needs_zone, copy, not slot, self.conflicts(broker.id, zone),
                     zone in covered, count, -free[n], n)
 
-        options = [key(n, pool.new_count[n], scenario.copy_cost_mib(v.name, n),
+        options = [key(n, pool.count(n), scenario.copy_cost_mib(v.name, n),
                        broker is not None and self._has_slot(broker, n, spare))
                    for n in specials if n not in taken and free[n] >= size]
         exclude = own | taken

@@ -46,7 +46,7 @@ from placement.solve.cpsat import (CpEncoding, LevelResult, SolveOutcome, comple
 from placement.solve.greedy import fill_partitions, greedy_placement
 from placement.solve.leaders import elect_leaders
 from placement.solve.metrics import plan_metrics
-from placement.solve.space import Space
+from placement.solve.space import Space, widening_for_short
 from placement.solve.verify import verify_placement
 
 DEGRADABLE_RULES = ("I1", "I2", "I3", "I4", "I5", "I6")
@@ -175,6 +175,8 @@ class _StorageStage:
     space: Space  # the space it decided over (restricted, when the problem was too large)
     restricted: bool  # candidate nodes restricted (the problem was too large to decide at once)
     decided: str = "touched"  # what was decided: "touched", "making room" or "everything"
+    widened: int = 0  # restricted: volumes left short given every node of the zones they lack
+    left_out: int = 0  # restricted: volumes left short whose fix was not looked for (budget or time)
 
 
 def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: Placement | None,
@@ -310,16 +312,17 @@ def _room_space(scenario: Scenario, decided: Space) -> Space:
     return Space.for_planning(scenario, volumes=volumes, brokers=brokers)
 
 
-def decidable(scenario: Scenario, space: Space, start: Placement) -> tuple[Space, bool]:
+def decidable(scenario: Scenario, space: Space, start: Placement,
+              widen: dict[str, tuple[str, ...]] | None = None) -> tuple[Space, bool]:
     """(the space, whether its candidates were restricted): a space with too many volume-node
-    pairs to decide at once gets each volume's candidates restricted (and the caller claims
-    optimality, or that nothing is valid, only against the unrestricted problem)."""
+    pairs to decide at once gets each volume's candidates restricted, plus ``widen``'s (and the
+    caller claims optimality, or that nothing is valid, only against the unrestricted problem)."""
     if space.pairs() <= FULL_MODEL_LIMIT:
         return space, False
     zones = max(1, len(scenario.cluster.zones))
     per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // (max(1, len(space.volume_domain)) * zones))
     return Space.for_planning(scenario, candidates_per_zone=per_zone, also=start, volumes=list(space.volume_domain),
-                              brokers=list(space.broker_domain)), True
+                              brokers=list(space.broker_domain), widen=widen), True
 
 
 def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement,
@@ -338,12 +341,47 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
         return _StorageStage(judged, space, False, decided)
     full_space = space
     space, restricted = decidable(scenario, space, start)
+    widened = left_out = 0
+    widen: dict[str, tuple[str, ...]] = {}
+    if restricted:  # the volumes the start leaves short: every node of the zones they lack, from the first
+        widen, _ = widening_for_short(scenario, space, start, FULL_MODEL_LIMIT)
+        if widen:
+            space, _ = decidable(scenario, full_space, start, widen)
+            widened = len(widen)
+    valid_start = judged is not None
+    outcome, weight = _solve_in(space, bounds, options, start, deadline, decided, unreachable, valid_start)
+    if restricted and outcome.solved and _short(outcome):
+        # Something still falls short within restricted candidates: before that is the answer, the
+        # volumes it leaves short get every node of the zones they lack (a fix the window excluded).
+        more, _ = widening_for_short(scenario, space, outcome.placement, FULL_MODEL_LIMIT)
+        if more and deadline - time.monotonic() >= MIN_WIDENING_SECONDS:
+            wider, _ = decidable(scenario, full_space, start, _merged(widen, more))
+            again, weight_again = _solve_in(wider, bounds, options, outcome.placement, deadline, decided, unreachable,
+                                            valid_start)
+            widened += len(more)
+            if again.solved and _values(again) <= _values(outcome):
+                outcome, space, weight = again, wider, weight_again
+    if restricted and outcome.solved and _short(outcome):
+        left_out = widening_for_short(scenario, space, outcome.placement, 0)[1]  # fixes still excluded: said
+    if judged is not None and (not outcome.solved or _values(judged) < _values(outcome)):
+        return _StorageStage(judged, full_space, False, decided)  # the start, with its gap (anytime)
+    if outcome.solved and not (decided == "everything" and not restricted):
+        short = outcome.levels[0].value if outcome.levels else 0  # the unrestricted bound, only where it matters
+        unrestricted = weight * shortfall.major_shortfall_bound(_whole_space(scenario)) if short else 0
+        _judge_against_lower_bounds(outcome, bounds, later_too=restricted, invariants=unrestricted)
+    return _StorageStage(outcome, space, restricted, decided, widened, left_out)
+
+
+def _solve_in(space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement, deadline: float,
+              decided: str, unreachable: tuple[Placement, ...], start_is_valid: bool) -> tuple[SolveOutcome, int]:
+    """CP-SAT on one (possibly restricted) space, from ``start``, level by level until ``deadline``;
+    with the weight of one shortfall in its first level."""
     time_limit = max(0.1, deadline - time.monotonic())
     enc = _encode(space, relaxed=True)
     for target in unreachable:
         exclude(enc, target)  # no order of its steps is safe
     # the start falls short (or is no answer here): the fewest shortfalls this space allows, proven
-    levels = objectives.storage_and_brokers_levels(enc, bounds, 0 if judged is not None else shortfall.weighted_bound(enc))
+    levels = objectives.storage_and_brokers_levels(enc, bounds, 0 if start_is_valid else shortfall.weighted_bound(enc))
     if options.feasibility_only:
         levels = levels[:1]
     hint(enc, start)  # a greedy start (or a narrower answer): CP-SAT improves on it
@@ -354,13 +392,15 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
                                   workers=options.workers, progress=options.progress, start=first, floors=floors,
                                   full_lp=options.feasibility_only,
                                   pacing=options.pacing)
-    if judged is not None and (not outcome.solved or _values(judged) < _values(outcome)):
-        return _StorageStage(judged, full_space, False, decided)  # the start, with its gap (anytime)
-    if outcome.solved and not (decided == "everything" and not restricted):
-        short = outcome.levels[0].value if outcome.levels else 0  # the unrestricted bound, only where it matters
-        unrestricted = shortfall.weight(enc) * shortfall.major_shortfall_bound(_whole_space(scenario)) if short else 0
-        _judge_against_lower_bounds(outcome, bounds, later_too=restricted, invariants=unrestricted)
-    return _StorageStage(outcome, space, restricted, decided)
+    return outcome, shortfall.weight(enc)
+
+
+def _short(outcome: SolveOutcome) -> bool:
+    return bool(outcome.levels) and outcome.levels[0].name == "invariants" and outcome.levels[0].value > 0
+
+
+def _merged(first: dict, then: dict) -> dict:
+    return {name: tuple(dict.fromkeys(first.get(name, ()) + then.get(name, ()))) for name in set(first) | set(then)}
 
 
 def _judge_start(scenario: Scenario, space: Space, bounds: LowerBounds, start: Placement,
@@ -517,6 +557,11 @@ def _solver_document(outcomes, storage: _StorageStage, proven: bool, conflict: l
         "proven": proven,
         "seconds": round(time.monotonic() - started, 3),
     }
+    if storage.widened:
+        info["widenedCandidates"] = storage.widened  # short volumes given every node of the zones they lack
+    if storage.left_out:
+        # a shortfall not proven, from a space that may exclude its fix: said, never implied
+        info["shortVolumesNotWidened"] = storage.left_out
     if conflict:
         info["conflict"] = conflict
     return info

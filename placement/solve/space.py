@@ -66,15 +66,17 @@ class Space:
     @classmethod
     def for_planning(cls, scenario: Scenario, candidates_per_zone: int | None = None,
                      also: Placement | None = None, volumes: Iterable[str] | None = None,
-                     brokers: Iterable[int] | None = None) -> "Space":
+                     brokers: Iterable[int] | None = None,
+                     widen: dict[str, Iterable[str]] | None = None) -> "Space":
         """The storage-and-brokers stage: the touched volumes and brokers (or those given: the
         making-room and unrestricted spaces) decided over the nodes that may take them;
         partitions in aggregate.
 
         With ``candidates_per_zone``, each volume's new replicas may only go to that
         many nodes per zone (a rotating window, so that together the volumes see
-        every node, plus the emptiest nodes). The planner then proves optimality
-        only where the answer meets lower bounds of the unrestricted problem.
+        every node, plus the emptiest nodes), and those ``widen`` gives it (the planner's
+        widening for volumes left short: every node of the zones they lack). The planner then
+        proves optimality only where the answer meets lower bounds of the unrestricted problem.
 
         O(N + V R + B) without ``candidates_per_zone`` (N nodes, V decided volumes of R replicas,
         B decided brokers): a volume whose candidates are every open node (and a broker whose
@@ -106,6 +108,8 @@ class Space:
                 volume_domain[name] = open_nodes if not extra else _in_order(open_set.union(extra), order)
                 continue
             allowed = set(keep) | set(windows(i)) | (set(also.volumes.get(name, ())) & open_set if also else set())
+            if widen and name in widen:
+                allowed |= open_set.intersection(widen[name])
             volume_domain[name] = _in_order(allowed, order)
         chosen = scenario.touched_brokers if brokers is None else \
             tuple(b.id for b in cluster.brokers if b.id in set(brokers))
@@ -249,6 +253,46 @@ class Space:
             cpu[node] += broker.cpu_millicores
             mem[node] += broker.memory_mib
         return {n.name: NodeLoad(storage[n.name], count[n.name], cpu[n.name], mem[n.name]) for n in cluster.nodes}
+
+
+def widening_for_short(scenario: Scenario, space: Space, target: Placement,
+                       budget: int) -> tuple[dict[str, tuple[str, ...]], int]:
+    """The candidates a restricted space must add before a shortfall in it says anything: each
+    decided volume the target leaves short of zones (I2) gets every open node of the zones it lacks,
+    one short of replicas (I1) only, every open node with room for it at the start -- where its
+    candidates miss some of them. Returns (volume -> nodes to add, within ``budget`` added pairs
+    taken in the volumes' order; the number of short volumes left out for the budget).
+    O(N + V R + the pairs added)."""
+    cluster = scenario.cluster
+    used = scenario.start_storage_mib
+    by_zone: dict[str, list[str]] = defaultdict(list)
+    for n in cluster.nodes:
+        if n.is_storage and scenario.is_alive(n.name) and n.state is NodeState.READY \
+                and not scenario.is_drained(n.name):
+            by_zone[n.zone].append(n.name)
+    zone_of = {n.name: n.zone for n in cluster.nodes}
+    widen: dict[str, tuple[str, ...]] = {}
+    left_out = 0
+    for v, domain in space.decided_volumes_with_data():
+        inside = space.members(domain)
+        nodes = {n for n in target.volumes.get(v.name, ()) if n in inside}  # what the space may keep
+        covered = {zone_of[n] for n in nodes}
+        if len(covered) < scenario.zones_needed(v):
+            wanted = [n for z in sorted(by_zone) if z not in covered for n in by_zone[z]]
+        elif len(nodes) < v.replication_factor:
+            wanted = [n for z in sorted(by_zone) for n in by_zone[z] if n not in nodes
+                      and scenario.storage_limit_mib(n) - used[n] >= v.size_mib]
+        else:
+            continue
+        extra = tuple(n for n in wanted if n not in inside)
+        if not extra:
+            continue
+        if len(extra) > budget:
+            left_out += 1
+            continue
+        budget -= len(extra)
+        widen[v.name] = extra
+    return widen, left_out
 
 
 def _most(items) -> int:
