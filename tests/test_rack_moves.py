@@ -125,3 +125,20 @@ def test_the_planner_finds_a_valid_target_whenever_one_exists_and_optimal_means_
     assert copied <= least
     if plan.status.value == "optimal" and plan.solver.get("decided", "touched") == "touched":
         assert copied == least
+
+
+def test_a_pair_that_used_to_fail_recovers_by_rack_moves():
+    """varied(8) (rack-required) with node-0001 and node-0005 failed was refuted (broker 1 left not
+    running) before rack moves; now the plan runs every broker, reassigns partition replicas
+    among running brokers, and verifies as optimal with its steps proven safe."""
+    from placement.models.failures import Failures
+    from tests.test_resilience import varied
+
+    cluster = varied(8)
+    plan = plan_recovery(cluster, Failures(frozenset(["node-0001", "node-0005"])), PlanOptions(time_limit=10))
+    document = plan.to_document()
+    assert not plan.violations and plan.status.meets_invariants
+    assert document["metrics"]["movedPartitionReplicas"] > 0
+    assert any(s["action"] == "reassign-partitions" for s in document["steps"])
+    verdict = placement.verify(cluster, json.loads(json.dumps(document)))
+    assert verdict.ok and verdict.false_claims == ()
