@@ -42,8 +42,9 @@ def rack_scenario(seed: int) -> Scenario:
 
 
 def _targets(scenario: Scenario, volumes_as=None):
-    """Every target of the touched items (partitions: running replicas kept, vacated ones refilled
-    from the running brokers, or not); with ``volumes_as`` (a placement), its volumes only."""
+    """Every target of the touched items (partitions: any set of running brokers up to its replica
+    count, so rack moves among running brokers too); with ``volumes_as`` (a placement), its
+    volumes only."""
     cluster = scenario.cluster
     volumes = list(scenario.touched_volumes)
     brokers = list(scenario.touched_brokers)
@@ -58,12 +59,9 @@ def _targets(scenario: Scenario, volumes_as=None):
             placed.update(zip(brokers, where))
             running = sorted(b for b, n in placed.items() if n is not None)
             choices = []
-            for p in cluster.partitions:
-                kept = tuple(b for b in p.replicas if b in running)
-                vacated = len(p.replicas) - len(kept)
-                others = [b for b in running if b not in kept]
-                choices.append([kept + extra for k in range(min(vacated, len(others)) + 1)
-                                for extra in combinations(others, k)])
+            for p in cluster.partitions:  # any running brokers, up to its replica count: moves too
+                choices.append([chosen for k in range(min(len(p.replicas), len(running)) + 1)
+                                for chosen in combinations(running, k)])
             for sets in product(*choices):
                 partitions = {p.key: PartitionTarget(p.topic, p.id, sets[i] or p.replicas, None)
                               for i, p in enumerate(cluster.partitions)}
@@ -142,10 +140,12 @@ def test_the_greedy_start_places_brokers_and_partitions_at_the_brute_force_minim
     assert at_minimum >= 0.95 * len(CASES), (at_minimum, len(CASES))
 
 
-def test_a_broker_whose_every_home_breaks_racks_is_left_not_running():
+def test_a_broker_whose_every_home_shares_racks_runs_and_its_partitions_move():
     """Three zones; broker 3 ran in the failed zone-c and can run only in zone-a, where each of its
-    two partitions already has its other replica: running there costs 2 rack shortfalls, not
-    running 1 (its partitions refill in zone-c's surviving broker... or zone-b): it is left idle."""
+    two partitions already has its other replica. Each partition keeps an in-sync replica, so a
+    rack move (its replica in zone-a leaving for zone-b or zone-c) makes up the rack: running
+    there costs two partition copies, not shortfalls, and not running would cost an I3 shortfall
+    and the same two copies (its replicas refilled): it runs, and every invariant holds."""
     doc = {
         "name": "idle", "policy": {"volumeReplicationFactor": 1, "zoneSpread": False, "brokerPlacement": "required",
                                    "rackAware": "required", "brokersPerNode": 2},
@@ -160,9 +160,15 @@ def test_a_broker_whose_every_home_breaks_racks_is_left_not_running():
     cluster = parse_cluster(doc, "idle")
     scenario = Scenario(cluster, resolve_failures(cluster, ["c2"]))
     racks = _RackShortfalls(scenario, set(scenario.touched_brokers), {n.name: n.zone for n in cluster.nodes})
-    assert racks.extra(3, "zone-a") == 2 and racks.idle(3) == 1
+    assert racks.extra(3, "zone-a") == 0 and racks.moves(3, "zone-a") == 2 and racks.idle(3) == 1
     start = greedy_placement(scenario, spread=True)
-    assert start.brokers[3] is None
-    assert _violations(scenario, start) == 1  # broker 3 does not run; both partitions span two racks
+    assert start.brokers[3] == "a1"
+    assert _violations(scenario, start) == 0
     assert all(len({cluster.node[start.brokers[b]].zone for b in start.partitions[p.key].replicas}) == 2
                for p in cluster.partitions)
+    plan = plan_recovery(cluster, scenario.failures, PlanOptions(time_limit=10))
+    assert plan.status.meets_invariants and plan.placement.brokers[3] == "a1"
+    moved = [p for p in cluster.partitions if plan.placement.partitions[p.key].replicas != p.replicas]
+    assert len(moved) == 2  # one of each partition's two replicas in zone-a moved out (either may)
+    assert all(len(set(plan.placement.partitions[p.key].replicas) & set(p.replicas)) == 1 for p in moved)
+    assert any(s["action"] == "reassign-partitions" for s in plan.to_document()["steps"])

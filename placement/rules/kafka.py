@@ -156,10 +156,25 @@ def encode_cpsat(enc) -> None:
                 enc.add(ID, enc.lead(key, b) <= enc.part(key, b))
                 if b not in enc.space.scenario.sources(p):
                     enc.add(ID, enc.lead(key, b) == 0)
+        else:
+            _keep_a_source(enc, p, brokers)
         if rack:
             cover = _rack_terms(enc, key, rf, broker_zones, rack_zones)
             needed = enc.space.scenario.racks_needed(p)
             enc.add(ID, sum(cover) + enc.shortfall(ID, rf, f"rack:{p.label}") >= needed)
+
+
+def _keep_a_source(enc, p, brokers) -> None:
+    """The partitions stage (leaders elected afterwards): a partition whose kept replicas hold no
+    in-sync one (a rack move may drop replicas of running brokers) keeps one of its sources, to
+    lead it and to copy from."""
+    fixed = enc.space.fixed_members.get(p.key, ())
+    sources = set(enc.space.scenario.sources(p))
+    if any(b in sources for b in fixed):
+        return
+    able = [enc.part(p.key, b) for b in brokers if b in sources]
+    if able:
+        enc.add(ID, sum(able) >= 1)
 
 
 def encode_z3(enc) -> None:
@@ -259,25 +274,43 @@ def _encode_aggregate(enc) -> None:
 
 def _encode_racks_follow_nodes(enc, decided: set[int], fixed_running: set[int]) -> None:
     """The storage-and-brokers stage, ``rackAware: required``: a broker's rack is its node's zone, so where a
-    moved broker lands decides its partitions' racks. A partition is short of racks by
-    needed - (zones its running members cover + replicas the partitions stage will refill, each in
-    a zone of its own at best). Counted with the other shortfalls, so a broker may wait
-    for a new same-zone replica rather than break rack awareness."""
+    moved broker lands decides its partitions' racks. A partition reaches the zones its running
+    members cover, plus one per replica the partitions stage refills and one per replica it moves
+    out of a zone the partition holds twice (a rack move: a copy of the partition, as a refill is;
+    only while an in-sync replica runs to copy from), never more than the zones where some broker
+    runs. What it still lacks is a shortfall; so a broker runs wherever running it costs only
+    partition moves, and the moves are counted with the copied data."""
     space = enc.space
-    cluster = space.scenario.cluster
+    scenario = space.scenario
+    cluster = scenario.cluster
     zone_of = {n.name: n.zone for n in cluster.nodes}
+    zone_open = {}
+    for zone in cluster.zones:
+        here = [1 for b in fixed_running if zone_of[space.base.brokers[b]] == zone]
+        here += [enc.brk(b, n) for b in sorted(decided) for n in space.broker_domain[b] if zone_of[n] == zone]
+        zone_open[zone] = enc.any_of(here, f"zone_runs[{zone}]")
     for p in cluster.partitions:
         members = [b for b in p.replicas if b in decided]
         if not members:
             continue
-        needed = space.scenario.racks_needed(p)
+        needed = scenario.racks_needed(p)
         covered = []
         for zone in cluster.zones:  # every zone covers, as in check; only rack_zones count as needed
             here = [1 for b in p.replicas if b in fixed_running and zone_of[space.base.brokers[b]] == zone]
             here += [enc.brk(b, n) for b in members for n in space.broker_domain[b] if zone_of[n] == zone]
             covered.append(enc.any_of(here, f"rack[{p.label}@{zone}]"))
         vacated = sum(1 - enc.runs(b) for b in members)
-        enc.add(ID, sum(covered) + vacated + enc.shortfall(ID, needed, f"racks:{p.label}") >= needed)
+        running = sum(1 for b in p.replicas if b in fixed_running) + sum(enc.runs(b) for b in members)
+        sources = scenario.sources(p)
+        online = 1 if any(s in fixed_running for s in sources) else \
+            enc.any_of([enc.runs(s) for s in sources if s in decided], f"rack_online[{p.label}]")
+        moves = enc.new_int(0, len(p.replicas), f"rack_moves[{p.label}]")
+        enc.add(ID, moves <= running - sum(covered))  # only a replica sharing its zone moves
+        enc.add(ID, moves <= len(p.replicas) * online)
+        short = enc.shortfall(ID, needed, f"racks:{p.label}")
+        enc.add(ID, sum(covered) + vacated + moves + short >= needed)
+        enc.add(ID, sum(zone_open.values()) + short >= needed)
+        enc.partition_copy.append((p.size_mib, moves))
 
 
 def conflict_counts(space) -> dict[tuple[int, str], int]:

@@ -14,9 +14,11 @@
   failures the start meets them and the planner needs no solver for them.
   With ``rackAware: required`` a broker's node decides its partitions' racks
   (I6): the matching counts the rack shortfalls of each home first (shortfalls
-  come first in the objective), and leaves a broker not running where every
-  home would cost more shortfalls than its not running does (``_RackShortfalls``);
-  vacated partition replicas go to brokers in racks the partition lacks.
+  come first in the objective), then the rack moves it needs (a partition that
+  keeps an in-sync replica moves a replica out of a zone it holds twice: a copy,
+  not a shortfall), and leaves a broker not running only where every home would
+  cost more shortfalls than its not running does (``_RackShortfalls``); vacated
+  partition replicas go to brokers in racks the partition lacks, then rack moves.
 
 It knows the capacity rules but proves nothing; plans from it are judged like
 any other.
@@ -50,7 +52,7 @@ def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
     zone_of = {b: scenario.cluster.node[n].zone for b, n in brokers.items() if n is not None} \
         if spread and scenario.rack_required else None
     return Placement(brokers=brokers, volumes=volumes,
-                     partitions=_fill_partition_replicas(scenario.cluster, brokers, zone_of))
+                     partitions=_fill_partition_replicas(scenario.cluster, brokers, zone_of, scenario))
 
 
 _IDLE = ("not running",)  # the matching's option of leaving a broker not running (never a node's name)
@@ -61,9 +63,13 @@ class _RackShortfalls:
     racks (I6). Per partition p of a decided broker b, the racks it covers are those of its
     replicas on brokers that stay (running, not decided), b's zone, and -- at best -- one each
     for its other decided members; it falls short by ``needed - covered`` where that is positive.
+    A partition that keeps an in-sync replica running (b's own counts) makes that up by moving
+    a replica sharing a zone to a zone it lacks (a rack move, ``_fill_partition_replicas``): a
+    copy (``moves``), not a shortfall.
 
     ``extra(b, z)``: the shortfalls of b's partitions with b in zone z beyond those with b in a
-    zone none of its other replicas covers (what every home costs at least);
+    zone none of its other replicas covers (what every home costs at least); ``moves(b, z)``
+    the same count of rack moves;
     ``idle(b)``: the same beyond that least, if b does not run: its own I3 shortfall, and for
     each of its partitions with no other in-sync replica on a broker that stays, 2 (its replica
     is not refilled, and the partition is offline); its other vacated replicas are refilled in
@@ -75,25 +81,44 @@ class _RackShortfalls:
         stays = {b.id: zone_of[b.node] for b in cluster.brokers
                  if b.id not in decided and b.node is not None and scenario.is_alive(b.node)}
         self._extra: dict[tuple[int, str], int] = defaultdict(int)
+        self._moves: dict[tuple[int, str], int] = defaultdict(int)
         self._idle: dict[int, int] = {}
+        self._refills: dict[int, int] = {}
         for b in sorted(decided):
             offline = 0
-            for p in scenario.partitions_of(b):
+            partitions = scenario.partitions_of(b)
+            for p in partitions:
                 others = [o for o in p.replicas if o != b]
                 zones = {stays[o] for o in others if o in stays}
                 unknown = sum(1 for o in others if o in decided)
                 needed = scenario.racks_needed(p)
                 elsewhere = max(0, needed - len(zones) - 1 - unknown)
                 inside = max(0, needed - len(zones) - unknown)
+                sources = scenario.sources(p)
+                movable = any(s in stays or s in decided for s in sources)  # b running, it keeps a source
                 if inside > elsewhere:
                     for z in zones:
-                        self._extra[b, z] += inside - elsewhere
-                if not any(s in stays or (s in decided and s != b) for s in scenario.sources(p) if s != b):
+                        (self._moves if movable else self._extra)[b, z] += inside - elsewhere
+                if not any(s in stays or (s in decided and s != b) for s in sources if s != b):
                     offline += 1
             self._idle[b] = 1 + 2 * offline
+            self._refills[b] = len(partitions) - offline
 
     def extra(self, broker: int, zone: str) -> int:
         return self._extra.get((broker, zone), 0)
+
+    def moves(self, broker: int, zone: str) -> int:
+        return self._moves.get((broker, zone), 0)
+
+    def refills(self, broker: int) -> int:
+        """Its partitions refilled elsewhere if it does not run (each a copy, as a rack move is)."""
+        return self._refills.get(broker, 0)
+
+    def cost(self, broker: int, zone: str) -> int:
+        """Shortfalls first, then rack moves (fewer than ``MOVES`` per broker-zone)."""
+        return self.extra(broker, zone) * self.MOVES + self.moves(broker, zone)
+
+    MOVES = 1 << 24
 
     def idle(self, broker: int) -> int:
         return self._idle.get(broker, 1)
@@ -181,7 +206,7 @@ class _Greedy:
         self.racks = _RackShortfalls(scenario, self.touched_brokers, self.zone_of) \
             if spread and scenario.rack_required else None
         if self.racks is not None:
-            self.conflicts = self.racks.extra
+            self.conflicts = self.racks.cost
         else:
             self.conflicts = rack_conflicts(scenario, self.touched_brokers) if spread else (lambda b, z: 0)
 
@@ -541,17 +566,18 @@ class _Greedy:
         return {bid: chosen.get(bid) for bid in options}
 
     def _assign_with_racks(self, options: dict[int, list[str]], ready_of: dict[int, set[str]]) -> dict[int, str | None]:
-        """``_assign`` under required racks: cost ``S * shortfalls + waiting`` per home, where
-        ``S`` exceeds the small costs of every broker together, and ``S * idle + 2`` for not
-        running (on a tie in shortfalls a broker runs, even waiting)."""
+        """``_assign`` under required racks: cost ``S * (shortfalls, rack moves) + waiting`` per home
+        (``_RackShortfalls.cost``), where ``S`` exceeds the small costs of every broker together,
+        and ``S * (idle, refills) + 2`` for not running (on a tie a broker runs, even waiting)."""
         scale = 2 * len(options) + 1
         slots = dict(self.room.slots)
         slots[_IDLE] = len(options)
         costs = {}
+        racks = self.racks
         for bid, nodes in options.items():
-            costs[bid] = [(n, scale * self.racks.extra(bid, self.zone_of[n]) + (0 if n in ready_of[bid] else 1))
+            costs[bid] = [(n, scale * racks.cost(bid, self.zone_of[n]) + (0 if n in ready_of[bid] else 1))
                           for n in nodes]
-            costs[bid].append((_IDLE, scale * self.racks.idle(bid) + 2))
+            costs[bid].append((_IDLE, scale * (racks.idle(bid) * racks.MOVES + racks.refills(bid)) + 2))
         chosen = assign(costs, slots).chosen
         return {bid: None if chosen.get(bid) in (None, _IDLE) else chosen[bid] for bid in options}
 
@@ -572,12 +598,15 @@ class _Greedy:
         return [n for n in holders if scenario.may_host_broker(b, n) and self.room.fits(b, n)]
 
 
-def _fill_partition_replicas(cluster, brokers: dict[int, str | None], zone_of: dict[int, str] | None = None) -> dict:
+def _fill_partition_replicas(cluster, brokers: dict[int, str | None], zone_of: dict[int, str] | None = None,
+                             scenario: Scenario | None = None) -> dict:
     """Each partition keeps its running replicas; a vacated one goes to the running broker holding
     the fewest replicas so far; with ``zone_of`` (broker -> zone: required racks), to one in a
-    zone the partition's replicas do not cover yet where some broker runs there. One heap of
-    (load, broker) per zone (a single one without ``zone_of``), stale entries skipped:
-    O(P R Z log B)."""
+    zone the partition's replicas do not cover yet where some broker runs there. Then, with
+    ``zone_of``, a partition still short of the zones it needs (``scenario.racks_needed``) moves
+    a replica sharing a zone with another (not its last in-sync one) to the least-loaded broker
+    of a zone it lacks: a rack move. One heap of (load, broker) per zone (a single one without
+    ``zone_of``), stale entries skipped: O(P R Z log B)."""
     running = {b for b, n in brokers.items() if n is not None}
     group = (lambda b: zone_of[b]) if zone_of is not None else (lambda b: "")
     load = defaultdict(int)
@@ -624,9 +653,44 @@ def _fill_partition_replicas(cluster, brokers: dict[int, str | None], zone_of: d
             replicas.append(b)
             load[b] += 1
             heapq.heappush(heaps[zone], (load[b], b))
+        if zone_of is not None and scenario is not None:
+            _rack_moves(scenario, p, replicas, zone_of, heaps, load, best_of)
         leader = p.leader if p.leader in replicas else (replicas[0] if replicas else None)
         partitions[p.key] = PartitionTarget(p.topic, p.id, tuple(replicas) or p.replicas, leader)
     return partitions
+
+
+def _rack_moves(scenario: Scenario, p, replicas: list[int], zone_of: dict[int, str], heaps: dict[str, list],
+                load: dict[int, int], best_of) -> None:
+    """``_fill_partition_replicas``' rack moves, in place: while the partition covers fewer zones
+    than it needs, a replica in a zone it holds twice (the most loaded, never the last in-sync
+    one) gives its place to the least-loaded broker of a zone it lacks."""
+    needed = scenario.racks_needed(p)
+    sources = set(scenario.sources(p))
+    if not any(b in sources for b in replicas):
+        return  # offline: nothing to copy from
+    while True:
+        covered = {zone_of[b] for b in replicas}
+        if len(covered) >= needed:
+            return
+        shared = [b for b in replicas if sum(1 for o in replicas if zone_of[o] == zone_of[b]) > 1
+                  and not (b in sources and sum(1 for o in replicas if o in sources) == 1)]
+        lacking = []
+        for zone, heap in heaps.items():
+            if zone not in covered:
+                top = best_of(heap, replicas)
+                if top is not None:
+                    lacking.append((top, zone))
+        if not shared or not lacking:
+            return
+        leaving = max(shared, key=lambda b: (load[b], b))
+        (count, b), zone = min(lacking)
+        heapq.heappop(heaps[zone])
+        replicas[replicas.index(leaving)] = b
+        load[b] += 1
+        heapq.heappush(heaps[zone], (load[b], b))
+        load[leaving] -= 1
+        heapq.heappush(heaps[zone_of[leaving]], (load[leaving], leaving))
 
 
 class _BrokerRoom:
@@ -732,28 +796,78 @@ def _match_one_each(options: list[list[str]], budget: int = 2_000_000) -> dict[s
 
 def fill_partitions(space) -> Placement:
     """The partitions stage's start: each vacated partition replica goes to the candidate broker that
-    holds the fewest replicas so far (water-filling), then the fewest bytes, largest
-    partitions first."""
+    holds the fewest replicas so far (water-filling), then the fewest bytes, largest partitions
+    first. With ``rackAware: required``, to a zone the partition does not cover yet first; a
+    partition short of zones (a rack move, ``Space.for_partitions``) keeps one replica per zone
+    it holds (an in-sync one first, to lead and copy from) and fills the rest from the zones it
+    lacks. Candidates come from one heap of (replicas, bytes, broker) per zone, stale entries
+    skipped: O(P R Z log B), never walking a partition's whole domain."""
+    scenario = space.scenario
+    cluster = scenario.cluster
+    rack = scenario.rack_required
+    zone_of = {b: cluster.node[n].zone for b, n in space.base.brokers.items() if n is not None}
     load: dict[int, int] = defaultdict(int)
     data: dict[int, int] = defaultdict(int)
-    sizes = {p.key: p.size_mib for p in space.scenario.cluster.partitions}
     for key, t in space.base.partitions.items():
+        size = cluster.partition[key].size_mib
         for b in (space.fixed_members.get(key, ()) if key in space.partition_domain else t.replicas):
             load[b] += 1
-            data[b] += sizes[key]
+            data[b] += size
+    heaps: dict[str, list] = defaultdict(list)
+    for b in sorted(zone_of):
+        heaps[zone_of[b]].append((load[b], data[b], b))
+    for heap in heaps.values():
+        heapq.heapify(heap)
+
+    def top_of(heap: list, taken: list[int]):
+        """The heap's first broker not in ``taken`` (left in the heap), or None."""
+        skipped, found = [], None
+        while heap:
+            count, size, b = heap[0]
+            if (count, size) != (load[b], data[b]):
+                heapq.heappop(heap)  # out of date
+                continue
+            if b in taken:
+                skipped.append(heapq.heappop(heap))
+                continue
+            found = b
+            break
+        for entry in skipped:
+            heapq.heappush(heap, entry)
+        return found
+
     partitions = dict(space.base.partitions)
-    cluster = space.scenario.cluster
-    for key in sorted(space.partition_domain, key=lambda k: (-sizes[k], k)):
+    for key in sorted(space.partition_domain, key=lambda k: (-cluster.partition[k].size_mib, k)):
         p = cluster.partition[key]
         chosen = list(space.fixed_members.get(key, ()))
-        options = [b for b in space.partition_domain[key] if b not in chosen]
-        for _ in range(len(p.replicas) - len(chosen)):
+        covered = {zone_of[b] for b in chosen if b in zone_of}
+
+        def take(b: int) -> None:
+            chosen.append(b)
+            covered.add(zone_of[b])
+            load[b] += 1
+            data[b] += p.size_mib
+            if b in zone_of:
+                heapq.heappush(heaps[zone_of[b]], (load[b], data[b], b))
+
+        # a rack move's replicas sharing a zone: one per zone stays (an in-sync one first)
+        sources = set(scenario.sources(p))
+        spare = [b for b in p.replicas if b in zone_of and b not in chosen]
+        if spare:
+            lead = not any(b in sources for b in chosen)
+            for b in sorted(spare, key=lambda b: (not (lead and b in sources), load[b], data[b], b)):
+                if zone_of[b] not in covered:
+                    take(b)
+        zones = sorted(space.partition_zones.get(key, ()))
+        while len(chosen) < len(p.replicas):
+            options = []
+            for zone in zones:
+                b = top_of(heaps[zone], chosen + list(p.replicas))
+                if b is not None:
+                    options.append((rack and zone in covered, 1, load[b], data[b], b))
+            options += [(rack and zone_of[b] in covered, 0, load[b], data[b], b) for b in spare if b not in chosen]
             if not options:
                 break
-            pick = min(options, key=lambda b: (load[b], data[b], b))
-            options.remove(pick)
-            chosen.append(pick)
-            load[pick] += 1
-            data[pick] += p.size_mib
+            take(min(options)[-1])
         partitions[key] = PartitionTarget(key[0], key[1], tuple(chosen) or p.replicas, None)
     return Placement(brokers=space.base.brokers, volumes=space.base.volumes, partitions=partitions)

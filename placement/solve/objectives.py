@@ -21,7 +21,8 @@ The planner solves in two stages, named by what they decide: the storage-and-
 brokers stage (``storage_and_brokers_levels``: volume replicas and where brokers
 run, partitions judged in aggregate) and the partitions stage
 (``partitions_levels``: which brokers take the partition replicas of brokers that
-do not run).
+do not run, and, with ``rackAware: required``, which replicas of a partition whose
+running replicas share a zone move to the zones it lacks).
 """
 from __future__ import annotations
 
@@ -112,7 +113,8 @@ def storage_level_values(space, target) -> dict[str, int]:
     """The storage-and-brokers levels of a target that meets every invariant and lies in ``space``,
     in plain Python: the sums ``storage_and_brokers_levels`` builds as terms, evaluated (tested
     against the solver's values). With every invariant met, each vacated partition replica is
-    refilled, so the partitions' copy is their size times the members that stop running.
+    refilled, so the partitions' copy is their size times the members that stop running, plus,
+    with required racks, once per zone a partition still lacks (a rack move).
     O(V R + B + partitions of the decided brokers x RF)."""
     scenario = space.scenario
     cluster = scenario.cluster
@@ -143,7 +145,11 @@ def storage_level_values(space, target) -> dict[str, int]:
         if conflicts is not None:
             racks += conflicts(b, cluster.node[to].zone)
     for p in _partitions_of_brokers(scenario, decided):
-        copied += p.size_mib * sum(1 for b in p.replicas if b in decided and target.brokers.get(b) is None)
+        vacated = sum(1 for b in p.replicas if b in decided and target.brokers.get(b) is None)
+        copied += p.size_mib * vacated
+        if scenario.rack_required:  # the rack moves of a partition whose running replicas share zones
+            covered = {cluster.node[target.brokers[b]].zone for b in p.replicas if target.brokers.get(b) is not None}
+            copied += p.size_mib * max(0, scenario.racks_needed(p) - len(covered) - vacated)
     values = {"invariants": 0, "copied": copied, "untouched": untouched, "waiting": waiting, "racks": racks,
               "balance": max(new_at.values(), default=0)}
     return {name: values[name] for name in storage_level_names(scenario)}
@@ -181,10 +187,13 @@ def partitions_levels(enc) -> list[Level]:
     new_at: dict[int, list] = {}
     for key, brokers in space.partition_domain.items():
         p = cluster.partition[key]
+        fixed = space.fixed_members.get(key, ())
         for b in brokers:
+            if b in fixed:
+                continue
             if b not in p.replicas:
-                copied.append((p.size_mib, enc.part(key, b)))
-                new_at.setdefault(b, []).append(enc.part(key, b))
+                copied.append((p.size_mib, enc.part(key, b)))  # a new replica: a copy
+            new_at.setdefault(b, []).append(enc.part(key, b))  # a new one, or a rack move's kept one
     shape = _PartitionsShape.of(space)
     levels = [Level("invariants", enc.invariant_terms(), 0),
               Level("copied", copied, lambda above: shape.must_copy if _invariants_met(above) else 0)]
@@ -202,7 +211,7 @@ class _PartitionsShape:
 
     groups: dict[str, list[int]]
     held: dict[int, int]
-    must_copy: int  # with every invariant met each vacated replica is refilled
+    must_copy: int  # with every invariant met each vacated replica is refilled, and each zone lacking gets a new one
     most_cover: int  # a partition covers at most its kept zones plus one per refill, and no more than brokers run in
     spread_bound: int  # per rack, water-filling as if any of its brokers could take any replica moved into it
     receivers: frozenset[int]  # brokers that may take a moved replica (a group without one is not balanced)
@@ -228,12 +237,16 @@ class _PartitionsShape:
         for key, domain in space.partition_domain.items():
             p = cluster.partition[key]
             kept = space.fixed_members.get(key, ())
-            vacated = len(p.replicas) - len(kept)
-            must_copy += p.size_mib * min(vacated, len(set(domain) - set(kept)))
+            slots = len(p.replicas) - len(kept)
+            old = [b for b in p.replicas if b in running]  # running replicas: kept, or a rack move's choices
+            new = len(set(domain) - set(p.replicas))
+            must_copy += p.size_mib * min(new, max(len(p.replicas) - len(old),
+                                                   scenario.racks_needed(p) - len({zone_of[b] for b in old})
+                                                   if scenario.rack_required else 0))
             covered = {zone_of[b] for b in kept}
             reachable = covered | {zone_of[b] for b in domain if b not in kept}
-            most_cover += min(len(reachable), len(covered) + vacated)
-            receivers.update(b for b in domain if b not in p.replicas)
+            most_cover += min(len(reachable), len(covered) + slots)
+            receivers.update(b for b in domain if b not in kept)
         spread_bound = 0
         for brokers in groups.values():
             if any(b in receivers for b in brokers):
@@ -266,9 +279,11 @@ def partitions_level_values(space, target) -> dict[str, int]:
     for key, domain in space.partition_domain.items():
         p = cluster.partition[key]
         chosen = set(target.partitions[key].replicas) & set(domain)
+        fixed = space.fixed_members.get(key, ())
         for b in chosen:
             if b not in p.replicas:
                 copied += p.size_mib
+            if b not in fixed:
                 new_at[b] += 1
         covered += len({zone_of[b] for b in chosen if b in zone_of})
     spread = 0

@@ -37,6 +37,9 @@ class Space:
     partitions_aggregated: bool = False  # storage-and-brokers stage: touched partitions judged by broker counts only
     max_multiplicity: int = 1  # >1 lets a verified plan list a node or broker twice
     fixed_members: dict[PKey, tuple[int, ...]] = field(default_factory=dict)  # partitions stage: kept replicas
+    # partitions stage: the zones whose running brokers (those not among its replicas) are a
+    # partition's candidates, so that a start need not walk its domain
+    partition_zones: dict[PKey, frozenset[str]] = field(default_factory=dict)
 
     # -- construction --------------------------------------------------------
     @classmethod
@@ -156,32 +159,54 @@ class Space:
 
     @classmethod
     def for_partitions(cls, scenario: Scenario, storage_and_brokers: Placement) -> "Space":
-        """The partitions stage: brokers and volumes fixed (as ``storage_and_brokers`` has them); partitions with a replica on a broker that does not run
-        choose replacements among running brokers. Running replicas are kept (no move without need)."""
+        """The partitions stage: brokers and volumes fixed (as ``storage_and_brokers`` has them);
+        partitions with a replica on a broker that does not run choose replacements among running
+        brokers. Running replicas are kept (no move without need), except, with ``rackAware:
+        required``, a partition short of zones (``rack_moves``): its replicas in a zone it holds
+        twice become choices too, beside the running brokers of the zones it lacks, so that one may
+        move there (a copy, as a refill is)."""
         cluster = scenario.cluster
         running = sorted(b for b, n in storage_and_brokers.brokers.items() if n is not None)
         zone = {b: cluster.node[storage_and_brokers.brokers[b]].zone for b in running}
         racks = scenario.rack_required or scenario.rack_preferred
+        by_zone: dict[str, list[int]] = defaultdict(list)
+        for b in running:
+            by_zone[zone[b]].append(b)
         domain: dict[PKey, tuple[int, ...]] = {}
         kept: dict[PKey, tuple[int, ...]] = {}
+        zones_of: dict[PKey, frozenset[str]] = {}
+        every_zone = frozenset(by_zone)
         for p in cluster.partitions:
-            if all(storage_and_brokers.brokers.get(b) is not None for b in p.replicas):
+            whole = all(storage_and_brokers.brokers.get(b) is not None for b in p.replicas)
+            if whole and not (scenario.rack_required and _short_of_zones(scenario, p, zone)):
                 continue
             keep = tuple(b for b in p.replicas if storage_and_brokers.brokers.get(b) is not None)
             online = any(storage_and_brokers.brokers.get(s) is not None for s in scenario.sources(p))
+            vacated = len(p.replicas) - len(keep)
+            covered = {zone[b] for b in keep}
+            fixed = keep
+            if scenario.rack_required and online and _short_of_zones(scenario, p, zone):
+                # a rack move: one of the replicas sharing a zone leaves for a zone the partition lacks
+                fixed = tuple(b for b in keep if sum(1 for o in keep if zone[o] == zone[b]) == 1)
+                lacking = every_zone - covered
+                fresh = [b for z in sorted(lacking) for b in by_zone[z]]
+                domain[p.key] = tuple(sorted(set(keep) | set(fresh)))
+                kept[p.key] = fixed
+                zones_of[p.key] = lacking
+                continue
             # an offline partition (no in-sync replica runs) has nothing to copy from
             candidates = [b for b in running if b not in keep] if online else []
-            vacated = len(p.replicas) - len(keep)
+            zones_of[p.key] = every_zone if online else frozenset()
             if racks:
                 # Exact reduction: when the uncovered zones can take every vacated replica, every
                 # rack-optimal answer puts them there, so the other brokers need no variables.
-                covered = {zone[b] for b in keep}
                 fresh = [b for b in candidates if zone[b] not in covered]
                 if len({zone[b] for b in fresh}) >= vacated:
                     candidates = fresh
+                    zones_of[p.key] = zones_of[p.key] - covered
             domain[p.key] = tuple(sorted(set(keep) | set(candidates)))
-            kept[p.key] = keep
-        return cls(scenario, storage_and_brokers, {}, {}, domain, fixed_members=kept)
+            kept[p.key] = fixed
+        return cls(scenario, storage_and_brokers, {}, {}, domain, fixed_members=kept, partition_zones=zones_of)
 
     # -- what the rules iterate over ------------------------------------------
 
@@ -293,6 +318,19 @@ def widening_for_short(scenario: Scenario, space: Space, target: Placement,
         budget -= len(extra)
         widen[v.name] = extra
     return widen, left_out
+
+
+def _short_of_zones(scenario: Scenario, partition, zone_of: dict[int, str]) -> bool:
+    """``rackAware: required``: the partition's running replicas share a zone, and together they
+    cover fewer zones than it needs even with each vacated replica refilled in a zone of its own
+    (the zones it lacks have running brokers: otherwise no move helps)."""
+    running = [b for b in partition.replicas if b in zone_of]
+    covered = {zone_of[b] for b in running}
+    if len(covered) == len(running):
+        return False
+    vacated = len(partition.replicas) - len(running)
+    needed = scenario.racks_needed(partition)
+    return len(covered) + vacated < needed and len(set(zone_of.values()) - covered) > vacated
 
 
 def _most(items) -> int:
