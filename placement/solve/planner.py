@@ -38,6 +38,7 @@ from placement.models.errors import InternalError
 from placement.models.failures import Failures
 from placement.models.plan import PartitionTarget, Placement, Plan, Status, Violation
 from placement.rules import RULES, check_all, check_start
+from placement.rules.changes import check_changed
 from placement.scenario import Scenario
 from placement.solve import objectives, reachable, shortfall
 from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
@@ -372,7 +373,10 @@ def _judge_start(scenario: Scenario, space: Space, bounds: LowerBounds, start: P
     tick = time.monotonic()
     if not _in_space(space, start) or not reachable.reachable(scenario, start):
         return None
-    if check_all(scenario, elect_leaders(scenario, start, even_out=False)):
+    broken = check_changed(scenario, start)  # where the start breaks nothing: only what the target changed
+    if broken is None:
+        broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
+    if broken:
         return None
     names = objectives.storage_level_names(scenario)[:1 if options.feasibility_only else None]
     values = objectives.storage_level_values(space, start)
