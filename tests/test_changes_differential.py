@@ -1,5 +1,5 @@
 """Differential: a target judged only where it changed since the start
-(``placement.rules.changes.check_changed``, the planner's judgement of its greedy start)
+(``placement.solve.judging.check_changed``, the planner's judgement of its greedy start)
 against the full plain checks with leaders elected, on many random small clusters, operations
 (failures, retired brokers, drains, unclean elections) and random targets. The targets break
 rules in places that look untouched: a broker moved or stopped (its partitions, its node's
@@ -17,9 +17,10 @@ from placement.models.generate import generate_cluster
 from placement.models.loading import parse_cluster
 from placement.models.plan import PartitionTarget, Placement
 from placement.rules import check_all, check_start
-from placement.rules.changes import changed_items, check_changed
+from placement.rules.changes import changed_items
 from placement.scenario import Scenario
 from placement.solve.greedy import greedy_placement
+from placement.solve.judging import check_changed
 from placement.solve.leaders import elect_leaders
 from tests.smallworld import random_cluster
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections import Counter
 
 from placement.models.plan import Placement, Violation
-from placement.rules.terms import smt_sum
 from placement.rules import items as judged
 from placement.rules.items import Items
+from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
 
 ID = "I4"

@@ -14,9 +14,9 @@ from functools import reduce
 from placement.models.cluster import NodeLoad
 from placement.models.plan import Placement, Violation
 from placement.models.units import gib
-from placement.rules.terms import smt_weighted
 from placement.rules import items as judged
 from placement.rules.items import Items
+from placement.rules.terms import smt_weighted
 from placement.scenario import Scenario
 
 ID = "I5"

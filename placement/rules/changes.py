@@ -10,12 +10,13 @@ brokers run, and the racks that count. So where the start breaks nothing, a targ
 exactly what it breaks among the items whose inputs changed: those it places differently, those
 on nodes whose state the operation changed, and everything that references them.
 
-Used where the planner judges intermediate targets (the greedy start); the final plan is still
-judged in full by the plain checks and Z3."""
+``placement.solve.judging.check_changed`` judges a target so where the planner judges
+intermediate targets (the greedy start); the final plan is still judged in full by the plain
+checks and Z3."""
 from __future__ import annotations
 
-from placement.models.plan import Placement, Violation
-from placement.rules import RULES, check_start, start_scenario
+from placement.models.plan import Placement
+from placement.rules import start_scenario
 from placement.rules.items import Items
 from placement.scenario import Scenario
 
@@ -63,24 +64,6 @@ def changed_items(scenario: Scenario, target: Placement) -> Items | None:
     for b in moved:  # whether and where a replica's broker runs (its rack)
         partitions.update(p.key for p in scenario.partitions_of(b))
     return Items(frozenset(volumes), frozenset(brokers), frozenset(nodes), frozenset(partitions))
-
-
-def check_changed(scenario: Scenario, target: Placement) -> list[Violation] | None:
-    """``check_all(scenario, elect_leaders(scenario, target, even_out=False))``, judged only on the
-    items that changed since the start (leaders elected only for the partitions among them); None
-    where that cannot stand for the full check: the start already breaks something, or the
-    operation changes a fact every item reads."""
-    if check_start(scenario.cluster):
-        return None
-    items = changed_items(scenario, target)
-    if items is None:
-        return None
-    from placement.solve.leaders import elect_leaders
-
-    changed = {key: target.partitions[key] for key in items.partitions if key in target.partitions}
-    judged = elect_leaders(scenario, Placement(brokers=target.brokers, volumes=target.volumes, partitions=changed),
-                           even_out=False)
-    return [v for rule in RULES for v in rule.check(scenario, judged, items)]
 
 
 def _judged_start(cluster, before: Scenario) -> Placement:

@@ -5,9 +5,9 @@ name and never appears restored. A partition whose every broker lost its data is
 from __future__ import annotations
 
 from placement.models.plan import Placement, Violation
-from placement.rules.terms import smt_sum
 from placement.rules import items as judged
 from placement.rules.items import Items
+from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
 
 ID = "I7"

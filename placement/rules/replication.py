@@ -8,9 +8,9 @@ from __future__ import annotations
 from placement.models.plan import Placement, Violation
 from placement.models.units import gib
 from placement.rules.capacity import storage_held_mib
-from placement.rules.terms import smt_sum
 from placement.rules import items as judged
 from placement.rules.items import Items
+from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
 
 ID = "I1"

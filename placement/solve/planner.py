@@ -38,13 +38,13 @@ from placement.models.errors import InternalError
 from placement.models.failures import Failures
 from placement.models.plan import PartitionTarget, Placement, Plan, Status, Violation
 from placement.rules import RULES, check_all, check_start
-from placement.rules.changes import check_changed
 from placement.scenario import Scenario
 from placement.solve import objectives, reachable, shortfall
 from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
 from placement.solve.cpsat import (CpEncoding, LevelResult, SolveOutcome, complete_hint, conflicting_rules, exclude,
                                    hint, slot_order, solve_lexicographic)
 from placement.solve.greedy import fill_partitions, greedy_placement
+from placement.solve.judging import check_changed
 from placement.solve.leaders import elect_leaders
 from placement.solve.metrics import plan_metrics
 from placement.solve.space import Space
