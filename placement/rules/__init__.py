@@ -13,6 +13,7 @@ from typing import Any, Iterator, Protocol, runtime_checkable
 
 from placement.models.cluster import NodeLoad, Volume
 from placement.models.plan import Placement, Violation
+from placement.rules.items import Items
 from placement.rules import (anti_affinity, broker_anti_affinity, capacity, hyperconvergence, kafka,
                              no_invented_data, replication)
 from placement.scenario import Scenario
@@ -73,7 +74,8 @@ class RuleModule(Protocol):
     ID: str  # "I1".."I7"
     TITLE: str
 
-    def check(self, scenario: Scenario, target: Placement) -> list[Violation]: ...
+    def check(self, scenario: Scenario, target: Placement, items: Items | None = None) -> list[Violation]:
+        ...  # items: judge only these (placement.rules.items), saying exactly what the full check says of them
     def encode_cpsat(self, enc: Encoder) -> None: ...
     def encode_z3(self, enc: Encoder) -> None: ...
 
@@ -90,7 +92,12 @@ def check_all(scenario: Scenario, target: Placement) -> list[Violation]:
 
 
 def start_scenario(cluster) -> Scenario:
-    """The cluster as the file describes it: its own failed nodes only, stale replicas as they are."""
+    """The cluster as the file describes it: its own failed nodes only, stale replicas as they are.
+    Made once per cluster (its facts are computed once) and shared."""
+    return _per_cluster(cluster, "scenario", _start_scenario)
+
+
+def _start_scenario(cluster) -> Scenario:
     from placement.models.cluster import NodeState
     from placement.models.failures import Failures
 
@@ -100,7 +107,38 @@ def start_scenario(cluster) -> Scenario:
 def check_start(cluster) -> list[Violation]:
     """What the start already breaks (the plan document's ``preexisting``), in rule order: every
     invariant judged on the current placement with the file's failed nodes, where a stale replica
-    does not count towards its volume's replication factor and a broker on a failed node does not run."""
+    does not count towards its volume's replication factor and a broker on a failed node does not run.
+    Judged once per cluster (a plan asks twice: for its intermediate targets and its document)."""
+    return list(_per_cluster(cluster, "check", _check_start))
+
+
+def partition_positions(cluster) -> dict[PKey, int]:
+    """Partition key -> its place in the cluster's list (made once per cluster)."""
+    return _per_cluster(cluster, "positions", lambda c: {p.key: i for i, p in enumerate(c.partitions)})
+
+
+_PER_CLUSTER: dict = {}  # id(cluster) -> (weak reference to it, {what: made once})
+
+
+def _per_cluster(cluster, what: str, make):
+    """``make(cluster)``, made once per cluster (immutable: a cluster's facts never change)."""
+    import weakref
+
+    key = id(cluster)
+    hit = _PER_CLUSTER.get(key)
+    if hit is None or hit[0]() is not cluster:
+        try:
+            hit = (weakref.ref(cluster, lambda _, key=key, cache=_PER_CLUSTER: cache.pop(key, None)), {})
+        except TypeError:  # not weakly referenceable: no cache
+            return make(cluster)
+        _PER_CLUSTER[key] = hit
+    made = hit[1]
+    if what not in made:
+        made[what] = make(cluster)
+    return made[what]
+
+
+def _check_start(cluster) -> tuple[Violation, ...]:
     scenario = start_scenario(cluster)
     current = Placement.current(cluster)
     lost = {v.name for v in scenario.lost_volumes}
@@ -118,7 +156,7 @@ def check_start(cluster) -> list[Violation]:
                                           f"(its node {down[b]} is failed)", f"partition {p.label}")
                       for p in cluster.partitions for b in p.replicas if b in down]
         out += [_as_start(v) for v in found]
-    return out
+    return tuple(out)
 
 
 # The rules explain a short volume or partition as a target's: "no replica is added, though X has

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from placement.models.plan import Placement, Violation
+from placement.rules import items as judged
+from placement.rules.items import Items
 from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
 
@@ -20,9 +22,9 @@ def _by_zone(scenario: Scenario, nodes) -> dict[str, list[str]]:
     return dict(sorted(zones.items()))
 
 
-def check(scenario: Scenario, target: Placement) -> list[Violation]:
+def check(scenario: Scenario, target: Placement, items: Items | None = None) -> list[Violation]:
     out: list[Violation] = []
-    for v in scenario.cluster.volumes:
+    for v in judged.volumes(scenario.cluster, items):
         if not scenario.has_data(v.name):
             continue
         nodes = target.volumes.get(v.name, ())

@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import Counter
 
 from placement.models.plan import Placement, Violation
+from placement.rules import items as judged
+from placement.rules.items import Items
 from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
 
@@ -11,13 +13,13 @@ ID = "I4"
 TITLE = "broker anti-affinity"
 
 
-def check(scenario: Scenario, target: Placement) -> list[Violation]:
+def check(scenario: Scenario, target: Placement, items: Items | None = None) -> list[Violation]:
     limit = scenario.cluster.policy.brokers_per_node
     counts = Counter(n for n in target.brokers.values() if n is not None)
     return [Violation.measured(ID, f"node {n} runs {c} brokers "
                                    f"({', '.join(str(b) for b, m in sorted(target.brokers.items()) if m == n)}), "
                                    "more than brokersPerNode", f"node {n}", c, f"<= {limit}")
-            for n, c in sorted(counts.items()) if c > limit]
+            for n, c in sorted(counts.items()) if c > limit and (items is None or n in items.nodes)]
 
 
 def encode_cpsat(enc) -> None:

@@ -14,6 +14,8 @@ from functools import reduce
 from placement.models.cluster import NodeLoad
 from placement.models.plan import Placement, Violation
 from placement.models.units import gib
+from placement.rules import items as judged
+from placement.rules.items import Items
 from placement.rules.terms import smt_weighted
 from placement.scenario import Scenario
 
@@ -39,7 +41,7 @@ def broker_load(cluster, target: Placement) -> dict[str, NodeLoad]:
     return load
 
 
-def check(scenario: Scenario, target: Placement) -> list[Violation]:
+def check(scenario: Scenario, target: Placement, items: Items | None = None) -> list[Violation]:
     cluster = scenario.cluster
     storage = storage_held_mib(cluster, target)
     cpu: dict[str, int] = defaultdict(int)
@@ -50,7 +52,7 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
             memory[n] += cluster.broker[b].memory_mib
     out: list[Violation] = []
     percent = scenario.failures.max_used_percent
-    for node in cluster.nodes:
+    for node in judged.nodes(cluster, items):
         n = node.name
         limit = scenario.storage_limit_mib(n)
         if storage[n] > limit:

@@ -8,6 +8,8 @@ from placement.models.cluster import NodeLoad
 from placement.models.plan import Placement, Violation
 from placement.models.units import gib
 from placement.rules.capacity import broker_load
+from placement.rules import items as judged
+from placement.rules.items import Items
 from placement.scenario import Scenario
 
 ID = "I3"
@@ -60,10 +62,10 @@ def _why_not_running(scenario: Scenario, broker, target: Placement, load: dict[s
         + (f" and {len(hosts) - 4} more" if len(hosts) > 4 else "")
 
 
-def check(scenario: Scenario, target: Placement) -> list[Violation]:
+def check(scenario: Scenario, target: Placement, items: Items | None = None) -> list[Violation]:
     out: list[Violation] = []
     load = None  # what the target's brokers take on each node, computed once a reason needs it
-    for b in scenario.cluster.brokers:
+    for b in judged.brokers(scenario.cluster, items):
         node = target.brokers.get(b.id)
         subject = f"broker {b.id}"
         if scenario.is_removed(b.id):

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from placement.models.plan import Placement, Violation
+from placement.rules import items as judged
+from placement.rules.items import Items
 from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
 
@@ -41,12 +43,12 @@ def _shortfall_reason(scenario: Scenario, p, t, running: dict[int, str]) -> str:
     return f"no replica is added, though broker{'s' if count != 1 else ''} {shown} run{'s' if count == 1 else ''} without one"
 
 
-def check(scenario: Scenario, target: Placement) -> list[Violation]:
+def check(scenario: Scenario, target: Placement, items: Items | None = None) -> list[Violation]:
     cluster = scenario.cluster
     running = {b: n for b, n in target.brokers.items() if n is not None}
     out: list[Violation] = []
     rack_required = scenario.rack_required
-    for p in cluster.partitions:
+    for p in judged.partitions(cluster, items):
         t = target.partitions.get(p.key)
         rf = len(p.replicas)
         if t is not None and not rack_required and _plainly_valid(t.replicas, t.leader, rf, running, scenario.sources(p)):

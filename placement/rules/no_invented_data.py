@@ -5,6 +5,8 @@ name and never appears restored. A partition whose every broker lost its data is
 from __future__ import annotations
 
 from placement.models.plan import Placement, Violation
+from placement.rules import items as judged
+from placement.rules.items import Items
 from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
 
@@ -12,9 +14,11 @@ ID = "I7"
 TITLE = "no invented data"
 
 
-def check(scenario: Scenario, target: Placement) -> list[Violation]:
+def check(scenario: Scenario, target: Placement, items: Items | None = None) -> list[Violation]:
     out: list[Violation] = []
     for v in scenario.lost_volumes:
+        if items is not None and v.name not in items.volumes:
+            continue
         stale = sorted(scenario.stale_replicas(v.name))
         if stale:
             what = (f"volume {v.name} lost every in-sync replica: its only live replica{'s' if len(stale) > 1 else ''} "
@@ -29,7 +33,7 @@ def check(scenario: Scenario, target: Placement) -> list[Violation]:
             out.append(Violation(ID, f"volume {v.name} is given replicas on {', '.join(target.volumes[v.name])}, "
                                      f"but there is no surviving replica to build them from", f"volume {v.name}"))
     running = {b for b, n in target.brokers.items() if n is not None}
-    for p in scenario.cluster.partitions:
+    for p in judged.partitions(scenario.cluster, items):
         if p.key in scenario.lost_partitions:
             out.append(Violation(ID, f"partition {p.label} lost its data: every broker holding it "
                                      f"({', '.join(str(b) for b in p.replicas)}) lost its volumes", f"partition {p.label}"))

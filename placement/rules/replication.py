@@ -8,6 +8,8 @@ from __future__ import annotations
 from placement.models.plan import Placement, Violation
 from placement.models.units import gib
 from placement.rules.capacity import storage_held_mib
+from placement.rules import items as judged
+from placement.rules.items import Items
 from placement.rules.terms import smt_sum
 from placement.scenario import Scenario
 
@@ -42,10 +44,10 @@ def _shortfall_reason(scenario: Scenario, volume, target: Placement, held_mib: d
             f"{volume.size_gib:g} GiB")
 
 
-def check(scenario: Scenario, target: Placement) -> list[Violation]:
+def check(scenario: Scenario, target: Placement, items: Items | None = None) -> list[Violation]:
     out: list[Violation] = []
     held_mib = None  # what the target puts on each node, computed once a reason needs it
-    for v in scenario.cluster.volumes:
+    for v in judged.volumes(scenario.cluster, items):
         if not scenario.has_data(v.name):
             continue  # I7's business
         nodes = target.volumes.get(v.name, ())

@@ -636,9 +636,13 @@ def _fill_partition_replicas(cluster, brokers: dict[int, str | None], zone_of: d
             heapq.heappush(heap, entry)
         return found
 
+    current = Placement.current(cluster).partitions
     partitions = {}
     for p in cluster.partitions:
         replicas = [b for b in p.replicas if b in running]
+        if len(replicas) == len(p.replicas) and p.leader is not None:
+            partitions[p.key] = current[p.key]  # unchanged: the very same target (compared by identity later)
+            continue
         while len(replicas) < len(p.replicas):
             covered = {group(b) for b in replicas}
             options = []

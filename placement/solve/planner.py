@@ -44,6 +44,7 @@ from placement.solve.bounds import LowerBounds, unrestricted_lower_bounds
 from placement.solve.cpsat import (CpEncoding, LevelResult, SolveOutcome, complete_hint, conflicting_rules, exclude,
                                    hint, slot_order, solve_lexicographic)
 from placement.solve.greedy import fill_partitions, greedy_placement
+from placement.solve.judging import check_changed
 from placement.solve.leaders import elect_leaders
 from placement.solve.metrics import plan_metrics
 from placement.solve.space import Space, widening_for_short
@@ -412,7 +413,10 @@ def _judge_start(scenario: Scenario, space: Space, bounds: LowerBounds, start: P
     tick = time.monotonic()
     if not _in_space(space, start) or not reachable.reachable(scenario, start):
         return None
-    if check_all(scenario, elect_leaders(scenario, start, even_out=False)):
+    broken = check_changed(scenario, start)  # where the start breaks nothing: only what the target changed
+    if broken is None:
+        broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
+    if broken:
         return None
     names = objectives.storage_level_names(scenario)[:1 if options.feasibility_only else None]
     values = objectives.storage_level_values(space, start)
