@@ -1,9 +1,11 @@
 """Benchmark (issue 14): the planner at scale, end to end, against its targets, on the benchmark
-generator's clusters and on five varied clusters from the second generator (bench/varied.py).
+generator's clusters, on five varied clusters from the second generator (bench/varied.py) and on
+the clean-room clusters of a third generator (bench/cleanroom.py), written by an outside tester.
 
-    python bench/scale.py                 # everything (about 20-30 minutes on 2 cores)
-    python bench/scale.py --quick         # varied clusters at 1,000 nodes only
-    python bench/scale.py --only growth   # one section: targets, varied, growth
+    python bench/scale.py                    # everything (well over an hour on 2 cores)
+    python bench/scale.py --quick            # varied: 1,000 nodes only; clean-room: no 5,000-node zone
+    python bench/scale.py --only growth      # one section: targets, varied, cleanroom, growth
+    python bench/scale.py --only cleanroom --repeat 1   # the clean-room section, each plan once
 
 Every plan runs as its own process, the way a user runs it (``placement plan FILE ...``:
 process start, loading, planning, verification, the steps' model check, the timeline and the
@@ -13,7 +15,15 @@ memory of the planning process (``getrusage(RUSAGE_CHILDREN)`` of a wrapper that
 The varied clusters are the worst case that counts: 5 seeds of ``bench/varied.py``, fill
 40% to 85%, at 1,000 nodes (the zone with the most data fails) and 5,000 nodes (one broker's
 node, and the zone with the most data); each runs once, and the worst of each case is run
-again to a median of 3 (the files stay until the end of the section). Growth: the greedy start, the decision space, the
+again to a median of 3 (the files stay until the end of the section). Clean-room clusters: the
+files of the tester's genall.sh (bench/cleanroom.py, written from CONTRACT.md sections 1-2 only):
+the eight 1,000-node files (seeds 11-18: 3-5 unequal zones, 35-65% fill, RF 2 and 3, compute-only
+nodes, racks preferred or required, one imperfect start) each losing its largest zone
+(dc1-hall-a) and its smallest zone, and the four 5,000-node files (seeds 21-24) losing the node of
+broker 0 and, outside --quick, two of them losing their smallest zone (seeds 21 and 24: 3 zones,
+so the smallest zone is the largest one, 1,000 nodes; one 45% full with racks preferred, one
+65% nominal with racks required); every plan ``repeat``
+times (planning only: exit status and status recorded, ``placement verify`` not run). Growth: the greedy start, the decision space, the
 steps' model check and the timeline timed on their own at 1,000, 2,000 and 5,000 nodes (a
 zone fails), per item, to show that they grow linearly.
 
@@ -224,6 +234,92 @@ print(json.dumps({"nodes": n, "volumes": len(scenario.touched_volumes), "brokers
 """
 
 
+CLEANROOM_ZONE_SEEDS = (21, 24)  # the 5,000-node files that also lose their smallest zone (not --quick)
+
+
+def cleanroom_section(tmp: Path, repeat: int, quick: bool, sizes: tuple[int, int] = (1000, 5000)) -> list[str]:
+    """The clean-room section: genall.sh's 1,000-node files losing their largest and smallest zone,
+    its 5,000-node files losing broker 0's node (and two their smallest zone). ``sizes`` replaces
+    1,000 and 5,000 (a smoke test, e.g. 40 and 60 nodes; the targets stay those of 1,000 and 5,000)."""
+    from cleanroom import GENALL, file_name, write_cleanroom
+
+    small, large = sizes
+    lines = ["## Clean-room clusters (`bench/cleanroom.py`, the tester's genall.sh, seeds 11-18 and 21-24)", "",
+             "The third generator was written by an outside tester from CONTRACT.md sections 1-2 only (not "
+             "from `models/generate.py` or `bench/varied.py`); with the same seeds it writes the tester's "
+             "files byte for byte. Planning only (`placement plan FILE ... --format json`); the status "
+             "column gives the plan's status and the process's exit status.", "",
+             f"Load average before: {load_average()}.", ""]
+    if sizes != (1000, 5000):
+        lines += [f"**Smoke run at {small:,} and {large:,} nodes** (`--cleanroom-sizes {small} {large}`): "
+                  "the targets are those of 1,000 and 5,000 nodes; these figures do not measure them.", ""]
+    shapes, cases = [], []
+    for nodes, zones, fill, seed, rack_aware, imperfect in GENALL:
+        if nodes not in (1000, 5000):
+            continue
+        size = small if nodes == 1000 else large
+        name = file_name(size, zones, fill, rack_aware, imperfect)
+        path = tmp / f"cleanroom-{name}"
+        doc, stats = write_cleanroom(path, size, zones, fill, seed, rack_aware=rack_aware, imperfect=imperfect)
+        per_zone = stats["zones"]
+        largest, smallest = max(per_zone, key=per_zone.get), min(per_zone, key=per_zone.get)
+        shapes.append(f"| {name} | {seed} | {stats['nodes']:,} ({stats['storage_nodes']:,}) | "
+                      f"{len(per_zone)} ({'/'.join(str(c) for c in per_zone.values())}) | {stats['brokers']:,} | "
+                      f"{stats['volumes']:,} | {stats['partitions']:,} | {fill:.0%} | {stats['fill']:.0%} | "
+                      f"{stats['max_node_fill']:.0%} | {rack_aware}{', imperfect start' if imperfect else ''} |")
+        if nodes == 1000:
+            cases.append(("zone", size, name, path, ["--fail-zone", largest],
+                          f"{largest} fails (largest, {per_zone[largest]} nodes)"))
+            cases.append(("zone", size, name, path, ["--fail-zone", smallest],
+                          f"{smallest} fails (smallest, {per_zone[smallest]} nodes)"))
+        else:
+            node = doc["brokers"][0]["node"]
+            cases.append(("node", size, name, path, ["--fail", node], f"{node} (broker 0) fails"))
+            if not quick and seed in CLEANROOM_ZONE_SEEDS:
+                cases.append(("zone", size, name, path, ["--fail-zone", smallest],
+                              f"{smallest} fails (smallest, {per_zone[smallest]} nodes)"))
+        del doc
+    target_of = {f"{small}-zone": (10, None), f"{large}-node": (5, None), f"{large}-zone": (60, 4096)}
+    groups: dict = {}
+    failed = []
+    for kind, size, name, path, failure, words in cases:
+        m = run(plan_args(path, failure), repeat)
+        m = {**m, "status": f"{m.get('status', 'no plan')}, exit {m['rc']}"}
+        if m["rc"] not in (0, 1):
+            failed.append(f"- {name}, {words}: exit {m['rc']}: {m['stderr'].strip()}")
+        key = f"{size}-{kind}"
+        target, memory = target_of[key]
+        label = f"{name}, {words}"
+        groups.setdefault(key, []).append((label, m))
+        print(row(label, m, target, memory), flush=True)
+    lines += ["| file | seed | nodes (with storage) | zones (nodes each) | brokers | volumes | partitions | "
+              "nominal fill | fill reached | fullest node | racks |", "|---|---|---|---|---|---|---|---|---|---|---|",
+              *shapes, "", *HEADER]
+    worst = []
+    for key, results in groups.items():
+        target, memory = target_of[key]
+        lines += [row(label, m, target, memory) for label, m in results]
+        label, m = max(results, key=lambda r: r[1]["median"])
+        statuses = tally(m2["status"].split(",")[0] for _, m2 in results)
+        size, kind = key.split("-")
+        worst.append(f"- worst of clean-room {int(size):,}-node {'zone' if kind == 'zone' else 'single-node'} "
+                     f"failures ({len(results)}): {label}: {m['median']:.2f} s ({m['median'] / target:.2f} of the "
+                     f"{target} s target), {m['status']}, peak {max(r['peakMiB'] for _, r in results):.0f} MiB; "
+                     f"statuses: {statuses}")
+    lines += ["", "Worst cases (by median wall time):", "", *worst]
+    if failed:
+        lines += ["", "Plans that ended with an error:", "", *failed]
+    return lines + ["", f"Load average after: {load_average()}.", ""]
+
+
+def tally(statuses) -> str:
+    """'10 feasible, 6 degraded': how often each status came out, most frequent first."""
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def growth(sizes: list[int]) -> list[str]:
     lines = ["## Growth: greedy start, decision space, model check, timeline (a whole zone fails)", "",
              "Each in a fresh process on `generate_cluster(nodes=N, zones=3, brokers=N/5, volumes=3N, "
@@ -253,12 +349,17 @@ def growth(sizes: list[int]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="varied clusters at 1,000 nodes only")
+    parser.add_argument("--quick", action="store_true",
+                        help="varied clusters at 1,000 nodes only; clean-room clusters without the 5,000-node zones")
     parser.add_argument("--repeat", type=int, default=3, help="runs a figure (median), 3 by default")
-    parser.add_argument("--only", choices=["targets", "varied", "growth"], help="one section")
+    parser.add_argument("--only", choices=["targets", "varied", "cleanroom", "growth"], help="one section")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS-scale.md"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000], help="growth: cluster sizes")
+    parser.add_argument("--cleanroom-sizes", type=int, nargs=2, default=[1000, 5000], metavar=("SMALL", "LARGE"),
+                        help="clean-room: build these sizes instead of 1,000 and 5,000 nodes (a smoke test)")
     args = parser.parse_args()
+    if args.cleanroom_sizes[0] >= args.cleanroom_sizes[1]:
+        parser.error("--cleanroom-sizes: SMALL must be below LARGE")
     repeat = args.repeat
     started = time.time()
     lines = ["# Scale (issue 14): figures against their targets", "",
@@ -273,6 +374,8 @@ def main() -> None:
             lines += targets(Path(tmp), repeat)
         if args.only in (None, "varied"):
             lines += varied_section(Path(tmp), repeat, args.quick)
+        if args.only in (None, "cleanroom"):
+            lines += cleanroom_section(Path(tmp), repeat, args.quick, tuple(args.cleanroom_sizes))
         if args.only in (None, "growth"):
             lines += growth(args.sizes)
     lines.append(f"Benchmark wall time: {(time.time() - started) / 60:.1f} min.")
