@@ -49,7 +49,8 @@ Accuracy against exact max-min sharing at every change (copies' finishing times,
 share lags a sharing: a 1 GiB copy among 200 GiB ones can take twice as long as exactly shared.
 On the 1,000-node rareq zone failure (30,000 copies open at once) exact sharing is out of
 reach; against handing out at every finish the steps' times move by 0.05% (median), 0.45%
-(95th percentile), 2.3% at worst, and ``simulate`` takes 2.5 s of CPU instead of 12.6 s.
+(95th percentile), 2.3% at worst, and ``simulate`` takes 2.5-3.4 s of CPU instead of
+11.2-12.6 s (two in-process runs each on a loaded machine).
 
 For comparison, a Kafka-level rebuild of a displaced broker (a fresh empty
 volume, every partition replica it holds re-fetched from other brokers) is
