@@ -640,7 +640,8 @@ def _fill_partition_replicas(cluster, brokers: dict[int, str | None], zone_of: d
     partitions = {}
     for p in cluster.partitions:
         replicas = [b for b in p.replicas if b in running]
-        if len(replicas) == len(p.replicas) and p.leader is not None:
+        if len(replicas) == len(p.replicas) and p.leader is not None and \
+                (zone_of is None or scenario is None or len({zone_of[b] for b in replicas}) >= scenario.racks_needed(p)):
             partitions[p.key] = current[p.key]  # unchanged: the very same target (compared by identity later)
             continue
         while len(replicas) < len(p.replicas):
