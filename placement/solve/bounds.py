@@ -124,6 +124,10 @@ def unrestricted_lower_bounds(scenario: Scenario, later: dict[str, int] | None =
     receivers = sum(1 for n in scenario.alive_nodes if n.is_storage and not scenario.is_drained(n.name))
     restarts = len(scenario.touched_brokers) if scenario.failures.max_used_percent is not None else \
         sum(1 for b in cluster.brokers if scenario.is_alive(b.node))
+    # displaced brokers no node can host while their volumes keep every survivor (from the narrow
+    # bounds: objectives._homeless_brokers): each drops one of its survivors and builds it again
+    copied += (later or {}).get("copied@homes", 0)
+    untouched += (later or {}).get("untouched@homes", 0)
     return LowerBounds(copied=copied + knap_copy, untouched=untouched + knap_fewest,
                        untouched_at_copied=untouched + max(knap_fewest, knap_fewest_cheapest),
                        later=dict(later or {}), unreachable=tuple(unreachable), missing=sum(missing.values()),
