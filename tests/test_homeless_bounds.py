@@ -18,7 +18,10 @@ from placement.models.plan import Status
 from placement.scenario import Scenario
 from placement.solve import objectives
 from placement.solve.bounds import unrestricted_lower_bounds
+from placement.rules import check_all
 from placement.solve.cpsat import LevelResult
+from placement.solve.greedy import greedy_placement
+from placement.solve.leaders import elect_leaders
 from placement.solve.planner import PlanOptions, plan_recovery
 from placement.solve.space import Space
 from tests.smallworld import brute_force_whole, whole_search_size
@@ -126,6 +129,24 @@ def test_bounds_never_exceed_the_unrestricted_optimum(worlds, seed):
     assert bounds.for_level("copied", above) <= copied
     above.append(LevelResult("copied", copied, copied, True, 0.0))
     assert bounds.for_level("untouched", above) <= untouched
+
+
+def test_the_greedy_start_moves_the_least_data_for_homeless_brokers(worlds):
+    """Where the broker must move one of its survivors, the greedy start moves the cheapest it can
+    (the home is chosen by moved data first): it meets every invariant (the plain checks) and
+    copies and disturbs exactly the unrestricted optimum in every such world (weighing moved
+    replicas alone missed it in 8 of 14)."""
+    judged = 0
+    for seed in _cases():
+        scenario, later, _, whole = _world(worlds, seed)
+        if not later["untouched@homes"] or whole is None or whole[0] != 0:
+            continue
+        start = greedy_placement(scenario, spread=True)
+        assert not check_all(scenario, elect_leaders(scenario, start, even_out=False)), seed
+        values = objectives.storage_level_values(Space.for_planning(scenario), start)
+        assert (values["copied"], values["untouched"]) == whole[1:], seed
+        judged += 1
+    assert judged >= 10
 
 
 @pytest.mark.parametrize("seed", _cases()[::2])

@@ -16,11 +16,14 @@ The bounds, each valid for every placement that meets every invariant:
   copies less: a replica far behind costs more to resync than to build again);
   each partition replica of a retired broker is rebuilt on another; and each node
   over its storage limit must shed replicas of at least its excess, the cheapest
-  such set by an exact knapsack per node (a fractional one when too large);
+  such set by an exact knapsack per node (a fractional one when too large); and each
+  displaced broker that no node can host while its volumes keep every survivor rebuilds one of
+  them (its volumes' least ``usedGiB``: ``objectives._homeless_brokers``);
 - untouched: surplus in-sync replicas are dropped; a broker kept where its volume
   has no in-sync replica either moves or costs a replica; each over-limit node
   drops the fewest replicas that bring it under its limit (and, for solutions that
-  copy exactly ``copied``, the fewest among its cheapest sets).
+  copy exactly ``copied``, the fewest among its cheapest sets); each such homeless broker drops
+  one survivor.
 """
 from __future__ import annotations
 

@@ -381,6 +381,10 @@ def narrow_later_bounds(scenario, full_space) -> dict[str, int]:
       set of zones, the new replicas that may only go there, over its nodes' free storage
       (``_zone_hall_bound``).
 
+    And two additions to the copied and untouched bounds (``copied@homes``, ``untouched@homes``,
+    added by ``bounds.unrestricted_lower_bounds``): the displaced brokers that must drop a
+    survivor of their own volumes to find a home (``_homeless_brokers``).
+
     O(V R + B + N + partitions of the decided brokers x RF + 2^Z (V + N) log V + the matchings)."""
     cluster = scenario.cluster
     conflicts = rack_conflicts(scenario, full_space.broker_domain)
