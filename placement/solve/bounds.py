@@ -16,11 +16,14 @@ The bounds, each valid for every placement that meets every invariant:
   copies less: a replica far behind costs more to resync than to build again);
   each partition replica of a retired broker is rebuilt on another; and each node
   over its storage limit must shed replicas of at least its excess, the cheapest
-  such set by an exact knapsack per node (a fractional one when too large);
+  such set by an exact knapsack per node (a fractional one when too large); and each
+  displaced broker that no node can host while its volumes keep every survivor rebuilds one of
+  them (its volumes' least ``usedGiB``: ``objectives._homeless_brokers``);
 - untouched: surplus in-sync replicas are dropped; a broker kept where its volume
   has no in-sync replica either moves or costs a replica; each over-limit node
   drops the fewest replicas that bring it under its limit (and, for solutions that
-  copy exactly ``copied``, the fewest among its cheapest sets).
+  copy exactly ``copied``, the fewest among its cheapest sets); each such homeless broker drops
+  one survivor.
 """
 from __future__ import annotations
 
@@ -128,6 +131,10 @@ def unrestricted_lower_bounds(scenario: Scenario, later: dict[str, int] | None =
     receivers = sum(1 for n in scenario.alive_nodes if n.is_storage and not scenario.is_drained(n.name))
     restarts = len(scenario.touched_brokers) if scenario.failures.max_used_percent is not None else \
         sum(1 for b in cluster.brokers if scenario.is_alive(b.node))
+    # displaced brokers no node can host while their volumes keep every survivor (from the narrow
+    # bounds: objectives._homeless_brokers): each drops one of its survivors and builds it again
+    copied += (later or {}).get("copied@homes", 0)
+    untouched += (later or {}).get("untouched@homes", 0)
     return LowerBounds(copied=copied + knap_copy, untouched=untouched + knap_fewest,
                        untouched_at_copied=untouched + max(knap_fewest, knap_fewest_cheapest),
                        later=dict(later or {}), unreachable=tuple(unreachable), missing=sum(missing.values()),

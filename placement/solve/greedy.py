@@ -461,8 +461,9 @@ class _Greedy:
         The node has a free slot and room; a volume not there yet gains a new replica there where
         its replication factor and I2 allow, or else moves one of its kept replicas from another
         node of the same zone (zones unchanged; one surviving replica disturbed, so only where no
-        node does without) that no broker needs (``pinned``). Fewest moved replicas first (each costs
-        a copy and a healthy replica: levels above racks), then fewest rack conflicts, then nodes
+        node does without) that no broker needs (``pinned``). Least data moved first, then fewest moved
+        replicas (each costs its copy and a healthy replica: levels above racks, copied above
+        untouched), then fewest rack conflicts, then nodes
         that fewest brokers still to place hold data on (``wanted``), fewest new replicas, fewest
         new so far, most free storage. Nodes
         holding some of its volumes are judged one by one, the others through the zone heaps of
@@ -496,8 +497,8 @@ class _Greedy:
 
         def key(n: str, plan) -> tuple:
             adds, moves = plan
-            return (len(moves), self.conflicts(b.id, self.zone_of[n]), (wanted or {}).get(n, 0), len(adds) + len(moves),
-                    slot_pool.new_count[n], -free[n], n)
+            return (sum(v.used_mib for v, _ in moves), len(moves), self.conflicts(b.id, self.zone_of[n]),
+                    (wanted or {}).get(n, 0), len(adds) + len(moves), slot_pool.new_count[n], -free[n], n)
 
         held = {n for v in volumes for n in chosen_of[v.name]}
         options = {}

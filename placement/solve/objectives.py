@@ -396,6 +396,10 @@ def narrow_later_bounds(scenario, full_space) -> dict[str, int]:
       set of zones, the new replicas that may only go there, over its nodes' free storage
       (``_zone_hall_bound``).
 
+    And two additions to the copied and untouched bounds (``copied@homes``, ``untouched@homes``,
+    added by ``bounds.unrestricted_lower_bounds``): the displaced brokers that must drop a
+    survivor of their own volumes to find a home (``_homeless_brokers``).
+
     O(V R + B + N + partitions of the decided brokers x RF + 2^Z (V + N) log V + the matchings)."""
     cluster = scenario.cluster
     conflicts = rack_conflicts(scenario, full_space.broker_domain)
@@ -438,7 +442,10 @@ def narrow_later_bounds(scenario, full_space) -> dict[str, int]:
     for nodes in {id(d): d for d in full_space.volume_domain.values()}.values():
         receiving.update(nodes)
     receivers = len(receiving)
+    homeless = _homeless_brokers(scenario, full_space, kept)
     return {
+        "copied@homes": sum(copy for _, copy in homeless),
+        "untouched@homes": len(homeless),
         "waiting": runs_with_data - serving.size,
         "racks": racks,
         "racks@waiting": racks + serving.cost,
@@ -542,6 +549,42 @@ def _rack_banned_zones(scenario, space, broker: int, decided: set[int], zone_of:
     return frozenset(banned)
 
 
+def _homeless_brokers(scenario, full_space, kept: "_KeptShape") -> list[tuple[int, int]]:
+    """(broker, least extra copy) for each decided broker that no node can host while every
+    surviving replica of its volumes stays, judged by replicas and zones alone
+    (``_KeptShape.has_kept_home``): I3 puts it on a node holding each of its volumes, so some
+    survivor of one of them is dropped and built again elsewhere -- one more healthy replica
+    disturbed (untouched) and one more new replica of that volume (copied: at least its
+    ``usedGiB``). Counted only where nothing else counts the same drop: the broker's node may not
+    host it (so ``bounds._brokers_kept_off_their_data`` skips it), each of its volumes is its own,
+    has data, no surplus (the surplus is counted already) and no stale replica (a resync may cost
+    less), no node is over its storage limit (the knapsacks), and it is no rebalance (brokers stay).
+    Sound for the unrestricted problem: moving healthy items makes no replica and no zone available
+    to the broker's own volumes. O(B x volumes x (held nodes + zones))."""
+    cluster = scenario.cluster
+    if not scenario.hyperconverged or scenario.failures.max_used_percent is not None or scenario.over_limit_nodes:
+        return []
+    owners: dict[str, int] = defaultdict(int)
+    for b in cluster.brokers:
+        for v in b.volumes:
+            owners[v] += 1
+    homeless = []
+    for b in sorted(full_space.broker_domain):
+        broker = cluster.broker[b]
+        if not broker.volumes or scenario.is_removed(b) or scenario.may_host_broker(broker, broker.node):
+            continue
+        volumes = [cluster.volume[v] for v in broker.volumes]
+        if not all(v.name in kept.keep and owners[v.name] == 1 and not scenario.stale_replicas(v.name)
+                   and len(kept.keep[v.name]) <= v.replication_factor for v in volumes):
+            continue
+        if kept.has_kept_home(broker.volumes, scenario.zones_with_ready_storage):
+            continue
+        droppable = [v.used_mib for v in volumes if kept.keep[v.name]]
+        if droppable:
+            homeless.append((b, min(droppable)))
+    return homeless
+
+
 @dataclass(frozen=True)
 class _KeptShape:
     """The decided volumes once every surviving replica they may keep stays (untouched 0): the
@@ -634,6 +677,19 @@ class _KeptShape:
                     zones.add(zone)
                     break
         return zones
+
+    def has_kept_home(self, volumes: Sequence[str], zones) -> bool:
+        """Whether some node could hold every one of ``volumes`` with each keeping its surviving
+        replicas and gaining only the ones it misses, in the zones I2 leaves it -- room, broker
+        slots and which nodes exist aside (a relaxation: False proves no such node). A node
+        holding some of them is judged as itself; any other node only by its zone."""
+        def takes(v: str, zone: str) -> bool:
+            return self.missing[v] > 0 and (self.allowed[v] is None or zone in self.allowed[v])
+
+        for n in sorted({n for v in volumes for n in self.keep[v]}):
+            if all(n in self.keep[v] or takes(v, self.zone_of[n]) for v in volumes):
+                return True
+        return any(all(takes(v, zone) for v in volumes) for zone in sorted(zones))
 
     @cached_property
     def by_room(self) -> dict[str, list[str]]:
