@@ -553,18 +553,6 @@ def _plain_partition(raw: Any, topic: str, broker_ids: set[int]) -> Partition | 
     return _new_partition(topic, pid, tuple(replicas), leader, tuple(isr), units.size_mib(size), size)
 
 
-def _new_partition(topic: str, pid: int, replicas: tuple, leader: int | None, isr: tuple, size_mib: int,
-                   size_gib: float) -> Partition:
-    """``Partition(...)`` for values already checked, a third of the cost: a frozen dataclass's
-    ``__init__`` sets each field through ``object.__setattr__`` (0.3 s for 150,000 partitions);
-    here one update of the instance's dictionary sets them all (the same object, equal and hashed alike;
-    tests/test_fast_paths.py fails if Partition gains a field or a ``__post_init__``)."""
-    part = object.__new__(Partition)
-    part.__dict__.update(topic=topic, id=pid, replicas=replicas, leader=leader, isr=isr, size_mib=size_mib,
-                         size_gib=size_gib)
-    return part
-
-
 def _read_partition(r: _Reader, raw: Any, path: str, topic: str, broker_ids: set[int]) -> Partition | None:
     data = r.mapping(raw, path, PARTITION_KEYS, "a partition")
     if data is None:
