@@ -172,6 +172,7 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     (a subset's making-room recovery placed again around the extra node). ``focus``: the healthy
     items smaller sets' recoveries moved to make room, decided first with the touched ones.
     ``making_room``: before the solver, the making-room greedy (``placement.resilience.making_room``)."""
+    from placement.resilience.changed import valid
     from placement.resilience.making_room import make_room
     from placement.solve.greedy import greedy_placement
     from placement.solve.leaders import elect_leaders
@@ -190,15 +191,17 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     # certificate needs only the touched ones (a large cluster's partitions dominate the cost).
     local = _local(scenario) if baseline_ok else scenario
     start = elect_leaders(local, greedy_placement(local, spread=True), even_out=False)
-    if not check_all(local, start):
+    # on a cluster valid now, the plain checks over what a target changes say what check_all says
+    passes = valid if baseline_ok else (lambda s, t: not check_all(s, t))
+    if passes(local, start):
         return ScenarioVerdict(failed, True, "greedy", footprint=footprint(local, start))
     repaired = repair() if repair is not None else None
     if repaired is not None:
         return ScenarioVerdict(failed, True, "repaired", footprint=repaired, composable=False)
     if baseline_ok and making_room:
-        made = make_room(local, start)  # healthy replicas moved out of the way, judged by the plain checks
+        made = make_room(local, start, valid)  # healthy replicas moved out of the way, judged by the plain checks
         if made is not None:
-            return _made_room(local, failed, "room", made)
+            return _made_room(local, failed, "room", made, valid)
     # the solver starts from this greedy attempt (touched partitions are all it needs), with
     # what still applies of a survived subset's recovery laid over it
     for earlier in ([warm] if isinstance(warm, Footprint) else warm or []):
@@ -232,13 +235,14 @@ def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start
     return ScenarioVerdict(failed, found.exists, "solver", (), found.violations)
 
 
-def _made_room(scenario: Scenario, failed: tuple[str, ...], decided_by: str, target: Placement) -> ScenarioVerdict:
+def _made_room(scenario: Scenario, failed: tuple[str, ...], decided_by: str, target: Placement,
+               passes: Callable[[Scenario, Placement], bool] | None = None) -> ScenarioVerdict:
     """A survived set whose recovery moved healthy items, trimmed to the healthy moves the plain
     checks need (``making_room.trim``). One that then changes only touched items composes like any
     other; else it is kept all the same, but never composed unchecked (``_Judge.repaired``)."""
     from placement.resilience.making_room import composable, trim
 
-    fp = footprint(scenario, trim(scenario, target))
+    fp = footprint(scenario, trim(scenario, target) if passes is None else trim(scenario, target, passes))
     return ScenarioVerdict(failed, True, decided_by, footprint=fp, composable=composable(scenario, fp))
 
 
@@ -503,7 +507,7 @@ class _Judge:
         the composition argument does not cover it: it counts only if the plain checks pass."""
         if not self.level.roomy:
             return None
-        from placement.rules import check_all
+        from placement.resilience.changed import valid  # the level's cluster is valid now (baseline_ok)
 
         names = _aligned(self.level.classes, combo)
         scenario = None
@@ -524,7 +528,7 @@ class _Judge:
                 tried.append(candidate)
                 if scenario is None:
                     scenario = _scenario(self.level.cluster, members)
-                if not check_all(scenario, apply_footprint(self.level.cluster, candidate)):
+                if valid(scenario, apply_footprint(self.level.cluster, candidate)):
                     return candidate
         return None
 
