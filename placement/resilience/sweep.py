@@ -163,7 +163,7 @@ def _scenario(cluster: Cluster, failed: Iterable[str]) -> Scenario:
 def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
           time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | list[Footprint] | None = None,
           holders: frozenset[str] | None = None,
-          repair: Callable[[], Footprint | None] | None = None,
+          repair: Callable[[Scenario], Footprint | None] | None = None,
           focus: Callable[[], tuple[set[str], set[int]] | None] | None = None,
           making_room: bool = True) -> ScenarioVerdict:
     """Is this failure set survived? Cheapest evidence first; the solver only when needed,
@@ -195,7 +195,7 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     passes = valid if baseline_ok else (lambda s, t: not check_all(s, t))
     if passes(local, start):
         return ScenarioVerdict(failed, True, "greedy", footprint=footprint(local, start))
-    repaired = repair() if repair is not None else None
+    repaired = repair(scenario) if repair is not None else None  # this set's scenario, built once
     if repaired is not None:
         return ScenarioVerdict(failed, True, "repaired", footprint=repaired, composable=False)
     if baseline_ok and making_room:
@@ -500,7 +500,8 @@ class _Judge:
                 break
         return hints
 
-    def repaired(self, combo: tuple[int, ...], members: tuple[str, ...]) -> Footprint | None:
+    def repaired(self, combo: tuple[int, ...], members: tuple[str, ...], scenario: Scenario | None = None
+                 ) -> Footprint | None:
         """A certificate from a survived subset (one smaller) whose recovery made room: that
         recovery with the extra node's replicas and brokers placed again (merged with the node's
         own recovery, or refilled where there is room). Such a recovery changes healthy items, so
@@ -510,7 +511,6 @@ class _Judge:
         from placement.resilience.changed import valid  # the level's cluster is valid now (baseline_ok)
 
         names = _aligned(self.level.classes, combo)
-        scenario = None
         for i in range(len(combo)):
             if i and combo[i] == combo[i - 1]:
                 continue
@@ -592,7 +592,7 @@ class _Judge:
                     if level.keep and (k == 1 or not canonical):
                         tally.special[combo] = recovery
                     continue
-            repair = (lambda: self.repaired(combo, members)) if level.compose and level.baseline_ok else None
+            repair = (lambda scenario: self.repaired(combo, members, scenario)) if level.compose and level.baseline_ok else None
             focus = (lambda: self.focus(combo, members)) if level.compose and level.baseline_ok and k > 1 else None
             verdict = judge(level.cluster, members, baseline_ok=level.baseline_ok, time_limit=level.time_limit,
                             warm=self.warm(combo) if k > 1 else None, holders=self.holders, repair=repair,
