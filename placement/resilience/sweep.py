@@ -41,6 +41,11 @@ counterexample reported (``explain``). The sweep does less than judging all C(n,
   brokers placed again, as a certificate that counts only if the plain checks (``check_all``)
   pass, and else as the solver's hint.
 
+Every certificate above (greedy, making room and its trim, repaired) is judged on a cluster valid
+now by ``placement.resilience.changed.valid``: the plain checks over the items the target changes,
+which says what ``check_all`` says (argued there, tested against it), at a cost that follows the
+change rather than the cluster.
+
 Memory stays bounded by what the next level needs: the recovery of each single node, and of
 the survived sets whose recovery is *not* the merge above (for the generated clusters, a few in
 a thousand); every other recovery is merged again when needed, and nothing is kept at the last
