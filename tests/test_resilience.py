@@ -100,7 +100,7 @@ def test_a_making_room_recovery_is_reused_for_its_supersets(monkeypatch):
     every = check_resilience(cluster, 2, compose_recoveries=False, making_room=False)
     # the making-room greedy off: it would certify some of the sets repair does (tests/test_making_room.py)
     reused = check_resilience(cluster, 2, audit=True, making_room=False)
-    monkeypatch.setattr(sweep._Judge, "repaired", lambda self, combo, members: None)
+    monkeypatch.setattr(sweep._Judge, "repaired", lambda self, combo, members, scenario=None: None)
     dropped = check_resilience(cluster, 2, audit=True, making_room=False)
     assert reused.repaired > 0 and dropped.repaired == 0
     assert reused.solved == dropped.solved - reused.repaired

@@ -26,6 +26,8 @@ for ``make_room``; ``trim`` runs the plain checks once per healthy item moved.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from placement.models.cluster import NodeState
 from placement.models.plan import Placement
 from placement.resilience.composition import Footprint
@@ -34,10 +36,17 @@ from placement.scenario import Scenario
 PASSES = 2  # short volumes are placed again at most this many times (a move may help the next)
 
 
-def make_room(scenario: Scenario, start: Placement) -> Placement | None:
-    """A target meeting every invariant (judged by ``check_all``), made from ``start`` by
-    placing its short touched volumes again where room can be made, or None."""
+def _all_pass(scenario: Scenario, target: Placement) -> bool:
     from placement.rules import check_all
+
+    return not check_all(scenario, target)
+
+
+def make_room(scenario: Scenario, start: Placement, passes: Callable[[Scenario, Placement], bool] = _all_pass
+              ) -> Placement | None:
+    """A target meeting every invariant (judged by ``passes``: ``check_all`` finds nothing, or an
+    equivalent such as ``placement.resilience.changed.valid``), made from ``start`` by placing its
+    short touched volumes again where room can be made, or None."""
     from placement.solve.leaders import elect_leaders
 
     room = _Room(scenario, start)
@@ -52,7 +61,7 @@ def make_room(scenario: Scenario, start: Placement) -> Placement | None:
     if room.short():
         return None
     target = elect_leaders(scenario, room.placement(), even_out=False)
-    return None if check_all(scenario, target) else target
+    return target if passes(scenario, target) else None
 
 
 class _Room:
@@ -178,15 +187,16 @@ class _Room:
 
     def _destination(self, w: str, away: str, taken: dict[str, int]) -> str | None:
         """The roomiest node that may take ``w``'s replica from ``away``, keeping its zones."""
-        scenario, v = self.scenario, self.cluster.volume[w]
-        others = [m for m in self.volumes[w] if m != away]
-        zones_before = self._zones(self.volumes[w])
+        v = self.cluster.volume[w]
+        here = self.volumes[w]
+        other_zones = {self.zone_of[m] for m in here if m != away}
+        zones_before = self._zones(here)
         best = None
-        for m in self.ready:
-            if m in self.volumes[w] or not scenario.may_hold_replica(v, m):
-                continue
+        for m in self.ready:  # alive, ready storage, not drained: may hold any volume's replica
             left = self.free[m] - taken.get(m, 0)
-            if left < v.size_mib or self._zones(others + [m]) < zones_before:
+            if left < v.size_mib or m in here:
+                continue
+            if len(other_zones) + (self.zone_of[m] not in other_zones) < zones_before:
                 continue
             if best is None or (left, m) > best:
                 best = (left, m)
@@ -206,11 +216,10 @@ def healthy_changes(scenario: Scenario, target: Placement) -> tuple[list[str], l
     return volumes, brokers
 
 
-def trim(scenario: Scenario, target: Placement) -> Placement:
+def trim(scenario: Scenario, target: Placement, passes: Callable[[Scenario, Placement], bool] = _all_pass
+         ) -> Placement:
     """``target`` (valid) with each healthy volume and broker it moved put back where it is
-    now, one at a time, wherever the plain checks still pass."""
-    from placement.rules import check_all
-
+    now, one at a time, wherever the plain checks still pass (``passes``, as in ``make_room``)."""
     cluster = scenario.cluster
     volumes, brokers = healthy_changes(scenario, target)
     if not volumes and not brokers:
@@ -218,13 +227,13 @@ def trim(scenario: Scenario, target: Placement) -> Placement:
     current = dict(target.volumes)
     for name in volumes:
         undone = Placement(target.brokers, {**current, name: cluster.volume[name].replicas}, target.partitions)
-        if not check_all(scenario, undone):
+        if passes(scenario, undone):
             current[name] = cluster.volume[name].replicas
             target = undone
     where = dict(target.brokers)
     for bid in brokers:
         undone = Placement({**where, bid: cluster.broker[bid].node}, target.volumes, target.partitions)
-        if not check_all(scenario, undone):
+        if passes(scenario, undone):
             where[bid] = cluster.broker[bid].node
             target = undone
     return target

@@ -41,6 +41,11 @@ counterexample reported (``explain``). The sweep does less than judging all C(n,
   brokers placed again, as a certificate that counts only if the plain checks (``check_all``)
   pass, and else as the solver's hint.
 
+Every certificate above (greedy, making room and its trim, repaired) is judged on a cluster valid
+now by ``placement.resilience.changed.valid``: the plain checks over the items the target changes,
+which says what ``check_all`` says (argued there, tested against it), at a cost that follows the
+change rather than the cluster.
+
 Memory stays bounded by what the next level needs: the recovery of each single node, and of
 the survived sets whose recovery is *not* the merge above (for the generated clusters, a few in
 a thousand); every other recovery is merged again when needed, and nothing is kept at the last
@@ -163,7 +168,7 @@ def _scenario(cluster: Cluster, failed: Iterable[str]) -> Scenario:
 def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
           time_limit: float = SOLVER_TIME_LIMIT, warm: Footprint | list[Footprint] | None = None,
           holders: frozenset[str] | None = None,
-          repair: Callable[[], Footprint | None] | None = None,
+          repair: Callable[[Scenario], Footprint | None] | None = None,
           focus: Callable[[], tuple[set[str], set[int]] | None] | None = None,
           making_room: bool = True) -> ScenarioVerdict:
     """Is this failure set survived? Cheapest evidence first; the solver only when needed,
@@ -172,6 +177,7 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     (a subset's making-room recovery placed again around the extra node). ``focus``: the healthy
     items smaller sets' recoveries moved to make room, decided first with the touched ones.
     ``making_room``: before the solver, the making-room greedy (``placement.resilience.making_room``)."""
+    from placement.resilience.changed import valid
     from placement.resilience.making_room import make_room
     from placement.solve.greedy import greedy_placement
     from placement.solve.leaders import elect_leaders
@@ -190,15 +196,17 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     # certificate needs only the touched ones (a large cluster's partitions dominate the cost).
     local = _local(scenario) if baseline_ok else scenario
     start = elect_leaders(local, greedy_placement(local, spread=True), even_out=False)
-    if not check_all(local, start):
+    # on a cluster valid now, the plain checks over what a target changes say what check_all says
+    passes = valid if baseline_ok else (lambda s, t: not check_all(s, t))
+    if passes(local, start):
         return ScenarioVerdict(failed, True, "greedy", footprint=footprint(local, start))
-    repaired = repair() if repair is not None else None
+    repaired = repair(scenario) if repair is not None else None  # this set's scenario, built once
     if repaired is not None:
         return ScenarioVerdict(failed, True, "repaired", footprint=repaired, composable=False)
     if baseline_ok and making_room:
-        made = make_room(local, start)  # healthy replicas moved out of the way, judged by the plain checks
+        made = make_room(local, start, valid)  # healthy replicas moved out of the way, judged by the plain checks
         if made is not None:
-            return _made_room(local, failed, "room", made)
+            return _made_room(local, failed, "room", made, valid)
     # the solver starts from this greedy attempt (touched partitions are all it needs), with
     # what still applies of a survived subset's recovery laid over it
     for earlier in ([warm] if isinstance(warm, Footprint) else warm or []):
@@ -232,13 +240,14 @@ def _solve(scenario: Scenario, failed: tuple[str, ...], time_limit: float, start
     return ScenarioVerdict(failed, found.exists, "solver", (), found.violations)
 
 
-def _made_room(scenario: Scenario, failed: tuple[str, ...], decided_by: str, target: Placement) -> ScenarioVerdict:
+def _made_room(scenario: Scenario, failed: tuple[str, ...], decided_by: str, target: Placement,
+               passes: Callable[[Scenario, Placement], bool] | None = None) -> ScenarioVerdict:
     """A survived set whose recovery moved healthy items, trimmed to the healthy moves the plain
     checks need (``making_room.trim``). One that then changes only touched items composes like any
     other; else it is kept all the same, but never composed unchecked (``_Judge.repaired``)."""
     from placement.resilience.making_room import composable, trim
 
-    fp = footprint(scenario, trim(scenario, target))
+    fp = footprint(scenario, trim(scenario, target) if passes is None else trim(scenario, target, passes))
     return ScenarioVerdict(failed, True, decided_by, footprint=fp, composable=composable(scenario, fp))
 
 
@@ -496,17 +505,17 @@ class _Judge:
                 break
         return hints
 
-    def repaired(self, combo: tuple[int, ...], members: tuple[str, ...]) -> Footprint | None:
+    def repaired(self, combo: tuple[int, ...], members: tuple[str, ...], scenario: Scenario | None = None
+                 ) -> Footprint | None:
         """A certificate from a survived subset (one smaller) whose recovery made room: that
         recovery with the extra node's replicas and brokers placed again (merged with the node's
         own recovery, or refilled where there is room). Such a recovery changes healthy items, so
         the composition argument does not cover it: it counts only if the plain checks pass."""
         if not self.level.roomy:
             return None
-        from placement.rules import check_all
+        from placement.resilience.changed import valid  # the level's cluster is valid now (baseline_ok)
 
         names = _aligned(self.level.classes, combo)
-        scenario = None
         for i in range(len(combo)):
             if i and combo[i] == combo[i - 1]:
                 continue
@@ -524,7 +533,7 @@ class _Judge:
                 tried.append(candidate)
                 if scenario is None:
                     scenario = _scenario(self.level.cluster, members)
-                if not check_all(scenario, apply_footprint(self.level.cluster, candidate)):
+                if valid(scenario, apply_footprint(self.level.cluster, candidate)):
                     return candidate
         return None
 
@@ -588,7 +597,7 @@ class _Judge:
                     if level.keep and (k == 1 or not canonical):
                         tally.special[combo] = recovery
                     continue
-            repair = (lambda: self.repaired(combo, members)) if level.compose and level.baseline_ok else None
+            repair = (lambda scenario: self.repaired(combo, members, scenario)) if level.compose and level.baseline_ok else None
             focus = (lambda: self.focus(combo, members)) if level.compose and level.baseline_ok and k > 1 else None
             verdict = judge(level.cluster, members, baseline_ok=level.baseline_ok, time_limit=level.time_limit,
                             warm=self.warm(combo) if k > 1 else None, holders=self.holders, repair=repair,
