@@ -258,7 +258,8 @@ def main() -> None:
                    "plan (something must fall short) stops searching once it has not improved for 5% of "
                    "the limit (after 20% of it when no shortfall is proven unavoidable or nothing better than "
                    "the greedy start was found); its later levels "
-                   "share 10%.")
+                   "share 10%. At scale (candidates restricted), the levels after the first share 5%, "
+                   "each stopped after 2% without improving: a larger limit searches longer.")
 @click.option("--seed", type=SEED, default=0, show_default=True, metavar="N",
               help="Solver seed, 0 to 2147483647 (same input and seed, same plan).")
 @_guarded

@@ -192,7 +192,8 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     if start is None:
         start = greedy_placement(scenario, spread=True)
     if not options.feasibility_only:  # one pacing for every space solved: a degraded plan's budgets are shared
-        options = replace(options, pacing=shortfall.degraded_pace(options.time_limit))
+        options = replace(options, pacing=shortfall.degraded_pace(options.time_limit,
+                                                                  at_scale=touched.pairs() > FULL_MODEL_LIMIT))
     narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable)
     if _settled(narrow, options):
         return narrow

@@ -200,9 +200,15 @@ STALL_SHARE, MIN_STALL = 0.05, 1.0  # the invariants level stops after this long
 SEARCH_SHARE = 0.2  # ... but only after this share of the limit where no shortfall is proven unavoidable
 #                     or while CP-SAT has not beaten its start
 LATER_SHARE = 0.1  # the levels after a first level with shortfalls, together (no bounds: nothing to prove)
+# At scale (candidates restricted), a level that meets every invariant but not its bound is rarely
+# proven within the limit (the restricted model cannot reach the unrestricted bound it is judged by):
+# CP-SAT's late gains there were 0.01-0.1% of the copied data after 40 s. Those levels share this
+# much of the limit, each stopped after ``FEASIBLE_STALL_SHARE`` of it without improving.
+FEASIBLE_SHARE = 0.05
+FEASIBLE_STALL_SHARE = 0.02
 
 
-def degraded_pace(time_limit: float):
+def degraded_pace(time_limit: float, at_scale: bool = False):
     """The pacing (``cpsat.solve_lexicographic``'s ``pacing``) of a storage-and-brokers solve:
 
     - the invariants level, once it has an incumbent above its lower bound: stopped when CP-SAT has
@@ -218,7 +224,11 @@ def degraded_pace(time_limit: float):
 
     A level stopped this way is unproven and shows its value and CP-SAT's bound, so the plan's gaps
     stay true; a plan with shortfalls is ``degraded`` and claims no optimality. With no shortfall the
-    pacing is that of the time limit alone (None)."""
+    pacing is that of the time limit alone (None), except ``at_scale`` (a space too large to decide
+    at once, whose candidates are restricted): there the levels after the first share 5% of the
+    time limit over every solve, each stopped once CP-SAT has not improved it for ``max(1 s, 2%)``
+    of the limit -- such a level ends ``feasible`` with its value and bound, and a larger
+    ``--time-limit`` searches longer. A level whose incumbent meets its bound is still proven at once."""
     from placement.solve.cpsat import Pace
 
     stall = max(MIN_STALL, STALL_SHARE * time_limit)
@@ -230,9 +240,12 @@ def degraded_pace(time_limit: float):
             spent["this"] = 0.0
             return Pace(remaining, stall, 0.0 if lower_bound else SEARCH_SHARE * time_limit,
                         untried=SEARCH_SHARE * time_limit)
-        if above[0].value == 0:
-            return None
         spent["this"] = sum(level.seconds for level in above[1:])
+        if above[0].value == 0:
+            if not at_scale:
+                return None
+            feasible_stall = max(MIN_STALL, FEASIBLE_STALL_SHARE * time_limit)
+            return Pace(max(0.0, FEASIBLE_SHARE * time_limit - spent["before"] - spent["this"]), feasible_stall)
         return Pace(max(0.0, LATER_SHARE * time_limit - spent["before"] - spent["this"]), MIN_STALL)
 
     return pace
