@@ -62,12 +62,15 @@ class _DuplicateJsonKey(ValueError):
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict:
-    result: dict = {}
-    for key, value in pairs:
-        if key in result:
+    result = dict(pairs)  # one C call (171,502 objects in a 5,000-node cluster); a duplicate leaves it shorter
+    if len(result) == len(pairs):
+        return result
+    seen: set = set()
+    for key, _ in pairs:  # the first key seen twice, as the former loop named it
+        if key in seen:
             raise _DuplicateJsonKey(key)
-        result[key] = value
-    return result
+        seen.add(key)
+    raise AssertionError("unreachable: a shorter dictionary has a duplicate key")
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> Problem:

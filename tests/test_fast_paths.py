@@ -263,3 +263,18 @@ def test_plan_metrics_count_under_min_isr_as_before():
     metrics = plan_metrics(scenario, target)
     assert before and after and len(after) >= len(lost)
     assert metrics["underMinIsrBefore"] == before and metrics["underMinIsrAfter"] == after
+
+
+def test_json_objects_are_read_in_order_and_a_duplicate_key_is_named():
+    """``_json_object`` builds each object in one call and names the first key seen twice, as the
+    former loop did."""
+    from placement.models.documents import parse_text
+    from placement.models.errors import InputError
+
+    data = parse_text('{"b": 1, "a": {"y": [1, {"q": null}], "x": 2}}', "c.json")
+    assert data == {"b": 1, "a": {"y": [1, {"q": None}], "x": 2}}
+    assert list(data) == ["b", "a"] and list(data["a"]) == ["y", "x"]
+    for text, named in (('{"a": 1, "b": {"c": 1, "d": 2, "d": 3, "c": 4}}', "'d'"),
+                        ('[{"k": 1, "k": 1}]', "'k'"), ('{"z": 1, "y": 2, "z": 3, "y": 4}', "'z'")):
+        with pytest.raises(InputError, match=f"duplicate key {named}"):
+            parse_text(text, "c.json")
