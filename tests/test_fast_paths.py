@@ -278,3 +278,27 @@ def test_json_objects_are_read_in_order_and_a_duplicate_key_is_named():
                         ('[{"k": 1, "k": 1}]', "'k'"), ('{"z": 1, "y": 2, "z": 3, "y": 4}', "'z'")):
         with pytest.raises(InputError, match=f"duplicate key {named}"):
             parse_text(text, "c.json")
+
+
+def test_the_checker_names_a_partition_the_steps_do_not_bring_to_its_target():
+    """_reaches_target's partition pass (tuples compared first, lists made only to word a miss): a
+    target the steps reach is reached whether its replicas are tuples or lists; one partition
+    rewritten behind the steps' back is named with where it ends and what the target says."""
+    from placement.execute.checker import check_execution
+
+    scenario, placement = _many_alike()
+    plan = plan_recovery(scenario.cluster, scenario.failures)
+    assert check_execution(scenario, plan.steps, plan.placement).safe
+    as_lists = replace(plan.placement, partitions={k: PartitionTarget(k[0], k[1], list(t.replicas), t.leader)
+                                                   for k, t in plan.placement.partitions.items()})
+    assert check_execution(scenario, plan.steps, as_lists).safe
+    moved = {(e["topic"], e["partition"]) for s in plan.steps if s.action == "reassign-partitions"
+             for e in s.args["partitions"]}
+    key = next(k for k in sorted(plan.placement.partitions) if k not in moved)
+    t = plan.placement.partitions[key]
+    other = (t.replicas[1], t.replicas[0]) + tuple(t.replicas[2:])
+    verdict = check_execution(scenario, plan.steps, _with(plan.placement, key, other, t.leader))
+    label = f"{key[0]}-{key[1]}"
+    assert not verdict.safe
+    assert any(c.message == f"partition {label} ends on brokers {list(t.replicas)}, the target says {list(other)}"
+               for c in verdict.counterexamples)
