@@ -302,3 +302,20 @@ def test_the_checker_names_a_partition_the_steps_do_not_bring_to_its_target():
     assert not verdict.safe
     assert any(c.message == f"partition {label} ends on brokers {list(t.replicas)}, the target says {list(other)}"
                for c in verdict.counterexamples)
+
+
+def test_the_fast_target_constructor_sets_exactly_the_dataclass_fields():
+    """``_new_target`` (Placement.current's 150,000 partition targets) fills the instance's
+    dictionary: right only while PartitionTarget has exactly these fields and no ``__post_init__``."""
+    from dataclasses import fields
+
+    from placement.models.plan import _new_target
+
+    assert tuple(f.name for f in fields(PartitionTarget)) == ("topic", "partition", "replicas", "leader")
+    assert not hasattr(PartitionTarget, "__post_init__")
+    for args in (("t", 3, (1, 2), 2), ("t", 0, (4,), None)):
+        made, built = _new_target(*args), PartitionTarget(*args)
+        assert made == built and hash(made) == hash(built) and vars(made) == vars(built) and made.key == built.key
+    cluster = _many_alike()[0].cluster
+    assert Placement.current(cluster).partitions == {
+        p.key: PartitionTarget(p.topic, p.id, p.replicas, p.leader) for p in cluster.partitions}
