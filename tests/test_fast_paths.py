@@ -319,3 +319,33 @@ def test_the_fast_target_constructor_sets_exactly_the_dataclass_fields():
     cluster = _many_alike()[0].cluster
     assert Placement.current(cluster).partitions == {
         p.key: PartitionTarget(p.topic, p.id, p.replicas, p.leader) for p in cluster.partitions}
+
+
+def test_the_step_builder_lists_the_partitions_the_former_comprehensions_listed():
+    """_Builder.partitions reads each target once: the reassignment and the election list the
+    partitions, replicas and leaders the two former comprehensions (kept here) listed."""
+    from placement.execute.steps import build_steps
+
+    scenario, placement = _many_alike()
+    keys = sorted(placement.partitions)
+    target = placement
+    for i, key in enumerate(keys[::9]):
+        t = target.partitions[key]
+        if i % 3 == 0:
+            target = _with(target, key, (t.replicas[1], t.replicas[0]) + tuple(t.replicas[2:]), t.leader)
+        elif i % 3 == 1:
+            target = _with(target, key, t.replicas, t.replicas[-1])
+        else:
+            target = _with(target, key, t.replicas, None)
+    cluster = scenario.cluster
+    reassigned = [{"topic": p.topic, "partition": p.id, "replicas": list(target.partitions[p.key].replicas)}
+                  for p in cluster.partitions
+                  if p.key in target.partitions and target.partitions[p.key].replicas
+                  and tuple(target.partitions[p.key].replicas) != p.replicas]
+    elected = [{"topic": p.topic, "partition": p.id, "leader": target.partitions[p.key].leader}
+               for p in cluster.partitions
+               if p.key in target.partitions and target.partitions[p.key].leader not in (None, p.leader)]
+    steps = build_steps(scenario, target)
+    by_action = {s.action: s.args["partitions"] for s in steps if s.action in ("reassign-partitions", "elect-leaders")}
+    assert reassigned and elected
+    assert by_action == {"reassign-partitions": reassigned, "elect-leaders": elected}
