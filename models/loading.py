@@ -598,7 +598,8 @@ def _new_partition(topic: str, pid: int, replicas: tuple, leader: int | None, is
     here one update of the instance's dictionary sets them all (the same object, equal and hashed alike;
     tests/test_fast_paths.py fails if Partition gains a field or a ``__post_init__``). ``key`` is
     filled too, as its cached_property would on first use: that first use takes the property's
-    lock (about 0.1 s of wall time over 150,000 partitions, 0.2 s under cProfile), where making the pair here costs a few milliseconds."""
+    lock (about 0.1 s of wall time over 150,000 partitions), where making the pair here costs a
+    few milliseconds."""
     part = object.__new__(Partition)
     part.__dict__.update(topic=topic, id=pid, replicas=replicas, leader=leader, isr=isr, size_mib=size_mib,
                          size_gib=size_gib, key=(topic, pid))
