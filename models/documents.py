@@ -62,12 +62,15 @@ class _DuplicateJsonKey(ValueError):
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict:
-    result: dict = {}
-    for key, value in pairs:
-        if key in result:
+    result = dict(pairs)  # one C call (171,502 objects in a 5,000-node cluster); a duplicate leaves it shorter
+    if len(result) == len(pairs):
+        return result
+    seen: set = set()
+    for key, _ in pairs:  # the first key seen twice, as the former loop named it
+        if key in seen:
             raise _DuplicateJsonKey(key)
-        result[key] = value
-    return result
+        seen.add(key)
+    raise AssertionError("unreachable: a shorter dictionary has a duplicate key")
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> Problem:
@@ -331,25 +334,21 @@ def _text(value: Any, depth: int) -> str:
         if depth > MAX_DEPTH * 8:  # deeper than any document of ours: perhaps a cycle
             raise _Unusual
         inner = _indent(depth + 1)
-        items = []
-        for k, v in value.items():
-            key = _encode_str(k) if type(k) is str else _key(k)
-            t = type(v)  # the common scalars inline: most of a plan is short strings and numbers
-            if t is str:
-                items.append(key + ": " + _encode_str(v))
-            elif t is int:
-                items.append(key + ": " + int.__repr__(v))
-            else:
-                items.append(key + ": " + _text(v, depth + 1))
-        return "{" + inner + ("," + inner).join(items) + _indent(depth) + "}"
+        return "{" + inner + ("," + inner).join(_members(value, depth)) + _indent(depth) + "}"
     if kind is list or kind is tuple:
         if not value:
             return "[]"
         if depth > MAX_DEPTH * 8:
             raise _Unusual
         inner = _indent(depth + 1)
-        if all(type(x) is int for x in value):  # plain numbers (replica lists): one join
+        kinds = set(map(type, value))
+        if kinds == _INTS:  # plain numbers (replica lists): one join
             return "[" + inner + ("," + inner).join(map(int.__repr__, value)) + _indent(depth) + "]"
+        if kinds == _DICTS and all(value):  # records (a plan's 150,000 partitions): no call per record
+            deeper = _indent(depth + 2)
+            opening, between, closing = "{" + deeper, "," + deeper, inner + "}"
+            return "[" + inner + ("," + inner).join([opening + between.join(_members(v, depth + 1)) + closing
+                                                     for v in value]) + _indent(depth) + "]"
         return "[" + inner + ("," + inner).join([_text(v, depth + 1) for v in value]) + _indent(depth) + "]"
     if value is None:
         return "null"
@@ -360,3 +359,29 @@ def _text(value: Any, depth: int) -> str:
     if kind is float and math.isfinite(value):
         return float.__repr__(value)
     raise _Unusual
+
+
+_INTS = {int}
+_DICTS = {dict}
+
+
+def _members(value: dict, depth: int) -> list[str]:
+    """A non-empty mapping's ``"key": value`` texts, the mapping at ``depth``."""
+    if depth > MAX_DEPTH * 8:
+        raise _Unusual
+    items = []
+    for k, v in value.items():
+        key = _encode_str(k) if type(k) is str else _key(k)
+        t = type(v)  # the common scalars and replica lists inline: most of a plan is these
+        if t is str:
+            items.append(key + ": " + _encode_str(v))
+        elif t is int:
+            items.append(key + ": " + int.__repr__(v))
+        elif v is None:
+            items.append(key + ": null")
+        elif t is list and v and set(map(type, v)) == _INTS:
+            inner = _indent(depth + 2)
+            items.append(key + ": [" + inner + ("," + inner).join(map(int.__repr__, v)) + _indent(depth + 1) + "]")
+        else:
+            items.append(key + ": " + _text(v, depth + 1))
+    return items

@@ -527,7 +527,7 @@ def _plain_partition(raw: Any, topic: str, broker_ids: set[int]) -> Partition | 
     replicas = raw.get("replicas")
     if type(pid) is not int or not 0 <= pid <= ID_MAX or type(replicas) is not list or not replicas:
         return None
-    if {type(b) for b in replicas} != _PLAIN_INT:  # before any set: a list or a mapping is unhashable
+    if set(map(type, replicas)) != _PLAIN_INT:  # before any set: a list or a mapping is unhashable
         return None
     members = set(replicas)
     if len(members) != len(replicas) or not members <= broker_ids:
@@ -535,7 +535,7 @@ def _plain_partition(raw: Any, topic: str, broker_ids: set[int]) -> Partition | 
     isr = raw.get("isr")
     if isr is None:
         isr = replicas
-    elif type(isr) is not list or (isr and {type(b) for b in isr} != _PLAIN_INT) \
+    elif type(isr) is not list or (isr and set(map(type, isr)) != _PLAIN_INT) \
             or len(set(isr)) != len(isr) or not members.issuperset(isr):
         return None
     leader = raw.get("leader")
@@ -596,10 +596,13 @@ def _new_partition(topic: str, pid: int, replicas: tuple, leader: int | None, is
     """``Partition(...)`` for values already checked, a third of the cost: a frozen dataclass's
     ``__init__`` sets each field through ``object.__setattr__`` (0.3 s for 150,000 partitions);
     here one update of the instance's dictionary sets them all (the same object, equal and hashed alike;
-    tests/test_fast_paths.py fails if Partition gains a field or a ``__post_init__``)."""
+    tests/test_fast_paths.py fails if Partition gains a field or a ``__post_init__``). ``key`` is
+    filled too, as its cached_property would on first use: that first use takes the property's
+    lock (about 0.1 s of wall time over 150,000 partitions), where making the pair here costs a
+    few milliseconds."""
     part = object.__new__(Partition)
     part.__dict__.update(topic=topic, id=pid, replicas=replicas, leader=leader, isr=isr, size_mib=size_mib,
-                         size_gib=size_gib)
+                         size_gib=size_gib, key=(topic, pid))
     return part
 
 

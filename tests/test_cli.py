@@ -247,3 +247,26 @@ def test_demo_tells_the_seed_story():
     code, out, _ = run("demo")
     assert code == 0
     assert "node-2 fails" in out and "node-4" in out and "stays on node-4" in out
+
+
+def test_a_commands_cluster_is_loaded_as_load_cluster_loads_it_then_frozen(tmp_path):
+    """The CLI reads its cluster with the collector paused and freezes it (a 5,000-node plan's GC
+    time): the same cluster as ``placement.load_cluster``'s, the collector enabled again after, even
+    when the file is refused."""
+    import gc
+
+    import placement
+    from placement.models.errors import InputError
+
+    frozen = gc.get_freeze_count()
+    try:
+        cluster = cli._load_long_lived(str(SEED))
+        assert cluster == placement.load_cluster(str(SEED))
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("nodes: 3\n")
+        with pytest.raises(InputError):
+            cli._load_long_lived(str(bad))
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()

@@ -47,7 +47,10 @@ def test_the_fast_partition_constructor_sets_exactly_the_dataclass_fields():
                                                          "size_gib")
     assert not hasattr(Partition, "__post_init__")
     made = _new_partition("t", 3, (1, 2), 2, (2,), 1536, 1.5)
-    assert made == Partition("t", 3, (1, 2), 2, (2,), 1536, 1.5) and made.key == ("t", 3) and made.label == "t-3"
+    built = Partition("t", 3, (1, 2), 2, (2,), 1536, 1.5)
+    assert made == built and hash(made) == hash(built) and made.label == "t-3"
+    assert made.key == built.key == ("t", 3)
+    assert vars(made) == vars(built)  # key filled in advance is what the cached_property stores on first use
 
 
 def test_the_fast_reader_takes_the_usual_partitions():
@@ -76,6 +79,24 @@ _json = st.recursive(
 @settings(max_examples=1500, deadline=None)
 @given(_json)
 def test_dump_json_writes_exactly_what_json_dumps_writes(data):
+    assert dump_json(data) == json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
+_record_value = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=4),
+                         st.floats(allow_nan=False, allow_infinity=False), st.lists(st.integers(), max_size=4),
+                         st.lists(st.one_of(st.integers(), st.booleans(), st.none()), max_size=3),
+                         st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+_records = st.lists(st.dictionaries(st.one_of(st.text(max_size=6), st.integers()), _record_value, max_size=5),
+                    min_size=1, max_size=6)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_records, st.integers(0, 3))
+def test_dump_json_writes_lists_of_records_as_json_dumps_does(records, depth):
+    """The record path (a list of non-empty mappings, inline replica lists and nulls): as json.dumps."""
+    data: object = records
+    for _ in range(depth):
+        data = {"placement": data}
     assert dump_json(data) == json.dumps(data, indent=2, allow_nan=False) + "\n"
 
 
@@ -191,3 +212,140 @@ def test_ground_verification_agrees_with_the_symbolic_encoding_on_random_mutatio
         target = _mutate(rng, scenario, target)
         by_symbolic = {rule for rule, (_, _, z3_holds) in verdicts(scenario, target).items() if not z3_holds}
         assert z3_broken_rules(scenario, target) == by_symbolic
+
+
+# -- the Kafka check's and the metrics' passes over every partition -------------------------------
+
+def _plainly_valid_before(replicas, leader, rf, running: dict, sources) -> bool:
+    """The Kafka check's shortcut as it was, a generator per partition (kept verbatim to compare)."""
+    return (len(replicas) == rf and leader in sources and leader in replicas
+            and all(b in running for b in replicas) and len(set(replicas)) == rf)
+
+
+_ids = st.integers(0, 5)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_ids, max_size=5), st.one_of(st.none(), _ids), st.integers(0, 5),
+       st.dictionaries(_ids, st.just("node")), st.lists(_ids, max_size=4).map(tuple))
+def test_the_kafka_shortcut_answers_as_before(replicas, leader, rf, running, sources):
+    from placement.rules.kafka import _plainly_valid
+
+    replicas = tuple(replicas)
+    assert _plainly_valid(replicas, leader, rf, set(running), sources) == \
+        _plainly_valid_before(replicas, leader, rf, running, sources)
+
+
+def test_plan_metrics_count_under_min_isr_as_before():
+    """plan_metrics' ISR counts (map and set) against the generator sums they replaced, on a
+    failure that leaves partitions short before and after, with a target that drops replicas."""
+    from placement.solve.metrics import plan_metrics
+
+    cluster = _many_alike()[0].cluster
+    scenario = Scenario(cluster, resolve_failures(cluster, sorted({cluster.broker[0].node, cluster.broker[1].node})))
+    placement = Placement.current(cluster)
+    lost = sorted(placement.partitions)[::7]
+    target = replace(placement, partitions={
+        **placement.partitions,
+        **{k: PartitionTarget(k[0], k[1], placement.partitions[k].replicas[:1], placement.partitions[k].leader)
+           for k in lost}})
+    del target.partitions[lost[-1]]  # a partition missing from the target is under min ISR after
+    alive = {b.id for b in cluster.brokers if scenario.is_alive(b.node) and not scenario.is_removed(b.id)}
+    running = {b for b, n in target.brokers.items() if n is not None}
+    before, after = [], []
+    for p in cluster.partitions:
+        need = cluster.min_insync(p)
+        if sum(1 for b in p.isr if b in alive) < need:
+            before.append(p.label)
+        t = target.partitions.get(p.key)
+        if t is None or sum(1 for b in set(t.replicas) if b in running) < need:
+            after.append(p.label)
+    metrics = plan_metrics(scenario, target)
+    assert before and after and len(after) >= len(lost)
+    assert metrics["underMinIsrBefore"] == before and metrics["underMinIsrAfter"] == after
+
+
+def test_json_objects_are_read_in_order_and_a_duplicate_key_is_named():
+    """``_json_object`` builds each object in one call and names the first key seen twice, as the
+    former loop did."""
+    from placement.models.documents import parse_text
+    from placement.models.errors import InputError
+
+    data = parse_text('{"b": 1, "a": {"y": [1, {"q": null}], "x": 2}}', "c.json")
+    assert data == {"b": 1, "a": {"y": [1, {"q": None}], "x": 2}}
+    assert list(data) == ["b", "a"] and list(data["a"]) == ["y", "x"]
+    for text, named in (('{"a": 1, "b": {"c": 1, "d": 2, "d": 3, "c": 4}}', "'d'"),
+                        ('[{"k": 1, "k": 1}]', "'k'"), ('{"z": 1, "y": 2, "z": 3, "y": 4}', "'z'")):
+        with pytest.raises(InputError, match=f"duplicate key {named}"):
+            parse_text(text, "c.json")
+
+
+def test_the_checker_names_a_partition_the_steps_do_not_bring_to_its_target():
+    """_reaches_target's partition pass (tuples compared first, lists made only to word a miss): a
+    target the steps reach is reached whether its replicas are tuples or lists; one partition
+    rewritten behind the steps' back is named with where it ends and what the target says."""
+    from placement.execute.checker import check_execution
+
+    scenario, placement = _many_alike()
+    plan = plan_recovery(scenario.cluster, scenario.failures)
+    assert check_execution(scenario, plan.steps, plan.placement).safe
+    as_lists = replace(plan.placement, partitions={k: PartitionTarget(k[0], k[1], list(t.replicas), t.leader)
+                                                   for k, t in plan.placement.partitions.items()})
+    assert check_execution(scenario, plan.steps, as_lists).safe
+    moved = {(e["topic"], e["partition"]) for s in plan.steps if s.action == "reassign-partitions"
+             for e in s.args["partitions"]}
+    key = next(k for k in sorted(plan.placement.partitions) if k not in moved)
+    t = plan.placement.partitions[key]
+    other = (t.replicas[1], t.replicas[0]) + tuple(t.replicas[2:])
+    verdict = check_execution(scenario, plan.steps, _with(plan.placement, key, other, t.leader))
+    label = f"{key[0]}-{key[1]}"
+    assert not verdict.safe
+    assert any(c.message == f"partition {label} ends on brokers {list(t.replicas)}, the target says {list(other)}"
+               for c in verdict.counterexamples)
+
+
+def test_the_fast_target_constructor_sets_exactly_the_dataclass_fields():
+    """``_new_target`` (Placement.current's 150,000 partition targets) fills the instance's
+    dictionary: right only while PartitionTarget has exactly these fields and no ``__post_init__``."""
+    from dataclasses import fields
+
+    from placement.models.plan import _new_target
+
+    assert tuple(f.name for f in fields(PartitionTarget)) == ("topic", "partition", "replicas", "leader")
+    assert not hasattr(PartitionTarget, "__post_init__")
+    for args in (("t", 3, (1, 2), 2), ("t", 0, (4,), None)):
+        made, built = _new_target(*args), PartitionTarget(*args)
+        assert made == built and hash(made) == hash(built) and vars(made) == vars(built) and made.key == built.key
+    cluster = _many_alike()[0].cluster
+    assert Placement.current(cluster).partitions == {
+        p.key: PartitionTarget(p.topic, p.id, p.replicas, p.leader) for p in cluster.partitions}
+
+
+def test_the_step_builder_lists_the_partitions_the_former_comprehensions_listed():
+    """_Builder.partitions reads each target once: the reassignment and the election list the
+    partitions, replicas and leaders the two former comprehensions (kept here) listed."""
+    from placement.execute.steps import build_steps
+
+    scenario, placement = _many_alike()
+    keys = sorted(placement.partitions)
+    target = placement
+    for i, key in enumerate(keys[::9]):
+        t = target.partitions[key]
+        if i % 3 == 0:
+            target = _with(target, key, (t.replicas[1], t.replicas[0]) + tuple(t.replicas[2:]), t.leader)
+        elif i % 3 == 1:
+            target = _with(target, key, t.replicas, t.replicas[-1])
+        else:
+            target = _with(target, key, t.replicas, None)
+    cluster = scenario.cluster
+    reassigned = [{"topic": p.topic, "partition": p.id, "replicas": list(target.partitions[p.key].replicas)}
+                  for p in cluster.partitions
+                  if p.key in target.partitions and target.partitions[p.key].replicas
+                  and tuple(target.partitions[p.key].replicas) != p.replicas]
+    elected = [{"topic": p.topic, "partition": p.id, "leader": target.partitions[p.key].leader}
+               for p in cluster.partitions
+               if p.key in target.partitions and target.partitions[p.key].leader not in (None, p.leader)]
+    steps = build_steps(scenario, target)
+    by_action = {s.action: s.args["partitions"] for s in steps if s.action in ("reassign-partitions", "elect-leaders")}
+    assert reassigned and elected
+    assert by_action == {"reassign-partitions": reassigned, "elect-leaders": elected}

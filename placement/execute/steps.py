@@ -465,14 +465,17 @@ class _Builder:
     def partitions(self) -> None:
         cluster, target = self.cluster, self.target
         moved = sorted(self.moves.values())
-        reassigned = [{"topic": p.topic, "partition": p.id, "replicas": list(target.partitions[p.key].replicas)}
-                      for p in cluster.partitions
-                      if p.key in target.partitions and target.partitions[p.key].replicas
-                      and tuple(target.partitions[p.key].replicas) != p.replicas]
+        reassigned, elected = [], []
+        chosen_of = target.partitions.get
+        for p in cluster.partitions:  # one pass over 150,000 partitions, each target looked up once
+            t = chosen_of(p.key)
+            if t is None:
+                continue
+            if t.replicas and tuple(t.replicas) != p.replicas:
+                reassigned.append({"topic": p.topic, "partition": p.id, "replicas": list(t.replicas)})
+            if t.leader not in (None, p.leader):
+                elected.append({"topic": p.topic, "partition": p.id, "leader": t.leader})
         reassign = [self.add("reassign-partitions", {"partitions": reassigned}, moved)] if reassigned else []
-        elected = [{"topic": p.topic, "partition": p.id, "leader": target.partitions[p.key].leader}
-                   for p in cluster.partitions
-                   if p.key in target.partitions and target.partitions[p.key].leader not in (None, p.leader)]
         if elected:
             self.add("elect-leaders", {"partitions": elected}, moved + reassign)
 

@@ -151,7 +151,7 @@ def _check_start(cluster) -> tuple[Violation, ...]:
         found = rule.check(scenario, start)
         if rule is replication:
             found += replication.stale_at_start(scenario)
-        if rule is kafka:
+        if rule is kafka and down:  # no broker down (the usual file): no walk over every replica
             found += [Violation(kafka.ID, f"partition {p.label} has a replica on broker {b}, which does not run "
                                           f"(its node {down[b]} is failed)", f"partition {p.label}")
                       for p in cluster.partitions for b in p.replicas if b in down]

@@ -48,10 +48,13 @@ def check(scenario: Scenario, target: Placement, items: Items | None = None) -> 
     running = {b: n for b, n in target.brokers.items() if n is not None}
     out: list[Violation] = []
     rack_required = scenario.rack_required
+    running_ids = set(running)
+    chosen_of = target.partitions.get
+    sources_of = scenario.sources
     for p in judged.partitions(cluster, items):
-        t = target.partitions.get(p.key)
+        t = chosen_of(p.key)
         rf = len(p.replicas)
-        if t is not None and not rack_required and _plainly_valid(t.replicas, t.leader, rf, running, scenario.sources(p)):
+        if t is not None and not rack_required and _plainly_valid(t.replicas, t.leader, rf, running_ids, sources_of(p)):
             continue  # nothing below would find anything: the words are written only for what is wrong
         subject = f"partition {p.label}"
         if t is None:
@@ -91,11 +94,12 @@ def check(scenario: Scenario, target: Placement, items: Items | None = None) -> 
     return out
 
 
-def _plainly_valid(replicas: tuple[int, ...], leader: int | None, rf: int, running: dict, sources) -> bool:
+def _plainly_valid(replicas: tuple[int, ...], leader: int | None, rf: int, running: set[int], sources) -> bool:
     """``check``'s verdict on a partition without rack awareness, where it finds nothing: rf
-    distinct running replicas, led by one of them that is a source."""
+    distinct running replicas (``running``: the brokers that run), led by one of them that is a source.
+    Set operations, not a generator per partition: three checks each judge 150,000 partitions."""
     return (len(replicas) == rf and leader in sources and leader in replicas
-            and all(b in running for b in replicas) and len(set(replicas)) == rf)
+            and running.issuperset(replicas) and len(set(replicas)) == rf)
 
 
 # -- encodings -----------------------------------------------------------------
@@ -221,14 +225,15 @@ def _ground_facts(enc, broker_zones: dict[int, dict[str, list]]):
     scenario = enc.space.scenario
     placed = values.brokers
     zone_terms = {b: tuple((zone, tuple(terms)) for zone, terms in by_zone.items()) for b, by_zone in broker_zones.items()}
+    chosen_of, placed_at, zone_terms_of, sources_of = values.partitions.get, placed.get, zone_terms.get, scenario.sources
 
-    def facts(p, brokers):
-        chosen = values.partitions.get(p.key)
+    def facts(p, brokers):  # 150,000 calls: bound methods and a list, not attribute look-ups and a generator
+        chosen = chosen_of(p.key)
         replicas, leader = (chosen.replicas, chosen.leader) if chosen is not None else ((), None)
-        sources = scenario.sources(p)
+        sources = sources_of(p)
         return (len(p.replicas), scenario.racks_needed(p) if zone_terms else 0,
-                tuple((replicas.count(b), placed.get(b) is None, leader == b, b in sources, zone_terms.get(b))
-                      for b in brokers))
+                tuple([(replicas.count(b), placed_at(b) is None, leader == b, b in sources, zone_terms_of(b))
+                       for b in brokers]))
     return facts
 
 

@@ -33,11 +33,12 @@ def check(scenario: Scenario, target: Placement, items: Items | None = None) -> 
             out.append(Violation(ID, f"volume {v.name} is given replicas on {', '.join(target.volumes[v.name])}, "
                                      f"but there is no surviving replica to build them from", f"volume {v.name}"))
     running = {b for b, n in target.brokers.items() if n is not None}
+    lost, chosen_of = scenario.lost_partitions, target.partitions.get  # looked up once, not per partition
     for p in judged.partitions(scenario.cluster, items):
-        if p.key in scenario.lost_partitions:
+        if p.key in lost:
             out.append(Violation(ID, f"partition {p.label} lost its data: every broker holding it "
                                      f"({', '.join(str(b) for b in p.replicas)}) lost its volumes", f"partition {p.label}"))
-        t = target.partitions.get(p.key)
+        t = chosen_of(p.key)
         new = sorted(set(t.replicas) - set(p.replicas)) if t and tuple(t.replicas) != p.replicas else []
         if new and not running.intersection(scenario.sources(p)):
             out.append(Violation(ID, f"partition {p.label} gets new replicas on brokers {new}, but none of its "
