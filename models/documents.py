@@ -122,7 +122,9 @@ def parse_text(text: str, source: str, *, as_json: bool | None = None) -> Any:
             raise InputError(source, Problem("", f"malformed JSON: {_value_problem(exc)}")) from None
     else:
         try:
-            data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
+            data = _plain_yaml(text)
+            if data is _UNUSUAL:  # a tag, an anchor, a merge key, a duplicate, an error: the full loader decides
+                data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
         except yaml.YAMLError as exc:
             raise InputError(source, _yaml_problem(exc)) from None
         except RecursionError:
@@ -131,6 +133,86 @@ def parse_text(text: str, source: str, *, as_json: bool | None = None) -> Any:
             raise InputError(source, Problem("", f"malformed YAML: {_value_problem(exc)}")) from None
     check_shape(data, source, shared=not as_json and "&" in text)  # no anchor, no alias: nothing is shared
     return data
+
+
+_UNUSUAL = object()  # _plain_yaml's answer for a document it leaves to the full loader
+_PLAIN_TAGS = frozenset("tag:yaml.org,2002:" + name for name in ("null", "bool", "int", "float", "str", "timestamp"))
+_StreamStart, _DocumentStart, _DocumentEnd, _StreamEnd = (
+    yaml.StreamStartEvent, yaml.DocumentStartEvent, yaml.DocumentEndEvent, yaml.StreamEndEvent)
+_Scalar, _SequenceStart, _SequenceEnd, _MappingStart, _MappingEnd = (
+    yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.SequenceEndEvent, yaml.MappingStartEvent, yaml.MappingEndEvent)
+
+
+def _plain_yaml(text: str) -> Any:
+    """The value ``yaml.load(text, Loader=_StrictLoader)`` gives, built straight from libyaml's
+    events, or ``_UNUSUAL``. PyYAML's composer and constructor cost about 1.5 us a scalar in
+    Python (6-8 s for a 5,000-node cluster file); most scalars repeat (names, numbers), so
+    each distinct (text, style) is resolved and constructed once, by PyYAML's own resolver
+    and constructors. Only one document of mappings, sequences and untagged scalars resolving
+    to null, bool, int, float, str or timestamp, without anchors, nested at most MAX_DEPTH
+    levels, with no duplicate key and no container as a key, is built here; anything else
+    (and any error at all) is ``_UNUSUAL``, and the full loader reads the document again,
+    so its values and its error messages are the ones the user gets."""
+    loader = _StrictLoader(text)
+    try:
+        return _plain_events(loader)
+    except Exception:  # noqa: BLE001 - the full loader reads it again and reports it its own way
+        return _UNUSUAL
+    finally:
+        loader.dispose()
+
+
+def _plain_events(loader: Any) -> Any:
+    get = loader.get_event
+    if type(get()) is not _StreamStart or type(get()) is not _DocumentStart:
+        return _UNUSUAL
+    resolve, constructors, scalar_node = loader.resolve, loader.yaml_constructors, yaml.ScalarNode
+    known: dict[tuple[str, tuple[bool, bool]], Any] = {}  # (text, implicit) -> its value
+    no_key = known  # a marker: the open mapping waits for a key
+    stack: list[tuple[Any, Any]] = []  # enclosing (container, its pending key)
+    top: Any = None  # the open container (None: the document's root is not read yet)
+    key: Any = no_key
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is _Scalar:
+            if event.anchor is not None or event.tag is not None:
+                return _UNUSUAL
+            cache_key = (event.value, event.implicit)
+            try:
+                value = known[cache_key]
+            except KeyError:
+                tag = resolve(scalar_node, event.value, event.implicit)
+                if tag not in _PLAIN_TAGS:  # merge key <<, value =, or a resolver someone added
+                    return _UNUSUAL
+                value = known[cache_key] = constructors[tag](loader, scalar_node(tag, event.value))
+        elif kind is _MappingStart or kind is _SequenceStart:
+            if event.anchor is not None or event.tag is not None or (type(top) is dict and key is no_key):
+                return _UNUSUAL  # a tag, an anchor, or a container as a mapping's key
+            if len(stack) >= MAX_DEPTH:  # deeper: the full loader's own refusal (RecursionError or check_shape)
+                return _UNUSUAL
+            stack.append((top, key))
+            top, key = ({} if kind is _MappingStart else []), no_key
+            continue
+        elif kind is _MappingEnd or kind is _SequenceEnd:
+            value = top
+            top, key = stack.pop()
+        else:
+            return _UNUSUAL
+        if type(top) is list:
+            top.append(value)
+        elif type(top) is dict:
+            if key is no_key:
+                if value in top:
+                    return _UNUSUAL  # a duplicate key: the full loader says where
+                key = value
+            else:
+                top[key] = value
+                key = no_key
+        else:  # the root
+            if type(get()) is not _DocumentEnd or type(get()) is not _StreamEnd:
+                return _UNUSUAL  # more than one document
+            return value
 
 
 def _value_problem(exc: Exception) -> str:
