@@ -88,6 +88,7 @@ class _Room:
             for n in nodes:
                 self.on_node.setdefault(n, set()).add(name)
         self.moved: set[str] = set()  # healthy volumes moved (each once at most)
+        self._by_room: list[str] | None = None  # ready nodes, roomiest first (until ``free`` changes)
 
     def placement(self) -> Placement:
         return Placement(brokers=self.start.brokers, volumes=self.volumes, partitions=self.start.partitions)
@@ -109,6 +110,7 @@ class _Room:
 
     def _set(self, name: str, nodes: tuple[str, ...]) -> None:
         size = self.cluster.volume[name].size_mib
+        self._by_room = None
         for n in self.volumes.get(name, ()):
             self.free[n] += size
             self.on_node[n].discard(name)
@@ -192,11 +194,18 @@ class _Room:
         other_zones = {self.zone_of[m] for m in here if m != away}
         zones_before = self._zones(here)
         best = None
-        for m in self.ready:  # alive, ready storage, not drained: may hold any volume's replica
-            left = self.free[m] - taken.get(m, 0)
-            if left < v.size_mib or m in here:
+        if self._by_room is None:
+            self._by_room = sorted(self.ready, key=lambda m: (self.free[m], m), reverse=True)
+        free = self.free
+        for m in self._by_room:  # alive, ready storage, not drained: may hold any volume's replica
+            if best is not None and (free[m], m) < best:
+                break  # what is left of a node is at most its free storage: none further is better
+            left = free[m] - taken.get(m, 0)
+            if left < v.size_mib:
+                if not taken:
+                    break  # the roomiest first: none further has room
                 continue
-            if len(other_zones) + (self.zone_of[m] not in other_zones) < zones_before:
+            if m in here or len(other_zones) + (self.zone_of[m] not in other_zones) < zones_before:
                 continue
             if best is None or (left, m) > best:
                 best = (left, m)
