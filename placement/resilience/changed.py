@@ -26,22 +26,22 @@ replica in B. Every other item keeps the verdict it has now, which is "valid":
   carries now, which fits (the cluster is valid now): I4 and I5 hold. A node that is (N) carries
   the target's replicas of the volumes listed there now or placed there, and its brokers alike.
 
-The per-item rules (I1, I2, I3, I6, I7) run over a cluster restricted to V, B and P, closed under
-what the rules look up (the brokers of P's partitions as now and in the target, the volumes of the
-kept brokers); the node rules (I4, I5) over one restricted to the volumes and brokers on N, whose
-other nodes carry a part of what they carry now (which fits). Each with the target restricted
-alike. ``tests/test_changed.py`` compares ``valid`` with ``check_all`` on many random clusters,
-failures and perturbed targets.
+Each rule then judges only those items (``placement.rules.items``: a check given items says
+exactly what the full check says of them): volumes V, brokers B and those using a volume of V
+(their I3 reads V's replicas), partitions P, nodes N -- I5 with the target's volumes cut to those
+on N (all a node of N carries), so that the rest of the target is never walked.
+``tests/test_changed.py`` compares ``valid`` with ``check_all`` on many random clusters, failures
+and perturbed targets, with and without ``within``.
 
 Cost: O(V + B + P') to find what a target changes, P' the partitions of the scenario's cluster
 (the sweep's local scenario keeps only the touched ones), or O(|within|) when the caller knows
-where the target can differ (``within``: a footprint's items); then O(V + B + P + N's items).
+where the target can differ (``within``: a footprint's items); then O(V + B + P + N's volumes)
+and the rules' own scans of the cluster's volumes and brokers for the items named (set look-ups).
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from placement.models.plan import Placement
+from placement.rules.items import Items
 from placement.scenario import Scenario
 
 _MISSING = object()
@@ -62,10 +62,9 @@ def _partitions_naming(cluster) -> dict[int, list]:
     return _per_cluster(cluster, "partitions naming a broker", make)
 
 
-def _indexes(cluster) -> tuple[dict, dict, dict, dict, dict]:
-    """(volume -> brokers using it, node -> volumes listing a replica there, node -> brokers there,
-    volume -> its place, broker -> its place), once per volumes and brokers (a cluster cut to some
-    partitions shares them)."""
+def _indexes(cluster) -> tuple[dict, dict, dict]:
+    """(volume -> brokers using it, node -> volumes listing a replica there, node -> brokers there),
+    once per volumes and brokers (a cluster cut to some partitions shares them)."""
     key = (id(cluster.volumes), id(cluster.brokers))
     hit = _INDEX.get(key)
     if hit is not None and hit[0] is cluster.volumes and hit[1] is cluster.brokers:
@@ -82,8 +81,7 @@ def _indexes(cluster) -> tuple[dict, dict, dict, dict, dict]:
             volumes_on.setdefault(n, []).append(v.name)
     if len(_INDEX) > 8:
         _INDEX.clear()
-    made = (brokers_of, volumes_on, brokers_on, {v.name: i for i, v in enumerate(cluster.volumes)},
-            {b.id: i for i, b in enumerate(cluster.brokers)})
+    made = (brokers_of, volumes_on, brokers_on)
     _INDEX[key] = (cluster.volumes, cluster.brokers, made)
     return made
 
@@ -124,28 +122,16 @@ def changes(scenario: Scenario, target: Placement, within: tuple | None = None) 
     return volumes, brokers, partitions
 
 
-def restricted(scenario: Scenario, target: Placement, within: tuple | None = None
-               ) -> tuple[tuple[Scenario, Placement], tuple[Scenario, Placement]]:
-    """The scenario and target cut down to the changed items, closed under the per-item rules'
-    look-ups; and cut down to the nodes those items use (N), for the node rules."""
+def judged_items(scenario: Scenario, target: Placement, within: tuple | None = None) -> tuple[Items, set[str]]:
+    """The items whose verdict can differ from now's: V, B and P, the brokers using V (their I3
+    reads V's replicas) and the nodes N whose replicas or brokers change; and the volumes the node
+    rules need on N (those listed there now, and V)."""
     cluster = scenario.cluster
     volumes, brokers, partitions = changes(scenario, target, within)
-    brokers_of, volumes_on, brokers_on, _, _ = _indexes(cluster)
-    kept_brokers = set(brokers)
+    brokers_of, volumes_on, brokers_on = _indexes(cluster)
+    judged_brokers = set(brokers)
     for v in volumes:
-        kept_brokers.update(brokers_of.get(v, ()))
-    chosen = target.partitions
-    for key in partitions:
-        p = cluster.partition[key]
-        t = chosen.get(key)
-        kept_brokers.update(b for b in (*p.replicas, *p.isr, *(t.replicas if t is not None else ()))
-                            if b in cluster.broker)
-    kept_volumes = set(volumes)
-    for b in kept_brokers:
-        kept_volumes.update(cluster.broker[b].volumes)
-    topics = _topics(cluster, partitions)
-    items = _cut(scenario, target, kept_volumes, kept_brokers, topics,
-                 {k: t for k in partitions if (t := chosen.get(k)) is not None})
+        judged_brokers.update(brokers_of.get(v, ()))
     nodes = set()  # N: the nodes whose replicas or brokers change
     for name in volumes:
         nodes.update(cluster.volume[name].replicas)
@@ -155,42 +141,10 @@ def restricted(scenario: Scenario, target: Placement, within: tuple | None = Non
         if target.brokers.get(b) is not None:
             nodes.add(target.brokers[b])
     on_nodes = set(volumes)
-    carried = set(brokers)
     for n in nodes:
         on_nodes.update(volumes_on.get(n, ()))
-        carried.update(brokers_on.get(n, ()))
-    return items, _cut(scenario, target, on_nodes, carried, (), {})
-
-
-def _topics(cluster, keys) -> tuple:
-    """The cluster's topics with only these partitions, in the cluster's order (found by their place)."""
-    from placement.rules import partition_positions
-
-    place = partition_positions(cluster)
-    topics, current, kept = [], None, []
-    for key in sorted(keys, key=place.__getitem__):
-        if current is None or key[0] != current.name:
-            if kept:
-                topics.append(replace(current, partitions=tuple(kept)))
-            current, kept = cluster.topic[key[0]], []
-        kept.append(cluster.partition[key])
-    if kept:
-        topics.append(replace(current, partitions=tuple(kept)))
-    return tuple(topics)
-
-
-def _cut(scenario: Scenario, target: Placement, volumes: set[str], brokers: set[int], topics: tuple,
-         partitions: dict) -> tuple[Scenario, Placement]:
-    cluster = scenario.cluster
-    *_, volume_place, broker_place = _indexes(cluster)
-    small = replace(cluster, volumes=tuple(cluster.volume[v] for v in sorted(volumes, key=volume_place.__getitem__)),
-                    brokers=tuple(cluster.broker[b] for b in sorted(brokers, key=broker_place.__getitem__)),
-                    topics=topics)
-    small.__dict__["node"] = cluster.node  # the same nodes: their index shared
-    got, placed = target.volumes, target.brokers
-    cut = Placement(brokers={b: placed[b] for b in brokers if b in placed},
-                    volumes={v: got[v] for v in volumes if v in got}, partitions=partitions)
-    return Scenario(small, scenario.failures, scenario.allow_unclean), cut
+    items = Items(frozenset(volumes), frozenset(judged_brokers), frozenset(nodes), frozenset(partitions))
+    return items, on_nodes
 
 
 def within(cluster, fp) -> tuple:
@@ -218,11 +172,15 @@ def valid(scenario: Scenario, target: Placement, within: tuple | None = None) ->
         from placement.rules import check_all
 
         return not check_all(scenario, target)
-    (small, cut), (on_nodes, carried) = restricted(scenario, target, within)
-    if broker_anti_affinity.check(on_nodes, carried) or capacity.check(on_nodes, carried):
+    items, on_nodes = judged_items(scenario, target, within)
+    if broker_anti_affinity.check(scenario, target, items):
         return False
-    return not any(rule.check(small, cut) for rule in (replication, anti_affinity, hyperconvergence, kafka,
-                                                       no_invented_data))
+    got = target.volumes  # I5 on N reads only the volumes on N: the rest of the target is not walked
+    carried = Placement(brokers=target.brokers, volumes={v: got[v] for v in on_nodes if v in got}, partitions={})
+    if capacity.check(scenario, carried, items):
+        return False
+    return not any(rule.check(scenario, target, items) for rule in (replication, anti_affinity, hyperconvergence,
+                                                                     kafka, no_invented_data))
 
 
-__all__ = ["changes", "restricted", "valid", "within"]
+__all__ = ["changes", "judged_items", "valid", "within"]

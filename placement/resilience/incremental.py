@@ -152,8 +152,6 @@ class Healthy:
         """The scenario with only the partitions that have a replica on a touched broker
         (``sweep._local``), sharing ``scenario``'s facts: none of them reads the partitions
         left out (those read below are recomputed on the smaller cluster)."""
-        from placement.resilience.changed import _topics
-
         cluster = scenario.cluster
         topics = _topics(cluster, scenario.touched_partitions)
         small = replace(cluster, topics=topics)
@@ -169,6 +167,21 @@ class Healthy:
                      "touched_brokers", "touched_volumes", "touched_partitions", "lost_partitions"):
             facts[name] = getattr(scenario, name)
         return local
+
+
+def _topics(cluster, keys) -> tuple:
+    """The cluster's topics with only these partitions, in the cluster's order (found by their place)."""
+    place = partition_positions(cluster)
+    topics, current, kept = [], None, []
+    for key in sorted(keys, key=place.__getitem__):
+        if current is None or key[0] != current.name:
+            if kept:
+                topics.append(replace(current, partitions=tuple(kept)))
+            current, kept = cluster.topic[key[0]], []
+        kept.append(cluster.partition[key])
+    if kept:
+        topics.append(replace(current, partitions=tuple(kept)))
+    return tuple(topics)
 
 
 def _touched_volumes(scenario: Scenario, candidates: list[str], touched_brokers: tuple[int, ...]) -> tuple[str, ...]:
