@@ -88,7 +88,7 @@ class _Room:
             for n in nodes:
                 self.on_node.setdefault(n, set()).add(name)
         self.moved: set[str] = set()  # healthy volumes moved (each once at most)
-        self._by_room: list[str] | None = None  # ready nodes, roomiest first (until ``free`` changes)
+        self._by_room: dict[str, list[str]] | None = None  # zone -> its ready nodes, roomiest first (until ``free`` changes)
 
     def placement(self) -> Placement:
         return Placement(brokers=self.start.brokers, volumes=self.volumes, partitions=self.start.partitions)
@@ -193,22 +193,27 @@ class _Room:
         here = self.volumes[w]
         other_zones = {self.zone_of[m] for m in here if m != away}
         zones_before = self._zones(here)
-        best = None
         if self._by_room is None:
-            self._by_room = sorted(self.ready, key=lambda m: (self.free[m], m), reverse=True)
-        free = self.free
-        for m in self._by_room:  # alive, ready storage, not drained: may hold any volume's replica
-            if best is not None and (free[m], m) < best:
-                break  # what is left of a node is at most its free storage: none further is better
-            left = free[m] - taken.get(m, 0)
-            if left < v.size_mib:
-                if not taken:
+            by_zone: dict[str, list[str]] = {}
+            for m in sorted(self.ready, key=lambda m: (self.free[m], m), reverse=True):
+                by_zone.setdefault(self.zone_of[m], []).append(m)
+            self._by_room = by_zone
+        # keeping its zones: any zone when the others cover as many without ``away``, else a new one
+        spread = len(other_zones) < zones_before
+        free, best = self.free, None
+        for zone, nodes in self._by_room.items():
+            if spread and zone in other_zones:
+                continue
+            for m in nodes:  # alive, ready storage, not drained: may hold any volume's replica
+                if best is not None and (free[m], m) < best:
+                    break  # what is left of a node is at most its free storage: none further is better
+                if free[m] < v.size_mib:
                     break  # the roomiest first: none further has room
-                continue
-            if m in here or len(other_zones) + (self.zone_of[m] not in other_zones) < zones_before:
-                continue
-            if best is None or (left, m) > best:
-                best = (left, m)
+                left = free[m] - taken.get(m, 0)
+                if left < v.size_mib or m in here:
+                    continue
+                if best is None or (left, m) > best:
+                    best = (left, m)
         return best[1] if best is not None else None
 
 

@@ -171,7 +171,7 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
           holders: frozenset[str] | None = None,
           repair: Callable[[Scenario], Footprint | None] | None = None,
           focus: Callable[[], tuple[set[str], set[int]] | None] | None = None,
-          making_room: bool = True, healthy: Healthy | None = None) -> ScenarioVerdict:
+          making_room: bool = True, healthy: Healthy | None = None, repair_first: bool = False) -> ScenarioVerdict:
     """Is this failure set survived? Cheapest evidence first; the solver only when needed,
     started from ``warm`` (the recovery of a survived subset) where that still applies.
     ``repair``: a last certificate before the solver, one that already passed the plain checks
@@ -179,7 +179,9 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
     items smaller sets' recoveries moved to make room, decided first with the touched ones.
     ``making_room``: before the solver, the making-room greedy (``placement.resilience.making_room``).
     ``healthy``: the cluster's healthy facts (``placement.resilience.incremental``), from which the
-    set's scenario is derived in time proportional to what it touches."""
+    set's scenario is derived in time proportional to what it touches. ``repair_first``: try
+    ``repair`` before the greedy certificate (where no recovery is kept, which certificate answers
+    changes nothing but the cost; the same certificates are tried before the solver either way)."""
     from placement.resilience.changed import valid
     from placement.resilience.making_room import make_room
     from placement.solve.greedy import greedy_placement
@@ -203,6 +205,11 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
         return ScenarioVerdict(failed, True, "nothing-held", footprint=footprint(scenario, Placement.current(cluster)))
     # With the cluster valid now, partitions on untouched brokers stay valid: the greedy
     # certificate needs only the touched ones (a large cluster's partitions dominate the cost).
+    if repair_first and repair is not None:
+        repaired = repair(scenario)
+        if repaired is not None:
+            return ScenarioVerdict(failed, True, "repaired", footprint=repaired, composable=False)
+        repair = None  # tried
     local = (healthy.local(scenario) if healthy is not None else _local(scenario)) if baseline_ok else scenario
     start = elect_leaders(local, greedy_placement(local, spread=True, as_now=healthy.as_now if healthy else None),
                           even_out=False)
@@ -615,7 +622,9 @@ class _Judge:
             focus = (lambda: self.focus(combo, members)) if level.compose and level.baseline_ok and k > 1 else None
             verdict = judge(level.cluster, members, baseline_ok=level.baseline_ok, time_limit=level.time_limit,
                             warm=self.warm(combo) if k > 1 else None, holders=self.holders, repair=repair,
-                            focus=focus, making_room=level.making_room, healthy=self.healthy)
+                            focus=focus, making_room=level.making_room, healthy=self.healthy,
+                            # where nothing is kept (the last level), the cheaper certificate first
+                            repair_first=not level.keep)
             tally.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
             if verdict.decided_by == "repaired":
                 tally.counts.update(composed=1, repaired=1)
