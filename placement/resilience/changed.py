@@ -7,24 +7,27 @@ answers the same question -- does ``check_all(scenario, target)`` find nothing? 
 per-item rules only over the items whose verdict can differ from the cluster as it stands.
 
 Precondition: the cluster as it stands (its file failures only) meets every invariant and nothing
-is touched (``sweep.baseline_valid``); the scenario fails more nodes and adds nothing else (no
-drain, no retired broker, no --max-used). Let V be the volumes the target places differently from
-now, plus the touched and the lost ones; B the brokers it places differently, plus the touched
-ones; P the partitions it changes (replicas or leader), plus those with a replica or an in-sync
-replica in B. Every other item keeps the verdict it has now, which is "valid":
+is touched (``sweep.baseline_valid``): every broker runs, every node carries what fits; the
+scenario fails more nodes and adds nothing else (no drain, no retired broker, no --max-used). Let
+V be the volumes the target places differently from now, plus the touched and the lost ones; B the
+brokers it places differently, plus the touched ones; P the partitions it changes (replicas or
+leader), plus those with a replica or an in-sync replica on a broker of B that does not run in the
+target (or, with racks required, runs in another zone than now), plus the lost ones; N the nodes
+the target adds a replica of a volume of V or a broker of B to. Every other item keeps the verdict
+it has now, which is "valid":
 
 - a volume outside V keeps its replicas, none on a failed node (else touched) and no stale one
   live (else touched): its count and its nodes' eligibility are those of the start, and the zones
   its replicas cover meet ``zones_needed`` (else touched; failing nodes only lowers it): I1, I2 hold;
 - a broker outside B, none of whose volumes is in V, runs where it runs now (not failed, else
   touched) on the replicas it has now: I3 holds;
-- a partition outside P keeps its replicas and leader on brokers that run where they run now:
-  the brokers running, the in-sync replicas and the racks are those of the start, and the racks
-  needed only fall as nodes fail (``rack_zones`` shrinks): I6 holds; and no broker of it lost its
-  data (a broker that lost data is touched), so I7 holds;
-- a node none of whose replicas or brokers is in V or B (as now or in the target) carries what it
-  carries now, which fits (the cluster is valid now): I4 and I5 hold. A node that is (N) carries
-  the target's replicas of the volumes listed there now or placed there, and its brokers alike.
+- a partition outside P keeps its replicas and leader, and each of its brokers runs in the target
+  as it does now (in the same zone where racks are required): I6 reads of its brokers only
+  whether they run and their zones, and the racks needed only fall as nodes fail (``rack_zones``
+  shrinks): I6 holds; it is not lost and has no new replica: I7 holds;
+- a node outside N carries at most what it carries now (what the target takes away only frees
+  room), which fits: I4 and I5 hold. A node of N carries the target's replicas of the volumes
+  listed there now or in V, and its brokers alike.
 
 Each rule then judges only those items (``placement.rules.items``: a check given items says
 exactly what the full check says of them): volumes V, brokers B and those using a volume of V
@@ -116,15 +119,22 @@ def changes(scenario: Scenario, target: Placement, within: tuple | None = None) 
         t = chosen.get(key)
         if t is None or tuple(t.replicas) != p.replicas or t.leader != p.leader:
             partitions.add(key)
+    # a partition reads of its brokers only whether they run (and, with racks required, their zone):
+    # every broker runs now, so those of B that stop (or change zone) are the ones that matter
     naming = _partitions_naming(cluster)
+    racks = scenario.rack_required
+    node_of = cluster.node
     for b in brokers:
-        partitions.update(naming.get(b, ()))
+        there = placed.get(b)
+        if there is None or (racks and node_of[there].zone != node_of[cluster.broker[b].node].zone):
+            partitions.update(naming.get(b, ()))
+    partitions.update(scenario.lost_partitions)
     return volumes, brokers, partitions
 
 
 def judged_items(scenario: Scenario, target: Placement, within: tuple | None = None) -> tuple[Items, set[str]]:
     """The items whose verdict can differ from now's: V, B and P, the brokers using V (their I3
-    reads V's replicas) and the nodes N whose replicas or brokers change; and the volumes the node
+    reads V's replicas) and the nodes N a replica or a broker is added to; and the volumes the node
     rules need on N (those listed there now, and V)."""
     cluster = scenario.cluster
     volumes, brokers, partitions = changes(scenario, target, within)
@@ -132,14 +142,12 @@ def judged_items(scenario: Scenario, target: Placement, within: tuple | None = N
     judged_brokers = set(brokers)
     for v in volumes:
         judged_brokers.update(brokers_of.get(v, ()))
-    nodes = set()  # N: the nodes whose replicas or brokers change
-    for name in volumes:
-        nodes.update(cluster.volume[name].replicas)
-        nodes.update(target.volumes.get(name, ()))
+    # N: the nodes a replica or a broker is added to (the others carry at most what they carry now)
+    nodes = {n for name in volumes for n in target.volumes.get(name, ()) if n not in cluster.volume[name].replicas}
     for b in brokers:
-        nodes.add(cluster.broker[b].node)
-        if target.brokers.get(b) is not None:
-            nodes.add(target.brokers[b])
+        there = target.brokers.get(b)
+        if there is not None and there != cluster.broker[b].node:
+            nodes.add(there)
     on_nodes = set(volumes)
     for n in nodes:
         on_nodes.update(volumes_on.get(n, ()))

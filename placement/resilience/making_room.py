@@ -146,8 +146,12 @@ class _Room:
         """The allowed node that becomes roomy for ``v`` by moving the least healthy data away
         (moves made), or None."""
         best = None
-        for n in allowed:
-            moves = self._evictions(n, v.size_mib - self.free[n])
+        # what a node's moves free is at least its deficit: the smallest deficits first, and none
+        # whose deficit exceeds the best cost found can beat it
+        for deficit, n in sorted((v.size_mib - self.free[n], n) for n in allowed):
+            if best is not None and deficit > best[0][0]:
+                break
+            moves = self._evictions(n, deficit)
             if moves is not None:
                 cost = (sum(self.cluster.volume[w].size_mib for w, _ in moves), len(moves), n)
                 if best is None or cost < best[0]:
