@@ -72,23 +72,40 @@ class _Room:
         self.scenario, self.cluster, self.start = scenario, cluster, start
         self.volumes = dict(start.volumes)
         self.zone_of = {n.name: n.zone for n in cluster.nodes}
-        self.free = {n.name: scenario.storage_limit_mib(n.name) for n in cluster.nodes}
-        for name, nodes in self.volumes.items():
-            size = cluster.volume[name].size_mib
-            for n in nodes:
-                self.free[n] -= size
+        # the room as the cluster stands, corrected where the start differs from now (the
+        # volumes it places otherwise or not at all): no pass over every replica
+        from placement.resilience.changed import _indexes
+
+        used = cluster.storage_used_mib
+        self.free = {n.name: scenario.storage_limit_mib(n.name) - used[n.name] for n in cluster.nodes}
+        self._listed = _indexes(cluster)[1]  # node -> the volumes listing a replica there now
+        self._on_node: dict[str, set[str]] = {}  # node -> the volumes on it here (made when first changed)
+        by_name = cluster.volume
+        differ = [name for name, nodes in self.volumes.items() if nodes is not by_name[name].replicas]
+        differ += [name for name in by_name.keys() - self.volumes.keys()]
+        for name in differ:
+            v = by_name[name]
+            for n in v.replicas:
+                self.free[n] += v.size_mib
+                self._on(n).discard(name)
+            for n in self.volumes.get(name, ()):
+                self.free[n] -= v.size_mib
+                self._on(n).add(name)
         self.ready = sorted((n.name for n in cluster.nodes if n.is_storage and n.state is NodeState.READY
                              and scenario.is_alive(n.name) and not scenario.is_drained(n.name)))
         self.touched = set(scenario.touched_volumes)
         # replicas a broker needs under it (where the target runs it): never moved away
         self.pinned = {(node, v) for bid, node in start.brokers.items() if node is not None
                        for v in cluster.broker[bid].volumes}
-        self.on_node: dict[str, set[str]] = {}
-        for name, nodes in self.volumes.items():
-            for n in nodes:
-                self.on_node.setdefault(n, set()).add(name)
         self.moved: set[str] = set()  # healthy volumes moved (each once at most)
         self._by_room: dict[str, list[str]] | None = None  # zone -> its ready nodes, roomiest first (until ``free`` changes)
+
+    def _on(self, node: str) -> set[str]:
+        """The volumes with a replica on the node in the target being built."""
+        found = self._on_node.get(node)
+        if found is None:
+            found = self._on_node[node] = set(self._listed.get(node, ()))
+        return found
 
     def placement(self) -> Placement:
         return Placement(brokers=self.start.brokers, volumes=self.volumes, partitions=self.start.partitions)
@@ -113,10 +130,10 @@ class _Room:
         self._by_room = None
         for n in self.volumes.get(name, ()):
             self.free[n] += size
-            self.on_node[n].discard(name)
+            self._on(n).discard(name)
         for n in nodes:
             self.free[n] -= size
-            self.on_node.setdefault(n, set()).add(name)
+            self._on(n).add(name)
         self.volumes[name] = nodes
 
     def refill(self, name: str) -> None:
@@ -130,8 +147,8 @@ class _Room:
         while len(chosen) < v.replication_factor:
             covered = {self.zone_of[n] for n in chosen}
             must_spread = needed - len(covered) >= v.replication_factor - len(chosen)
-            allowed = [n for n in self.ready if n not in chosen and scenario.may_hold_replica(v, n)
-                       and not (must_spread and self.zone_of[n] in covered)]
+            # (a ready node -- alive, READY storage, not drained -- may hold any volume's replica)
+            allowed = [n for n in self.ready if n not in chosen and not (must_spread and self.zone_of[n] in covered)]
             roomy = [n for n in allowed if self.free[n] >= v.size_mib]
             if roomy:
                 pick = max(roomy, key=lambda n: (self.zone_of[n] not in covered, self.free[n], n))
@@ -167,7 +184,7 @@ class _Room:
     def _evictions(self, node: str, deficit: int) -> list[tuple[str, str]] | None:
         """Healthy replicas on ``node`` to move, with their new nodes, freeing ``deficit`` MiB:
         the smallest one that frees enough, else the largest first; None when they cannot."""
-        candidates = sorted((w for w in self.on_node.get(node, ()) if w not in self.touched and w not in self.moved
+        candidates = sorted((w for w in self._on(node) if w not in self.touched and w not in self.moved
                              and (node, w) not in self.pinned and self.volumes.get(w) == self.cluster.volume[w].replicas),
                             key=lambda w: (self.cluster.volume[w].size_mib, w))
         if not candidates:
