@@ -21,7 +21,8 @@ broker, no --max-used). Let F be the extra failed nodes. Then
   meeting them) and whether a touched broker uses it: it can change only for a volume with a
   replica on F or a volume of a touched broker;
 - a broker that lost its data must move (it is touched), so lost partitions are among the
-  partitions of touched brokers, and touched partitions are those partitions.
+  partitions of touched brokers, and touched partitions are those partitions (derived when the
+  local scenario is first asked for: a set answered by a repaired certificate never needs them).
 
 Each candidate is then judged by ``Scenario``'s own predicates on the new scenario, and the
 facts are stored as the cached properties ``Scenario`` would compute (same values, same order);
@@ -139,8 +140,6 @@ class Healthy:
         touched_volumes = _touched_volumes(scenario, sorted(maybe, key=self.volume_index.__getitem__),
                                            touched_brokers)
         facts["touched_volumes"] = touched_volumes
-        keys = {p.key for b in touched_brokers for p in self.partitions_of.get(b, ())}
-        facts["touched_partitions"] = tuple(sorted(keys, key=partition_positions(cluster).__getitem__))
         lost_brokers = {b for b in touched_brokers if scenario.broker_lost_data(cluster.broker[b])}
         facts["lost_partitions"] = frozenset(
             p.key for b in lost_brokers for p in self.partitions_of.get(b, ()) if lost_brokers.issuperset(p.replicas))
@@ -153,13 +152,17 @@ class Healthy:
         (``sweep._local``), sharing ``scenario``'s facts: none of them reads the partitions
         left out (those read below are recomputed on the smaller cluster)."""
         cluster = scenario.cluster
+        usable = self.applies(scenario.failures) and cluster is self.cluster
+        if usable and "touched_partitions" not in scenario.__dict__:  # derived here, where it is first needed
+            keys = {p.key for b in scenario.touched_brokers for p in self.partitions_of.get(b, ())}
+            scenario.__dict__["touched_partitions"] = tuple(sorted(keys, key=partition_positions(cluster).__getitem__))
         topics = _topics(cluster, scenario.touched_partitions)
         small = replace(cluster, topics=topics)
         shared = small.__dict__
         for name in ("node", "volume", "broker", "storage_used_mib", "zones"):
             shared[name] = getattr(cluster, name)
         local = Scenario(small, scenario.failures, scenario.allow_unclean)
-        if not self.applies(scenario.failures) or scenario.cluster is not self.cluster:
+        if not usable:
             return local
         facts = local.__dict__
         for name in ("alive_nodes", "zones_with_ready_storage", "rack_zones", "over_limit_nodes",
