@@ -196,7 +196,7 @@ HEAD = ["| case | failure sets | wall (median) | runs | of target | CPU (all pro
 CLEANROOM = {"n300-z4-f55.yaml": [300, 4, 0.55, 8], "n100-z3-f45.yaml": [100, 3, 0.45, 7]}  # the tester's files
 
 
-def varied_targets(before: str | None = None) -> None:
+def varied_targets(before: str | None = None, skip_before: tuple[str, ...] = ()) -> None:
     """Issue 14's sweep targets on clusters from other generators: bench/varied.py seeds 1-5 and
     the clean-room tester's n300/n100 files, --failures 2 on 300 nodes and --failures 3 on 100
     nodes, each with 1 and 2 jobs, one run each (interleaved); writes bench/RESULTS-sweep-varied.md."""
@@ -220,7 +220,8 @@ def varied_targets(before: str | None = None) -> None:
              f"<= 1 GiB, 2 jobs faster than 1. Load average before: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
              f"(2 CPUs shared with other work: CPU seconds show the work, wall time what was left of the machine)."
              + (f" Before: the same case on the checkout {before} (git {_commit(before)}), run just before this code's "
-                "(not for --jobs 1 on 300 nodes: the old code's slowest runs); 'same verdict': tolerates, failure "
+                "(not for --jobs 1 on 300 nodes, the old code's slowest runs"
+                + (", nor for " + "; ".join(skip_before) if skip_before else "") + "); 'same verdict': tolerates, failure "
                 "sets, failing, undecided and the smallest counterexample equal." if before else ""),
              f"This code: git {_commit(str(HERE))}.", ""] + head
     worst = {}
@@ -231,7 +232,8 @@ def varied_targets(before: str | None = None) -> None:
             for jobs in (1, 2):
                 spec = {**base, "k": k, "jobs": jobs, **({} if "cleanroom" in base else {"nodes": nodes})}
                 was = None
-                if before and not (nodes == 300 and jobs == 1):  # (the slow old one-process runs are left out)
+                case = f"{label}, {nodes} nodes, --failures {k}, --jobs {jobs}"
+                if before and not (nodes == 300 and jobs == 1) and not any(x in case for x in skip_before):
                     was = run_child(spec, before)  # interleaved: the code before, then this code, on the same case
                 r = run_child(spec)
                 counter = ", ".join(r["counterexample"]) if r.get("counterexample") else "-"
@@ -274,6 +276,7 @@ def main() -> None:
     ap.add_argument("--projection", type=int)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", choices=["varied"], help="varied: issue 14's targets on other generators' clusters only")
+    ap.add_argument("--skip-before", action="append", default=[], help="cases (a part of their label) not run before")
     ap.add_argument("--before", help="with --only varied: a checkout of the code before, run on the same cases "
                                      "interleaved (its models/ and examples/ linked under placement/)")
     args = ap.parse_args()
@@ -284,7 +287,7 @@ def main() -> None:
         print(json.dumps(projection(args.projection)))
         return
     if args.only == "varied":
-        varied_targets(args.before)
+        varied_targets(args.before, tuple(args.skip_before))
         return
     repeat = 1 if args.quick else 3
     cpus = len(os.sched_getaffinity(0))
