@@ -44,7 +44,12 @@ counterexample reported (``explain``). The sweep does less than judging all C(n,
 Every certificate above (greedy, making room and its trim, repaired) is judged on a cluster valid
 now by ``placement.resilience.changed.valid``: the plain checks over the items the target changes,
 which says what ``check_all`` says (argued there, tested against it), at a cost that follows the
-change rather than the cluster.
+change rather than the cluster. The set's scenario itself is derived from the healthy cluster's
+facts (``placement.resilience.incremental``: survivors, touched volumes, brokers and partitions
+recomputed only for what the failed nodes hold), and the greedy start begins from the room with
+everything as now, the touched items given back (``greedy_placement(as_now=)``). Where nothing is
+kept (the last level), a subset's making-room recovery repaired is tried before the greedy
+certificate: the same certificates are tried before the solver, the cheaper first.
 
 Memory stays bounded by what the next level needs: the recovery of each single node, and of
 the survived sets whose recovery is *not* the merge above (for the generated clusters, a few in
