@@ -4,6 +4,7 @@ of ``--failures 3`` on 1,000 nodes over a Dask cluster of 32 workers.
 
     python bench/sweep.py            # writes bench/RESULTS-sweep.md (about half an hour)
     python bench/sweep.py --quick    # one run a case, no varied clusters, a smaller projection sample
+    python bench/sweep.py --only varied  # issue 14's targets on other generators' clusters (RESULTS-sweep-varied.md)
 
 Each case runs in a fresh process after start-up (imports and cluster generation untimed); wall
 time is the median of 3 runs; CPU is the process's and its workers'; peak memory is the largest
@@ -24,7 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent.parent
+# a child may run another checkout's code (--before DIR: the same cases on the code before a change)
+ROOT = Path(os.environ.get("PLACEMENT_BENCH_ROOT") or HERE).resolve()
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -36,6 +39,17 @@ SIZES = {  # generate_cluster sizes: nodes, zones, brokers (30%), volumes (3 a n
 
 
 def build(spec: dict):
+    if spec.get("cleanroom") is not None:  # the outside tester's generator (bench/cleanroom.py): nodes, zones, fill, seed
+        import tempfile
+
+        from cleanroom import cleanroom_yaml
+
+        from placement import load_cluster
+
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            f.write(cleanroom_yaml(*spec["cleanroom"]))
+            f.flush()
+            return load_cluster(f.name)
     if spec.get("varied") is not None:
         from varied import varied_cluster
 
@@ -78,7 +92,8 @@ def child(spec: dict) -> dict:
             "workersPeakMiB": max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, workers_peak),
             "scenarios": doc["scenarios"], "tolerates": doc["tolerates"], "composed": doc["composed"],
             "solved": doc["solved"], "bounded": doc["bounded"], "failing": doc["failing"], "undecided": doc["undecided"],
-            "kept": result.kept_recoveries, "notes": doc["notes"], "start": doc["start"]["valid"]}
+            "kept": result.kept_recoveries, "notes": doc["notes"], "start": doc["start"]["valid"],
+            "counterexample": doc["counterexample"]["failed"] if doc["counterexample"] else None}
 
 
 def projection(sample_prefixes: int) -> dict:
@@ -143,9 +158,10 @@ def parallel_capacity() -> float:
     return 2 * one / two
 
 
-def run_child(spec: dict) -> dict:
+def run_child(spec: dict, root: str | None = None) -> dict:
+    env = {**os.environ, "PLACEMENT_BENCH_ROOT": root} if root else None
     out = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
-                         cwd=ROOT)
+                         cwd=root or ROOT, env=env)
     if out.returncode != 0:
         raise SystemExit(f"{spec} failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -177,17 +193,101 @@ HEAD = ["| case | failure sets | wall (median) | runs | of target | CPU (all pro
         "|---|---|---|---|---|---|---|---|---|---|"]
 
 
+CLEANROOM = {"n300-z4-f55.yaml": [300, 4, 0.55, 8], "n100-z3-f45.yaml": [100, 3, 0.45, 7]}  # the tester's files
+
+
+def varied_targets(before: str | None = None, skip_before: tuple[str, ...] = ()) -> None:
+    """Issue 14's sweep targets on clusters from other generators: bench/varied.py seeds 1-5 and
+    the clean-room tester's n300/n100 files, --failures 2 on 300 nodes and --failures 3 on 100
+    nodes, each with 1 and 2 jobs, one run each (interleaved); writes bench/RESULTS-sweep-varied.md."""
+    from varied import shape_of
+
+    cases = []
+    for seed in range(1, 6):
+        cases.append((f"varied {seed} ({shape_of(seed).words()})", {"varied": seed}))
+    for name, args in CLEANROOM.items():
+        cases.append((f"clean-room {name}", {"cleanroom": args}))
+    head = ["| cluster | case | failure sets | wall | of target | CPU (all processes) | peak memory (process / largest "
+            "worker) | composed / solver | tolerates | smallest counterexample |"
+            + (" before: wall, CPU, same verdict |" if before else ""),
+            "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if before else "")]
+    load = os.getloadavg()
+    lines = ["# The sweep on clusters from other generators (issue 14's targets)", "",
+             "`python bench/sweep.py --only varied`: bench/varied.py seeds 1-5 (brokers 30% of the nodes, 3 volumes and 30 "
+             "partitions a node) and the clean-room tester's files (bench/cleanroom.py, same seeds: byte for byte the "
+             "tester's); one run each in a fresh process, timed after start-up; the four variants of a cluster run one "
+             "after another. Targets: --failures 2 on 300 nodes <= 30 s with --jobs 2; --failures 3 on 100 nodes <= 60 s, "
+             f"<= 1 GiB, 2 jobs faster than 1. Load average before: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
+             f"(2 CPUs shared with other work: CPU seconds show the work, wall time what was left of the machine)."
+             + (f" Before: the same case on the checkout {before} (git {_commit(before)}), run just before this code's "
+                "(not for --jobs 1 on 300 nodes, the old code's slowest runs"
+                + (", nor for " + "; ".join(skip_before) if skip_before else "") + "); 'same verdict': tolerates, failure "
+                "sets, failing, undecided and the smallest counterexample equal." if before else ""),
+             f"This code: git {_commit(str(HERE))}.", ""] + head
+    worst = {}
+    for label, base in cases:
+        for nodes, k, target in ((300, 2, 30.0), (100, 3, 60.0)):
+            if "cleanroom" in base and base["cleanroom"][0] != nodes:
+                continue
+            for jobs in (1, 2):
+                spec = {**base, "k": k, "jobs": jobs, **({} if "cleanroom" in base else {"nodes": nodes})}
+                was = None
+                case = f"{label}, {nodes} nodes, --failures {k}, --jobs {jobs}"
+                if before and not (nodes == 300 and jobs == 1) and not any(x in case for x in skip_before):
+                    was = run_child(spec, before)  # interleaved: the code before, then this code, on the same case
+                r = run_child(spec)
+                counter = ", ".join(r["counterexample"]) if r.get("counterexample") else "-"
+                ratio = f"{r['seconds'] / target:.2f}" if jobs == 2 or k == 3 else "-"
+                lines.append(f"| {label} | {nodes} nodes, --failures {k}, --jobs {jobs} | {r['scenarios']:,} | "
+                             f"{r['seconds']:.1f} s | {ratio} | {r['cpu']:.1f} s | {r['peakMiB']:.0f} MiB / "
+                             f"{r['workersPeakMiB']:.0f} MiB | {r['composed']:,} / {r['solved']:,} | {r['tolerates']} | "
+                             f"{counter}{' (' + r['notes'][0] + ')' if r['notes'] else ''} |"
+                             + ("" if not before else " - |" if was is None else
+                                f" {was['seconds']:.1f} s, {was['cpu']:.1f} s, "
+                                f"{'yes' if _verdict(was) == _verdict(r) else 'NO'} |"))
+                print(lines[-1], flush=True)
+                key = (nodes, k, jobs)
+                if key not in worst or r["cpu"] > worst[key][1]["cpu"]:
+                    worst[key] = (label, r)
+    load = os.getloadavg()
+    lines += ["", f"Load average after: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}.", "", "Worst case (by CPU) of each:"]
+    for (nodes, k, jobs), (label, r) in sorted(worst.items()):
+        lines.append(f"- {nodes} nodes, --failures {k}, --jobs {jobs}: {label}, {r['seconds']:.1f} s wall, "
+                     f"{r['cpu']:.1f} s CPU, {r['peakMiB']:.0f} MiB")
+    (HERE / "bench" / "RESULTS-sweep-varied.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _commit(path: str) -> str:
+    """The checkout's commit (or, for an exported tree, what its BASE_COMMIT file says)."""
+    named = Path(path) / "BASE_COMMIT"
+    if named.exists():
+        return named.read_text(encoding="utf-8").strip()
+    out = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or "(not a git checkout)"
+
+
+def _verdict(r: dict) -> tuple:
+    return r["tolerates"], r["scenarios"], r["failing"], r["undecided"], r.get("counterexample")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--child")
     ap.add_argument("--projection", type=int)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=["varied"], help="varied: issue 14's targets on other generators' clusters only")
+    ap.add_argument("--skip-before", action="append", default=[], help="cases (a part of their label) not run before")
+    ap.add_argument("--before", help="with --only varied: a checkout of the code before, run on the same cases "
+                                     "interleaved (its models/ and examples/ linked under placement/)")
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
     if args.projection:
         print(json.dumps(projection(args.projection)))
+        return
+    if args.only == "varied":
+        varied_targets(args.before, tuple(args.skip_before))
         return
     repeat = 1 if args.quick else 3
     cpus = len(os.sched_getaffinity(0))

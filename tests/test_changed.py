@@ -10,7 +10,8 @@ import pytest
 
 from placement.models.failures import Failures
 from placement.models.plan import Placement
-from placement.resilience.changed import valid
+from placement.resilience.changed import valid, within
+from placement.resilience.composition import apply_footprint, footprint
 from placement.resilience.making_room import make_room
 from placement.resilience.sweep import _local, baseline_valid
 from placement.rules import check_all
@@ -79,6 +80,10 @@ def test_valid_agrees_with_check_all(name, cluster):
             for target in targets:
                 expected = not check_all(scenario, target)
                 assert valid(scenario, target) == expected, (name, sorted(failed), target)
+                if scenario is full:  # a footprint's target, judged only where the footprint says it differs
+                    fp = footprint(scenario, target)
+                    applied = apply_footprint(cluster, fp)
+                    assert valid(scenario, applied, within=within(cluster, fp)) == (not check_all(scenario, applied))
 
 
 def test_both_verdicts_occur():

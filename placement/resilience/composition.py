@@ -379,8 +379,14 @@ def _racks_hold(brokers: dict[int, str | None], room: NodeRoom, down: frozenset[
 
 def apply_footprint(cluster: Cluster, fp: Footprint) -> Placement:
     """The whole target a footprint stands for (for checking compositions)."""
+    from placement.resilience.changed import _indexes
+
     current = Placement.current(cluster)
-    volumes = {v: r for v, r in current.volumes.items() if not any(n in fp.failed for n in r)}
+    volumes = dict(current.volumes)
+    volumes_on = _indexes(cluster)[1]
+    for n in fp.failed:  # the volumes with a replica on a failed node: dropped (the footprint's stay)
+        for v in volumes_on.get(n, ()):
+            volumes.pop(v, None)
     volumes.update(fp.volumes)
     brokers = {**current.brokers, **fp.brokers}
     partitions = {**current.partitions, **fp.partitions}

@@ -72,22 +72,40 @@ class _Room:
         self.scenario, self.cluster, self.start = scenario, cluster, start
         self.volumes = dict(start.volumes)
         self.zone_of = {n.name: n.zone for n in cluster.nodes}
-        self.free = {n.name: scenario.storage_limit_mib(n.name) for n in cluster.nodes}
-        for name, nodes in self.volumes.items():
-            size = cluster.volume[name].size_mib
-            for n in nodes:
-                self.free[n] -= size
+        # the room as the cluster stands, corrected where the start differs from now (the
+        # volumes it places otherwise or not at all): no pass over every replica
+        from placement.resilience.changed import _indexes
+
+        used = cluster.storage_used_mib
+        self.free = {n.name: scenario.storage_limit_mib(n.name) - used[n.name] for n in cluster.nodes}
+        self._listed = _indexes(cluster)[1]  # node -> the volumes listing a replica there now
+        self._on_node: dict[str, set[str]] = {}  # node -> the volumes on it here (made when first changed)
+        by_name = cluster.volume
+        differ = [name for name, nodes in self.volumes.items() if nodes is not by_name[name].replicas]
+        differ += [name for name in by_name.keys() - self.volumes.keys()]
+        for name in differ:
+            v = by_name[name]
+            for n in v.replicas:
+                self.free[n] += v.size_mib
+                self._on(n).discard(name)
+            for n in self.volumes.get(name, ()):
+                self.free[n] -= v.size_mib
+                self._on(n).add(name)
         self.ready = sorted((n.name for n in cluster.nodes if n.is_storage and n.state is NodeState.READY
                              and scenario.is_alive(n.name) and not scenario.is_drained(n.name)))
         self.touched = set(scenario.touched_volumes)
         # replicas a broker needs under it (where the target runs it): never moved away
         self.pinned = {(node, v) for bid, node in start.brokers.items() if node is not None
                        for v in cluster.broker[bid].volumes}
-        self.on_node: dict[str, set[str]] = {}
-        for name, nodes in self.volumes.items():
-            for n in nodes:
-                self.on_node.setdefault(n, set()).add(name)
         self.moved: set[str] = set()  # healthy volumes moved (each once at most)
+        self._by_room: dict[str, list[str]] | None = None  # zone -> its ready nodes, roomiest first (until ``free`` changes)
+
+    def _on(self, node: str) -> set[str]:
+        """The volumes with a replica on the node in the target being built."""
+        found = self._on_node.get(node)
+        if found is None:
+            found = self._on_node[node] = set(self._listed.get(node, ()))
+        return found
 
     def placement(self) -> Placement:
         return Placement(brokers=self.start.brokers, volumes=self.volumes, partitions=self.start.partitions)
@@ -109,12 +127,13 @@ class _Room:
 
     def _set(self, name: str, nodes: tuple[str, ...]) -> None:
         size = self.cluster.volume[name].size_mib
+        self._by_room = None
         for n in self.volumes.get(name, ()):
             self.free[n] += size
-            self.on_node[n].discard(name)
+            self._on(n).discard(name)
         for n in nodes:
             self.free[n] -= size
-            self.on_node.setdefault(n, set()).add(name)
+            self._on(n).add(name)
         self.volumes[name] = nodes
 
     def refill(self, name: str) -> None:
@@ -128,8 +147,8 @@ class _Room:
         while len(chosen) < v.replication_factor:
             covered = {self.zone_of[n] for n in chosen}
             must_spread = needed - len(covered) >= v.replication_factor - len(chosen)
-            allowed = [n for n in self.ready if n not in chosen and scenario.may_hold_replica(v, n)
-                       and not (must_spread and self.zone_of[n] in covered)]
+            # (a ready node -- alive, READY storage, not drained -- may hold any volume's replica)
+            allowed = [n for n in self.ready if n not in chosen and not (must_spread and self.zone_of[n] in covered)]
             roomy = [n for n in allowed if self.free[n] >= v.size_mib]
             if roomy:
                 pick = max(roomy, key=lambda n: (self.zone_of[n] not in covered, self.free[n], n))
@@ -144,8 +163,12 @@ class _Room:
         """The allowed node that becomes roomy for ``v`` by moving the least healthy data away
         (moves made), or None."""
         best = None
-        for n in allowed:
-            moves = self._evictions(n, v.size_mib - self.free[n])
+        # what a node's moves free is at least its deficit: the smallest deficits first, and none
+        # whose deficit exceeds the best cost found can beat it
+        for deficit, n in sorted((v.size_mib - self.free[n], n) for n in allowed):
+            if best is not None and deficit > best[0][0]:
+                break
+            moves = self._evictions(n, deficit)
             if moves is not None:
                 cost = (sum(self.cluster.volume[w].size_mib for w, _ in moves), len(moves), n)
                 if best is None or cost < best[0]:
@@ -161,7 +184,7 @@ class _Room:
     def _evictions(self, node: str, deficit: int) -> list[tuple[str, str]] | None:
         """Healthy replicas on ``node`` to move, with their new nodes, freeing ``deficit`` MiB:
         the smallest one that frees enough, else the largest first; None when they cannot."""
-        candidates = sorted((w for w in self.on_node.get(node, ()) if w not in self.touched and w not in self.moved
+        candidates = sorted((w for w in self._on(node) if w not in self.touched and w not in self.moved
                              and (node, w) not in self.pinned and self.volumes.get(w) == self.cluster.volume[w].replicas),
                             key=lambda w: (self.cluster.volume[w].size_mib, w))
         if not candidates:
@@ -191,15 +214,27 @@ class _Room:
         here = self.volumes[w]
         other_zones = {self.zone_of[m] for m in here if m != away}
         zones_before = self._zones(here)
-        best = None
-        for m in self.ready:  # alive, ready storage, not drained: may hold any volume's replica
-            left = self.free[m] - taken.get(m, 0)
-            if left < v.size_mib or m in here:
+        if self._by_room is None:
+            by_zone: dict[str, list[str]] = {}
+            for m in sorted(self.ready, key=lambda m: (self.free[m], m), reverse=True):
+                by_zone.setdefault(self.zone_of[m], []).append(m)
+            self._by_room = by_zone
+        # keeping its zones: any zone when the others cover as many without ``away``, else a new one
+        spread = len(other_zones) < zones_before
+        free, best = self.free, None
+        for zone, nodes in self._by_room.items():
+            if spread and zone in other_zones:
                 continue
-            if len(other_zones) + (self.zone_of[m] not in other_zones) < zones_before:
-                continue
-            if best is None or (left, m) > best:
-                best = (left, m)
+            for m in nodes:  # alive, ready storage, not drained: may hold any volume's replica
+                if best is not None and (free[m], m) < best:
+                    break  # what is left of a node is at most its free storage: none further is better
+                if free[m] < v.size_mib:
+                    break  # the roomiest first: none further has room
+                left = free[m] - taken.get(m, 0)
+                if left < v.size_mib or m in here:
+                    continue
+                if best is None or (left, m) > best:
+                    best = (left, m)
         return best[1] if best is not None else None
 
 

@@ -44,7 +44,12 @@ counterexample reported (``explain``). The sweep does less than judging all C(n,
 Every certificate above (greedy, making room and its trim, repaired) is judged on a cluster valid
 now by ``placement.resilience.changed.valid``: the plain checks over the items the target changes,
 which says what ``check_all`` says (argued there, tested against it), at a cost that follows the
-change rather than the cluster.
+change rather than the cluster. The set's scenario itself is derived from the healthy cluster's
+facts (``placement.resilience.incremental``: survivors, touched volumes, brokers and partitions
+recomputed only for what the failed nodes hold), and the greedy start begins from the room with
+everything as now, the touched items given back (``greedy_placement(as_now=)``). Where nothing is
+kept (the last level), a subset's making-room recovery repaired is tried before the greedy
+certificate: the same certificates are tried before the solver, the cheaper first.
 
 Memory stays bounded by what the next level needs: the recovery of each single node, and of
 the survived sets whose recovery is *not* the merge above (for the generated clusters, a few in
@@ -78,6 +83,7 @@ from placement.models.failures import Failures
 from placement.models.plan import Placement, Status, Violation
 from placement.resilience.composition import (Footprint, NodeRoom, apply_footprint, compose, fail_more, footprint,
                                               overlay)
+from placement.resilience.incremental import Healthy
 from placement.resilience.monotone import Monotonicity
 from placement.scenario import Scenario
 
@@ -170,23 +176,33 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
           holders: frozenset[str] | None = None,
           repair: Callable[[Scenario], Footprint | None] | None = None,
           focus: Callable[[], tuple[set[str], set[int]] | None] | None = None,
-          making_room: bool = True) -> ScenarioVerdict:
+          making_room: bool = True, healthy: Healthy | None = None, repair_first: bool = False) -> ScenarioVerdict:
     """Is this failure set survived? Cheapest evidence first; the solver only when needed,
     started from ``warm`` (the recovery of a survived subset) where that still applies.
     ``repair``: a last certificate before the solver, one that already passed the plain checks
     (a subset's making-room recovery placed again around the extra node). ``focus``: the healthy
     items smaller sets' recoveries moved to make room, decided first with the touched ones.
-    ``making_room``: before the solver, the making-room greedy (``placement.resilience.making_room``)."""
+    ``making_room``: before the solver, the making-room greedy (``placement.resilience.making_room``).
+    ``healthy``: the cluster's healthy facts (``placement.resilience.incremental``), from which the
+    set's scenario is derived in time proportional to what it touches. ``repair_first``: try
+    ``repair`` before the greedy certificate (where no recovery is kept, which certificate answers
+    changes nothing but the cost; the same certificates are tried before the solver either way)."""
     from placement.resilience.changed import valid
     from placement.resilience.making_room import make_room
     from placement.solve.greedy import greedy_placement
     from placement.solve.leaders import elect_leaders
     from placement.rules import check_all
 
-    scenario = _scenario(cluster, failed)
-    lost = tuple(sorted(v.name for v in cluster.volumes if v.in_sync_replicas
-                        and all(n in scenario.failures.nodes for n in v.in_sync_replicas)
-                        and any(n in failed for n in v.in_sync_replicas)))
+    if healthy is not None and healthy.applies(Failures(_already_failed(cluster) | frozenset(failed))):
+        scenario = healthy.scenario(failed)
+        # nothing is lost now (healthy.usable): what is lost, the failed nodes lost
+        lost = tuple(sorted(v.name for v in scenario.lost_volumes))
+    else:
+        healthy = None
+        scenario = _scenario(cluster, failed)
+        lost = tuple(sorted(v.name for v in cluster.volumes if v.in_sync_replicas
+                            and all(n in scenario.failures.nodes for n in v.in_sync_replicas)
+                            and any(n in failed for n in v.in_sync_replicas)))
     if lost:
         return _data_loss(cluster, failed, lost)
     holders = _holders(cluster) if holders is None else holders
@@ -194,8 +210,14 @@ def judge(cluster: Cluster, failed: tuple[str, ...], *, baseline_ok: bool,
         return ScenarioVerdict(failed, True, "nothing-held", footprint=footprint(scenario, Placement.current(cluster)))
     # With the cluster valid now, partitions on untouched brokers stay valid: the greedy
     # certificate needs only the touched ones (a large cluster's partitions dominate the cost).
-    local = _local(scenario) if baseline_ok else scenario
-    start = elect_leaders(local, greedy_placement(local, spread=True), even_out=False)
+    if repair_first and repair is not None:
+        repaired = repair(scenario)
+        if repaired is not None:
+            return ScenarioVerdict(failed, True, "repaired", footprint=repaired, composable=False)
+        repair = None  # tried
+    local = (healthy.local(scenario) if healthy is not None else _local(scenario)) if baseline_ok else scenario
+    start = elect_leaders(local, greedy_placement(local, spread=True, as_now=healthy.as_now if healthy else None),
+                          even_out=False)
     # on a cluster valid now, the plain checks over what a target changes say what check_all says
     passes = valid if baseline_ok else (lambda s, t: not check_all(s, t))
     if passes(local, start):
@@ -383,6 +405,7 @@ class _Level:
     # looks first for a set containing the node
     roomy_singles: dict[str, Footprint] = field(default_factory=dict)
     making_room: bool = True  # the making-room greedy before the solver
+    incremental: bool = True  # set scenarios derived from the healthy one (``incremental``; off to compare)
 
 
 @dataclass
@@ -430,6 +453,7 @@ class _Judge:
                 self.at_risk.setdefault(n, []).append((v.name, live))
         self.memo: dict[tuple[int, ...], Footprint | None] = {}
         self.monotone = Monotonicity(cluster) if level.baseline_ok and level.refuted else None
+        self.healthy = Healthy(cluster) if level.baseline_ok and level.incremental else None
 
     def lost(self, members: Iterable[str]) -> tuple[str, ...]:
         down = set(members)
@@ -513,7 +537,7 @@ class _Judge:
         the composition argument does not cover it: it counts only if the plain checks pass."""
         if not self.level.roomy:
             return None
-        from placement.resilience.changed import valid  # the level's cluster is valid now (baseline_ok)
+        from placement.resilience.changed import valid, within  # the level's cluster is valid now (baseline_ok)
 
         names = _aligned(self.level.classes, combo)
         for i in range(len(combo)):
@@ -532,8 +556,10 @@ class _Judge:
                     continue
                 tried.append(candidate)
                 if scenario is None:
-                    scenario = _scenario(self.level.cluster, members)
-                if valid(scenario, apply_footprint(self.level.cluster, candidate)):
+                    scenario = (self.healthy.scenario(members) if self.healthy is not None
+                                else _scenario(self.level.cluster, members))
+                # the target differs from now only where the footprint says (and where it fails nodes)
+                if valid(scenario, apply_footprint(self.level.cluster, candidate), within=within(self.level.cluster, candidate)):
                     return candidate
         return None
 
@@ -601,7 +627,9 @@ class _Judge:
             focus = (lambda: self.focus(combo, members)) if level.compose and level.baseline_ok and k > 1 else None
             verdict = judge(level.cluster, members, baseline_ok=level.baseline_ok, time_limit=level.time_limit,
                             warm=self.warm(combo) if k > 1 else None, holders=self.holders, repair=repair,
-                            focus=focus, making_room=level.making_room)
+                            focus=focus, making_room=level.making_room, healthy=self.healthy,
+                            # where nothing is kept (the last level), the cheaper certificate first
+                            repair_first=not level.keep)
             tally.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
             if verdict.decided_by == "repaired":
                 tally.counts.update(composed=1, repaired=1)
@@ -625,7 +653,7 @@ class _Judge:
             lost = self.lost(members)
             verdict = _data_loss(self.level.cluster, members, lost) if lost else judge(
                 self.level.cluster, members, baseline_ok=self.level.baseline_ok, time_limit=self.level.time_limit,
-                holders=self.holders, making_room=self.level.making_room)
+                holders=self.holders, making_room=self.level.making_room, healthy=self.healthy)
             tally.counts["solved" if verdict.decided_by == "solver" else "bounded"] += 1
             if not verdict.survived:
                 tally.counts["failing" if verdict.survived is False else "undecided"] += 1
@@ -823,10 +851,13 @@ def _check_arguments(max_failures, jobs, time_limit, scheduler) -> None:
 def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = False, minimum: bool = False,
                      jobs: int = 1, scheduler: str | None = None, prune: bool = True, symmetry: bool = True,
                      compose_recoveries: bool = True, audit: bool = False, time_limit: float = SOLVER_TIME_LIMIT,
-                     making_room: bool = True, progress: Callable[[int, int], None] | None = None) -> ResilienceResult:
+                     making_room: bool = True, progress: Callable[[int, int], None] | None = None,
+                     incremental: bool = True) -> ResilienceResult:
     """Judge the cluster as it is, then every set of 1..``max_failures`` nodes failing, and
     with ``zones`` each whole zone. ``making_room``: try the making-room greedy before the solver
-    (``placement.resilience.making_room``; off only to measure what it saves)."""
+    (``placement.resilience.making_room``; off only to measure what it saves). ``incremental``:
+    derive each set's scenario from the healthy cluster's (``placement.resilience.incremental``;
+    off only to compare with building each from scratch)."""
     started = time.monotonic()
     _check_arguments(max_failures, jobs, time_limit, scheduler)
     notes: list[str] = []
@@ -849,7 +880,7 @@ def check_resilience(cluster: Cluster, max_failures: int = 1, *, zones: bool = F
     if total:
         runner = _Dask(scheduler) if scheduler else (_Processes(jobs) if jobs > 1 else _InProcess())
     sweep = _Sweep(cluster, classes, runner, total, progress, prune=prune, compose_recoveries=compose_recoveries,
-                   audit=audit, time_limit=time_limit, making_room=making_room)
+                   audit=audit, time_limit=time_limit, making_room=making_room, incremental=incremental)
     try:
         for k in range(1, judged_up_to + 1):
             sweep.judge_sets_of_size(k, last=k == judged_up_to)
@@ -911,12 +942,12 @@ class _Sweep:
 
     def __init__(self, cluster: Cluster, classes: list[list[str]], runner, total: int,
                  progress: Callable[[int, int], None] | None, *, prune: bool, compose_recoveries: bool, audit: bool,
-                 time_limit: float, making_room: bool = True):
+                 time_limit: float, making_room: bool = True, incremental: bool = True):
         self.cluster, self.classes, self.runner = cluster, classes, runner
         self.total, self.progress, self.finished = total, progress, 0
         self.baseline_ok = baseline_valid(cluster)
         self.options = dict(prune=prune, compose=compose_recoveries, audit=audit, time_limit=time_limit,
-                            making_room=making_room)
+                            making_room=making_room, incremental=incremental)
         self.tally = _Tally()
         self.singles: dict[str, Footprint] = {}
         self.special: dict[tuple[int, ...], Footprint] = {}

@@ -117,6 +117,11 @@ def partition_positions(cluster) -> dict[PKey, int]:
     return _per_cluster(cluster, "positions", lambda c: {p.key: i for i, p in enumerate(c.partitions)})
 
 
+def volume_positions(cluster) -> dict[str, int]:
+    """Volume name -> its place in the cluster's list (made once per cluster)."""
+    return _per_cluster(cluster, "volume positions", lambda c: {v.name: i for i, v in enumerate(c.volumes)})
+
+
 _PER_CLUSTER: dict = {}  # id(cluster) -> (weak reference to it, {what: made once})
 
 

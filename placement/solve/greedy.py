@@ -45,8 +45,13 @@ from placement.solve.matching import assign
 from placement.solve.objectives import rack_conflicts
 
 
-def greedy_placement(scenario: Scenario, *, spread: bool = False) -> Placement:
-    greedy = _Greedy(scenario, spread)
+def greedy_placement(scenario: Scenario, *, spread: bool = False,
+                     as_now: tuple[dict[str, int], dict[str, NodeLoad]] | None = None) -> Placement:
+    """``as_now`` (optional, for callers judging many scenarios of one cluster): each node's free
+    storage under the scenario's limits and its brokers' load with every replica and broker placed
+    as now; the greedy's room is then that with the touched items given back (the same room,
+    without a pass over every volume and broker)."""
+    greedy = _Greedy(scenario, spread, as_now)
     volumes = greedy.place_volumes()
     brokers = greedy.place_brokers(volumes)
     zone_of = {b: scenario.cluster.node[n].zone for b, n in brokers.items() if n is not None} \
@@ -180,21 +185,32 @@ class _NodeHeaps:
 class _Greedy:
     """The room left once everything untouched stays, then the touched volumes, then the touched brokers."""
 
-    def __init__(self, scenario: Scenario, spread: bool):
+    def __init__(self, scenario: Scenario, spread: bool,
+                 as_now: tuple[dict[str, int], dict[str, NodeLoad]] | None = None):
         cluster = scenario.cluster
         self.scenario, self.cluster, self.spread = scenario, cluster, spread
         self.touched_volumes = set(scenario.touched_volumes)
         self.touched_brokers = set(scenario.touched_brokers)
         self.zone_of = {n.name: n.zone for n in cluster.nodes}
-        self.free = {n.name: scenario.storage_limit_mib(n.name) for n in cluster.nodes}  # storage left, MiB
-        for v in cluster.volumes:
-            if v.name not in self.touched_volumes:
-                for n in v.replicas:
-                    self.free[n] -= v.size_mib
         self.room = _BrokerRoom(cluster)
-        for b in cluster.brokers:
-            if b.id not in self.touched_brokers:
-                self.room.take(b, b.node)
+        if as_now is None:
+            self.free = {n.name: scenario.storage_limit_mib(n.name) for n in cluster.nodes}  # storage left, MiB
+            for v in cluster.volumes:
+                if v.name not in self.touched_volumes:
+                    for n in v.replicas:
+                        self.free[n] -= v.size_mib
+            for b in cluster.brokers:
+                if b.id not in self.touched_brokers:
+                    self.room.take(b, b.node)
+        else:  # the same room: everything as now, the touched items given back
+            self.free, self.room.load = dict(as_now[0]), dict(as_now[1])
+            for name in scenario.touched_volumes:
+                v = cluster.volume[name]
+                for n in v.replicas:
+                    self.free[n] += v.size_mib
+            for bid in scenario.touched_brokers:
+                b = cluster.broker[bid]
+                self.room.load[b.node] = self.room.load[b.node].minus(NodeLoad.of_broker(b))
         self.eligible = [n.name for n in cluster.nodes if n.is_storage and scenario.is_alive(n.name)
                          and n.state.value == "ready" and not scenario.is_drained(n.name)]
         self.eligible_set = set(self.eligible)
