@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 from placement.imports.quantities import QuantityError, parse_quantity
 
 KINDS = ("Node", "Pod", "PersistentVolumeClaim", "PersistentVolume", "StorageNode")
@@ -88,9 +88,26 @@ def objects(data: Any) -> list[dict]:
     return [data] if isinstance(data, dict) else []
 
 
-def _name(obj: dict) -> tuple[str, str]:
+def _name(obj: dict, source: str) -> tuple[str, str]:
+    """The object's name and namespace; strings, as Kubernetes writes them (a name of 5 or none at all is no object
+    kubectl printed, and would otherwise become a node "5" or "" further on)."""
     meta = field(obj, "metadata", {})
-    return str(field(meta, "name", "")), str(field(meta, "namespace", "") or "")
+    name, namespace = field(meta, "name"), field(meta, "namespace", "")
+    kind = obj.get("kind") if isinstance(obj.get("kind"), str) else "object"
+    if not isinstance(name, str) or not name:
+        raise InputError(source, Problem(f"a {kind}", f"metadata.name is {excerpt(name)}; expected the object's name (a string)"))
+    if not isinstance(namespace, str):
+        raise InputError(source, Problem(f"{kind} {name}", f"metadata.namespace is {excerpt(namespace)}; expected a string"))
+    return name, namespace
+
+
+def _text(value: Any, source: str, item: str, what: str) -> str | None:
+    """An optional string field (a node name, a phase): absent is None, anything but a string is bad input."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InputError(source, Problem(item, f"{what} is {excerpt(value)}; expected a string"))
+    return value
 
 
 def _labels(obj: dict) -> dict[str, str]:
@@ -200,7 +217,7 @@ _PV_SOURCES = ("awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cind
 
 
 def read_node(obj: dict, source: str) -> K8sNode:
-    name, _ = _name(obj)
+    name, _ = _name(obj, source)
     item = f"node {name}"
     spec, status = field(obj, "spec", {}) or {}, field(obj, "status", {}) or {}
     ready = None
@@ -221,7 +238,7 @@ def read_node(obj: dict, source: str) -> K8sNode:
 
 
 def read_pod(obj: dict, source: str) -> K8sPod:
-    name, namespace = _name(obj)
+    name, namespace = _name(obj, source)
     item = f"pod {namespace + '/' if namespace else ''}{name}"
     spec, status = field(obj, "spec", {}) or {}, field(obj, "status", {}) or {}
     claims = []
@@ -239,19 +256,20 @@ def read_pod(obj: dict, source: str) -> K8sPod:
             if str(field(env, "name", "")).upper().endswith("PROCESS_ROLES") and field(env, "value") is not None:
                 roles.append(str(field(env, "value")))
     return K8sPod(name=name, namespace=namespace, source=source, labels=tuple(sorted(_labels(obj).items())),
-                  node_name=field(spec, "nodeName") or None, phase=field(status, "phase"), claims=tuple(claims),
+                  node_name=_text(field(spec, "nodeName"), source, item, "spec.nodeName"), phase=field(status, "phase"),
+                  claims=tuple(claims),
                   cpu=cpu, memory=memory, process_roles=tuple(roles))
 
 
 def read_claim(obj: dict, source: str) -> K8sClaim:
-    name, namespace = _name(obj)
+    name, namespace = _name(obj, source)
     return K8sClaim(name=name, namespace=namespace, source=source,
                     volume_name=field(field(obj, "spec", {}), "volumeName") or None,
                     phase=field(field(obj, "status", {}), "phase"))
 
 
 def read_volume(obj: dict, source: str) -> K8sVolume:
-    name, _ = _name(obj)
+    name, _ = _name(obj, source)
     spec = field(obj, "spec", {}) or {}
     ref = field(spec, "claimRef")
     claim = (str(field(ref, "namespace", "")), str(field(ref, "name", ""))) if isinstance(ref, dict) else None
@@ -269,7 +287,7 @@ def read_volume(obj: dict, source: str) -> K8sVolume:
 
 
 def read_storage_node(obj: dict, source: str) -> StorageNodeObject:
-    name, _ = _name(obj)
+    name, _ = _name(obj, source)
     status = field(obj, "status", {}) or {}
     network = field(status, "network", {}) or {}
     storage = field(status, "storage", {}) or {}

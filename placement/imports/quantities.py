@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_UP, Decimal
 
+from placement.models.errors import excerpt
+
 _QUANTITY = re.compile(r"^([+-]?)(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$")
 _BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
@@ -77,17 +79,29 @@ def parse_size_text(text: str) -> Decimal:
     return Decimal(match.group(1)) * 2 ** _SIZE_UNITS[match.group(2)]
 
 
+_COUNT = re.compile(r"\s*\+?([0-9]+)\s*", re.ASCII)  # ASCII digits only: int() would also take "\u0663"
+_UINT64 = 2 ** 64 - 1  # Portworx keeps sizes, usage and ha_level as unsigned 64-bit integers
+
+
 def parse_count(value: object, what: str) -> int:
-    """A whole number that may come as a JSON number or as a string of digits (pxctl -j prints 64-bit ints as strings)."""
-    if isinstance(value, bool):
-        raise QuantityError(f"{what} is {value!r}; expected a whole number")
-    if isinstance(value, int):
-        return value
+    """A whole number that may come as a JSON number or as a string of digits (pxctl -j prints 64-bit ints as strings),
+    in 0..2^64-1: a longer string is refused by its length before int() reads it (which fails past 4,300 digits)."""
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        return int(value)
-    raise QuantityError(f"{what} is {value!r}; expected a whole number")
+        value = int(value)
+    if isinstance(value, str):
+        match = _COUNT.fullmatch(value)
+        if match is None:
+            raise QuantityError(f"{what} is {excerpt(value)}; expected a whole number")
+        digits = match.group(1).lstrip("0") or "0"
+        if len(digits) > len(str(_UINT64)):
+            raise QuantityError(f"{what} has {len(digits):,} digits; expected a whole number that fits 64 bits "
+                                f"(at most {_UINT64:,})")
+        value = int(digits)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= _UINT64:
+            raise QuantityError(f"{what} is {excerpt(value)}; expected a whole number that fits 64 bits (0..{_UINT64:,})")
+        return value
+    raise QuantityError(f"{what} is {excerpt(value)}; expected a whole number")
 
 
 def gib(amount: Decimal | int) -> float | int:

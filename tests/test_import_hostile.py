@@ -1,0 +1,40 @@
+"""Hostile and damaged tool outputs through import: each is refused with exit status 2 naming its
+file and item, or imported with every change it had to make reported; never an internal error,
+never a silent change (found by an outside tester, one case per finding)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from placement.imports import import_cluster
+from placement.models.errors import InputError
+from tests.importing import DESCRIBE, items, node, pod, px_volume, status_text
+
+
+def test_a_pod_whose_node_name_is_not_a_string_is_bad_input():
+    broken = pod("kafka-0", "a")
+    broken["spec"]["nodeName"] = 7
+    with pytest.raises(InputError, match=r"pod kafka/kafka-0.*spec\.nodeName"):
+        import_cluster(objects=[items(node("a", zone="z")), items(broken)])
+
+
+@pytest.mark.parametrize("size", ["1" + "0" * 400, "9" * 5000, str(2**64)])
+def test_a_portworx_size_beyond_64_bits_is_bad_input(size):
+    volume = px_volume("1", "pvc-a", ["a"], size=size)
+    with pytest.raises(InputError, match=r"volume pvc-a.*spec\.size.*fits 64 bits"):
+        import_cluster(objects=[items(node("a", zone="z")), [volume]])
+
+
+def test_a_portworx_count_in_other_digits_is_bad_input():
+    volume = px_volume("1", "pvc-a", ["a"], ha="\u0663")  # ARABIC-INDIC DIGIT THREE: int() would take it
+    with pytest.raises(InputError, match=r"spec\.ha_level.*whole number"):
+        import_cluster(objects=[items(node("a", zone="z")), [volume]])
+
+
+@pytest.mark.parametrize("name", [5, None, ""])
+def test_a_node_without_a_string_name_is_bad_input(name):
+    broken = node("a", zone="z")
+    broken["metadata"]["name"] = name
+    with pytest.raises(InputError, match=r"a Node: metadata\.name is .*expected the object's name"):
+        import_cluster(objects=[items(broken)])
