@@ -38,3 +38,10 @@ def test_a_node_without_a_string_name_is_bad_input(name):
     broken["metadata"]["name"] = name
     with pytest.raises(InputError, match=r"a Node: metadata\.name is .*expected the object's name"):
         import_cluster(objects=[items(broken)])
+
+
+@pytest.mark.parametrize("name", ["kafka-0\n", "kafka-\u0660"])  # a trailing newline; ARABIC-INDIC DIGIT ZERO
+def test_a_broker_id_is_read_only_from_ascii_digits_that_end_the_pod_name(name):
+    r = import_cluster(objects=[items(node("a", zone="z")), items(pod(name, "a"))])
+    assert r.document["brokers"] == []
+    assert any("does not end in a number" in i.message for i in r.report.items)

@@ -39,7 +39,7 @@ from placement.imports.sources import Collected
 DEFAULT_BROKERS = "app.kubernetes.io/name=kafka, Strimzi broker pods (strimzi.io/kind=Kafka with strimzi.io/broker-role=true, or strimzi.io/name=<cluster>-kafka)"
 _NOT_BROKERS = {"entity-operator", "kafka-exporter", "cruise-control", "zookeeper", "kafka-connect", "kafka-bridge",
                 "kafka-mirror-maker", "kafka-mirror-maker-2"}
-_TRAILING_NUMBER = re.compile(r"(\d+)$")
+_TRAILING_NUMBER = re.compile(r"([0-9]+)\Z")  # ASCII digits at the very end: "$" also matches before a final newline
 
 
 @dataclass(frozen=True)
