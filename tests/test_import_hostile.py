@@ -45,3 +45,29 @@ def test_a_broker_id_is_read_only_from_ascii_digits_that_end_the_pod_name(name):
     r = import_cluster(objects=[items(node("a", zone="z")), items(pod(name, "a"))])
     assert r.document["brokers"] == []
     assert any("does not end in a number" in i.message for i in r.report.items)
+
+
+def _describe(*lines: str, count: int = 2) -> str:
+    return (f"Topic: orders\tTopicId: abc\tPartitionCount: {count}\tReplicationFactor: 2\tConfigs: min.insync.replicas=1\n"
+            + "".join(f"\tTopic: orders\t{line}\n" for line in lines))
+
+
+def test_a_partition_line_with_a_negative_id_is_bad_input_not_left_out():
+    text = _describe("Partition: -1\tLeader: 0\tReplicas: 0,1\tIsr: 0,1", "Partition: 1\tLeader: 1\tReplicas: 1,0\tIsr: 1,0")
+    with pytest.raises(InputError, match=r"line 2.*partition '-1'"):
+        import_cluster(texts={"topics.txt": text})
+
+
+@pytest.mark.parametrize("cut", ["Partition: 1\tLeader: 1\tReplicas: 1,0", "Partition: 1\tLeader: 1\tRepl"])
+def test_a_partition_line_cut_short_is_bad_input(cut):
+    text = _describe("Partition: 0\tLeader: 0\tReplicas: 0,1\tIsr: 0,1", cut)
+    with pytest.raises(InputError, match=r"line 3: topic orders partition 1: .*cut short"):
+        import_cluster(texts={"topics.txt": text})
+
+
+def test_fewer_partitions_than_the_header_counts_are_reported():
+    text = _describe("Partition: 0\tLeader: 0\tReplicas: 0,1\tIsr: 0,1", count=8)
+    r = import_cluster(texts={"topics.txt": text})
+    assert [len(t["partitions"]) for t in r.document["topics"]] == [1]
+    unresolved = [i for i in r.report.items if i.kind == "unresolved" and i.item == "topic orders"]
+    assert unresolved and "PartitionCount 8" in unresolved[0].message and "1 partition" in unresolved[0].message

@@ -496,6 +496,10 @@ class _Resolver:
             item = f"topic {name}"
             if t.described > 1:
                 self.report.assume(t.source, item, f"is described {t.described} times (successive runs pasted together?); the last is used")
+            if t.header and t.partition_count is not None and t.partition_count != len(t.partitions):
+                self.report.unresolved(t.source, item, f"its header says PartitionCount {t.partition_count} but "
+                                                       f"{len(t.partitions)} partition{'s are' if len(t.partitions) != 1 else ' is'} "
+                                                       "described (an output cut short?); only those described are in the cluster file")
             parts = []
             counts: dict[int, list[int]] = defaultdict(list)
             for pid in sorted(t.partitions):
