@@ -71,3 +71,18 @@ def test_fewer_partitions_than_the_header_counts_are_reported():
     assert [len(t["partitions"]) for t in r.document["topics"]] == [1]
     unresolved = [i for i in r.report.items if i.kind == "unresolved" and i.item == "topic orders"]
     assert unresolved and "PartitionCount 8" in unresolved[0].message and "1 partition" in unresolved[0].message
+
+
+def test_a_portworx_volume_without_replica_sets_is_reported():
+    volume = px_volume("1", "pvc-a", ["a"])
+    volume["replica_sets"] = []
+    r = import_cluster(objects=[items(node("a", zone="z")), [volume]])
+    assert r.document["volumes"][0]["replicas"] == []
+    assert any(i.kind == "unresolved" and i.item == "volume pvc-a" and "no replica" in i.message for i in r.report.items)
+
+
+def test_a_node_listed_twice_in_one_replica_set_is_reported():
+    volume = px_volume("1", "pvc-a", ["a", "a", "a"], ha=3)
+    r = import_cluster(objects=[items(node("a", zone="z")), [volume]])
+    assert r.document["volumes"][0]["replicas"] == ["a"]
+    assert any(i.kind == "assumed" and i.item == "volume pvc-a" and "more than once" in i.message for i in r.report.items)

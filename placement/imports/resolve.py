@@ -328,6 +328,15 @@ class _Resolver:
             if len(v.replica_sets) > 1:
                 self.report.assume(v.source, item, f"is striped over {len(v.replica_sets)} replica sets; each node is "
                                                    "counted as holding the whole volume")
+            for replica_set in v.replica_sets:
+                twice = sorted({n for n in replica_set if replica_set.count(n) > 1})
+                if twice:
+                    self.report.assume(v.source, item, f"lists {', '.join(twice)} more than once in one replica set; "
+                                                       "each node is counted once")
+            if not replicas:  # the plan would call its data lost: say where that came from
+                self.report.unresolved(v.source, item, "has no replica set in the Portworx output (replica_sets empty or "
+                                                       "absent): no replica is known, so the cluster file says its data is "
+                                                       "lost; capture pxctl --json volume list again")
             for node in replicas:
                 self.replica_gib[node] += float(size)
             doc["replicas"] = replicas
