@@ -86,3 +86,22 @@ def test_a_node_listed_twice_in_one_replica_set_is_reported():
     r = import_cluster(objects=[items(node("a", zone="z")), [volume]])
     assert r.document["volumes"][0]["replicas"] == ["a"]
     assert any(i.kind == "assumed" and i.item == "volume pvc-a" and "more than once" in i.message for i in r.report.items)
+
+
+@pytest.mark.parametrize("where, value, message", [
+    ("unschedulable", "false", r"spec\.unschedulable is 'false'; expected true or false"),
+    ("taints", {"key": "node.kubernetes.io/out-of-service"}, r"spec\.taints is a mapping; expected a list"),
+    ("conditions", "Ready", r"status\.conditions is 'Ready'; expected a list"),
+])
+def test_node_fields_of_the_wrong_type_are_bad_input_not_misread(where, value, message):
+    broken = node("a", zone="z")
+    (broken["status"] if where == "conditions" else broken["spec"])[where] = value
+    with pytest.raises(InputError, match=r"node a: " + message):
+        import_cluster(objects=[items(broken)])
+
+
+def test_a_duplicate_key_in_an_import_source_is_bad_input(tmp_path):
+    source = tmp_path / "nodes.json"
+    source.write_text('{"apiVersion": "v1", "kind": "Node", "kind": "Pod", "metadata": {"name": "a"}}')
+    with pytest.raises(InputError, match=r"nodes\.json.*duplicate key 'kind'"):
+        import_cluster(str(source))

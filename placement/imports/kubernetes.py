@@ -101,6 +101,15 @@ def _name(obj: dict, source: str) -> tuple[str, str]:
     return name, namespace
 
 
+def _list(value: Any, source: str, item: str, what: str) -> list:
+    """An optional list field (conditions, taints): absent is empty; anything else would be iterated as something else."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(source, Problem(item, f"{what} is {excerpt(value)}; expected a list"))
+    return value
+
+
 def _text(value: Any, source: str, item: str, what: str) -> str | None:
     """An optional string field (a node name, a phase): absent is None, anything but a string is bad input."""
     if value is None or value == "":
@@ -221,15 +230,18 @@ def read_node(obj: dict, source: str) -> K8sNode:
     item = f"node {name}"
     spec, status = field(obj, "spec", {}) or {}, field(obj, "status", {}) or {}
     ready = None
-    for cond in field(status, "conditions", []) or []:
+    for cond in _list(field(status, "conditions"), source, item, "status.conditions"):
         if field(cond, "type") == "Ready":
             ready = str(field(cond, "status"))
-    taints = tuple(sorted(str(field(t, "key", "")) for t in field(spec, "taints", []) or []))
+    taints = tuple(sorted(str(field(t, "key", "")) for t in _list(field(spec, "taints"), source, item, "spec.taints")))
+    unschedulable = field(spec, "unschedulable", False)
+    if not isinstance(unschedulable, bool):  # "false" is a true value to bool(): the node would be cordoned unsaid
+        raise InputError(source, Problem(item, f"spec.unschedulable is {excerpt(unschedulable)}; expected true or false"))
     allocatable = field(status, "allocatable", {}) or {}
     addresses = field(status, "addresses", []) or []
     return K8sNode(
         name=name, source=source, labels=tuple(sorted(_labels(obj).items())), ready=ready,
-        unschedulable=bool(field(spec, "unschedulable", False)), taints=taints,
+        unschedulable=unschedulable, taints=taints,
         cpu=_quantity(allocatable.get("cpu"), source, item, "status.allocatable.cpu"),
         memory=_quantity(allocatable.get("memory"), source, item, "status.allocatable.memory"),
         internal_ips=tuple(str(field(a, "address")) for a in addresses if field(a, "type") == "InternalIP" and field(a, "address")),

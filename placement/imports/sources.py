@@ -17,7 +17,7 @@ from typing import Any, Iterable
 import yaml
 
 from placement.models.documents import check_shape, is_directory, max_input_bytes, read_text
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 from placement.imports import kafka, kubernetes as k8s, portworx as px
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -210,6 +210,19 @@ def add_data(collected: Collected, data: Any, source: str, text: str = "") -> No
     raise InputError(source, Problem("", _refusal(text, data)))
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object whose keys are distinct: json.loads would keep the last of two silently."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return data
+
+
 def add_text(collected: Collected, text: str, source: str) -> None:
     """Recognise a text by its content and read it."""
     text = text.lstrip("\ufeff")
@@ -218,7 +231,10 @@ def add_text(collected: Collected, text: str, source: str) -> None:
     start = text.lstrip()[:1]
     if start in ("{", "["):
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            raise InputError(source, Problem("", f"malformed JSON: duplicate key {excerpt(str(exc))}; each key may appear "
+                                                 "once per object (kubectl and pxctl never repeat one)")) from None
         except json.JSONDecodeError:
             data = None
         except (RecursionError, ValueError) as exc:  # nested too deeply, an integer of over 4,300 digits
