@@ -56,6 +56,24 @@ def _load_long_lived(cluster_file: str):
     return cluster
 
 
+STDIN = "-"
+
+
+def _input(*paths: str) -> tuple[str, ...]:
+    """The paths a command reads, with ``-`` (standard input, as for import) as ``/dev/stdin``: the loaders read a
+    pipe or a redirected file there like any file. Standard input can be read once, and not from a terminal."""
+    import os
+
+    from placement import InputError, Problem
+
+    if paths.count(STDIN) > 1:
+        raise InputError(STDIN, Problem("", "standard input is named twice; it can be read once: name a file for the others"))
+    if STDIN in paths and os.isatty(0):
+        raise InputError(STDIN, Problem("", "standard input is a terminal; pipe the file in (placement plan - < cluster.yaml) "
+                                            "or name the file"))
+    return tuple("/dev/stdin" if path == STDIN else path for path in paths)
+
+
 def _guarded(command):
     """Turn the library's exceptions into exit codes and one clear paragraph, never a traceback."""
 
@@ -295,6 +313,7 @@ def plan(cluster_file, more_nodes, fail, fail_zones, remove_brokers, drain, reba
     from placement.render.tables import console, render_plan
 
     drained = _planned_operation(more_nodes, drain, rebalance, max_used, min_replicas)
+    (cluster_file,) = _input(cluster_file)
     outputs = Outputs(inputs=[cluster_file])
     files = _plan_files(outputs, fmt, output)  # refused now, before a long solve, not after
     if fmt == "script":
@@ -415,6 +434,7 @@ def verify(cluster_file, plan_file, fail, fail_zones):
     import placement
     from placement.render.tables import console, render_verdict
 
+    cluster_file, plan_file = _input(cluster_file, plan_file)
     cluster = _load_long_lived(cluster_file)
     document = placement.load_plan_document(plan_file)
     verdict = placement.verify(cluster, document, fail, fail_zones, source=plan_file)
@@ -462,6 +482,7 @@ def check(cluster_file, more_nodes, max_failures, zones, minimum, ok_to_stop, wa
 
     mode, nodes = _check_mode(more_nodes, ok_to_stop, waves, max_failures, zones, minimum, max_wave, min_replicas,
                               jobs, scheduler, time_limit)
+    (cluster_file,) = _input(cluster_file)
     outputs = Outputs(inputs=[cluster_file])
     file = outputs.file(output, "-o") if output else None  # refused now, before the check runs, not after
     cluster = _load_long_lived(cluster_file)
