@@ -71,7 +71,31 @@ def _input(*paths: str) -> tuple[str, ...]:
     if STDIN in paths and os.isatty(0):
         raise InputError(STDIN, Problem("", "standard input is a terminal; pipe the file in (placement plan - < cluster.yaml) "
                                             "or name the file"))
+    for path in paths:
+        _missing_example(path)
     return tuple("/dev/stdin" if path == STDIN else path for path in paths)
+
+
+def _missing_example(path: str) -> None:
+    """The README's sessions name ``examples/seed.yaml`` and its kin, which exist in a checkout; installed with pip,
+    they are package data. A missing ``examples/NAME`` that placement ships says where its copy is (it is not
+    used in its place: the user may have meant another file)."""
+    import os
+    from importlib.resources import files
+
+    from placement import InputError, Problem
+
+    shown = Path(path)
+    if shown.parent.name != "examples" or os.path.lexists(path):
+        return
+    try:
+        shipped = files("placement.examples") / shown.name
+        if not (shown.suffix in (".yaml", ".yml", ".json") and shipped.is_file()):
+            return
+    except (ModuleNotFoundError, OSError, ValueError):
+        return
+    raise InputError(path, Problem("", f"no such file; placement's own examples are installed with it: {shipped} "
+                                       "(give that path, or run from a checkout of placement)"))
 
 
 def _guarded(command):

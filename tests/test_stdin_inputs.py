@@ -33,3 +33,15 @@ def test_standard_input_is_read_once():
     done = placement("verify", "-", "-", stdin=SEED.read_text())
     assert done.returncode == 2
     assert "standard input" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_readme_examples_missing_here_name_the_installed_copy(tmp_path):
+    """Installed with pip, a user running the README's `placement plan examples/seed.yaml` from another folder
+    learns where the examples are instead of only "no such file"."""
+    done = placement("plan", "examples/seed.yaml", "--fail", "node-2", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    shipped = done.stderr.split("installed with it: ", 1)[1].split(" (give that path", 1)[0]
+    assert Path(shipped).read_text() == SEED.read_text()
+    assert placement("plan", shipped, "--fail", "node-2", cwd=tmp_path).returncode == 0
+    other = placement("plan", "examples/not-shipped.yaml", cwd=tmp_path)
+    assert other.returncode == 2 and "no such file" in other.stderr and "installed" not in other.stderr
