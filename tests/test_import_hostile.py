@@ -105,3 +105,10 @@ def test_a_duplicate_key_in_an_import_source_is_bad_input(tmp_path):
     source.write_text('{"apiVersion": "v1", "kind": "Node", "kind": "Pod", "metadata": {"name": "a"}}')
     with pytest.raises(InputError, match=r"nodes\.json.*duplicate key 'kind'"):
         import_cluster(str(source))
+
+
+def test_standard_input_named_twice_is_bad_input():
+    import io
+
+    with pytest.raises(InputError, match="standard input is named twice"):
+        import_cluster("-", "-", stdin=io.StringIO(DESCRIBE))

@@ -326,6 +326,9 @@ def add_path(collected: Collected, path: str | Path, stdin: Any = None) -> None:
 def collect(paths: Iterable[str | Path] = (), texts: dict[str, str] | None = None, objects: Iterable[Any] = (),
             stdin: Any = None) -> Collected:
     collected = Collected()
+    paths = list(paths)
+    if sum(str(path) == "-" for path in paths) > 1:  # the second would read nothing: "is empty" hides why
+        raise InputError("<stdin>", Problem("", "standard input is named twice; it can be read once: name it once"))
     for path in paths:
         add_path(collected, path, stdin)
     for name, text in (texts or {}).items():
