@@ -1,0 +1,32 @@
+"""A YAML cluster file in flow style starts with '{' like JSON (yaml.safe_dump(default_flow_style=True) writes
+one); it was refused as "malformed JSON" although the contract takes YAML or JSON (an outside tester's finding)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import placement
+from placement.models.errors import InputError
+
+SEED = Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
+
+
+@pytest.mark.parametrize("name", ["flow.yaml", "flow"])
+def test_a_flow_style_yaml_cluster_loads_like_its_block_style(tmp_path, name):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(yaml.safe_load(SEED.read_text()), default_flow_style=True, width=10**6))
+    assert path.read_text().startswith("{")
+    assert placement.load_cluster(path) == placement.load_cluster(SEED)
+
+
+def test_broken_json_still_says_json_where_it_is_json(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"name": "seed",, }')
+    with pytest.raises(InputError, match="malformed JSON"):
+        placement.load_cluster(path)
+    path = tmp_path / "c"
+    path.write_text('{"name": "seed", "nodes": [}')
+    with pytest.raises(InputError, match="malformed JSON"):
+        placement.load_cluster(path)
