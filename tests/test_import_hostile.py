@@ -112,3 +112,18 @@ def test_standard_input_named_twice_is_bad_input():
 
     with pytest.raises(InputError, match="standard input is named twice"):
         import_cluster("-", "-", stdin=io.StringIO(DESCRIBE))
+
+
+@pytest.mark.parametrize("name", ["2024-01-01", "2024-1-1", "1999-12-31", "123", "0x1F", "1e3", "yes",
+                                  "Off", "null", "1_000"])
+def test_the_cluster_file_import_writes_reads_back_every_topic_name(tmp_path, name):
+    """A topic Kafka accepts (its rule: letters, digits, '.', '_', '-') must survive the YAML import writes:
+    '2024-01-01' was written plain, read back as a date, and the imported file did not load."""
+    from placement.imports import render_document
+    import placement
+
+    text = DESCRIBE.replace("orders", name)
+    r = import_cluster(texts={"topics.txt": text})
+    written = tmp_path / "cluster.yaml"
+    written.write_text(render_document(r.document))
+    assert [t.name for t in placement.load_cluster(written).topics] == [name]

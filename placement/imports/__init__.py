@@ -91,9 +91,20 @@ def _needs_quotes(text: str) -> bool:
     import re
 
     plain = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", text)
-    # strings YAML would read as something else (numbers, booleans, null) are quoted
-    return not plain or re.fullmatch(r"[-+]?(\d[\d_]*(\.\d*)?([eE][-+]?\d+)?|\.\d+|0x[0-9a-fA-F]+|0o[0-7]+)", text) is not None \
-        or text.lower() in ("y", "n", "yes", "no", "true", "false", "on", "off", "null", "~")
+    # strings YAML would read as something else (numbers, booleans, null, dates such as a topic 2024-01-01) are
+    # quoted: the loader's own resolver says which, so no form it knows is missed
+    return not plain or _resolved_tag(text) != "tag:yaml.org,2002:str"
+
+
+def _resolved_tag(text: str) -> str:
+    """The tag the safe loader gives ``text`` written plain (its resolver is the one SafeLoader uses): only the
+    implicit resolvers for its first character can apply, as in the loader."""
+    import yaml
+
+    for tag, pattern in yaml.resolver.Resolver.yaml_implicit_resolvers.get(text[:1], ()):
+        if pattern.match(text):
+            return tag
+    return "tag:yaml.org,2002:str"
 
 
 def _yaml(document: dict) -> str:
