@@ -30,3 +30,13 @@ def test_broken_json_still_says_json_where_it_is_json(tmp_path):
     path.write_text('{"name": "seed", "nodes": [}')
     with pytest.raises(InputError, match="malformed JSON"):
         placement.load_cluster(path)
+
+
+def test_a_name_yaml_reads_as_a_date_says_so_and_how_to_quote_it(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(SEED.read_text().replace("name: orders", "name: 2024-01-01"))
+    with pytest.raises(InputError) as caught:
+        placement.load_cluster(path)
+    message = caught.value.paragraph()
+    assert "topics[0].name" in message and "datetime" not in message
+    assert "a date, 2024-01-01" in message and "quote it" in message
