@@ -4,6 +4,7 @@ never a silent change (found by an outside tester, one case per finding)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,16 @@ def test_the_cluster_file_import_writes_reads_back_every_topic_name(tmp_path, na
     written = tmp_path / "cluster.yaml"
     written.write_text(render_document(r.document))
     assert [t.name for t in placement.load_cluster(written).topics] == [name]
+
+
+@pytest.mark.parametrize("name, text", [
+    ("cluster.yaml", (Path(__file__).resolve().parent.parent / "examples" / "seed.yaml").read_text()),
+    ("cluster.json", json.dumps({"name": "x", "nodes": [{"name": "a", "storageGiB": 10}], "volumes": []})),
+])
+def test_a_cluster_file_given_to_import_says_what_it_is(tmp_path, name, text):
+    """A cluster file in a folder given as CLUSTER (or to import) was refused as 'none of the sources import reads'."""
+    folder = tmp_path / "cap"
+    folder.mkdir()
+    (folder / name).write_text(text)
+    with pytest.raises(InputError, match=r"a placement cluster file.*give it .* itself"):
+        import_cluster(str(folder))

@@ -131,8 +131,16 @@ _SOURCES_KNOWN = ("Kubernetes objects (kubectl get ... -o json or -o yaml), pxct
                   "pxctl status, pxctl --json cluster provision-status, kafka-topics.sh --describe or kafka-log-dirs.sh --describe")
 
 
+_CLUSTER_FILE = ("a placement cluster file, which import does not read (it writes one): give it to plan, check or "
+                 "verify as CLUSTER itself, not inside a capture directory")
+
+
 def _refusal(text: str, data: Any = None) -> str:
     """Why a content is not a source, and what to give instead."""
+    if isinstance(data, dict) and isinstance(data.get("nodes"), list) and "kind" not in data and "apiVersion" not in data:
+        return _CLUSTER_FILE
+    if data is None and re.search(r"^nodes:", text, re.M) and re.search(r"^(volumes|brokers|topics|policy):", text, re.M):
+        return _CLUSTER_FILE
     if isinstance(data, dict):
         if "brokerCapacities" in data:
             return "a Cruise Control capacity file, which import does not read (broker capacity comes from the nodes)"
