@@ -141,3 +141,11 @@ def test_a_cluster_file_given_to_import_says_what_it_is(tmp_path, name, text):
     (folder / name).write_text(text)
     with pytest.raises(InputError, match=r"a placement cluster file.*give it .* itself"):
         import_cluster(str(folder))
+
+
+@pytest.mark.parametrize("option, message", [
+    ({"kafka_pods": " "}, r"--kafka-pods: is empty"), ({"zone_label": ""}, r"--zone-label: is empty")])
+def test_an_empty_selector_or_zone_label_is_bad_input_not_ignored(option, message):
+    """They were ignored unsaid: the default brokers and zones were used as if the option were absent."""
+    with pytest.raises(InputError, match=message):
+        import_cluster(objects=[items(node("a", zone="z")), items(pod("kafka-0", "a"))], **option)

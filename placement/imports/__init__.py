@@ -56,6 +56,10 @@ def import_cluster(*paths: str | Path, texts: dict[str, str] | None = None, obje
     zone_label = args.text("zone_label", zone_label, optional=True, max_length=317)  # a label key: prefix/name
     kafka_pods = args.text("kafka_pods", kafka_pods, optional=True)
     args.done()
+    for option, value, instead in (("--zone-label", zone_label, "a node label key such as topology.kubernetes.io/rack"),
+                                   ("--kafka-pods", kafka_pods, "a label selector such as app.kubernetes.io/name=kafka")):
+        if value is not None and not value.strip():  # it was ignored as if absent, unsaid
+            raise InputError(option, Problem("", f"is empty; give {instead}, or leave the option out"))
     collected = collect(paths, texts, objects, stdin=stdin)
     document, report = resolve(collected, Options(zone_label=zone_label, kafka_pods=kafka_pods))
     label = ", ".join(str(p) for p in paths) or "the imported sources"
