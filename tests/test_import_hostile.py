@@ -149,3 +149,20 @@ def test_an_empty_selector_or_zone_label_is_bad_input_not_ignored(option, messag
     """They were ignored unsaid: the default brokers and zones were used as if the option were absent."""
     with pytest.raises(InputError, match=message):
         import_cluster(objects=[items(node("a", zone="z")), items(pod("kafka-0", "a"))], **option)
+
+
+@pytest.mark.parametrize("script, mode, message", [
+    ('#!/bin/sh\nprintf "\\377\\376 not text"\n', 0o755, r"kubectl get nodes -o json: printed output that is not UTF-8"),
+    ("#!/bin/sh\necho {}\n", 0o644, r"kubectl: cannot be run: Permission denied"),
+])
+def test_capture_with_a_kubectl_that_prints_bytes_or_cannot_run_is_bad_input(tmp_path, monkeypatch, script, mode, message):
+    """Both were internal errors (exit 3): UnicodeDecodeError and PermissionError from subprocess."""
+    from placement.imports.capture import capture
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubectl").write_text(script)
+    (bin_dir / "kubectl").chmod(mode)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    with pytest.raises(InputError, match=message):
+        capture(tmp_path / "out", timeout=10)
