@@ -105,6 +105,7 @@ def _refuse_json_constant(name: str) -> Any:
 def parse_text(text: str, source: str, *, as_json: bool | None = None) -> Any:
     """Parse YAML or JSON text; JSON when told so or when it starts with '{' or '['.
     The result nests at most MAX_DEPTH levels and YAML aliases expand it by at most ALIAS_BUDGET values."""
+    text = text.removeprefix("\ufeff")  # a byte order mark (Windows editors): YAML skips it, JSON refuses it
     if not text.strip():
         raise InputError(source, Problem("", "the file is empty; expected a cluster document (YAML or JSON)"))
     sniffed = as_json is None and not source.endswith(".json")  # YAML's flow style starts with '{' or '[' too

@@ -40,3 +40,12 @@ def test_a_name_yaml_reads_as_a_date_says_so_and_how_to_quote_it(tmp_path):
     message = caught.value.paragraph()
     assert "topics[0].name" in message and "datetime" not in message
     assert "a date, 2024-01-01" in message and "quote it" in message
+
+
+def test_a_json_cluster_file_with_a_byte_order_mark_loads(tmp_path):
+    """Windows editors write one; YAML files with it loaded, JSON ones said 'decode using utf-8-sig'."""
+    import json
+
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(yaml.safe_load(SEED.read_text())), encoding="utf-8-sig")
+    assert placement.load_cluster(path) == placement.load_cluster(SEED)
