@@ -166,3 +166,49 @@ def test_capture_with_a_kubectl_that_prints_bytes_or_cannot_run_is_bad_input(tmp
     monkeypatch.setenv("PATH", str(bin_dir))
     with pytest.raises(InputError, match=message):
         capture(tmp_path / "out", timeout=10)
+
+
+def _within(seconds: int, call):
+    """``call()`` must return within ``seconds`` (each case here took hours: regular expressions that backtrack
+    quadratically on a long run of digits or hex); a hang fails the test instead of the suite."""
+    import signal
+
+    def expired(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s: quadratic backtracking?")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        return call()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+LONG = 200_000  # characters: milliseconds when linear, about two hours when quadratic (16,000 took 41 s)
+
+
+def test_a_long_quantity_is_refused_in_bounded_time():
+    broken = node("a", zone="z", cpu="1" * LONG + "x")
+    with pytest.raises(InputError, match=r"status\.allocatable\.cpu"):
+        _within(20, lambda: import_cluster(objects=[items(broken)]))
+
+
+def test_a_long_pod_name_is_read_in_bounded_time():
+    r = _within(20, lambda: import_cluster(objects=[items(node("a", zone="z")), items(pod("kafka-" + "1" * LONG + "x", "a"))]))
+    assert r.document["brokers"] == []
+
+
+@pytest.mark.parametrize("row", ["\t" + "a:" * (LONG // 2) + "x y", "\t10.0.0.1\tid-1\t" + "1" * LONG + "x"])
+def test_a_long_pxctl_status_row_is_read_in_bounded_time(row):
+    text = status_text([("10.0.0.2", "id-2", "a", "1 GiB", "10 GiB", "Online")]).replace("Global Storage Pool", row + "\nGlobal Storage Pool")
+    try:
+        _within(20, lambda: import_cluster(objects=[items(node("a", zone="z"))], texts={"px-status.txt": text}))
+    except InputError as exc:
+        assert len(exc.paragraph()) < 2_000  # the message quotes the row bounded
+
+
+def test_a_pod_name_ending_in_thousands_of_digits_is_reported_not_an_internal_error():
+    r = import_cluster(objects=[items(node("a", zone="z")), items(pod("kafka-" + "1" * 5000, "a"))])
+    assert r.document["brokers"] == []
+    assert any("5,000 digits" in i.message for i in r.report.items)

@@ -21,7 +21,10 @@ from decimal import ROUND_UP, Decimal
 
 from placement.models.errors import excerpt
 
-_QUANTITY = re.compile(r"^([+-]?)(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$")
+# Unambiguous (the fraction needs its dot: "\d+\.?\d*" split a run of digits every way, quadratic on 16,000 of
+# them) and ASCII digits only, as apimachinery reads them.
+_QUANTITY = re.compile(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?")
+_QUANTITY_CHARACTERS = 100  # "15387080Ki" is 10; a longer one is no quantity a cluster holds
 _BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 _NANO = Decimal("1e-9")
@@ -46,7 +49,9 @@ def parse_quantity(value: object) -> Decimal:
         return Decimal(repr(value))
     if not isinstance(value, str):
         raise QuantityError(f"{value!r} is not a quantity")
-    match = _QUANTITY.match(value)
+    if len(value) > _QUANTITY_CHARACTERS:
+        raise QuantityError(f"{excerpt(value)} is not a Kubernetes quantity (such as 3500m, 16Gi, 15387080Ki or 1e3)")
+    match = _QUANTITY.fullmatch(value)
     if not match:
         raise QuantityError(f"{value!r} is not a Kubernetes quantity (such as 3500m, 16Gi, 15387080Ki or 1e3)")
     sign, number, suffix = match.groups()
@@ -68,7 +73,8 @@ _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|PiB|EiB|KB|MB|GB|TB|P
 _SIZE_UNITS = {"B": 0, "KiB": 10, "MiB": 20, "GiB": 30, "TiB": 40, "PiB": 50, "EiB": 60,
                # pxctl prints IEC sizes; the two-letter forms are read the same way (its "3.9 GB" is GiB)
                "KB": 10, "MB": 20, "GB": 30, "TB": 40, "PB": 50}
-SIZE_PATTERN = r"\d+(?:\.\d+)?\s*(?:B|KiB|MiB|GiB|TiB|PiB|EiB|KB|MB|GB|TB|PB)"
+# starts only where a number starts (searched, it would otherwise retry every digit of a long run: quadratic)
+SIZE_PATTERN = r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?\s*(?:B|KiB|MiB|GiB|TiB|PiB|EiB|KB|MB|GB|TB|PB)"
 
 
 def parse_size_text(text: str) -> Decimal:

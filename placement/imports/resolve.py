@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 from placement.models.loading import NODE_NAME, VOLUME_NAME
 from placement.imports import kubernetes as k8s
 from placement.imports.kafka import PartitionRecord
@@ -39,7 +39,12 @@ from placement.imports.sources import Collected
 DEFAULT_BROKERS = "app.kubernetes.io/name=kafka, Strimzi broker pods (strimzi.io/kind=Kafka with strimzi.io/broker-role=true, or strimzi.io/name=<cluster>-kafka)"
 _NOT_BROKERS = {"entity-operator", "kafka-exporter", "cruise-control", "zookeeper", "kafka-connect", "kafka-bridge",
                 "kafka-mirror-maker", "kafka-mirror-maker-2"}
-_TRAILING_NUMBER = re.compile(r"([0-9]+)\Z")  # ASCII digits at the very end: "$" also matches before a final newline
+
+
+def _trailing_digits(name: str) -> str:
+    """The ASCII digits that end ``name`` ("" when none): the broker id of a pod. Not a regular expression: "$" also
+    matches before a final newline, and a search retries every digit of a long run (quadratic)."""
+    return name[len(name.rstrip("0123456789")):]
 
 
 @dataclass(frozen=True)
@@ -386,12 +391,16 @@ class _Resolver:
                 left_out.append(f"{pod.key} ({why})")
             if not chosen:
                 continue
-            m = _TRAILING_NUMBER.search(pod.name)
-            if not m:
+            digits = _trailing_digits(pod.name)
+            if not digits:
                 self.report.unresolved(pod.source, f"pod {pod.key}", "is selected as a Kafka broker but its name does not end in "
                                                                      "a number, the broker id; left out")
                 continue
-            bid = int(m.group(1))
+            if len(digits) > 10:  # past any broker id (int() refuses 4,300 digits: an internal error, not an answer)
+                self.report.unresolved(pod.source, f"pod {excerpt(pod.key)}", f"ends in a number of {len(digits):,} digits, "
+                                                                              "more than a broker id (at most 2,147,483,647); left out")
+                continue
+            bid = int(digits)
             if bid in by_id:
                 other = by_id[bid]
                 raise InputError(pod.source, Problem(f"pod {pod.key}", f"and pod {other.key} ({other.source}) both end in {bid}, "
