@@ -643,8 +643,11 @@ def capture(directory, context, namespace, portworx_namespace, bootstrap_server,
 def demo(html):
     """Tell the seed story: 5 nodes, 3 brokers, node-2 fails, the cluster recovers, node-2 returns."""
     from placement.render.demo import run_demo
+    from placement.render.story import check_story_directory
     from placement.render.tables import console
 
+    if html:
+        check_story_directory(html)  # before the story is told, not after
     return run_demo(console(), html=Path(html) if html else None)
 
 
