@@ -36,8 +36,10 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    loader.flatten_mapping(node)
+    written = {id(key_node) for key_node, _ in node.value}  # this mapping's own keys; merge keys (<<) bring others
+    loader.flatten_mapping(node)  # merged pairs first, so a key written here overrides them, as YAML's merge means
     mapping: dict = {}
+    own: set = set()
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
         try:
@@ -46,10 +48,12 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             raise yaml.constructor.ConstructorError(
                 None, None, "a mapping key must be a plain value", key_node.start_mark
             ) from None
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {excerpt(key)}", key_node.start_mark
-            )
+        if id(key_node) in written:  # only a key written twice here is a duplicate
+            if key in own:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {excerpt(key)}", key_node.start_mark
+                )
+            own.add(key)
         mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
 

@@ -49,3 +49,17 @@ def test_a_json_cluster_file_with_a_byte_order_mark_loads(tmp_path):
     path = tmp_path / "c.json"
     path.write_text(json.dumps(yaml.safe_load(SEED.read_text())), encoding="utf-8-sig")
     assert placement.load_cluster(path) == placement.load_cluster(SEED)
+
+
+def test_merge_keys_may_be_overridden_but_a_key_written_twice_is_still_refused(tmp_path):
+    """`- {<<: *n, name: node-2}` overrides the merged name, as YAML's merge key means; it was refused as a
+    duplicate key."""
+    path = tmp_path / "c.yaml"
+    path.write_text("name: seed\nnodes:\n  - &n {name: node-1, zone: zone-a, storageGiB: 1000}\n"
+                    "  - {<<: *n, name: node-2, zone: zone-b}\nvolumes: []\n")
+    cluster = placement.load_cluster(path)
+    assert [(n.name, n.zone, n.storage_gib) for n in cluster.nodes] == [("node-1", "zone-a", 1000), ("node-2", "zone-b", 1000)]
+    path.write_text("name: seed\nnodes:\n  - &n {name: node-1, zone: zone-a, storageGiB: 1000}\n"
+                    "  - {<<: *n, name: node-2, name: node-3}\nvolumes: []\n")
+    with pytest.raises(InputError, match="duplicate key 'name'"):
+        placement.load_cluster(path)
