@@ -212,3 +212,12 @@ def test_a_pod_name_ending_in_thousands_of_digits_is_reported_not_an_internal_er
     r = import_cluster(objects=[items(node("a", zone="z")), items(pod("kafka-" + "1" * 5000, "a"))])
     assert r.document["brokers"] == []
     assert any("5,000 digits" in i.message for i in r.report.items)
+
+
+def test_report_lines_show_control_characters_escaped():
+    """A pod name ending in a newline split its report line in two on standard error."""
+    r = import_cluster(objects=[items(node("a", zone="z")), items(pod("kafka-0\n", "a"))])
+    rendered = r.report.render()
+    assert "kafka-0\\n" in rendered
+    assert all(line.startswith(("imported", "  ", "note:", "0 ", "1 ", "nothing")) for line in rendered.splitlines())
+    assert any(i.item.endswith("\n") for i in r.report.items)  # the JSON report keeps the name as it was
