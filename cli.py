@@ -273,6 +273,10 @@ BROKER_ID = _Integer(0, ID_MAX, "a broker id")
 SEED = _Integer(0, SEED_MAX, "a solver seed")
 PLAN_SECONDS = _Seconds(0.1, 1_000_000)
 MIN_REPLICAS = _Integer(1, 3, "a number of in-sync replicas")
+COUNT_MAX = 2**63 - 1
+FAILURES = _Integer(0, COUNT_MAX, "a number of node failures")
+WAVE_SIZE = _Integer(1, COUNT_MAX, "a number of nodes per wave")
+JOBS = _Integer(1, COUNT_MAX, "a number of processes")
 CAPTURE_SECONDS = _Seconds(1, 86_400)
 
 
@@ -469,7 +473,7 @@ def verify(cluster_file, plan_file, fail, fail_zones):
 @main.command()
 @click.argument("cluster_file", metavar="CLUSTER")
 @click.argument("more_nodes", nargs=-1, metavar="")
-@click.option("--failures", "max_failures", type=click.IntRange(min=0), default=None, metavar="K",
+@click.option("--failures", "max_failures", type=FAILURES, default=None, metavar="K",
               help="Consider every set of up to K nodes failing [default: 1, or 0 with --zones or --minimum].")
 @click.option("--zones", is_flag=True, help="Also consider each whole zone failing.")
 @click.option("--minimum", is_flag=True, help="Also prove the least number of node failures that loses data.")
@@ -477,12 +481,12 @@ def verify(cluster_file, plan_file, fail, fail_zones):
               help="May these nodes stop now, with no step taken? (names after it, or repeated, or comma-separated)")
 @click.option("--waves", is_flag=True,
               help="The fewest groups of nodes to stop one at a time (maintenance waves), the minimum proven.")
-@click.option("--max-wave", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--max-wave", type=WAVE_SIZE, default=None, metavar="N",
               help="With --waves: at most N nodes a wave.")
 @click.option("--min-replicas", type=MIN_REPLICAS, default=None, metavar="N",
               help="With --ok-to-stop or --waves: in-sync replicas every volume keeps, 1 to 3 "
                    "[default: its replication factor minus one, at least 1].")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--jobs", type=JOBS, default=None, metavar="N",
               help="Spread scenarios over N local processes (at most the CPUs) [default: 1].")
 @click.option("--scheduler", metavar="ADDRESS", help="Run scenarios on this Dask scheduler (extra: distributed).")
 @click.option("--time-limit", type=PLAN_SECONDS, default=None, metavar="SECONDS",
