@@ -56,6 +56,48 @@ def _load_long_lived(cluster_file: str):
     return cluster
 
 
+STDIN = "-"
+
+
+def _input(*paths: str) -> tuple[str, ...]:
+    """The paths a command reads, with ``-`` (standard input, as for import) as ``/dev/stdin``: the loaders read a
+    pipe or a redirected file there like any file. Standard input can be read once, and not from a terminal."""
+    import os
+
+    from placement import InputError, Problem
+
+    if paths.count(STDIN) > 1:
+        raise InputError(STDIN, Problem("", "standard input is named twice; it can be read once: name a file for the others"))
+    if STDIN in paths and os.isatty(0):
+        raise InputError(STDIN, Problem("", "standard input is a terminal; pipe the file in (placement plan - < cluster.yaml) "
+                                            "or name the file"))
+    for path in paths:
+        _missing_example(path)
+    return tuple("/dev/stdin" if path == STDIN else path for path in paths)
+
+
+def _missing_example(path: str) -> None:
+    """The README's sessions name ``examples/seed.yaml`` and its kin, which exist in a checkout; installed with pip,
+    they are package data. A missing ``examples/NAME`` that placement ships says where its copy is (it is not
+    used in its place: the user may have meant another file)."""
+    import os
+    from importlib.resources import files
+
+    from placement import InputError, Problem
+
+    shown = Path(path)
+    if shown.parent.name != "examples" or os.path.lexists(path):
+        return
+    try:
+        shipped = files("placement.examples") / shown.name
+        if not (shown.suffix in (".yaml", ".yml", ".json") and shipped.is_file()):
+            return
+    except (ModuleNotFoundError, OSError, ValueError):
+        return
+    raise InputError(path, Problem("", f"no such file; placement's own examples are installed with it: {shipped} "
+                                       "(give that path, or run from a checkout of placement)"))
+
+
 def _guarded(command):
     """Turn the library's exceptions into exit codes and one clear paragraph, never a traceback."""
 
@@ -231,6 +273,10 @@ BROKER_ID = _Integer(0, ID_MAX, "a broker id")
 SEED = _Integer(0, SEED_MAX, "a solver seed")
 PLAN_SECONDS = _Seconds(0.1, 1_000_000)
 MIN_REPLICAS = _Integer(1, 3, "a number of in-sync replicas")
+COUNT_MAX = 2**63 - 1
+FAILURES = _Integer(0, COUNT_MAX, "a number of node failures")
+WAVE_SIZE = _Integer(1, COUNT_MAX, "a number of nodes per wave")
+JOBS = _Integer(1, COUNT_MAX, "a number of processes")
 CAPTURE_SECONDS = _Seconds(1, 86_400)
 
 
@@ -295,6 +341,7 @@ def plan(cluster_file, more_nodes, fail, fail_zones, remove_brokers, drain, reba
     from placement.render.tables import console, render_plan
 
     drained = _planned_operation(more_nodes, drain, rebalance, max_used, min_replicas)
+    (cluster_file,) = _input(cluster_file)
     outputs = Outputs(inputs=[cluster_file])
     files = _plan_files(outputs, fmt, output)  # refused now, before a long solve, not after
     if fmt == "script":
@@ -415,6 +462,7 @@ def verify(cluster_file, plan_file, fail, fail_zones):
     import placement
     from placement.render.tables import console, render_verdict
 
+    cluster_file, plan_file = _input(cluster_file, plan_file)
     cluster = _load_long_lived(cluster_file)
     document = placement.load_plan_document(plan_file)
     verdict = placement.verify(cluster, document, fail, fail_zones, source=plan_file)
@@ -425,7 +473,7 @@ def verify(cluster_file, plan_file, fail, fail_zones):
 @main.command()
 @click.argument("cluster_file", metavar="CLUSTER")
 @click.argument("more_nodes", nargs=-1, metavar="")
-@click.option("--failures", "max_failures", type=click.IntRange(min=0), default=None, metavar="K",
+@click.option("--failures", "max_failures", type=FAILURES, default=None, metavar="K",
               help="Consider every set of up to K nodes failing [default: 1, or 0 with --zones or --minimum].")
 @click.option("--zones", is_flag=True, help="Also consider each whole zone failing.")
 @click.option("--minimum", is_flag=True, help="Also prove the least number of node failures that loses data.")
@@ -433,12 +481,12 @@ def verify(cluster_file, plan_file, fail, fail_zones):
               help="May these nodes stop now, with no step taken? (names after it, or repeated, or comma-separated)")
 @click.option("--waves", is_flag=True,
               help="The fewest groups of nodes to stop one at a time (maintenance waves), the minimum proven.")
-@click.option("--max-wave", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--max-wave", type=WAVE_SIZE, default=None, metavar="N",
               help="With --waves: at most N nodes a wave.")
 @click.option("--min-replicas", type=MIN_REPLICAS, default=None, metavar="N",
               help="With --ok-to-stop or --waves: in-sync replicas every volume keeps, 1 to 3 "
                    "[default: its replication factor minus one, at least 1].")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--jobs", type=JOBS, default=None, metavar="N",
               help="Spread scenarios over N local processes (at most the CPUs) [default: 1].")
 @click.option("--scheduler", metavar="ADDRESS", help="Run scenarios on this Dask scheduler (extra: distributed).")
 @click.option("--time-limit", type=PLAN_SECONDS, default=None, metavar="SECONDS",
@@ -462,6 +510,7 @@ def check(cluster_file, more_nodes, max_failures, zones, minimum, ok_to_stop, wa
 
     mode, nodes = _check_mode(more_nodes, ok_to_stop, waves, max_failures, zones, minimum, max_wave, min_replicas,
                               jobs, scheduler, time_limit)
+    (cluster_file,) = _input(cluster_file)
     outputs = Outputs(inputs=[cluster_file])
     file = outputs.file(output, "-o") if output else None  # refused now, before the check runs, not after
     cluster = _load_long_lived(cluster_file)
@@ -598,8 +647,11 @@ def capture(directory, context, namespace, portworx_namespace, bootstrap_server,
 def demo(html):
     """Tell the seed story: 5 nodes, 3 brokers, node-2 fails, the cluster recovers, node-2 returns."""
     from placement.render.demo import run_demo
+    from placement.render.story import check_story_directory
     from placement.render.tables import console
 
+    if html:
+        check_story_directory(html)  # before the story is told, not after
     return run_demo(console(), html=Path(html) if html else None)
 
 

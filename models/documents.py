@@ -36,8 +36,10 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    loader.flatten_mapping(node)
+    written = {id(key_node) for key_node, _ in node.value}  # this mapping's own keys; merge keys (<<) bring others
+    loader.flatten_mapping(node)  # merged pairs first, so a key written here overrides them, as YAML's merge means
     mapping: dict = {}
+    own: set = set()
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
         try:
@@ -46,10 +48,12 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             raise yaml.constructor.ConstructorError(
                 None, None, "a mapping key must be a plain value", key_node.start_mark
             ) from None
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {excerpt(key)}", key_node.start_mark
-            )
+        if id(key_node) in written:  # only a key written twice here is a duplicate
+            if key in own:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {excerpt(key)}", key_node.start_mark
+                )
+            own.add(key)
         mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
 
@@ -105,28 +109,35 @@ def _refuse_json_constant(name: str) -> Any:
 def parse_text(text: str, source: str, *, as_json: bool | None = None) -> Any:
     """Parse YAML or JSON text; JSON when told so or when it starts with '{' or '['.
     The result nests at most MAX_DEPTH levels and YAML aliases expand it by at most ALIAS_BUDGET values."""
+    text = text.removeprefix("\ufeff")  # a byte order mark (Windows editors): YAML skips it, JSON refuses it
     if not text.strip():
         raise InputError(source, Problem("", "the file is empty; expected a cluster document (YAML or JSON)"))
+    sniffed = as_json is None and not source.endswith(".json")  # YAML's flow style starts with '{' or '[' too
     if as_json is None:
         as_json = source.endswith(".json") or text.lstrip()[:1] in ("{", "[")
+    json_problem = None
     if as_json:
         try:
             data = json.loads(text, object_pairs_hook=_json_object, parse_constant=_refuse_json_constant)
         except _DuplicateJsonKey as exc:
             raise InputError(source, Problem("", f"malformed JSON: duplicate key {excerpt(str(exc))}; each key may appear once per object")) from None
         except json.JSONDecodeError as exc:
-            raise InputError(source, Problem(f"line {exc.lineno}, column {exc.colno}", f"malformed JSON: {exc.msg}")) from None
+            json_problem = Problem(f"line {exc.lineno}, column {exc.colno}", f"malformed JSON: {exc.msg}")
+            if not sniffed:
+                raise InputError(source, json_problem) from None
+            as_json = False  # read it as YAML; if that fails too, a file not named .yaml hears about its JSON
         except RecursionError:
             raise InputError(source, _too_deep()) from None
         except ValueError as exc:  # NaN or Infinity, or an integer of more than 4,300 digits
             raise InputError(source, Problem("", f"malformed JSON: {_value_problem(exc)}")) from None
-    else:
+    if not as_json:
         try:
             data = _plain_yaml(text)
             if data is _UNUSUAL:  # a tag, an anchor, a merge key, a duplicate, an error: the full loader decides
                 data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
         except yaml.YAMLError as exc:
-            raise InputError(source, _yaml_problem(exc)) from None
+            yaml_named = source.endswith((".yaml", ".yml"))
+            raise InputError(source, json_problem if json_problem and not yaml_named else _yaml_problem(exc)) from None
         except RecursionError:
             raise InputError(source, _too_deep()) from None
         except (ValueError, OverflowError) as exc:  # an integer of more than 4,300 digits, a date out of range

@@ -5,6 +5,7 @@ A negative verdict (no plan meets every invariant) is a result, not an error.
 """
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,8 @@ def excerpt(value: Any, limit: int = EXCERPT_CHARACTERS) -> str:
         if len(value) <= limit:
             return repr(value)
         return f"{value[:limit]!r}... ({len(value):,} characters)"
+    if isinstance(value, (datetime.date, datetime.time)):  # only YAML's implicit typing makes one: 2024-01-01 unquoted
+        return f"a date, {value.isoformat()} (YAML reads it so when unquoted: quote it, \"{value.isoformat()}\")"
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 

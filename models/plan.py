@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import re
 import weakref
 from dataclasses import dataclass, field
 from enum import Enum
@@ -291,11 +292,11 @@ class _PlanReader:
         brokers: dict[int, str | None] = {}
         for key, node in raw.items():
             path = f"placement.brokers.{key}"
-            try:
-                bid = int(key)
-            except (TypeError, ValueError):
-                self.bad(path, f"{key!r} is not a broker id")
+            # as placement writes it (str of the id): int() would also read ' 1', '01', '+1', '1_0' or other digits
+            if not (isinstance(key, str) and re.fullmatch(r"0|[1-9][0-9]{0,9}", key, re.ASCII)):
+                self.bad(path, f"{excerpt(key)} is not a broker id (plain decimal digits, no sign, space or leading zero)")
                 continue
+            bid = int(key)
             if bid not in cluster.broker:
                 self.bad(path, f"broker {bid} is not a broker of cluster {cluster.name!r}")
             elif node is not None and not isinstance(node, str):

@@ -142,7 +142,7 @@ def _copied_claim(claimed: Any, actual) -> FalseClaim | None:
     """``metrics.copiedGiB`` judged against the exact contract figure, within the MiB rounding a
     plan counting whole MiB may carry (``MIB_PER_ITEM_TOLERANCE_GIB`` per replica counted)."""
     allowed = GIB_TOLERANCE + actual.items * MIB_PER_ITEM_TOLERANCE_GIB
-    number = isinstance(claimed, (int, float)) and not isinstance(claimed, bool) and math.isfinite(claimed)
+    number = _plausible(claimed)
     if number and abs(claimed - actual.gib) <= allowed:
         return None
     said = gib_text(claimed) if number else _shown(claimed)
@@ -166,9 +166,17 @@ def _shown(value: Any) -> str:
     return excerpt(value)
 
 
+def _plausible(claimed: Any) -> bool:
+    """A JSON number arithmetic with a float can take: math.isfinite, and int - float, overflow past about 1e308 on a
+    400-digit integer (an int compared with a float does not: Python compares them exactly)."""
+    if isinstance(claimed, bool) or not isinstance(claimed, (int, float)):
+        return False
+    return abs(claimed) <= 1e300 and (isinstance(claimed, int) or math.isfinite(claimed))
+
+
 def _same(claimed: Any, actual: Any) -> bool:
     if isinstance(actual, (int, float)) and not isinstance(actual, bool):
-        return (isinstance(claimed, (int, float)) and not isinstance(claimed, bool) and math.isfinite(claimed)
+        return (_plausible(claimed)
                 and abs(claimed - actual) <= (GIB_TOLERANCE if isinstance(actual, float) else 0))
     if isinstance(actual, list):
         return isinstance(claimed, list) and sorted(map(str, claimed)) == sorted(map(str, actual))

@@ -56,6 +56,10 @@ def import_cluster(*paths: str | Path, texts: dict[str, str] | None = None, obje
     zone_label = args.text("zone_label", zone_label, optional=True, max_length=317)  # a label key: prefix/name
     kafka_pods = args.text("kafka_pods", kafka_pods, optional=True)
     args.done()
+    for option, value, instead in (("--zone-label", zone_label, "a node label key such as topology.kubernetes.io/rack"),
+                                   ("--kafka-pods", kafka_pods, "a label selector such as app.kubernetes.io/name=kafka")):
+        if value is not None and not value.strip():  # it was ignored as if absent, unsaid
+            raise InputError(option, Problem("", f"is empty; give {instead}, or leave the option out"))
     collected = collect(paths, texts, objects, stdin=stdin)
     document, report = resolve(collected, Options(zone_label=zone_label, kafka_pods=kafka_pods))
     label = ", ".join(str(p) for p in paths) or "the imported sources"
@@ -91,9 +95,20 @@ def _needs_quotes(text: str) -> bool:
     import re
 
     plain = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", text)
-    # strings YAML would read as something else (numbers, booleans, null) are quoted
-    return not plain or re.fullmatch(r"[-+]?(\d[\d_]*(\.\d*)?([eE][-+]?\d+)?|\.\d+|0x[0-9a-fA-F]+|0o[0-7]+)", text) is not None \
-        or text.lower() in ("y", "n", "yes", "no", "true", "false", "on", "off", "null", "~")
+    # strings YAML would read as something else (numbers, booleans, null, dates such as a topic 2024-01-01) are
+    # quoted: the loader's own resolver says which, so no form it knows is missed
+    return not plain or _resolved_tag(text) != "tag:yaml.org,2002:str"
+
+
+def _resolved_tag(text: str) -> str:
+    """The tag the safe loader gives ``text`` written plain (its resolver is the one SafeLoader uses): only the
+    implicit resolvers for its first character can apply, as in the loader."""
+    import yaml
+
+    for tag, pattern in yaml.resolver.Resolver.yaml_implicit_resolvers.get(text[:1], ()):
+        if pattern.match(text):
+            return tag
+    return "tag:yaml.org,2002:str"
 
 
 def _yaml(document: dict) -> str:

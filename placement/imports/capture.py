@@ -74,6 +74,12 @@ class _Capture:
         except subprocess.TimeoutExpired:
             raise InputError("capture", Problem(shown, f"did not finish within {self.timeout:g} s; check that the cluster "
                                                        "answers (kubectl get nodes) or give a longer --timeout")) from None
+        except UnicodeDecodeError as exc:  # import reads UTF-8 only: refused here, naming the command, not later
+            raise InputError("capture", Problem(shown, f"printed output that is not UTF-8 text (byte {exc.start}); placement "
+                                                       "reads tool outputs as UTF-8: check the locale of the pod or tool")) from None
+        except OSError as exc:  # a kubectl on PATH that is not executable, or not a program at all
+            raise InputError("capture", Problem("kubectl", f"cannot be run: {exc.strerror or exc}; check the kubectl on "
+                                                           "PATH (which kubectl)")) from None
         if done.returncode == 0:
             return done.stdout
         err = " ".join(done.stderr.split()) or f"exit status {done.returncode}"

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 
 _KEYS = ("Adding Replicas", "Removing Replicas", "LastKnownElr", "MarkedForDeletion", "ReplicationFactor",
          "PartitionCount", "TopicId", "Topic", "Partition", "Leader", "Replicas", "Isr", "Elr", "Configs")
@@ -46,6 +46,7 @@ class TopicRecord:
     partitions: dict[int, PartitionRecord] = field(default_factory=dict)
     described: int = 0  # how many headers named it in this source (several runs pasted into one file)
     header: bool = False
+    partition_count: int | None = None  # its header's PartitionCount (the last header's), to notice a cut output
 
     def facts(self) -> tuple:
         return (tuple(sorted(self.configs.items())),
@@ -108,17 +109,27 @@ def read_describe(text: str, source: str) -> list[TopicRecord]:
             topic.described += 1
             topic.header = True
             topic.configs = _configs(f.get("Configs", ""))
+            count = f.get("PartitionCount", "").strip()
+            topic.partition_count = int(count) if re.fullmatch(r"[0-9]{1,9}", count) else None
             continue
-        if not (_PARTITION_LINE.search(line) and "Leader:" in line):
+        if "Leader:" not in line or "Partition:" not in line:
             continue
         f = _fields(line)
+        if "Partition" not in f or "Leader" not in f:  # "Partition:" inside another field's value
+            continue
         name = f.get("Topic", "")
-        try:
-            pid = int(f.get("Partition", ""))
-        except ValueError:
-            raise InputError(source, Problem(f"line {number}", f"partition {f.get('Partition')!r} is not a number")) from None
+        partition = f["Partition"]
+        if not re.fullmatch(r"[0-9]{1,9}", partition):  # a line left out here would drop the partition unsaid
+            raise InputError(source, Problem(f"line {number}", f"partition {excerpt(partition)} is not a partition number "
+                                                               "(0 or more)"))
+        pid = int(partition)
         if not name:
             raise InputError(source, Problem(f"line {number}", "a partition line without a Topic: name"))
+        missing = [key for key in ("Replicas", "Isr") if key not in f]
+        if missing:  # every Kafka version prints both: the output was cut (a paste, a full disk, a timeout)
+            raise InputError(source, Problem(f"line {number}", f"topic {name} partition {pid}: the line has no "
+                                                               f"{' and no '.join(k + ':' for k in missing)} (cut short?); "
+                                                               "give the whole kafka-topics.sh --describe output"))
         leader_text = f.get("Leader", "").strip()
         if leader_text.lower() in ("none", "-1", ""):
             leader = None

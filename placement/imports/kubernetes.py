@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 from placement.imports.quantities import QuantityError, parse_quantity
 
 KINDS = ("Node", "Pod", "PersistentVolumeClaim", "PersistentVolume", "StorageNode")
@@ -88,9 +88,35 @@ def objects(data: Any) -> list[dict]:
     return [data] if isinstance(data, dict) else []
 
 
-def _name(obj: dict) -> tuple[str, str]:
+def _name(obj: dict, source: str) -> tuple[str, str]:
+    """The object's name and namespace; strings, as Kubernetes writes them (a name of 5 or none at all is no object
+    kubectl printed, and would otherwise become a node "5" or "" further on)."""
     meta = field(obj, "metadata", {})
-    return str(field(meta, "name", "")), str(field(meta, "namespace", "") or "")
+    name, namespace = field(meta, "name"), field(meta, "namespace", "")
+    kind = obj.get("kind") if isinstance(obj.get("kind"), str) else "object"
+    if not isinstance(name, str) or not name:
+        raise InputError(source, Problem(f"a {kind}", f"metadata.name is {excerpt(name)}; expected the object's name (a string)"))
+    if not isinstance(namespace, str):
+        raise InputError(source, Problem(f"{kind} {name}", f"metadata.namespace is {excerpt(namespace)}; expected a string"))
+    return name, namespace
+
+
+def _list(value: Any, source: str, item: str, what: str) -> list:
+    """An optional list field (conditions, taints): absent is empty; anything else would be iterated as something else."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(source, Problem(item, f"{what} is {excerpt(value)}; expected a list"))
+    return value
+
+
+def _text(value: Any, source: str, item: str, what: str) -> str | None:
+    """An optional string field (a node name, a phase): absent is None, anything but a string is bad input."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InputError(source, Problem(item, f"{what} is {excerpt(value)}; expected a string"))
+    return value
 
 
 def _labels(obj: dict) -> dict[str, str]:
@@ -200,19 +226,22 @@ _PV_SOURCES = ("awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cind
 
 
 def read_node(obj: dict, source: str) -> K8sNode:
-    name, _ = _name(obj)
+    name, _ = _name(obj, source)
     item = f"node {name}"
     spec, status = field(obj, "spec", {}) or {}, field(obj, "status", {}) or {}
     ready = None
-    for cond in field(status, "conditions", []) or []:
+    for cond in _list(field(status, "conditions"), source, item, "status.conditions"):
         if field(cond, "type") == "Ready":
             ready = str(field(cond, "status"))
-    taints = tuple(sorted(str(field(t, "key", "")) for t in field(spec, "taints", []) or []))
+    taints = tuple(sorted(str(field(t, "key", "")) for t in _list(field(spec, "taints"), source, item, "spec.taints")))
+    unschedulable = field(spec, "unschedulable", False)
+    if not isinstance(unschedulable, bool):  # "false" is a true value to bool(): the node would be cordoned unsaid
+        raise InputError(source, Problem(item, f"spec.unschedulable is {excerpt(unschedulable)}; expected true or false"))
     allocatable = field(status, "allocatable", {}) or {}
     addresses = field(status, "addresses", []) or []
     return K8sNode(
         name=name, source=source, labels=tuple(sorted(_labels(obj).items())), ready=ready,
-        unschedulable=bool(field(spec, "unschedulable", False)), taints=taints,
+        unschedulable=unschedulable, taints=taints,
         cpu=_quantity(allocatable.get("cpu"), source, item, "status.allocatable.cpu"),
         memory=_quantity(allocatable.get("memory"), source, item, "status.allocatable.memory"),
         internal_ips=tuple(str(field(a, "address")) for a in addresses if field(a, "type") == "InternalIP" and field(a, "address")),
@@ -221,7 +250,7 @@ def read_node(obj: dict, source: str) -> K8sNode:
 
 
 def read_pod(obj: dict, source: str) -> K8sPod:
-    name, namespace = _name(obj)
+    name, namespace = _name(obj, source)
     item = f"pod {namespace + '/' if namespace else ''}{name}"
     spec, status = field(obj, "spec", {}) or {}, field(obj, "status", {}) or {}
     claims = []
@@ -239,19 +268,20 @@ def read_pod(obj: dict, source: str) -> K8sPod:
             if str(field(env, "name", "")).upper().endswith("PROCESS_ROLES") and field(env, "value") is not None:
                 roles.append(str(field(env, "value")))
     return K8sPod(name=name, namespace=namespace, source=source, labels=tuple(sorted(_labels(obj).items())),
-                  node_name=field(spec, "nodeName") or None, phase=field(status, "phase"), claims=tuple(claims),
+                  node_name=_text(field(spec, "nodeName"), source, item, "spec.nodeName"), phase=field(status, "phase"),
+                  claims=tuple(claims),
                   cpu=cpu, memory=memory, process_roles=tuple(roles))
 
 
 def read_claim(obj: dict, source: str) -> K8sClaim:
-    name, namespace = _name(obj)
+    name, namespace = _name(obj, source)
     return K8sClaim(name=name, namespace=namespace, source=source,
                     volume_name=field(field(obj, "spec", {}), "volumeName") or None,
                     phase=field(field(obj, "status", {}), "phase"))
 
 
 def read_volume(obj: dict, source: str) -> K8sVolume:
-    name, _ = _name(obj)
+    name, _ = _name(obj, source)
     spec = field(obj, "spec", {}) or {}
     ref = field(spec, "claimRef")
     claim = (str(field(ref, "namespace", "")), str(field(ref, "name", ""))) if isinstance(ref, dict) else None
@@ -269,7 +299,7 @@ def read_volume(obj: dict, source: str) -> K8sVolume:
 
 
 def read_storage_node(obj: dict, source: str) -> StorageNodeObject:
-    name, _ = _name(obj)
+    name, _ = _name(obj, source)
     status = field(obj, "status", {}) or {}
     network = field(status, "network", {}) or {}
     storage = field(status, "storage", {}) or {}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 from placement.imports.quantities import SIZE_PATTERN, QuantityError, parse_count, parse_size_text
 
 
@@ -150,7 +150,9 @@ def read_volume(obj: dict, source: str) -> PxVolume:
 
 # ---------------------------------------------------------------- nodes: pxctl status (text)
 
-_IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+)"
+# IPv4, or IPv6 (hex digits, dots and colons, with a colon somewhere: a lookahead, not a split point the engine
+# would try at every character of a long row)
+_IP = r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|(?=[0-9a-fA-F.]*:)[0-9a-fA-F:.]+)"
 _SUMMARY_ROW = re.compile(rf"^\s*(?P<ip>{_IP})\s+(?P<id>\S+)\s+(?P<rest>.*)$")
 _SIZE_PAIR = re.compile(rf"(?P<used>{SIZE_PATTERN})\s+(?P<capacity>{SIZE_PATTERN})")
 _BEFORE_USED = ("SchedulerNodeName", "Auth", "StorageNode")
@@ -182,7 +184,8 @@ def read_status_text(text: str, source: str) -> list[PxNode]:
             continue
         sizes = _SIZE_PAIR.search(row.group("rest"))
         if not sizes:
-            raise InputError(source, Problem(f"line {number}", f"node {row.group('id')}: no Used and Capacity sizes in {line.strip()!r}"))
+            raise InputError(source, Problem(f"line {number}", f"node {excerpt(row.group('id'))}: no Used and Capacity sizes "
+                                                               f"in {excerpt(line.strip(), 200)}"))
         before = row.group("rest")[:sizes.start()].split()
         columns = [c for c in header[2:header.index("Used")] if c in _BEFORE_USED]
         # Columns are read from the right: an empty SchedulerNodeName leaves no word behind.

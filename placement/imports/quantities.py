@@ -19,7 +19,12 @@ from __future__ import annotations
 import re
 from decimal import ROUND_UP, Decimal
 
-_QUANTITY = re.compile(r"^([+-]?)(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$")
+from placement.models.errors import excerpt
+
+# Unambiguous (the fraction needs its dot: "\d+\.?\d*" split a run of digits every way, quadratic on 16,000 of
+# them) and ASCII digits only, as apimachinery reads them.
+_QUANTITY = re.compile(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?")
+_QUANTITY_CHARACTERS = 100  # "15387080Ki" is 10; a longer one is no quantity a cluster holds
 _BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 _NANO = Decimal("1e-9")
@@ -44,7 +49,9 @@ def parse_quantity(value: object) -> Decimal:
         return Decimal(repr(value))
     if not isinstance(value, str):
         raise QuantityError(f"{value!r} is not a quantity")
-    match = _QUANTITY.match(value)
+    if len(value) > _QUANTITY_CHARACTERS:
+        raise QuantityError(f"{excerpt(value)} is not a Kubernetes quantity (such as 3500m, 16Gi, 15387080Ki or 1e3)")
+    match = _QUANTITY.fullmatch(value)
     if not match:
         raise QuantityError(f"{value!r} is not a Kubernetes quantity (such as 3500m, 16Gi, 15387080Ki or 1e3)")
     sign, number, suffix = match.groups()
@@ -66,7 +73,8 @@ _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|PiB|EiB|KB|MB|GB|TB|P
 _SIZE_UNITS = {"B": 0, "KiB": 10, "MiB": 20, "GiB": 30, "TiB": 40, "PiB": 50, "EiB": 60,
                # pxctl prints IEC sizes; the two-letter forms are read the same way (its "3.9 GB" is GiB)
                "KB": 10, "MB": 20, "GB": 30, "TB": 40, "PB": 50}
-SIZE_PATTERN = r"\d+(?:\.\d+)?\s*(?:B|KiB|MiB|GiB|TiB|PiB|EiB|KB|MB|GB|TB|PB)"
+# starts only where a number starts (searched, it would otherwise retry every digit of a long run: quadratic)
+SIZE_PATTERN = r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?\s*(?:B|KiB|MiB|GiB|TiB|PiB|EiB|KB|MB|GB|TB|PB)"
 
 
 def parse_size_text(text: str) -> Decimal:
@@ -77,17 +85,29 @@ def parse_size_text(text: str) -> Decimal:
     return Decimal(match.group(1)) * 2 ** _SIZE_UNITS[match.group(2)]
 
 
+_COUNT = re.compile(r"\s*\+?([0-9]+)\s*", re.ASCII)  # ASCII digits only: int() would also take "\u0663"
+_UINT64 = 2 ** 64 - 1  # Portworx keeps sizes, usage and ha_level as unsigned 64-bit integers
+
+
 def parse_count(value: object, what: str) -> int:
-    """A whole number that may come as a JSON number or as a string of digits (pxctl -j prints 64-bit ints as strings)."""
-    if isinstance(value, bool):
-        raise QuantityError(f"{what} is {value!r}; expected a whole number")
-    if isinstance(value, int):
-        return value
+    """A whole number that may come as a JSON number or as a string of digits (pxctl -j prints 64-bit ints as strings),
+    in 0..2^64-1: a longer string is refused by its length before int() reads it (which fails past 4,300 digits)."""
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        return int(value)
-    raise QuantityError(f"{what} is {value!r}; expected a whole number")
+        value = int(value)
+    if isinstance(value, str):
+        match = _COUNT.fullmatch(value)
+        if match is None:
+            raise QuantityError(f"{what} is {excerpt(value)}; expected a whole number")
+        digits = match.group(1).lstrip("0") or "0"
+        if len(digits) > len(str(_UINT64)):
+            raise QuantityError(f"{what} has {len(digits):,} digits; expected a whole number that fits 64 bits "
+                                f"(at most {_UINT64:,})")
+        value = int(digits)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= _UINT64:
+            raise QuantityError(f"{what} is {excerpt(value)}; expected a whole number that fits 64 bits (0..{_UINT64:,})")
+        return value
+    raise QuantityError(f"{what} is {excerpt(value)}; expected a whole number")
 
 
 def gib(amount: Decimal | int) -> float | int:

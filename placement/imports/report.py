@@ -24,7 +24,15 @@ class Item:
         return {"kind": self.kind, "source": self.source, "item": self.item, "message": self.message}
 
     def line(self) -> str:
-        return f"{self.kind}: {self.source}: {self.item}: {self.message}"
+        """One line, whatever the names hold: control characters (a pod name ending in a newline) are escaped."""
+        return _one_line(f"{self.kind}: {self.source}: {self.item}: {self.message}")
+
+
+_CONTROL = {c: repr(chr(c))[1:-1] for c in [*range(32), 127]}
+
+
+def _one_line(text: str) -> str:
+    return text.translate(_CONTROL)
 
 
 @dataclass
@@ -71,7 +79,7 @@ class ImportReport:
                  f"{s.get('topics', 0)} topics ({s.get('partitions', 0)} partitions) from {len(self.sources)} sources"]
         for src in self.sources:
             lines.append(f"  {src['source']}: {src['kind']} ({src['count']})")
-        lines += [f"note: {n}" for n in self.notes]
+        lines += [_one_line(f"note: {n}") for n in self.notes]
         if self.items:
             lines.append(f"{counts[ASSUMED]} assumed, {counts[UNRESOLVED]} unresolved:")
             lines += [f"  {i.line()}" for i in self.items]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 from placement.models.loading import NODE_NAME, VOLUME_NAME
 from placement.imports import kubernetes as k8s
 from placement.imports.kafka import PartitionRecord
@@ -39,7 +39,12 @@ from placement.imports.sources import Collected
 DEFAULT_BROKERS = "app.kubernetes.io/name=kafka, Strimzi broker pods (strimzi.io/kind=Kafka with strimzi.io/broker-role=true, or strimzi.io/name=<cluster>-kafka)"
 _NOT_BROKERS = {"entity-operator", "kafka-exporter", "cruise-control", "zookeeper", "kafka-connect", "kafka-bridge",
                 "kafka-mirror-maker", "kafka-mirror-maker-2"}
-_TRAILING_NUMBER = re.compile(r"(\d+)$")
+
+
+def _trailing_digits(name: str) -> str:
+    """The ASCII digits that end ``name`` ("" when none): the broker id of a pod. Not a regular expression: "$" also
+    matches before a final newline, and a search retries every digit of a long run (quadratic)."""
+    return name[len(name.rstrip("0123456789")):]
 
 
 @dataclass(frozen=True)
@@ -328,6 +333,15 @@ class _Resolver:
             if len(v.replica_sets) > 1:
                 self.report.assume(v.source, item, f"is striped over {len(v.replica_sets)} replica sets; each node is "
                                                    "counted as holding the whole volume")
+            for replica_set in v.replica_sets:
+                twice = sorted({n for n in replica_set if replica_set.count(n) > 1})
+                if twice:
+                    self.report.assume(v.source, item, f"lists {', '.join(twice)} more than once in one replica set; "
+                                                       "each node is counted once")
+            if not replicas:  # the plan would call its data lost: say where that came from
+                self.report.unresolved(v.source, item, "has no replica set in the Portworx output (replica_sets empty or "
+                                                       "absent): no replica is known, so the cluster file says its data is "
+                                                       "lost; capture pxctl --json volume list again")
             for node in replicas:
                 self.replica_gib[node] += float(size)
             doc["replicas"] = replicas
@@ -377,12 +391,16 @@ class _Resolver:
                 left_out.append(f"{pod.key} ({why})")
             if not chosen:
                 continue
-            m = _TRAILING_NUMBER.search(pod.name)
-            if not m:
+            digits = _trailing_digits(pod.name)
+            if not digits:
                 self.report.unresolved(pod.source, f"pod {pod.key}", "is selected as a Kafka broker but its name does not end in "
                                                                      "a number, the broker id; left out")
                 continue
-            bid = int(m.group(1))
+            if len(digits) > 10:  # past any broker id (int() refuses 4,300 digits: an internal error, not an answer)
+                self.report.unresolved(pod.source, f"pod {excerpt(pod.key)}", f"ends in a number of {len(digits):,} digits, "
+                                                                              "more than a broker id (at most 2,147,483,647); left out")
+                continue
+            bid = int(digits)
             if bid in by_id:
                 other = by_id[bid]
                 raise InputError(pod.source, Problem(f"pod {pod.key}", f"and pod {other.key} ({other.source}) both end in {bid}, "
@@ -496,6 +514,10 @@ class _Resolver:
             item = f"topic {name}"
             if t.described > 1:
                 self.report.assume(t.source, item, f"is described {t.described} times (successive runs pasted together?); the last is used")
+            if t.header and t.partition_count is not None and t.partition_count != len(t.partitions):
+                self.report.unresolved(t.source, item, f"its header says PartitionCount {t.partition_count} but "
+                                                       f"{len(t.partitions)} partition{'s are' if len(t.partitions) != 1 else ' is'} "
+                                                       "described (an output cut short?); only those described are in the cluster file")
             parts = []
             counts: dict[int, list[int]] = defaultdict(list)
             for pid in sorted(t.partitions):

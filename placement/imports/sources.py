@@ -17,7 +17,7 @@ from typing import Any, Iterable
 import yaml
 
 from placement.models.documents import check_shape, is_directory, max_input_bytes, read_text
-from placement.models.errors import InputError, Problem
+from placement.models.errors import InputError, Problem, excerpt
 from placement.imports import kafka, kubernetes as k8s, portworx as px
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -131,8 +131,16 @@ _SOURCES_KNOWN = ("Kubernetes objects (kubectl get ... -o json or -o yaml), pxct
                   "pxctl status, pxctl --json cluster provision-status, kafka-topics.sh --describe or kafka-log-dirs.sh --describe")
 
 
+_CLUSTER_FILE = ("a placement cluster file, which import does not read (it writes one): give it to plan, check or "
+                 "verify as CLUSTER itself, not inside a capture directory")
+
+
 def _refusal(text: str, data: Any = None) -> str:
     """Why a content is not a source, and what to give instead."""
+    if isinstance(data, dict) and isinstance(data.get("nodes"), list) and "kind" not in data and "apiVersion" not in data:
+        return _CLUSTER_FILE
+    if data is None and re.search(r"^nodes:", text, re.M) and re.search(r"^(volumes|brokers|topics|policy):", text, re.M):
+        return _CLUSTER_FILE
     if isinstance(data, dict):
         if "brokerCapacities" in data:
             return "a Cruise Control capacity file, which import does not read (broker capacity comes from the nodes)"
@@ -210,6 +218,19 @@ def add_data(collected: Collected, data: Any, source: str, text: str = "") -> No
     raise InputError(source, Problem("", _refusal(text, data)))
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object whose keys are distinct: json.loads would keep the last of two silently."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return data
+
+
 def add_text(collected: Collected, text: str, source: str) -> None:
     """Recognise a text by its content and read it."""
     text = text.lstrip("\ufeff")
@@ -218,7 +239,10 @@ def add_text(collected: Collected, text: str, source: str) -> None:
     start = text.lstrip()[:1]
     if start in ("{", "["):
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            raise InputError(source, Problem("", f"malformed JSON: duplicate key {excerpt(str(exc))}; each key may appear "
+                                                 "once per object (kubectl and pxctl never repeat one)")) from None
         except json.JSONDecodeError:
             data = None
         except (RecursionError, ValueError) as exc:  # nested too deeply, an integer of over 4,300 digits
@@ -310,6 +334,9 @@ def add_path(collected: Collected, path: str | Path, stdin: Any = None) -> None:
 def collect(paths: Iterable[str | Path] = (), texts: dict[str, str] | None = None, objects: Iterable[Any] = (),
             stdin: Any = None) -> Collected:
     collected = Collected()
+    paths = list(paths)
+    if sum(str(path) == "-" for path in paths) > 1:  # the second would read nothing: "is empty" hides why
+        raise InputError("<stdin>", Problem("", "standard input is named twice; it can be read once: name it once"))
     for path in paths:
         add_path(collected, path, stdin)
     for name, text in (texts or {}).items():

@@ -62,6 +62,24 @@ def act_svg(act: Act) -> str:
     return svg.svg_document(body, width, height, prefix=f"act{act.number}", label=f"{title}: {act.text}")
 
 
+MARK = "Written by placement demo --html"  # in the footer of every index.html it writes
+
+
+def check_story_directory(directory: str | Path) -> None:
+    """Refuse, before any work, a directory holding an index.html or act-N.svg that placement did not write: the
+    story would be written over them. Its own earlier pictures (an index.html with its mark) are rewritten."""
+    out = Path(directory)
+    index = out / "index.html"
+    try:
+        ours = index.is_file() and MARK in index.read_text(encoding="utf-8", errors="replace")
+        theirs = [p.name for p in sorted(out.glob("act-*.svg")) + ([index] if index.exists() else []) if not ours]
+    except OSError:
+        return  # not a directory that can be read: writing says why
+    if theirs:
+        raise InputError(str(out), Problem("--html", f"holds {', '.join(theirs[:5])}, not written by placement demo, which "
+                                                     "the story's pictures would replace; give a new or empty directory"))
+
+
 def write_story(directory: str | Path, acts: list[Act], *, title: str, introduction: str,
                 epilogue: str = "") -> list[Path]:
     """Write one SVG per act and an index.html that shows them all (inline, so it stands alone)."""
@@ -90,7 +108,7 @@ def _write(out: Path, acts: list[Act], title: str, introduction: str, epilogue: 
     body = (f"<header><h1>{svg.esc(title)}</h1></header><p>{svg.esc(introduction)}</p>"
             + page.figure(legend("story-legend", stale=stale)) + "\n".join(sections)
             + (page.section("Epilogue", f"<p>{svg.esc(epilogue)}</p>", id_="epilogue") if epilogue else "")
-            + "<footer>Written by placement demo --html; regenerate with make docs.</footer>")
+            + f"<footer>{MARK}; regenerate with make docs.</footer>")
     index = out / "index.html"
     index.write_text(page.html_page(title, body), encoding="utf-8")
     written.append(index)
