@@ -6,7 +6,8 @@
 - the planner's start, with ``spread=True``: new replicas go to nodes that have
   received fewer new replicas (the volumes whose zones I2 forces first, each group largest
   first, so a small zone's room goes to what can go nowhere else; where some volume is still
-  short, once more by room alone, the better kept), and displaced brokers are assigned by a min-cost
+  short, once more by room alone, and then by best fit in the ways of ``BEST_FITS``, the best
+  kept), and displaced brokers are assigned by a min-cost
   matching (``placement.solve.matching``): as many as possible onto nodes already
   holding their data (the "waiting" level), then the fewest partitions sharing a
   rack (the "racks" level). That is the assignment the lower bounds of those
@@ -26,7 +27,8 @@ any other.
 Complexity (V touched volumes, R their replication factor, Z zones, C distinct counts
 of new replicas per node, N nodes, B touched brokers, P partitions): O(N + V R Z C log N)
 for the volumes (the nodes of each zone kept in heaps by the greedy's preference, never
-scanned per replica), O(P R + F) for the brokers (F: the min-cost flow over their few
+scanned per replica; a best-fit way, only where volumes are left short, keeps each zone's nodes
+in a sorted list: O(log N) to find a node, an O(N) move of memory to update one), O(P R + F) for the brokers (F: the min-cost flow over their few
 candidate nodes; the rack shortfalls of required racks are O(P R) more), O(P R Z log B)
 for the partitions' start (one heap of brokers per zone). No step scans every node per
 replica or every partition per broker.

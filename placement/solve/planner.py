@@ -20,8 +20,10 @@ Degraded plans (some invariant cannot hold): the shortfall level's lower bound
 stall rule stops CP-SAT once it has not improved for 5% of the time limit (only after
 20% of the limit when the bound is 0 or while it has not beaten the greedy start), the later levels, which have no bounds then,
 share 10% of the limit, and a wider space to make room is not tried when too large to
-decide whole (``shortfall.degraded_pace``). Such a plan is ``degraded``: it claims no
-optimality, and every level not proven shows its value and bound.
+decide whole (``shortfall.degraded_pace``). Where CP-SAT finds nothing in time, or its
+model could not even be built with time left to search it (a 5,000-node zone failure), the
+greedy start that falls short is the answer (anytime: never "no placement"). Such a plan is
+``degraded``: it claims no optimality, and every level not proven shows its value and bound.
 """
 from __future__ import annotations
 
@@ -347,9 +349,12 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
     The start first: where it lies in the space, meets every invariant and every level's lower
     bound, it is the answer, proven, and no model is built. Otherwise CP-SAT improves on it; and
     where CP-SAT finds nothing within the time limit, a start that meets every invariant is still
-    the answer, ``feasible``, with its gap to the bounds (anytime: never "no placement"). Once a
-    target was set aside as unreachable (``unreachable``), the start is not taken as the answer:
-    it may be that very target, and only the solver's exclusions keep it out."""
+    the answer, ``feasible``, with its gap to the bounds (anytime: never "no placement"); so is a
+    start that falls short, ``degraded``, with its shortfalls and the LP's bound on them. Where a
+    start is an answer and the model could not be built with time left to search it
+    (``_worth_building``), no model is built. Once a target was set aside as unreachable
+    (``unreachable``), a valid start is not taken as the answer: it may be that very target, and
+    only the solver's exclusions keep it out (a start that falls short is never such a target)."""
     broken = _start_violations(scenario, start) if _in_space(space, start) else None
     judged = None if unreachable else _judge_start(scenario, space, bounds, start, options, broken)
     if judged is not None and judged.proven:
@@ -471,8 +476,9 @@ def _start_falling_short(scenario: Scenario, space: Space, start: Placement, opt
     model (anytime: a degraded plan, never "no placement"). Its first level counts the shortfalls
     the plain checks measure (each violation's ``needed - current`` where it has figures, else 1;
     lost data aside, which no placement restores); the later levels are the start's values;
-    nothing is proven and every bound shown is 0 (the plan is degraded and claims no optimality).
-    None where the start breaks nothing (then ``_judge_start`` judges it) or is no answer here."""
+    nothing is proven and every later bound shown is 0 (the plan is degraded and claims no
+    optimality; the first level's bound is the LP's, ``_bounded``, once it is the answer). None
+    where the start breaks nothing (then ``_judge_start`` judges it) or is no answer here."""
     tick = time.monotonic()
     if not broken or not _in_space(space, start) or not reachable.reachable(scenario, start):
         return None
