@@ -748,10 +748,11 @@ def _infeasible(scenario: Scenario, outcome: SolveOutcome, options: PlanOptions,
     current = Placement.current(scenario.cluster)
     message = (f"no placement was found within the time limit of {options.time_limit:g} s; "
                "this is not a proof that none exists: raise --time-limit")
+    seconds = round(time.monotonic() - started, 3)  # the whole planning, as every plan says it
     return Plan(cluster=scenario.cluster.name, failed=scenario.failures.failed, status=Status.INFEASIBLE,
-                placement=current, steps=(), metrics={"copiedGiB": 0.0, "solveSeconds": round(time.monotonic() - started, 3)},
+                placement=current, steps=(), metrics={"copiedGiB": 0.0, "solveSeconds": seconds},
                 violations=(Violation("I1", message, "plan"),), removed_brokers=tuple(sorted(scenario.failures.removed_brokers)),
-                solver={"proven": False, "seconds": round(outcome.seconds, 3)},
+                solver={"proven": False, "seconds": seconds, "solverSeconds": round(outcome.seconds, 3)},
                 preexisting=tuple(check_start(scenario.cluster)), **_operation(scenario.failures))
 
 
