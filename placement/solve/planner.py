@@ -20,11 +20,14 @@ Degraded plans (some invariant cannot hold): the shortfall level's lower bound
 stall rule stops CP-SAT once it has not improved for 5% of the time limit (only after
 20% of the limit when the bound is 0 or while it has not beaten the greedy start), the later levels, which have no bounds then,
 share 10% of the limit, and a wider space to make room is not tried when too large to
-decide whole (``shortfall.degraded_pace``). Such a plan is ``degraded``: it claims no
-optimality, and every level not proven shows its value and bound.
+decide whole (``shortfall.degraded_pace``). Where CP-SAT finds nothing in time, or its
+model could not even be built with time left to search it (a 5,000-node zone failure), the
+greedy start that falls short is the answer (anytime: never "no placement"). Such a plan is
+``degraded``: it claims no optimality, and every level not proven shows its value and bound.
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -62,6 +65,13 @@ UNREACHABLE_ROUNDS = 4  # targets set aside because no order of their steps is s
 # the water-filling start is the answer, with its gap (or, where something falls short, degraded)
 PARTITIONS_MODEL_LIMIT = 200_000
 CONFLICT_SECONDS = 5.0  # the most the rules in conflict are searched for (5% of the limit when less)
+# Building the storage stage's CP-SAT model (encoding, hint, completing the hint) takes about this long
+# per candidate pair or partition of a decided broker: 26 s of CPU for 760,000 at 5,000 nodes (a zone
+# failure, candidates restricted), here doubled for two cores shared with other work. Where a start
+# is an answer already, a model whose building would take more than ``BUILD_SHARE`` of the time left
+# is not built: the start is the answer, with its gap (anytime), rather than no answer in time.
+MODEL_SECONDS_PER_ITEM = 50e-6
+BUILD_SHARE = 0.5  # a model is built only where that leaves its search at least as long
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,8 @@ def plan_recovery(cluster: Cluster, failures: Failures, options: PlanOptions = P
         left = replace(options, time_limit=max(0.5, options.time_limit - (time.monotonic() - started)))
         storage = _solve_storage_and_brokers(scenario, left, start, tuple(unreachable))
         if not storage.outcome.solved:
+            if first is not None:  # the best target, said with its unsafe step: an answer all the same
+                return _with_steps(scenario, *first[:4], options, *first[4:])
             return _infeasible(scenario, storage.outcome, options, started)
         outcomes = [(objectives.STORAGE_AND_BROKERS, storage.outcome)]
         target = storage.outcome.placement
@@ -204,6 +216,8 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     for _ in range(ROOM_ROUNDS):  # the healthy items that could make room, and then theirs
         if _shortfall_of(best) == 0 or deadline - time.monotonic() < MIN_WIDENING_SECONDS:
             break
+        if not options.feasibility_only and space.pairs() > FULL_MODEL_LIMIT:
+            break  # as below, known before building the wider space (it holds this one: 20 s at 5,000 nodes)
         wider = _room_space(scenario, space)
         if set(wider.volume_domain) == set(space.volume_domain) and set(wider.broker_domain) == set(space.broker_domain):
             break  # nothing more could make room
@@ -335,12 +349,18 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
     The start first: where it lies in the space, meets every invariant and every level's lower
     bound, it is the answer, proven, and no model is built. Otherwise CP-SAT improves on it; and
     where CP-SAT finds nothing within the time limit, a start that meets every invariant is still
-    the answer, ``feasible``, with its gap to the bounds (anytime: never "no placement"). Once a
-    target was set aside as unreachable (``unreachable``), the start is not taken as the answer:
-    it may be that very target, and only the solver's exclusions keep it out."""
-    judged = None if unreachable else _judge_start(scenario, space, bounds, start, options)
+    the answer, ``feasible``, with its gap to the bounds (anytime: never "no placement"); so is a
+    start that falls short, ``degraded``, with its shortfalls and the LP's bound on them. Where a
+    start is an answer and the model could not be built with time left to search it
+    (``_worth_building``), no model is built. Once a target was set aside as unreachable
+    (``unreachable``), a valid start is not taken as the answer: it may be that very target, and
+    only the solver's exclusions keep it out (a start that falls short is never such a target)."""
+    broken = _start_violations(scenario, start) if _in_space(space, start) else None
+    judged = None if unreachable else _judge_start(scenario, space, bounds, start, options, broken)
     if judged is not None and judged.proven:
         return _StorageStage(judged, space, False, decided)
+    # a start that falls short is still an answer: where CP-SAT finds nothing in time (anytime)
+    short_start = _start_falling_short(scenario, space, start, options, broken) if broken else None
     full_space = space
     space, restricted = decidable(scenario, space, start)
     widened = left_out = 0
@@ -351,12 +371,17 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
             space, _ = decidable(scenario, full_space, start, widen)
             widened = len(widen)
     valid_start = judged is not None
+    if (judged or short_start) is not None and not _worth_building(scenario, space, deadline):
+        # no time to build the model and search it: the start is the answer (anytime), with its gap
+        if judged is not None:
+            return _StorageStage(judged, full_space, False, decided)
+        return _StorageStage(_bounded(scenario, short_start), full_space, restricted, decided)
     outcome, weight = _solve_in(space, bounds, options, start, deadline, decided, unreachable, valid_start)
     if restricted and outcome.solved and _short(outcome):
         # Something still falls short within restricted candidates: before that is the answer, the
         # volumes it leaves short get every node of the zones they lack (a fix the window excluded).
         more, _ = widening_for_short(scenario, space, outcome.placement, FULL_MODEL_LIMIT)
-        if more and deadline - time.monotonic() >= MIN_WIDENING_SECONDS:
+        if more and deadline - time.monotonic() >= MIN_WIDENING_SECONDS and _worth_building(scenario, space, deadline):
             wider, _ = decidable(scenario, full_space, start, _merged(widen, more))
             again, weight_again = _solve_in(wider, bounds, options, outcome.placement, deadline, decided, unreachable,
                                             valid_start)
@@ -367,11 +392,21 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
         left_out = widening_for_short(scenario, space, outcome.placement, 0)[1]  # fixes still excluded: said
     if judged is not None and (not outcome.solved or _values(judged) < _values(outcome)):
         return _StorageStage(judged, full_space, False, decided)  # the start, with its gap (anytime)
+    if short_start is not None and not outcome.solved:
+        # the start falling short, degraded: no conflict searched where the space was too large to decide whole
+        return _StorageStage(_bounded(scenario, short_start), full_space, restricted, decided)
     if outcome.solved and not (decided == "everything" and not restricted):
         short = outcome.levels[0].value if outcome.levels else 0  # the unrestricted bound, only where it matters
         unrestricted = weight * shortfall.major_shortfall_bound(_whole_space(scenario)) if short else 0
         _judge_against_lower_bounds(outcome, bounds, later_too=restricted, invariants=unrestricted)
     return _StorageStage(outcome, space, restricted, decided, widened, left_out)
+
+
+def _worth_building(scenario: Scenario, space: Space, deadline: float) -> bool:
+    """Building the space's model (``MODEL_SECONDS_PER_ITEM``) leaves at least as long to search it
+    before the deadline. O(B) (the index of each broker's partitions is built once)."""
+    items = space.pairs() + sum(len(scenario.partitions_of(b)) for b in space.broker_domain)
+    return items * MODEL_SECONDS_PER_ITEM <= BUILD_SHARE * (deadline - time.monotonic())
 
 
 def _solve_in(space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement, deadline: float,
@@ -406,23 +441,74 @@ def _merged(first: dict, then: dict) -> dict:
 
 
 def _judge_start(scenario: Scenario, space: Space, bounds: LowerBounds, start: Placement,
-                 options: PlanOptions) -> SolveOutcome | None:
+                 options: PlanOptions, broken: list[Violation] | None = None) -> SolveOutcome | None:
     """The start as an answer of the storage-and-brokers stage, when it lies in ``space``, meets
     every invariant (the plain checks, with leaders elected) and is reachable: its levels computed
     in plain Python (``objectives.storage_level_values``), each proven where it and every level
-    above meet their lower bounds of the unrestricted problem. None when it is no answer."""
+    above meet their lower bounds of the unrestricted problem. None when it is no answer.
+    ``broken``: what the start breaks, when the caller judged it already."""
     tick = time.monotonic()
     if not _in_space(space, start) or not reachable.reachable(scenario, start):
         return None
-    broken = check_changed(scenario, start)  # where the start breaks nothing: only what the target changed
     if broken is None:
-        broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
+        broken = _start_violations(scenario, start)
     if broken:
         return None
     names = objectives.storage_level_names(scenario)[:1 if options.feasibility_only else None]
     values = objectives.storage_level_values(space, start)
     return _outcome_of(_decided(space, start), [(name, values[name], lambda above, name=name: 0 if name == "invariants"
                                else bounds.for_level(name, above)) for name in names], time.monotonic() - tick)
+
+
+def _start_violations(scenario: Scenario, start: Placement) -> list[Violation]:
+    """What the start breaks: where the cluster's start breaks nothing, only the items the start
+    changed are judged (``check_changed``), else everything."""
+    broken = check_changed(scenario, start)
+    if broken is None:
+        broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
+    return broken
+
+
+def _start_falling_short(scenario: Scenario, space: Space, start: Placement, options: PlanOptions,
+                         broken: list[Violation]) -> SolveOutcome | None:
+    """The start as the stage's answer where it lies in the space, is reachable, but breaks some
+    invariant (``broken``), for when CP-SAT finds nothing in time or has no time to build its
+    model (anytime: a degraded plan, never "no placement"). Its first level counts the shortfalls
+    the plain checks measure (each violation's ``needed - current`` where it has figures, else 1;
+    lost data aside, which no placement restores); the later levels are the start's values;
+    nothing is proven and every later bound shown is 0 (the plan is degraded and claims no
+    optimality; the first level's bound is the LP's, ``_bounded``, once it is the answer). None
+    where the start breaks nothing (then ``_judge_start`` judges it) or is no answer here."""
+    tick = time.monotonic()
+    if not broken or not _in_space(space, start) or not reachable.reachable(scenario, start):
+        return None
+    names = objectives.storage_level_names(scenario)[:1 if options.feasibility_only else None]
+    values = objectives.storage_level_values(space, start)
+    values["invariants"] = sum(_deficit(v) for v in broken if v.invariant != "I7")
+    outcome = _outcome_of(_decided(space, start), [(name, values[name], lambda above: 0) for name in names],
+                          time.monotonic() - tick)
+    for level in outcome.levels:
+        level.proven = False
+    return outcome
+
+
+def _bounded(scenario: Scenario, short_start: SolveOutcome) -> SolveOutcome:
+    """The start falling short with the fewest shortfalls of the unrestricted problem as its first
+    level's bound (``shortfall.major_shortfall_bound``: an LP, milliseconds to a few seconds at
+    5,000 nodes), proven where it meets it."""
+    level = short_start.levels[0]
+    level.bound = shortfall.major_shortfall_bound(_whole_space(scenario))
+    level.proven = level.value <= level.bound
+    return short_start
+
+
+def _deficit(violation: Violation) -> int:
+    """How far one violation falls short, in the units of the shortfall variables (replicas, zones,
+    brokers): ``needed - current`` where both are numbers, else 1."""
+    current, needed = violation.current, violation.needed
+    if isinstance(current, (int, float)) and isinstance(needed, (int, float)) and needed > current:
+        return max(1, math.ceil(needed - current))
+    return 1
 
 
 def _outcome_of(placement: Placement, levels, seconds: float) -> SolveOutcome:
@@ -662,10 +748,11 @@ def _infeasible(scenario: Scenario, outcome: SolveOutcome, options: PlanOptions,
     current = Placement.current(scenario.cluster)
     message = (f"no placement was found within the time limit of {options.time_limit:g} s; "
                "this is not a proof that none exists: raise --time-limit")
+    seconds = round(time.monotonic() - started, 3)  # the whole planning, as every plan says it
     return Plan(cluster=scenario.cluster.name, failed=scenario.failures.failed, status=Status.INFEASIBLE,
-                placement=current, steps=(), metrics={"copiedGiB": 0.0, "solveSeconds": round(time.monotonic() - started, 3)},
+                placement=current, steps=(), metrics={"copiedGiB": 0.0, "solveSeconds": seconds},
                 violations=(Violation("I1", message, "plan"),), removed_brokers=tuple(sorted(scenario.failures.removed_brokers)),
-                solver={"proven": False, "seconds": round(outcome.seconds, 3)},
+                solver={"proven": False, "seconds": seconds, "solverSeconds": round(outcome.seconds, 3)},
                 preexisting=tuple(check_start(scenario.cluster)), **_operation(scenario.failures))
 
 

@@ -127,18 +127,25 @@ def _volumes_bound(volumes, zone_rooms: dict[str, list[int]]) -> int:
     scale = max(size for _, size, _, _, _ in volumes)  # sizes as fractions of the largest: better numbers
     objective = solver.Objective()
     in_zone: dict[str, list[tuple[float, int, object]]] = defaultdict(list)  # zone -> (size, MiB, x-part)
-    for name, size, rf, needed, fits in volumes:
-        total = solver.Constraint(-solver.infinity(), rf)  # sum_z x[v,z] <= RF
-        spread = solver.Constraint(needed, solver.infinity()) if needed else None  # s + sum_z c >= needed
+    # Volumes alike (size, RF, zones needed, nodes per zone) share one set of variables, each bound
+    # times their count m: the LP's optimum is the same (a solution of the aggregate split evenly is
+    # one of the original, and summing one of the original gives one of the aggregate), and a zone
+    # failure at 5,000 nodes has tens of kinds instead of 16,000 volumes (12 s of GLOP to milliseconds).
+    kinds: dict[tuple, int] = defaultdict(int)
+    for _, size, rf, needed, fits in volumes:
+        kinds[size, rf, needed, tuple(sorted(fits.items()))] += 1
+    for (size, rf, needed, fits), m in sorted(kinds.items()):
+        total = solver.Constraint(-solver.infinity(), m * rf)  # sum_z x[v,z] <= RF
+        spread = solver.Constraint(m * needed, solver.infinity()) if needed else None  # s + sum_z c >= needed
         if spread is not None:
-            s = solver.NumVar(0, needed, "")
+            s = solver.NumVar(0, m * needed, "")
             spread.SetCoefficient(s, 1)
             objective.SetCoefficient(s, 1)
-        for z, k in sorted(fits.items()):
-            c = solver.NumVar(0, 1, "")
+        for z, k in fits:
+            c = solver.NumVar(0, m, "")
             parts = [c]
             if min(rf, k) > 1:
-                parts.append(solver.NumVar(0, min(rf, k) - 1, ""))
+                parts.append(solver.NumVar(0, m * (min(rf, k) - 1), ""))
             for var in parts:
                 total.SetCoefficient(var, 1)
                 objective.SetCoefficient(var, -1)
@@ -176,10 +183,11 @@ def _brokers_that_cannot_run(space, room: dict[str, int]) -> int:
         if scenario.is_removed(bid):
             continue
         b = cluster.broker[bid]
-        hosts = [n for n in nodes if scenario.may_host_broker(b, n)]
-        if scenario.hyperconverged:
-            hosts = [n for n in hosts if all(_may_hold(space, room, v, n) for v in b.volumes)]
-        count += not hosts
+        hyperconverged = scenario.hyperconverged
+        # one host is enough: stop at the first (every host of every broker took 2 s at 5,000 nodes)
+        count += not any(scenario.may_host_broker(b, n) and
+                         (not hyperconverged or all(_may_hold(space, room, v, n) for v in b.volumes))
+                         for n in nodes)
     return count
 
 

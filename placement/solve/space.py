@@ -99,8 +99,10 @@ class Space:
             return shared[id(nodes)] if id(nodes) in shared else frozenset(nodes)
 
         windows = _zone_windows(scenario, list(open_nodes), candidates_per_zone) if candidates_per_zone else None
+        if volumes is not None:
+            wanted = set(volumes)  # once: a set per volume made this O(V^2) (14 s at 5,000 nodes)
         decided = scenario.touched_volumes if volumes is None else \
-            tuple(v.name for v in cluster.volumes if v.name in set(volumes) and scenario.has_data(v.name))
+            tuple(v.name for v in cluster.volumes if v.name in wanted and scenario.has_data(v.name))
         volume_domain = {}
         for i, name in enumerate(decided):
             v = cluster.volume[name]
@@ -114,8 +116,10 @@ class Space:
             if widen and name in widen:
                 allowed |= open_set.intersection(widen[name])
             volume_domain[name] = _in_order(allowed, order)
+        if brokers is not None:
+            wanted_brokers = set(brokers)
         chosen = scenario.touched_brokers if brokers is None else \
-            tuple(b.id for b in cluster.brokers if b.id in set(brokers))
+            tuple(b.id for b in cluster.brokers if b.id in wanted_brokers)
         hosts = tuple(n.name for n in cluster.nodes if scenario.is_alive(n.name) and not scenario.is_drained(n.name)
                       and n.state is NodeState.READY)  # every broker may run here (and, cordoned, where it runs)
         shared[id(hosts)] = frozenset(hosts)
