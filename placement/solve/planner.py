@@ -47,6 +47,7 @@ from placement.solve.greedy import fill_partitions, greedy_placement
 from placement.solve.judging import check_changed
 from placement.solve.leaders import elect_leaders
 from placement.solve.metrics import plan_metrics
+from placement.solve.partition_balance import choices_forced, even_out
 from placement.solve.space import Space, widening_for_short
 from placement.solve.verify import verify_placement
 
@@ -61,6 +62,11 @@ UNREACHABLE_ROUNDS = 4  # targets set aside because no order of their steps is s
 # takes longer than a plan may (a varied 1,000-node zone failure: 10^6 pairs, 50 s and 3 GiB), so
 # the water-filling start is the answer, with its gap (or, where something falls short, degraded)
 PARTITIONS_MODEL_LIMIT = 200_000
+# partition-broker candidate pairs beyond which the partitions stage's levels after the first are
+# paced as the first stage's are at scale (5% of the time limit together, each stopped once it
+# stalls; ``shortfall.degraded_pace``): a 124,000-pair model's balance level took 36-42 s of a
+# 60 s limit for 551 -> 548 (a 1,000-node zone failure with required racks)
+PARTITIONS_PACED_PAIRS = 60_000
 CONFLICT_SECONDS = 5.0  # the most the rules in conflict are searched for (5% of the limit when less)
 
 
@@ -483,19 +489,31 @@ def _in_space(space: Space, target: Placement) -> bool:
 
 def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, options: PlanOptions,
                       started: float) -> SolveOutcome | None:
-    """The second stage, from a water-filling start; None when no partition replica needs a broker.
-    As the first: the start is the answer where it meets every invariant and every bound, and
-    where CP-SAT finds nothing in time (then ``feasible``, with its gap)."""
+    """The second stage; None when no partition replica needs a broker.
+
+    The start: water-filling (``fill_partitions``), evened out per rack by a min-cost flow over
+    the exchanges that keep every level above balance (``partition_balance.even_out``). Where every
+    target at those levels' optimum is such an exchange (``choices_forced``: each partition's only
+    best choice is the start's, class by class) the evened start is optimal, proven, and no model
+    is built; so too where it meets every level's lower bound. Otherwise CP-SAT improves on it
+    (its answer evened out again), paced as the first stage is (``shortfall.degraded_pace``: at
+    scale -- more than ``PARTITIONS_PACED_PAIRS`` candidate pairs -- the levels after the first
+    share 5% of the time limit, each stopped once it stalls); where CP-SAT finds nothing better
+    in time, or the model would be too large to build (``PARTITIONS_MODEL_LIMIT``), the start is
+    the answer, ``feasible`` with its gap (or, where something falls short, degraded).
+    O(P_d (R + Z) + the flow) before any model."""
     space = Space.for_partitions(scenario, storage_and_brokers)
     if not space.partition_domain:
         return None
-    start = fill_partitions(space)  # water-filling start
+    start = even_out(space, fill_partitions(space))
     tick = time.monotonic()
     names = objectives.partitions_level_names(scenario)[:1 if options.feasibility_only else None]
     broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
     values = objectives.partitions_level_values(space, start)
     bound_of = objectives.partitions_bounds(space)
     if not broken:
+        if choices_forced(space, start):  # every level's optimum is the start's: proven
+            bound_of = lambda name, above: values[name]  # noqa: E731
         judged = _outcome_of(_decided(space, start), [(name, values[name], lambda above, name=name: bound_of(name, above))
                                      for name in names], time.monotonic() - tick)
         if judged.proven:
@@ -509,7 +527,8 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
                              time.monotonic() - tick)
         for level in judged.levels:
             level.proven = False
-    if sum(len(brokers) for brokers in space.partition_domain.values()) > PARTITIONS_MODEL_LIMIT:
+    pairs = sum(len(brokers) for brokers in space.partition_domain.values())
+    if pairs > PARTITIONS_MODEL_LIMIT:
         return judged  # too large a model to build within any reasonable limit: the start, with its gap
     enc = _encode(space, relaxed=True)
     remaining = max(1.0, options.time_limit - (time.monotonic() - started))
@@ -518,12 +537,33 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
         levels = levels[:1]
     hint(enc, start)
     first = complete_hint(enc, levels[0].terms, time_limit=remaining / 4)
+    pacing = None if options.feasibility_only else \
+        shortfall.degraded_pace(options.time_limit, at_scale=pairs > PARTITIONS_PACED_PAIRS)
     outcome = solve_lexicographic(enc, levels, time_limit=remaining, seed=options.seed,
                                   workers=options.workers, progress=options.progress, start=first,
-                                  full_lp=options.feasibility_only)
+                                  full_lp=options.feasibility_only, pacing=pacing)
+    if outcome.solved and not options.feasibility_only:
+        _even_out_answer(space, outcome)
     if not outcome.solved or (judged.levels[0].value == 0 and _values(judged) < _values(outcome)):
         return judged  # the start, with its gap (anytime)
     return outcome
+
+
+def _even_out_answer(space: Space, outcome: SolveOutcome) -> None:
+    """CP-SAT's answer evened out like the start (a balance level cut short may leave exchanges
+    that lower it), its balance level updated where that helped: the value lower, proven only
+    where it meets the bound CP-SAT proved (and every level above is proven)."""
+    if not outcome.levels or outcome.levels[0].value or outcome.levels[-1].name != "balance":
+        return
+    evened = even_out(space, outcome.placement)
+    if evened is outcome.placement:
+        return
+    value = objectives.partitions_level_values(space, evened)["balance"]
+    level = outcome.levels[-1]
+    if value < level.value:
+        outcome.placement = _decided(space, evened)
+        level.value = value
+        level.proven = level.proven or (value <= level.bound and all(lv.proven for lv in outcome.levels[:-1]))
 
 
 def _shortfall(outcomes) -> int:
