@@ -24,6 +24,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from itertools import combinations, product
+from types import SimpleNamespace
 
 import pytest
 
@@ -311,3 +312,45 @@ def test_forced_is_refused_where_a_partition_has_a_zone_to_choose():
     evened = even_out(space, fill_partitions(space))
     assert choices_forced(space, evened)
     assert _levels(space, evened) == min(_levels(space, t) for t in _targets(space))
+
+
+def _unsettled_world() -> tuple[Scenario, Placement]:
+    """The first world whose evened start is neither forced nor at its bounds: CP-SAT runs."""
+    for seed in CASES:
+        scenario, stage = world(seed)
+        space = Space.for_partitions(scenario, stage)
+        evened = even_out(space, fill_partitions(space))
+        if _levels(space, evened)[0] or choices_forced(space, evened):
+            continue
+        from placement.solve import objectives
+        bound_of = objectives.partitions_bounds(space)
+        values = objectives.partitions_level_values(space, evened)
+        if any(values[name] > bound_of(name, [SimpleNamespace(name="invariants", value=0, proven=True)])
+               for name in objectives.partitions_level_names(scenario)):
+            return scenario, stage
+    raise AssertionError("no world leaves the partitions stage to CP-SAT")
+
+
+@pytest.mark.parametrize("pairs_paced", [0, 10 ** 9])
+def test_the_partitions_model_is_paced_at_scale_only(monkeypatch, pairs_paced):
+    """Beyond ``PARTITIONS_PACED_PAIRS`` candidate pairs the levels after the first get the first
+    stage's pacing at scale (5% of the limit together, a stall rule); below, the time left."""
+    scenario, stage = _unsettled_world()
+    seen = {}
+    solve = planner.solve_lexicographic
+
+    def spy(enc, levels, **kwargs):
+        seen["pacing"] = kwargs.get("pacing")
+        return solve(enc, levels, **kwargs)
+
+    monkeypatch.setattr(planner, "solve_lexicographic", spy)
+    monkeypatch.setattr(planner, "PARTITIONS_PACED_PAIRS", pairs_paced)
+    outcome = planner._solve_partitions(scenario, stage, PlanOptions(time_limit=60, verify_with_z3=False),
+                                        time.monotonic())
+    assert outcome.solved and "pacing" in seen
+    met = SimpleNamespace(name="invariants", value=0, proven=True, seconds=0.0)
+    later = seen["pacing"]("balance", [met], 0, 50.0)
+    if pairs_paced:
+        assert later is None
+    else:
+        assert later.seconds == 0.05 * 60 and later.stall == max(1.0, 0.02 * 60)

@@ -508,7 +508,9 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
     start = even_out(space, fill_partitions(space))
     tick = time.monotonic()
     names = objectives.partitions_level_names(scenario)[:1 if options.feasibility_only else None]
-    broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
+    broken = check_changed(scenario, start)  # where the start breaks nothing: only what the target changed
+    if broken is None:
+        broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
     values = objectives.partitions_level_values(space, start)
     bound_of = objectives.partitions_bounds(space)
     if not broken:
