@@ -10,7 +10,10 @@ problem (making room: ``_solve_storage_and_brokers``):
   nodes hold each damaged volume's replicas, with the partitions of brokers that
   might not run judged in aggregate (how many replicas they lose and must refill,
   and the data that costs);
-- the partitions stage then picks the brokers that take those partition replicas.
+- the partitions stage then picks the brokers that take those partition replicas (and, with
+  required racks, the replicas that move to the zones a partition lacks): a water-filling start
+  evened out by a min-cost flow (``partition_balance``), proven without a model where every
+  partition's best choice is forced, else improved by CP-SAT (paced at scale).
 
 A plan leaves here only after the plain checks and Z3 have judged its target and
 the execution model checker has proven its steps safe in every order and prefix.
