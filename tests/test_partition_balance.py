@@ -36,7 +36,7 @@ from placement.scenario import Scenario
 from placement.solve import planner
 from placement.solve.greedy import fill_partitions
 from placement.solve.leaders import elect_leaders
-from placement.solve.partition_balance import choices_forced, even_out, partition_classes
+from placement.solve.partition_balance import choices_forced, even_out, partition_classes, unforced
 from placement.solve.planner import PlanOptions
 from placement.solve.space import Space
 
@@ -354,3 +354,71 @@ def test_the_partitions_model_is_paced_at_scale_only(monkeypatch, pairs_paced):
         assert later is None
     else:
         assert later.seconds == 0.05 * 60 and later.stall == max(1.0, 0.02 * 60)
+
+
+def test_the_model_decides_only_the_unforced_partitions_and_proves_only_the_optimum(monkeypatch):
+    """Worlds where some partitions' choices are forced and others are not: CP-SAT's model
+    decides only the others, and the stage's answer, judged over every partition, is proven
+    only where the brute force agrees."""
+    checked = 0
+    encode = planner._encode
+    for seed in CASES:
+        scenario, stage = world(seed)
+        space = Space.for_partitions(scenario, stage)
+        evened = even_out(space, fill_partitions(space))
+        left = unforced(space, evened)
+        if _levels(space, evened)[0] or not left or len(left) == len(space.partition_domain):
+            continue
+        decided = []
+
+        def spy(model_space, relaxed):
+            decided.append(set(model_space.partition_domain))
+            return encode(model_space, relaxed)
+
+        monkeypatch.setattr(planner, "_encode", spy)
+        outcome = planner._solve_partitions(scenario, stage, PlanOptions(time_limit=5, verify_with_z3=False),
+                                            time.monotonic())
+        best = min(_levels(space, t) for t in _targets(space))
+        mine = _levels(space, outcome.placement)
+        assert mine[0] == 0 and mine[1:3] == best[1:3]  # the forced ones are at their own optimum
+        if decided:  # (no model where the evened start met every bound)
+            assert decided == [set(left)]
+            checked += 1
+        named = {"invariants": 0, "copied": 1, "racks": 2, "balance": 3}
+        for level in outcome.levels:
+            assert level.value == mine[named[level.name]] or level.name == "invariants"
+            if level.proven:
+                assert mine[named[level.name]] == best[named[level.name]], (seed, level.name, mine, best)
+    assert checked >= 3, checked
+
+
+def test_a_proof_over_the_unforced_partitions_alone_does_not_prove_balance_for_the_stage():
+    """``_judge_in_full``: a balance level the model over the unforced partitions proved (its
+    forced partitions' brokers fixed) stays proven for the whole stage only where it meets the
+    whole stage's bound; the levels above keep the model's proofs, with values over every partition."""
+    from placement.solve import objectives
+    from placement.solve.cpsat import LevelResult, SolveOutcome
+
+    judged = 0
+    for seed in CASES:
+        scenario, stage = world(seed)
+        space = Space.for_partitions(scenario, stage)
+        evened = even_out(space, fill_partitions(space))
+        left = unforced(space, evened)
+        if _levels(space, evened)[0] or not left or len(left) == len(space.partition_domain):
+            continue
+        values = objectives.partitions_level_values(space, evened)
+        names = objectives.partitions_level_names(scenario)
+        outcome = SolveOutcome(solved=True, placement=evened,
+                               levels=[LevelResult(name, 0 if name == "invariants" else -1, -1, True, 0.0)
+                                       for name in names])
+        planner._judge_in_full(space, outcome, names)
+        full = objectives.partitions_bounds(space)("balance", outcome.levels[:-1])
+        balance = outcome.levels[-1]
+        assert balance.name == "balance" and balance.value == values["balance"]
+        assert balance.proven == (values["balance"] <= full)
+        assert balance.bound == (values["balance"] if balance.proven else full)
+        assert [lv.value for lv in outcome.levels[1:-1]] == [values[n] for n in names[1:-1]]
+        assert all(lv.proven for lv in outcome.levels[:-1])
+        judged += not balance.proven
+    assert judged >= 3, judged

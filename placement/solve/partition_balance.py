@@ -256,23 +256,30 @@ def _flow(choices: list[_Class], held: dict[int, int], by_zone: dict[str, list[i
 
 
 def choices_forced(space, target: Placement) -> bool:
-    """Whether every target meeting every invariant, with the levels above balance at their
-    optimum, picks in each decided partition as many brokers of each class as ``target`` does:
-    then those targets are exactly ``target``'s exchanges, ``even_out``'s answer is the balance
-    level's optimum, and ``target``'s copied and racks levels are theirs.
+    """Whether every decided partition's choice is forced (``unforced``: none is not)."""
+    return not unforced(space, target, first=True)
+
+
+def unforced(space, target: Placement, *, first: bool = False) -> list:
+    """The decided partitions (only the first with ``first``) where some target meeting every
+    invariant, with the levels above balance at their optimum, may pick another count of brokers
+    of some class than ``target`` does. With none, those targets are exactly ``target``'s
+    exchanges, ``even_out``'s answer is the balance level's optimum, and ``target``'s copied and
+    racks levels are theirs.
 
     Per partition the levels above balance are sums of its own terms (the data it copies; with
     ``rackAware: preferred``, the zones it covers) and nothing couples partitions in this stage,
     so a target at their optimum has each partition at its own best (least copy, then most zones)
     among the class counts meeting its rules (its replica count, the zones it needs with
     ``rackAware: required``, a source kept when its fixed replicas hold none). Those counts are
-    enumerated: at most C(K + s - 1, s) per partition (K classes, s open slots: a handful). False
-    where the target falls short anywhere or a partition has another count as good.
+    enumerated: at most C(K + s - 1, s) per partition (K classes, s open slots: a handful). A
+    partition the target leaves short, or with another count as good, is unforced.
     O(P_d (R + Z) + the partitions' count vectors)."""
     scenario = space.scenario
     cluster = scenario.cluster
     zone_of, _, by_rack = _groups(space)
     required, preferred = scenario.rack_required, scenario.rack_preferred
+    found = []
     for key, classes in partition_classes(space, target):
         p = cluster.partition[key]
         fixed = space.fixed_members.get(key, ())
@@ -281,7 +288,10 @@ def choices_forced(space, target: Placement) -> bool:
         domain_picked = sum(len(c.picked) for c in classes.values())
         if len(set(replicas)) != len(p.replicas) or len(fixed) + domain_picked != len(replicas) \
                 or not set(fixed).issubset(replicas):
-            return False
+            found.append(key)
+            if first:
+                break
+            continue
         order = list(classes)
         mine = tuple(len(classes[c].picked) for c in order)
         fixed_zones = {zone_of[b] for b in fixed if b in zone_of}
@@ -307,8 +317,10 @@ def choices_forced(space, target: Placement) -> bool:
             elif score == best[0]:
                 ties += 1
         if best is None or ties != 1 or best[1] != mine:
-            return False
-    return True
+            found.append(key)
+            if first:
+                break
+    return found
 
 
-__all__ = ["choices_forced", "even_out", "partition_classes", "partition_loads"]
+__all__ = ["choices_forced", "even_out", "partition_classes", "partition_loads", "unforced"]

@@ -50,7 +50,7 @@ from placement.solve.greedy import fill_partitions, greedy_placement
 from placement.solve.judging import check_changed
 from placement.solve.leaders import elect_leaders
 from placement.solve.metrics import plan_metrics
-from placement.solve.partition_balance import choices_forced, even_out
+from placement.solve.partition_balance import even_out, unforced
 from placement.solve.space import Space, widening_for_short
 from placement.solve.verify import verify_placement
 
@@ -496,10 +496,12 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
 
     The start: water-filling (``fill_partitions``), evened out per rack by a min-cost flow over
     the exchanges that keep every level above balance (``partition_balance.even_out``). Where every
-    target at those levels' optimum is such an exchange (``choices_forced``: each partition's only
-    best choice is the start's, class by class) the evened start is optimal, proven, and no model
-    is built; so too where it meets every level's lower bound. Otherwise CP-SAT improves on it
-    (its answer evened out again), paced as the first stage is (``shortfall.degraded_pace``: at
+    target at those levels' optimum is such an exchange (``partition_balance.unforced`` finds no
+    partition whose best choice, class by class, may differ from the start's) the evened start is
+    optimal, proven, and no model is built; so too where it meets every level's lower bound.
+    Otherwise CP-SAT improves on it, deciding only the unforced partitions where some are forced
+    (the others as the evened start has them; its answer judged over the whole stage,
+    ``_judge_in_full``), its answer evened out again, paced as the first stage is (``shortfall.degraded_pace``: at
     scale -- more than ``PARTITIONS_PACED_PAIRS`` candidate pairs -- the levels after the first
     share 5% of the time limit, each stopped once it stalls); where CP-SAT finds nothing better
     in time, or the model would be too large to build (``PARTITIONS_MODEL_LIMIT``), the start is
@@ -516,8 +518,10 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
         broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
     values = objectives.partitions_level_values(space, start)
     bound_of = objectives.partitions_bounds(space)
+    left = list(space.partition_domain)  # the partitions whose choice is not forced
     if not broken:
-        if choices_forced(space, start):  # every level's optimum is the start's: proven
+        left = unforced(space, start)
+        if not left:  # every level's optimum is the start's: proven
             bound_of = lambda name, above: values[name]  # noqa: E731
         judged = _outcome_of(_decided(space, start), [(name, values[name], lambda above, name=name: bound_of(name, above))
                                      for name in names], time.monotonic() - tick)
@@ -535,7 +539,9 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
     pairs = sum(len(brokers) for brokers in space.partition_domain.values())
     if pairs > PARTITIONS_MODEL_LIMIT:
         return judged  # too large a model to build within any reasonable limit: the start, with its gap
-    enc = _encode(space, relaxed=True)
+    # only the partitions whose choice is not forced are decided (the others as the evened start has them)
+    model_space = space if len(left) == len(space.partition_domain) else _only(space, start, left)
+    enc = _encode(model_space, relaxed=True)
     remaining = max(1.0, options.time_limit - (time.monotonic() - started))
     levels = objectives.partitions_levels(enc)
     if options.feasibility_only:
@@ -547,11 +553,43 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
     outcome = solve_lexicographic(enc, levels, time_limit=remaining, seed=options.seed,
                                   workers=options.workers, progress=options.progress, start=first,
                                   full_lp=options.feasibility_only, pacing=pacing)
+    if outcome.solved and model_space is not space:
+        _judge_in_full(space, outcome, names)
     if outcome.solved and not options.feasibility_only:
         _even_out_answer(space, outcome)
     if not outcome.solved or (judged.levels[0].value == 0 and _values(judged) < _values(outcome)):
         return judged  # the start, with its gap (anytime)
     return outcome
+
+
+def _only(space: Space, start: Placement, keys: list) -> Space:
+    """The partitions stage's space deciding only ``keys``; every other partition as ``start`` has it."""
+    return Space(space.scenario, start, {}, {}, {key: space.partition_domain[key] for key in keys},
+                 fixed_members={key: space.fixed_members.get(key, ()) for key in keys},
+                 partition_zones={key: space.partition_zones[key] for key in keys if key in space.partition_zones})
+
+
+def _judge_in_full(space: Space, outcome: SolveOutcome, names: list[str]) -> None:
+    """An answer of the model over the unforced partitions only, judged over the whole stage:
+    each level's value over every partition; the invariants, copied and racks levels keep the
+    model's proofs (they are sums over partitions, and each forced one is at its own optimum,
+    ``partition_balance.unforced``), with the whole stage's bound where not proven; the balance
+    level is proven only where it meets the whole stage's bound (the forced partitions' brokers
+    were fixed in the model, so its proof holds only there)."""
+    outcome.placement = _decided(space, outcome.placement)
+    values = objectives.partitions_level_values(space, outcome.placement)
+    bound_of = objectives.partitions_bounds(space)
+    above: list = []
+    for level in outcome.levels:
+        if level.name != "invariants":
+            level.value = values[level.name]
+        full = bound_of(level.name, above)
+        if level.name == "balance" or not level.proven:
+            level.proven = level.value <= full
+        level.proven = level.proven and all(lv.proven for lv in above)
+        level.bound = level.value if level.proven else full
+        above.append(level)
+    outcome.restricted = True
 
 
 def _even_out_answer(space: Space, outcome: SolveOutcome) -> None:
