@@ -501,9 +501,10 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
     optimal, proven, and no model is built; so too where it meets every level's lower bound.
     Otherwise CP-SAT improves on it, deciding only the unforced partitions where some are forced
     (the others as the evened start has them; its answer judged over the whole stage,
-    ``_judge_in_full``), its answer evened out again, paced as the first stage is (``shortfall.degraded_pace``: at
-    scale -- more than ``PARTITIONS_PACED_PAIRS`` candidate pairs -- the levels after the first
-    share 5% of the time limit, each stopped once it stalls); where CP-SAT finds nothing better
+    ``_judge_in_full``), its answer evened out again, paced as the first stage is
+    (``shortfall.degraded_pace``: at scale -- more than ``PARTITIONS_PACED_PAIRS`` candidate
+    pairs -- the levels after the first share 5% of the time limit, each stopped once it
+    stalls); where CP-SAT finds nothing better
     in time, or the model would be too large to build (``PARTITIONS_MODEL_LIMIT``), the start is
     the answer, ``feasible`` with its gap (or, where something falls short, degraded).
     O(P_d (R + Z) + the flow) before any model."""
