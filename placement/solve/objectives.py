@@ -207,53 +207,72 @@ def partitions_levels(enc) -> list[Level]:
 class _PartitionsShape:
     """What the partitions stage's levels and bounds need of its space: the running brokers grouped
     for balance (by rack when racks matter, a rack-aware move staying in its rack), the replicas
-    each holds before the move, and the bounds."""
+    each holds before the move, and the bounds. Made once per space (``of``):
+    O(P R + P_d (R + Z) + B log B) -- a decided partition's candidates are counted per zone
+    (``Space.candidate_zones``), never walked."""
 
     groups: dict[str, list[int]]
     held: dict[int, int]
     must_copy: int  # with every invariant met each vacated replica is refilled, and each zone lacking gets a new one
     most_cover: int  # a partition covers at most its kept zones plus one per refill, and no more than brokers run in
     spread_bound: int  # per rack, water-filling as if any of its brokers could take any replica moved into it
-    receivers: frozenset[int]  # brokers that may take a moved replica (a group without one is not balanced)
+    receiving: frozenset[str]  # groups some moved replica may go to (a group without one is not balanced)
 
     @classmethod
     def of(cls, space) -> "_PartitionsShape":
+        made = space.__dict__.get("_partitions_shape")
+        if made is None:
+            made = space.__dict__["_partitions_shape"] = cls._of(space)
+        return made
+
+    @classmethod
+    def _of(cls, space) -> "_PartitionsShape":
         scenario = space.scenario
         cluster = scenario.cluster
-        running = {b: n for b, n in space.base.brokers.items() if n is not None}
-        held = {b: 0 for b in running}
+        zone_of, _ = space.running_zones
+        held = {b: 0 for b in zone_of}
         for key, target in space.base.partitions.items():
             kept = space.fixed_members.get(key, target.replicas) if key in space.partition_domain else target.replicas
             for b in kept:
                 if b in held:
                     held[b] += 1
         by_rack = scenario.rack_required or scenario.rack_preferred
+        group_of = (lambda z: z) if by_rack else (lambda z: "all")
         groups: dict[str, list[int]] = {}
-        for b, node in sorted(running.items()):
-            groups.setdefault(cluster.node[node].zone if by_rack else "all", []).append(b)
+        for b in sorted(zone_of):
+            groups.setdefault(group_of(zone_of[b]), []).append(b)
         must_copy, most_cover = 0, 0
-        zone_of = {b: cluster.node[n].zone for b, n in running.items()}
-        receivers: set[int] = set()
-        for key, domain in space.partition_domain.items():
+        receiving: set[str] = set()
+        fewest: dict[str, int] = defaultdict(int)  # per group, the moved replicas that can land only there
+        most: dict[str, int] = defaultdict(int)  # ... and that can land there at all
+        for key in space.partition_domain:
             p = cluster.partition[key]
             kept = space.fixed_members.get(key, ())
             slots = len(p.replicas) - len(kept)
-            old = [b for b in p.replicas if b in running]  # running replicas: kept, or a rack move's choices
-            new = len(set(domain) - set(p.replicas))
+            old = [b for b in p.replicas if b in zone_of]  # running replicas: kept, or a rack move's choices
+            counts = space.candidate_zones(key)
+            new = sum(n for n, _ in counts.values())
             must_copy += p.size_mib * min(new, max(len(p.replicas) - len(old),
                                                    scenario.racks_needed(p) - len({zone_of[b] for b in old})
                                                    if scenario.rack_required else 0))
-            covered = {zone_of[b] for b in kept}
-            reachable = covered | {zone_of[b] for b in domain if b not in kept}
+            covered = {zone_of[b] for b in kept if b in zone_of}
+            reachable = covered | {z for z, (n, o) in counts.items() if n + o}
             most_cover += min(len(reachable), len(covered) + slots)
-            receivers.update(b for b in domain if b not in kept)
+            inside: dict[str, int] = defaultdict(int)
+            for z, (n, o) in counts.items():
+                inside[group_of(z)] += n + o
+            total = sum(inside.values())
+            for g, count in inside.items():
+                if count:
+                    receiving.add(g)
+                    most[g] += min(slots, count)
+                    if count == total:
+                        fewest[g] += min(slots, count)
         spread_bound = 0
-        for brokers in groups.values():
-            if any(b in receivers for b in brokers):
-                low, high = _moved_into(space, brokers)
-                loads = [held[b] for b in brokers]
-                spread_bound += min(_waterfill_spread(loads, units) for units in range(low, high + 1))
-        return cls(groups, held, must_copy, most_cover, spread_bound, frozenset(receivers))
+        for g, brokers in groups.items():
+            if g in receiving:
+                spread_bound += _least_waterfill_spread([held[b] for b in brokers], fewest[g], most[g])
+        return cls(groups, held, must_copy, most_cover, spread_bound, frozenset(receiving))
 
 
 def partitions_level_names(scenario) -> list[str]:
@@ -287,29 +306,28 @@ def partitions_level_values(space, target) -> dict[str, int]:
                 new_at[b] += 1
         covered += len({zone_of[b] for b in chosen if b in zone_of})
     spread = 0
-    for brokers in shape.groups.values():
-        if any(b in shape.receivers for b in brokers):
+    for g, brokers in shape.groups.items():
+        if g in shape.receiving:
             loads = [shape.held[b] + new_at[b] for b in brokers]
             spread += max(loads) - min(loads)
     values = {"invariants": 0, "copied": copied, "racks": -covered, "balance": spread}
     return {name: values[name] for name in partitions_level_names(scenario)}
 
 
-def _moved_into(space, brokers: list[int]) -> tuple[int, int]:
-    """(fewest, most) moved replicas that can land on these brokers: at least the vacated
-    slots whose every candidate is among them (when all are filled), at most every slot
-    with a candidate among them."""
-    members = set(brokers)
-    fewest = most = 0
-    for key, domain in space.partition_domain.items():
-        kept = space.fixed_members.get(key, ())
-        candidates = set(domain) - set(kept)
-        vacated = len(space.scenario.cluster.partition[key].replicas) - len(kept)
-        inside = len(candidates & members)
-        most += min(vacated, inside)
-        if candidates and candidates <= members:
-            fewest += min(vacated, inside)
-    return fewest, most
+def _least_waterfill_spread(held: list[int], low: int, high: int) -> int:
+    """min of ``_waterfill_spread(held, u)`` over u in [low, high], in O(n log n): water-filling
+    never raises (most - fewest) while the lowest are below the highest (the highest stays, the
+    lowest only rise), so below the units that level every broker at the highest the least is
+    at ``high``; from there on it is 0 where the units share out evenly, else 1."""
+    n = len(held)
+    if not n or high < low:
+        return 0
+    level_all = n * max(held) - sum(held)  # units that bring every broker to the highest
+    if high < level_all:
+        return _waterfill_spread(held, high)
+    first = max(low, level_all)
+    even = first + (-(sum(held) + first)) % n  # the first count from there that shares out evenly
+    return 0 if even <= high else 1
 
 
 def _waterfill_spread(held: list[int], units: int) -> int:

@@ -10,7 +10,10 @@ problem (making room: ``_solve_storage_and_brokers``):
   nodes hold each damaged volume's replicas, with the partitions of brokers that
   might not run judged in aggregate (how many replicas they lose and must refill,
   and the data that costs);
-- the partitions stage then picks the brokers that take those partition replicas.
+- the partitions stage then picks the brokers that take those partition replicas (and, with
+  required racks, the replicas that move to the zones a partition lacks): a water-filling start
+  evened out by a min-cost flow (``partition_balance``), proven without a model where every
+  partition's best choice is forced, else improved by CP-SAT (paced at scale).
 
 A plan leaves here only after the plain checks and Z3 have judged its target and
 the execution model checker has proven its steps safe in every order and prefix.
@@ -50,6 +53,7 @@ from placement.solve.greedy import fill_partitions, greedy_placement
 from placement.solve.judging import check_changed
 from placement.solve.leaders import elect_leaders
 from placement.solve.metrics import plan_metrics
+from placement.solve.partition_balance import even_out, unforced
 from placement.solve.space import Space, widening_for_short
 from placement.solve.verify import verify_placement
 
@@ -64,6 +68,11 @@ UNREACHABLE_ROUNDS = 4  # targets set aside because no order of their steps is s
 # takes longer than a plan may (a varied 1,000-node zone failure: 10^6 pairs, 50 s and 3 GiB), so
 # the water-filling start is the answer, with its gap (or, where something falls short, degraded)
 PARTITIONS_MODEL_LIMIT = 200_000
+# partition-broker candidate pairs beyond which the partitions stage's levels after the first are
+# paced as the first stage's are at scale (5% of the time limit together, each stopped once it
+# stalls; ``shortfall.degraded_pace``): a 124,000-pair model's balance level took 36-42 s of a
+# 60 s limit for 551 -> 548 (a 1,000-node zone failure with required racks)
+PARTITIONS_PACED_PAIRS = 60_000
 CONFLICT_SECONDS = 5.0  # the most the rules in conflict are searched for (5% of the limit when less)
 # Building the storage stage's CP-SAT model (encoding, hint, completing the hint) takes about this long
 # per candidate pair or partition of a decided broker: 26 s of CPU for 760,000 at 5,000 nodes (a zone
@@ -569,19 +578,38 @@ def _in_space(space: Space, target: Placement) -> bool:
 
 def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, options: PlanOptions,
                       started: float) -> SolveOutcome | None:
-    """The second stage, from a water-filling start; None when no partition replica needs a broker.
-    As the first: the start is the answer where it meets every invariant and every bound, and
-    where CP-SAT finds nothing in time (then ``feasible``, with its gap)."""
+    """The second stage; None when no partition replica needs a broker.
+
+    The start: water-filling (``fill_partitions``), evened out per rack by a min-cost flow over
+    the exchanges that keep every level above balance (``partition_balance.even_out``). Where every
+    target at those levels' optimum is such an exchange (``partition_balance.unforced`` finds no
+    partition whose best choice, class by class, may differ from the start's) the evened start is
+    optimal, proven, and no model is built; so too where it meets every level's lower bound.
+    Otherwise CP-SAT improves on it, deciding only the unforced partitions where some are forced
+    (the others as the evened start has them; its answer judged over the whole stage,
+    ``_judge_in_full``), its answer evened out again, paced as the first stage is
+    (``shortfall.degraded_pace``: at scale -- more than ``PARTITIONS_PACED_PAIRS`` candidate
+    pairs -- the levels after the first share 5% of the time limit, each stopped once it
+    stalls); where CP-SAT finds nothing better
+    in time, or the model would be too large to build (``PARTITIONS_MODEL_LIMIT``), the start is
+    the answer, ``feasible`` with its gap (or, where something falls short, degraded).
+    O(P_d (R + Z) + the flow) before any model."""
     space = Space.for_partitions(scenario, storage_and_brokers)
     if not space.partition_domain:
         return None
-    start = fill_partitions(space)  # water-filling start
+    start = even_out(space, fill_partitions(space))
     tick = time.monotonic()
     names = objectives.partitions_level_names(scenario)[:1 if options.feasibility_only else None]
-    broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
+    broken = check_changed(scenario, start)  # where the start breaks nothing: only what the target changed
+    if broken is None:
+        broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
     values = objectives.partitions_level_values(space, start)
     bound_of = objectives.partitions_bounds(space)
+    left = list(space.partition_domain)  # the partitions whose choice is not forced
     if not broken:
+        left = unforced(space, start)
+        if not left:  # every level's optimum is the start's: proven
+            bound_of = lambda name, above: values[name]  # noqa: E731
         judged = _outcome_of(_decided(space, start), [(name, values[name], lambda above, name=name: bound_of(name, above))
                                      for name in names], time.monotonic() - tick)
         if judged.proven:
@@ -595,21 +623,77 @@ def _solve_partitions(scenario: Scenario, storage_and_brokers: Placement, option
                              time.monotonic() - tick)
         for level in judged.levels:
             level.proven = False
-    if sum(len(brokers) for brokers in space.partition_domain.values()) > PARTITIONS_MODEL_LIMIT:
+    pairs = sum(len(brokers) for brokers in space.partition_domain.values())
+    if pairs > PARTITIONS_MODEL_LIMIT:
         return judged  # too large a model to build within any reasonable limit: the start, with its gap
-    enc = _encode(space, relaxed=True)
+    # only the partitions whose choice is not forced are decided (the others as the evened start has them)
+    model_space = space if len(left) == len(space.partition_domain) else _only(space, start, left)
+    enc = _encode(model_space, relaxed=True)
     remaining = max(1.0, options.time_limit - (time.monotonic() - started))
     levels = objectives.partitions_levels(enc)
     if options.feasibility_only:
         levels = levels[:1]
     hint(enc, start)
     first = complete_hint(enc, levels[0].terms, time_limit=remaining / 4)
+    pacing = None if options.feasibility_only else \
+        shortfall.degraded_pace(options.time_limit, at_scale=pairs > PARTITIONS_PACED_PAIRS)
     outcome = solve_lexicographic(enc, levels, time_limit=remaining, seed=options.seed,
                                   workers=options.workers, progress=options.progress, start=first,
-                                  full_lp=options.feasibility_only)
+                                  full_lp=options.feasibility_only, pacing=pacing)
+    if outcome.solved and model_space is not space:
+        _judge_in_full(space, outcome, names)
+    if outcome.solved and not options.feasibility_only:
+        _even_out_answer(space, outcome)
     if not outcome.solved or (judged.levels[0].value == 0 and _values(judged) < _values(outcome)):
         return judged  # the start, with its gap (anytime)
     return outcome
+
+
+def _only(space: Space, start: Placement, keys: list) -> Space:
+    """The partitions stage's space deciding only ``keys``; every other partition as ``start`` has it."""
+    return Space(space.scenario, start, {}, {}, {key: space.partition_domain[key] for key in keys},
+                 fixed_members={key: space.fixed_members.get(key, ()) for key in keys},
+                 partition_zones={key: space.partition_zones[key] for key in keys if key in space.partition_zones})
+
+
+def _judge_in_full(space: Space, outcome: SolveOutcome, names: list[str]) -> None:
+    """An answer of the model over the unforced partitions only, judged over the whole stage:
+    each level's value over every partition; the invariants, copied and racks levels keep the
+    model's proofs (they are sums over partitions, and each forced one is at its own optimum,
+    ``partition_balance.unforced``), with the whole stage's bound where not proven; the balance
+    level is proven only where it meets the whole stage's bound (the forced partitions' brokers
+    were fixed in the model, so its proof holds only there)."""
+    outcome.placement = _decided(space, outcome.placement)
+    values = objectives.partitions_level_values(space, outcome.placement)
+    bound_of = objectives.partitions_bounds(space)
+    above: list = []
+    for level in outcome.levels:
+        if level.name != "invariants":
+            level.value = values[level.name]
+        full = bound_of(level.name, above)
+        if level.name == "balance" or not level.proven:
+            level.proven = level.value <= full
+        level.proven = level.proven and all(lv.proven for lv in above)
+        level.bound = level.value if level.proven else full
+        above.append(level)
+    outcome.restricted = True
+
+
+def _even_out_answer(space: Space, outcome: SolveOutcome) -> None:
+    """CP-SAT's answer evened out like the start (a balance level cut short may leave exchanges
+    that lower it), its balance level updated where that helped: the value lower, proven only
+    where it meets the bound CP-SAT proved (and every level above is proven)."""
+    if not outcome.levels or outcome.levels[0].value or outcome.levels[-1].name != "balance":
+        return
+    evened = even_out(space, outcome.placement)
+    if evened is outcome.placement:
+        return
+    value = objectives.partitions_level_values(space, evened)["balance"]
+    level = outcome.levels[-1]
+    if value < level.value:
+        outcome.placement = _decided(space, evened)
+        level.value = value
+        level.proven = level.proven or (value <= level.bound and all(lv.proven for lv in outcome.levels[:-1]))
 
 
 def _shortfall(outcomes) -> int:

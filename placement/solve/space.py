@@ -180,16 +180,22 @@ class Space:
         kept: dict[PKey, tuple[int, ...]] = {}
         zones_of: dict[PKey, frozenset[str]] = {}
         every_zone = frozenset(by_zone)
+        required = scenario.rack_required
+        zone_get = zone.get
         for p in cluster.partitions:
-            whole = all(storage_and_brokers.brokers.get(b) is not None for b in p.replicas)
-            if whole and not (scenario.rack_required and _short_of_zones(scenario, p, zone)):
+            zones_held = [zone_get(b) for b in p.replicas]  # None: the broker does not run
+            whole = None not in zones_held
+            if whole and (not required or len(set(zones_held)) == len(zones_held)):
+                continue  # every replica runs, in zones of their own where racks are required
+            short = required and _short_of_zones(scenario, p, zone, every_zone)
+            if whole and not short:
                 continue
-            keep = tuple(b for b in p.replicas if storage_and_brokers.brokers.get(b) is not None)
-            online = any(storage_and_brokers.brokers.get(s) is not None for s in scenario.sources(p))
+            keep = tuple(b for b in p.replicas if b in zone)
+            online = any(s in zone for s in scenario.sources(p))
             vacated = len(p.replicas) - len(keep)
             covered = {zone[b] for b in keep}
             fixed = keep
-            if scenario.rack_required and online and _short_of_zones(scenario, p, zone):
+            if required and online and short:
                 # a rack move: one of the replicas sharing a zone leaves for a zone the partition lacks
                 fixed = tuple(b for b in keep if sum(1 for o in keep if zone[o] == zone[b]) == 1)
                 lacking = every_zone - covered
@@ -211,6 +217,45 @@ class Space:
             domain[p.key] = tuple(sorted(set(keep) | set(candidates)))
             kept[p.key] = fixed
         return cls(scenario, storage_and_brokers, {}, {}, domain, fixed_members=kept, partition_zones=zones_of)
+
+    @cached_property
+    def running_zones(self) -> tuple[dict[int, str], dict[str, list[int]]]:
+        """(running broker -> its zone, zone -> its running brokers in id order), as ``base`` places them."""
+        cluster = self.scenario.cluster
+        zone_of = {b: cluster.node[n].zone for b, n in self.base.brokers.items() if n is not None}
+        by_zone: dict[str, list[int]] = defaultdict(list)
+        for b in sorted(zone_of):
+            by_zone[zone_of[b]].append(b)
+        return zone_of, dict(by_zone)
+
+    def candidate_zones(self, key: PKey) -> dict[str, list[int]]:
+        """A decided partition's candidates that are not fixed, counted per zone: zone -> [new ones
+        (no replica of it before), old ones]. Read from ``for_partitions``' shape where the domain
+        has it (its running replicas and every running broker of its candidate zones): O(R + Z);
+        else by walking the domain."""
+        zone_of, by_zone = self.running_zones
+        p = self.scenario.cluster.partition[key]
+        domain = self.partition_domain[key]
+        fixed = self.fixed_members.get(key, ())
+        zones = self.partition_zones.get(key)
+        running = [b for b in dict.fromkeys(p.replicas) if b in zone_of]
+        counts: dict[str, list[int]] = {}
+        inside = sum(1 for b in running if zones is not None and zone_of[b] in zones)
+        if zones is not None and len(domain) == len(running) + sum(len(by_zone.get(z, ())) for z in zones) - inside:
+            for z in zones:
+                new = len(by_zone.get(z, ())) - sum(1 for b in running if zone_of[b] == z)
+                if new > 0:
+                    counts[z] = [new, 0]
+            for b in running:
+                if b not in fixed:
+                    counts.setdefault(zone_of[b], [0, 0])[1] += 1
+            return counts
+        old = set(p.replicas)
+        for b in domain:
+            if b in fixed or b not in zone_of:
+                continue
+            counts.setdefault(zone_of[b], [0, 0])[0 if b not in old else 1] += 1
+        return counts
 
     # -- what the rules iterate over ------------------------------------------
 
@@ -324,7 +369,8 @@ def widening_for_short(scenario: Scenario, space: Space, target: Placement,
     return widen, left_out
 
 
-def _short_of_zones(scenario: Scenario, partition, zone_of: dict[int, str]) -> bool:
+def _short_of_zones(scenario: Scenario, partition, zone_of: dict[int, str],
+                    every_zone: frozenset[str] | None = None) -> bool:
     """``rackAware: required``: the partition's running replicas share a zone, and together they
     cover fewer zones than it needs even with each vacated replica refilled in a zone of its own
     (the zones it lacks have running brokers: otherwise no move helps)."""
@@ -334,7 +380,8 @@ def _short_of_zones(scenario: Scenario, partition, zone_of: dict[int, str]) -> b
         return False
     vacated = len(partition.replicas) - len(running)
     needed = scenario.racks_needed(partition)
-    return len(covered) + vacated < needed and len(set(zone_of.values()) - covered) > vacated
+    zones = every_zone if every_zone is not None else set(zone_of.values())  # where some broker runs
+    return len(covered) + vacated < needed and len(zones - covered) > vacated
 
 
 def _most(items) -> int:
