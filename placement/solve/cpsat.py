@@ -309,13 +309,23 @@ def progress_words(level: str, value: float, bound: float, lower_bound: int | No
     return f"incumbent {shown(value)}, bound {shown(bound)}"
 
 
-def level_parameters(solver, *, first: bool, workers: int, seed: int, seconds: float) -> None:
+# models with at most this many variables search in interleaved, reproducible batches (level_parameters)
+REPRODUCIBLE_VARIABLES = 20_000
+
+
+def level_parameters(solver, *, first: bool, workers: int, seed: int, seconds: float,
+                     variables: int = 0) -> None:
     """CP-SAT's parameters for one level of a lexicographic solve, chosen per level:
 
-    - every level: ``num_workers`` (2: the machine's cores), a fixed ``random_seed`` (the same
-      answer every run), no symmetry detection (``symmetry_level 0``: it cost 0.4 s a solve on
+    - every level: ``num_workers`` (2: the machine's cores), a fixed ``random_seed``, no symmetry detection (``symmetry_level 0``: it cost 0.4 s a solve on
       these models and never paid off), no probing (``cp_model_probing_level 0``: it costs more
       than it saves), and the time left of the limit;
+    - a model of at most ``REPRODUCIBLE_VARIABLES`` variables (every cluster a person writes or
+      imports by hand, the README's and the tests'): ``interleave_search``, CP-SAT's workers run
+      their strategies in batches and share what they found only between batches, so the same
+      input gives the same plan every run (racing workers would return whichever of several
+      equally good placements one reached first: the same input gave 3 different optima in 8
+      runs). Larger models race (faster at scale, where the time limit makes answers vary anyway);
     - the first level solved (a new model): the full presolve;
     - each later level: the same model with the levels above fixed and a new objective, from the
       last solution as a complete hint; a light presolve (one iteration, no SAT presolve), since
@@ -332,6 +342,8 @@ def level_parameters(solver, *, first: bool, workers: int, seed: int, seconds: f
     p.log_search_progress = bool(os.environ.get("PLACEMENT_CPSAT_LOG"))
     p.cp_model_probing_level = 0
     p.max_time_in_seconds = max(0.05, seconds)
+    if variables <= REPRODUCIBLE_VARIABLES:
+        p.interleave_search = True
     if not first:
         p.max_presolve_iterations = 1
         p.cp_model_use_sat_presolve = False
@@ -415,7 +427,8 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
         # the incumbent CP-SAT starts from (the objective leaves out the offset), for the stall rule
         start_value = sum(c * solver.Value(t) for c, t in terms) if outcome.solved and terms else None
         solver = cp_model.CpSolver()
-        level_parameters(solver, first=not solved_once, workers=workers, seed=seed, seconds=remaining)
+        level_parameters(solver, first=not solved_once, workers=workers, seed=seed, seconds=remaining,
+                         variables=len(model.Proto().variables))
         if full_lp:
             solver.parameters.linearization_level = 2  # refutes at the root what one worker cannot otherwise
         solved_once = True
