@@ -12,7 +12,7 @@ everything else):
 - block mappings and sequences by indentation (a sequence may sit at its key's
   indentation, as PyYAML writes it), ``- key: ...`` opening a mapping in a sequence entry;
 - flow sequences and mappings of scalars only (``[a, b]``, ``{k: v}``), a flow collection
-  continued on deeper lines until it closes (PyYAML wraps long ones);
+  without quotes continued on deeper lines until it closes (PyYAML wraps long ones);
 - scalars: plain ones of ``A-Z a-z 0-9 _ . / + -`` only (not ``-`` alone), and quoted
   ones without escapes (``'...'`` without ``'``, ``"..."`` without ``"`` or ``\\``).
 
@@ -204,11 +204,14 @@ class _Reader:
         """A flow collection of scalars starting on line i, continued on deeper lines until it closes."""
         closer = "]" if text[0] == "[" else "}"
         lines, end = self.lines, len(self.lines)
-        while not text.endswith(closer):
-            i += 1
-            if i >= end or lines[i][0] <= indent:
-                raise _Outside
-            text += " " + lines[i][1]
+        if not text.endswith(closer):
+            if "'" in text or '"' in text:
+                raise _Outside  # a quoted scalar may span the lines (its line breaks and blank lines count)
+            while not text.endswith(closer):
+                i += 1
+                if i >= end or lines[i][0] <= indent or "'" in lines[i][1] or '"' in lines[i][1]:
+                    raise _Outside
+                text += " " + lines[i][1]
         inner = text[1:-1]
         if "[" in inner or "{" in inner or "]" in inner or "}" in inner:
             raise _Outside  # nested collections

@@ -122,6 +122,9 @@ def parse_text(text: str, source: str, *, as_json: bool | None = None) -> Any:
         except ValueError as exc:  # NaN or Infinity, or an integer of more than 4,300 digits
             raise InputError(source, Problem("", f"malformed JSON: {_value_problem(exc)}")) from None
     else:
+        block = _block_yaml(text)
+        if block is not None:  # nested at most MAX_DEPTH // 2 block levels, its flow collections of scalars:
+            return block  # within MAX_DEPTH, and nothing shared (no anchor), so check_shape has nothing to find
         try:
             data = _plain_yaml(text)
             if data is _UNUSUAL:  # a tag, an anchor, a merge key, a duplicate, an error: the full loader decides
@@ -153,19 +156,27 @@ def _plain_yaml(text: str) -> Any:
     to null, bool, int, float, str or timestamp, without anchors, nested at most MAX_DEPTH
     levels, with no duplicate key and no container as a key, is built here; anything else
     (and any error at all) is ``_UNUSUAL``, and the full loader reads the document again,
-    so its values and its error messages are the ones the user gets.
-
-    Before the events, ``models.block_yaml`` reads the text a line at a time where it lies in
-    the plain block subset cluster generators write (libyaml's 2 million events of a
-    5,000-node file cost 1.2 s alone; the lines, 0.85 s), its scalars resolved alike."""
+    so its values and its error messages are the ones the user gets."""
     loader = _StrictLoader(text)
     try:
-        block = read_block_yaml(text, _scalar_of(loader), MAX_DEPTH)  # most cluster files: a line at a time
-        if block is not None:
-            return block
         return _plain_events(loader)
     except Exception:  # noqa: BLE001 - the full loader reads it again and reports it its own way
         return _UNUSUAL
+    finally:
+        loader.dispose()
+
+
+def _block_yaml(text: str) -> Any:
+    """The value ``yaml.load(text, Loader=_StrictLoader)`` gives, read a line at a time by
+    ``models.block_yaml`` where the text lies in the plain block subset cluster generators write
+    (libyaml's 2 million events of a 5,000-node file cost 1.2 s alone; its lines, 0.85 s), each
+    distinct scalar resolved by PyYAML's own resolver and constructors; None otherwise (then
+    ``_plain_yaml``, and the full loader after it, read the text)."""
+    if not text.isascii():
+        return None
+    loader = _StrictLoader("")  # its resolver and constructors only
+    try:
+        return read_block_yaml(text, _scalar_of(loader), MAX_DEPTH)
     finally:
         loader.dispose()
 

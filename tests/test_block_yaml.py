@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from placement.models import documents
-from placement.models.block_yaml import read_block_yaml
 from tests.test_fast_yaml import TRICKY, _same, _typed
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -24,11 +23,7 @@ def _full(text: str):
 
 
 def _block(text: str):
-    loader = documents._StrictLoader(text)
-    try:
-        return read_block_yaml(text, documents._scalar_of(loader), documents.MAX_DEPTH)
-    finally:
-        loader.dispose()
+    return documents._block_yaml(text)
 
 
 def _agrees(text: str) -> object:
@@ -124,3 +119,13 @@ def test_single_edits_of_a_cluster_file_read_as_the_full_loader_reads_them() -> 
         edit = rng.choice(_EDITS)
         text = base[:at] + edit + base[at + rng.choice([0, 0, 1]):]
         _agrees(text)
+
+
+def test_deep_block_documents_are_left_to_the_full_loader() -> None:
+    """The reader answers only for documents nested well within MAX_DEPTH (parse_text then skips
+    check_shape for them); a deeper one is read, and refused, the full loader's way."""
+    deep = "".join("  " * i + "a:\n" for i in range(documents.MAX_DEPTH + 2)) + "  " * (documents.MAX_DEPTH + 2) + "b: 1\n"
+    assert _block(deep) is None
+    _same(deep)
+    shallow = "".join("  " * i + "a:\n" for i in range(10)) + "  " * 10 + "b: [1]\n"
+    assert _block(shallow) is not None
