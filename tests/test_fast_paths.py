@@ -349,3 +349,39 @@ def test_the_step_builder_lists_the_partitions_the_former_comprehensions_listed(
     by_action = {s.action: s.args["partitions"] for s in steps if s.action in ("reassign-partitions", "elect-leaders")}
     assert reassigned and elected
     assert by_action == {"reassign-partitions": reassigned, "elect-leaders": elected}
+
+
+@pytest.mark.parametrize("name", [None] + BROKEN)
+def test_the_kafka_check_with_racks_required_says_what_the_full_walk_says(name, monkeypatch):
+    """With rackAware required the Kafka check skips a partition whose replicas run in enough
+    zones (its shortcut, as without racks): the same violations, in the same order, as the
+    walk that words every partition, on the valid plan and on each broken one."""
+    from placement.rules import kafka
+
+    scenario, good = _many_alike()
+    target = good if name is None else _broken(name)
+    fast = kafka.check(scenario, target)
+    monkeypatch.setattr(kafka, "_plainly_valid", lambda *args: False)
+    assert fast == kafka.check(scenario, target)
+    assert bool(fast) == (name is not None)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_kafka_check_with_racks_required_agrees_on_random_mutations(seed, monkeypatch):
+    import random
+
+    from placement.rules import kafka
+    from tests.smallworld import random_scenario
+    from tests.test_rules import _mutate
+
+    base = random_scenario(seed, kafka_heavy=True)
+    cluster = replace(base.cluster, policy=replace(base.cluster.policy, rack_aware=RackAware.REQUIRED))
+    scenario = Scenario(cluster, base.failures)
+    target = Placement.current(cluster)
+    rng = random.Random(seed)
+    for _ in range(4):
+        target = _mutate(rng, scenario, target)
+        fast = kafka.check(scenario, target)
+        with monkeypatch.context() as patched:
+            patched.setattr(kafka, "_plainly_valid", lambda *args: False)
+            assert fast == kafka.check(scenario, target)
