@@ -117,6 +117,15 @@ def partition_positions(cluster) -> dict[PKey, int]:
     return _per_cluster(cluster, "positions", lambda c: {p.key: i for i, p in enumerate(c.partitions)})
 
 
+def distinct_replicas(cluster) -> bool:
+    """Every partition lists each of its brokers once (a loaded cluster always does; one built in
+    code may not). Judged once per cluster."""
+    def judge(c) -> bool:
+        listed = [p.replicas for p in c.partitions]
+        return list(map(len, listed)) == list(map(len, map(set, listed)))
+    return _per_cluster(cluster, "distinct replicas", judge)
+
+
 _PER_CLUSTER: dict = {}  # id(cluster) -> (weak reference to it, {what: made once})
 
 
