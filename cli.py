@@ -56,6 +56,17 @@ def _load_long_lived(cluster_file: str):
     return cluster
 
 
+def _pause_collector() -> None:
+    """For ``plan``, from the cluster loaded to the end: no cyclic collection at all. A plan builds
+    a few hundred thousand long-lived objects (targets, documents, texts) and almost no cycles:
+    with the collector paused, a 5,000-node plan leaves 7 cyclic objects behind and a 1,000-node
+    zone failure 300, while its young collections walked every new object, 0.15-0.3 s of a
+    5,000-node plan's 4. Reference counting still frees everything else as it goes."""
+    import gc
+
+    gc.disable()
+
+
 def _guarded(command):
     """Turn the library's exceptions into exit codes and one clear paragraph, never a traceback."""
 
@@ -300,6 +311,7 @@ def plan(cluster_file, more_nodes, fail, fail_zones, remove_brokers, drain, reba
     if fmt == "script":
         placement.check_script_options(namespace, statefulset, bootstrap)
     cluster = _load_long_lived(cluster_file)
+    _pause_collector()
     if fmt == "script":
         _check_pod_names(cluster, statefulset)
     result = placement.plan(cluster, fail, fail_zones, remove_brokers, drain=drained,
