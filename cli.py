@@ -98,6 +98,25 @@ def _missing_example(path: str) -> None:
                                        "(give that path, or run from a checkout of placement)"))
 
 
+@contextmanager
+def _collector_paused():
+    """For ``plan``, from the cluster loaded to the end of the command: no cyclic collection. A
+    plan builds a few hundred thousand long-lived objects (targets, documents, texts) and almost
+    no cycles: with the collector paused, a 5,000-node plan leaves 7 cyclic objects behind and a
+    1,000-node zone failure 300, while its young collections walked every new object, 0.15 s of
+    a 5,000-node plan's 4. Reference counting still frees everything else as it goes; the
+    collector runs again afterwards (a process that goes on, such as a test runner, keeps it)."""
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _guarded(command):
     """Turn the library's exceptions into exit codes and one clear paragraph, never a traceback."""
 
@@ -347,30 +366,31 @@ def plan(cluster_file, more_nodes, fail, fail_zones, remove_brokers, drain, reba
     if fmt == "script":
         placement.check_script_options(namespace, statefulset, bootstrap)
     cluster = _load_long_lived(cluster_file)
-    if fmt == "script":
-        _check_pod_names(cluster, statefulset)
-    result = placement.plan(cluster, fail, fail_zones, remove_brokers, drain=drained,
-                            max_used=max_used if rebalance else None, min_replicas=min_replicas,
-                            allow_unclean=allow_unclean, time_limit=time_limit, seed=seed, progress=True)
-    verdict = EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
-    if fmt == "kafka":
-        _write_kafka_files(cluster, result, outputs, files)
-        return verdict
-    if fmt == "script":
-        script = placement.render_script(cluster, result, namespace=namespace, statefulset=statefulset, bootstrap=bootstrap)
-        _write_or_print(outputs, files.get("main"), script)
-        return verdict
-    if fmt == "html":
-        from placement.render.plan_page import plan_page
+    with _collector_paused():
+        if fmt == "script":
+            _check_pod_names(cluster, statefulset)
+        result = placement.plan(cluster, fail, fail_zones, remove_brokers, drain=drained,
+                                max_used=max_used if rebalance else None, min_replicas=min_replicas,
+                                allow_unclean=allow_unclean, time_limit=time_limit, seed=seed, progress=True)
+        verdict = EXIT_OK if result.status.meets_invariants else EXIT_NEGATIVE
+        if fmt == "kafka":
+            _write_kafka_files(cluster, result, outputs, files)
+            return verdict
+        if fmt == "script":
+            script = placement.render_script(cluster, result, namespace=namespace, statefulset=statefulset, bootstrap=bootstrap)
+            _write_or_print(outputs, files.get("main"), script)
+            return verdict
+        if fmt == "html":
+            from placement.render.plan_page import plan_page
 
-        _write_or_print(outputs, files.get("main"), plan_page(cluster, result.to_document()))
+            _write_or_print(outputs, files.get("main"), plan_page(cluster, result.to_document()))
+            return verdict
+        document = json_text(result.to_document())
+        if fmt == "json" or files:
+            _write_or_print(outputs, files.get("main"), document)
+        if fmt == "table":
+            render_plan(console(), cluster, result, show_all=show_all)
         return verdict
-    document = json_text(result.to_document())
-    if fmt == "json" or files:
-        _write_or_print(outputs, files.get("main"), document)
-    if fmt == "table":
-        render_plan(console(), cluster, result, show_all=show_all)
-    return verdict
 
 
 def _planned_operation(more_nodes, drain, rebalance, max_used, min_replicas) -> list[str]:

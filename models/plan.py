@@ -82,9 +82,9 @@ class Placement:
         return {
             "brokers": {str(b): self.brokers[b] for b in sorted(self.brokers)},
             "volumes": {v: list(self.volumes[v]) for v in sorted(self.volumes)},
-            "partitions": [
+            "partitions": [  # in the keys' order (sorting the keys alone, not (key, target) pairs)
                 {"topic": t.topic, "partition": t.partition, "replicas": list(t.replicas), "leader": t.leader}
-                for _, t in sorted(self.partitions.items())
+                for t in map(self.partitions.__getitem__, sorted(self.partitions))
             ],
         }
 

@@ -349,3 +349,88 @@ def test_the_step_builder_lists_the_partitions_the_former_comprehensions_listed(
     by_action = {s.action: s.args["partitions"] for s in steps if s.action in ("reassign-partitions", "elect-leaders")}
     assert reassigned and elected
     assert by_action == {"reassign-partitions": reassigned, "elect-leaders": elected}
+
+
+@pytest.mark.parametrize("name", [None] + BROKEN)
+def test_the_kafka_check_with_racks_required_says_what_the_full_walk_says(name, monkeypatch):
+    """With rackAware required the Kafka check skips a partition whose replicas run in enough
+    zones (its shortcut, as without racks): the same violations, in the same order, as the
+    walk that words every partition, on the valid plan and on each broken one."""
+    from placement.rules import kafka
+
+    scenario, good = _many_alike()
+    target = good if name is None else _broken(name)
+    fast = kafka.check(scenario, target)
+    monkeypatch.setattr(kafka, "_plainly_valid", lambda *args: False)
+    assert fast == kafka.check(scenario, target)
+    assert bool(fast) == (name is not None)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_kafka_check_with_racks_required_agrees_on_random_mutations(seed, monkeypatch):
+    import random
+
+    from placement.rules import kafka
+    from tests.smallworld import random_scenario
+    from tests.test_rules import _mutate
+
+    base = random_scenario(seed, kafka_heavy=True)
+    cluster = replace(base.cluster, policy=replace(base.cluster.policy, rack_aware=RackAware.REQUIRED))
+    scenario = Scenario(cluster, base.failures)
+    target = Placement.current(cluster)
+    rng = random.Random(seed)
+    for _ in range(4):
+        target = _mutate(rng, scenario, target)
+        fast = kafka.check(scenario, target)
+        with monkeypatch.context() as patched:
+            patched.setattr(kafka, "_plainly_valid", lambda *args: False)
+            assert fast == kafka.check(scenario, target)
+
+
+def _around_before(scenario, target):
+    """Space.around's partition domains and multiplicity as they were (every domain sorted)."""
+    from placement.solve.space import _most
+
+    cluster = scenario.cluster
+    domains = {}
+    for p in cluster.partitions:
+        chosen = target.partitions.get(p.key)
+        if chosen is None or chosen.replicas == p.replicas:
+            domains[p.key] = tuple(sorted(set(p.replicas)))
+        else:
+            domains[p.key] = tuple(sorted(set(p.replicas).union(chosen.replicas)))
+    multiplicity = max([1] + [_most(t) for t in target.volumes.values()]
+                       + [_most(t.replicas) for t in target.partitions.values()])
+    return domains, multiplicity
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_space_around_has_the_domains_and_multiplicity_it_had(seed):
+    """The same candidate brokers per partition (a kept partition's as the cluster lists them) and
+    the same multiplicity, on random targets -- also for a cluster built in code whose partitions
+    list a broker twice, where every domain is sorted and made distinct as before."""
+    import random
+
+    from placement.models.cluster import Partition
+    from placement.solve.space import Space
+    from tests.smallworld import random_scenario
+    from tests.test_rules import _mutate
+
+    scenario = random_scenario(seed, kafka_heavy=True)
+    if seed % 3 == 0 and scenario.cluster.partitions:  # a partition listing a broker twice
+        cluster = scenario.cluster
+        topic = cluster.topics[0]
+        p = topic.partitions[0]
+        doubled = Partition(p.topic, p.id, p.replicas + p.replicas[:1], p.leader, p.isr, p.size_mib, p.size_gib)
+        cluster = replace(cluster, topics=(replace(topic, partitions=(doubled,) + topic.partitions[1:]),)
+                          + cluster.topics[1:])
+        scenario = Scenario(cluster, scenario.failures)
+    target = Placement.current(scenario.cluster)
+    rng = random.Random(seed)
+    for _ in range(5):
+        target = _mutate(rng, scenario, target)
+        space = Space.around(scenario, target)
+        domains, multiplicity = _around_before(scenario, target)
+        assert space.max_multiplicity == multiplicity
+        assert {k: tuple(sorted(v)) for k, v in space.partition_domain.items()} == domains
+        assert all(len(set(v)) == len(v) for v in space.partition_domain.values())

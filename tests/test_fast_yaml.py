@@ -15,13 +15,14 @@ from placement.models.errors import InputError
 
 
 def _old_parse(text: str):
-    """parse_text as it was before the fast path: the full loader for every YAML document."""
-    real = documents._plain_yaml
+    """parse_text as it was before the fast paths: the full loader for every YAML document."""
+    real, block = documents._plain_yaml, documents._block_yaml
     documents._plain_yaml = lambda _text: documents._UNUSUAL
+    documents._block_yaml = lambda _text: None
     try:
         return _outcome(text)
     finally:
-        documents._plain_yaml = real
+        documents._plain_yaml, documents._block_yaml = real, block
 
 
 def _outcome(text: str):

@@ -112,12 +112,9 @@ class _Builder:
             if to is not None and self._counts(b):
                 for v in b.volumes:
                     self.destinations_of[v].add(to)
-        # partitions: the brokers running in the sequence, and each broker's partitions
+        # partitions: the brokers running in the sequence (each broker's partitions: ``in_sync_partitions``)
         self.running = {b.id for b in cluster.brokers if self._counts(b)}
-        self.partitions_of: dict[int, list] = defaultdict(list)
-        for part in cluster.partitions:
-            for b in set(part.isr):
-                self.partitions_of[b].append(part)
+        self._in_sync_partitions: dict[int, list] | None = None
         # who waits for what
         self.waiting_for_room: dict[str, set[str]] = defaultdict(set)  # node -> volumes
         self.waiting_for_broker: dict[int, set[str]] = defaultdict(set)  # broker -> volumes
@@ -367,7 +364,7 @@ class _Builder:
             return []  # not running: its move takes nothing away
         sc, cluster = self.scenario, self.cluster
         waits: list[int] = []
-        for part in self.partitions_of.get(b.id, ()):
+        for part in self.in_sync_partitions(b.id):
             at_start = sum(1 for x in part.isr if self._counts(cluster.broker[x]))
             floor = min(cluster.min_insync(part), at_start)
             others = sorted(x for x in set(part.isr) if x != b.id and x in self.running)
@@ -387,6 +384,17 @@ class _Builder:
                     sure.append(x)
         return waits
 
+    def in_sync_partitions(self, broker: int) -> list:
+        """The partitions the broker is in sync for, in the cluster's order: indexed on first use
+        (only a running broker's move asks; a node failure's brokers do not run)."""
+        if self._in_sync_partitions is None:
+            index: dict[int, list] = defaultdict(list)
+            for part in self.cluster.partitions:
+                for b in set(part.isr):
+                    index[b].append(part)
+            self._in_sync_partitions = index
+        return self._in_sync_partitions.get(broker, [])
+
     def waits_on(self, steps: list[int], y: int) -> bool:
         return any(x == y or self.waits_for(x, y) for x in steps)
 
@@ -394,9 +402,13 @@ class _Builder:
     def lay_out(self) -> None:
         cluster, target = self.cluster, self.target
         work: dict[str, _VolumeWork] = {}
+        survivors = self.scenario.survivors
         for v in sorted(cluster.volumes, key=lambda v: (-v.used_mib, v.name)):
             if v.name in target.volumes:
-                work[v.name] = self.volume_work(v, tuple(target.volumes[v.name]))
+                wanted = tuple(target.volumes[v.name])
+                if len(survivors(v.name)) == len(v.replicas) and set(wanted) == set(v.replicas):
+                    continue  # every replica in sync on a node that runs, and the target keeps them: no step
+                work[v.name] = self.volume_work(v, wanted)
                 self.wake(("volume", v.name))
         moving = [b for b in cluster.brokers if self.destination(b.id) is not None]
         for b in moving:

@@ -122,6 +122,15 @@ def volume_positions(cluster) -> dict[str, int]:
     return _per_cluster(cluster, "volume positions", lambda c: {v.name: i for i, v in enumerate(c.volumes)})
 
 
+def distinct_replicas(cluster) -> bool:
+    """Every partition lists each of its brokers once (a loaded cluster always does; one built in
+    code may not). Judged once per cluster."""
+    def judge(c) -> bool:
+        listed = [p.replicas for p in c.partitions]
+        return list(map(len, listed)) == list(map(len, map(set, listed)))
+    return _per_cluster(cluster, "distinct replicas", judge)
+
+
 _PER_CLUSTER: dict = {}  # id(cluster) -> (weak reference to it, {what: made once})
 
 

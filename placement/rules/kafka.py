@@ -51,10 +51,14 @@ def check(scenario: Scenario, target: Placement, items: Items | None = None) -> 
     running_ids = set(running)
     chosen_of = target.partitions.get
     sources_of = scenario.sources
+    # with rackAware required: each running broker's zone, and the zones a partition of RF r needs, min(r, racks)
+    zone_of = {b: cluster.node[n].zone for b, n in running.items()} if rack_required else {}
+    racks = len(scenario.rack_zones) if rack_required else 0
     for p in judged.partitions(cluster, items):
         t = chosen_of(p.key)
         rf = len(p.replicas)
-        if t is not None and not rack_required and _plainly_valid(t.replicas, t.leader, rf, running_ids, sources_of(p)):
+        if t is not None and _plainly_valid(t.replicas, t.leader, rf, running_ids, sources_of(p)) \
+                and (not rack_required or len({zone_of[b] for b in t.replicas}) >= min(rf, racks)):
             continue  # nothing below would find anything: the words are written only for what is wrong
         subject = f"partition {p.label}"
         if t is None:

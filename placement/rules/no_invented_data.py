@@ -53,8 +53,11 @@ def _lost_anything(scenario: Scenario) -> bool:
 def _new_members(enc):
     """(partition, broker it may newly hold, the partition's sources) over decided partitions."""
     scenario = enc.space.scenario
+    partition = scenario.cluster.partition
     for key, brokers in enc.space.partition_domain.items():
-        p = scenario.cluster.partition[key]
+        p = partition[key]
+        if brokers is p.replicas:
+            continue  # its own brokers, as listed (``Space.around``): none is new
         for b in brokers:
             if b not in p.replicas:
                 yield p, b, scenario.sources(p)

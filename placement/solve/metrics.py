@@ -93,11 +93,12 @@ def plan_metrics(scenario: Scenario, target: Placement) -> dict:
     running = {b for b, n in target.brokers.items() if n is not None}
     under_before, under_after = [], []
     chosen_of = target.partitions.get
-    is_alive = alive.__contains__
+    is_alive, all_alive = alive.__contains__, alive.issuperset
     min_insync = {name: topic.min_insync_replicas for name, topic in cluster.topic.items()}  # cluster.min_insync
     for p in cluster.partitions:  # counted by map and set, not a generator per partition (150,000 of them)
         need = min_insync[p.topic]
-        if sum(map(is_alive, p.isr)) < need:  # the ISR as listed, as the former sum over it
+        isr = p.isr  # as listed, as the former sum over it: every one alive (most partitions) counts len(isr)
+        if (len(isr) if all_alive(isr) else sum(map(is_alive, isr))) < need:
             under_before.append(p.label)
         t = chosen_of(p.key)
         if t is None or len(running.intersection(t.replicas)) < need:  # distinct replicas that run

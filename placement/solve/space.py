@@ -22,6 +22,7 @@ from typing import Iterable
 
 from placement.models.cluster import NodeLoad, NodeState
 from placement.models.plan import Placement
+from placement.rules import distinct_replicas
 from placement.scenario import Scenario
 
 PKey = tuple[str, int]
@@ -44,7 +45,9 @@ class Space:
     # -- construction --------------------------------------------------------
     @classmethod
     def around(cls, scenario: Scenario, target: Placement) -> "Space":
-        """Every item decided; candidates are what the target and the current state name."""
+        """Every item decided; candidates are what the target and the current state name (a
+        partition's in no particular order: sorted where the target changes it, as the cluster
+        lists them where it does not)."""
         cluster = scenario.cluster
         volumes = {}
         for v in cluster.volumes:
@@ -56,14 +59,25 @@ class Space:
             brokers[b.id] = tuple(sorted(nodes))
         partitions = {}
         chosen_of = target.partitions.get
+        # a partition the target keeps as listed has its own brokers as its domain, the very tuple where
+        # the cluster lists each broker once (150,000 partitions: no set, sort or tuple made for them)
+        distinct = distinct_replicas(cluster)
+        most, seen = 1, 0
         for p in cluster.partitions:
             chosen = chosen_of(p.key)
             if chosen is None or chosen.replicas == p.replicas:  # most partitions: their own replicas
-                partitions[p.key] = tuple(sorted(set(p.replicas)))
+                partitions[p.key] = p.replicas if distinct else tuple(sorted(set(p.replicas)))
+                if chosen is not None:
+                    seen += 1
+                    if not distinct:
+                        most = max(most, _most(chosen.replicas))
             else:
                 partitions[p.key] = tuple(sorted(set(p.replicas).union(chosen.replicas)))
-        multiplicity = max([1] + [_most(t) for t in target.volumes.values()]
-                           + [_most(t.replicas) for t in target.partitions.values()])
+                seen += 1
+                most = max(most, _most(chosen.replicas))
+        if seen != len(target.partitions):  # the target names partitions the cluster does not have
+            most = max([most] + [_most(t.replicas) for t in target.partitions.values()])
+        multiplicity = max([most] + [_most(t) for t in target.volumes.values()])
         return cls(scenario, target, volumes, brokers, partitions, max_multiplicity=multiplicity)
 
     @classmethod
