@@ -191,15 +191,27 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     bounds = unrestricted_lower_bounds(scenario, objectives.narrow_later_bounds(scenario, touched))
     if start is None:
         start = greedy_placement(scenario, spread=True)
+    at_scale = touched.pairs() > FULL_MODEL_LIMIT
+    # at scale, a start that falls short: the search after it is a small share of the limit, every
+    # model sized to it (shortfall.degraded_pace); nothing at scale makes room (see below)
+    budgeted = at_scale and not options.feasibility_only and not unreachable and _falls_short(scenario, start)
+    budget_pairs = None
+    if budgeted:
+        seconds = shortfall.scale_search_seconds(options.time_limit)
+        deadline = min(deadline, time.monotonic() + seconds)
+        budget_pairs = shortfall.scale_model_pairs(seconds)
     if not options.feasibility_only:  # one pacing for every space solved: a degraded plan's budgets are shared
-        options = replace(options, pacing=shortfall.degraded_pace(options.time_limit,
-                                                                  at_scale=touched.pairs() > FULL_MODEL_LIMIT))
-    narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable)
+        options = replace(options, pacing=shortfall.degraded_pace(options.time_limit, at_scale=at_scale,
+                                                                  start_falls_short=budgeted))
+    narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable,
+                          budget_pairs=budget_pairs)
     if _settled(narrow, options):
         return narrow
     if _whole_space_is_small(scenario):
         return _wider(scenario, narrow, _whole_space(scenario), bounds, options, start, deadline, "everything",
                       unreachable)
+    if budgeted:
+        return narrow  # every space that could make room holds the touched one, too large to decide whole
     best, space = narrow, touched
     for _ in range(ROOM_ROUNDS):  # the healthy items that could make room, and then theirs
         if _shortfall_of(best) == 0 or deadline - time.monotonic() < MIN_WIDENING_SECONDS:
@@ -208,7 +220,7 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
         if set(wider.volume_domain) == set(space.volume_domain) and set(wider.broker_domain) == set(space.broker_domain):
             break  # nothing more could make room
         if not options.feasibility_only and wider.pairs() > FULL_MODEL_LIMIT:
-            break  # a degraded answer at scale: CP-SAT stalled on the narrower model already (shortfall.degraded_pace)
+            break  # too large to decide whole: CP-SAT stalled on the narrower model already (shortfall.degraded_pace)
         best, space = _wider(scenario, best, wider, bounds, options, start, deadline, "making room", unreachable), wider
     return best  # where every invariant is met: optimal within its space, with its gap to the bounds said
 
@@ -315,20 +327,24 @@ def _room_space(scenario: Scenario, decided: Space) -> Space:
 
 
 def decidable(scenario: Scenario, space: Space, start: Placement,
-              widen: dict[str, tuple[str, ...]] | None = None) -> tuple[Space, bool]:
+              widen: dict[str, tuple[str, ...]] | None = None, pairs: int | None = None) -> tuple[Space, bool]:
     """(the space, whether its candidates were restricted): a space with too many volume-node
     pairs to decide at once gets each volume's candidates restricted, plus ``widen``'s (and the
-    caller claims optimality, or that nothing is valid, only against the unrestricted problem)."""
+    caller claims optimality, or that nothing is valid, only against the unrestricted problem).
+    ``pairs``: a budget's model size (``shortfall.scale_model_pairs``): the windows then take about
+    a quarter of it (each volume also keeps its start and its replicas, and gets the emptiest nodes)."""
     if space.pairs() <= FULL_MODEL_LIMIT:
         return space, False
     zones = max(1, len(scenario.cluster.zones))
-    per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // (max(1, len(space.volume_domain)) * zones))
+    volumes = max(1, len(space.volume_domain)) * zones
+    per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // volumes) if pairs is None else max(1, pairs // (4 * volumes))
     return Space.for_planning(scenario, candidates_per_zone=per_zone, also=start, volumes=list(space.volume_domain),
                               brokers=list(space.broker_domain), widen=widen), True
 
 
 def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement,
-                 deadline: float, decided: str, unreachable: tuple[Placement, ...] = ()) -> _StorageStage:
+                 deadline: float, decided: str, unreachable: tuple[Placement, ...] = (),
+                 budget_pairs: int | None = None) -> _StorageStage:
     """One space solved level by level; where it is not the unrestricted problem (or its candidates
     were restricted), optimal only as far as its levels meet the unrestricted lower bounds.
 
@@ -337,29 +353,39 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
     where CP-SAT finds nothing within the time limit, a start that meets every invariant is still
     the answer, ``feasible``, with its gap to the bounds (anytime: never "no placement"). Once a
     target was set aside as unreachable (``unreachable``), the start is not taken as the answer:
-    it may be that very target, and only the solver's exclusions keep it out."""
-    judged = None if unreachable else _judge_start(scenario, space, bounds, start, options)
+    it may be that very target, and only the solver's exclusions keep it out.
+
+    ``budget_pairs`` (at scale, a start that falls short; ``deadline`` is then the budget's): each
+    model built here has about that many candidate pairs, half of them windows and half widenings,
+    and a re-solve over wider candidates is built only where the time left is that model's share
+    (``shortfall.SCALE_PAIRS_PER_SECOND``). The unrestricted shortfall bound is computed first and is
+    the first level's floor (valid for every space: each holds fewer placements)."""
+    judged = None if unreachable or budget_pairs else _judge_start(scenario, space, bounds, start, options)
     if judged is not None and judged.proven:
         return _StorageStage(judged, space, False, decided)
     full_space = space
-    space, restricted = decidable(scenario, space, start)
+    space, restricted = decidable(scenario, space, start, pairs=budget_pairs)
     widened = left_out = 0
     widen: dict[str, tuple[str, ...]] = {}
+    widening = FULL_MODEL_LIMIT if budget_pairs is None else budget_pairs // 2  # pairs a widening may add
     if restricted:  # the volumes the start leaves short: every node of the zones they lack, from the first
-        widen, _ = widening_for_short(scenario, space, start, FULL_MODEL_LIMIT)
+        widen, _ = widening_for_short(scenario, space, start, widening)
         if widen:
-            space, _ = decidable(scenario, full_space, start, widen)
+            space, _ = decidable(scenario, full_space, start, widen, pairs=budget_pairs)
             widened = len(widen)
     valid_start = judged is not None
-    outcome, weight = _solve_in(space, bounds, options, start, deadline, decided, unreachable, valid_start)
+    whole_bound = shortfall.major_shortfall_bound(_whole_space(scenario)) if budget_pairs else None
+    hint_seconds = 0.25 * options.time_limit if budget_pairs else 0.0  # the start is the fallback: as before
+    outcome, weight = _solve_in(space, bounds, options, start, deadline, decided, unreachable, valid_start,
+                                whole_bound, hint_seconds)
     if restricted and outcome.solved and _short(outcome):
         # Something still falls short within restricted candidates: before that is the answer, the
         # volumes it leaves short get every node of the zones they lack (a fix the window excluded).
-        more, _ = widening_for_short(scenario, space, outcome.placement, FULL_MODEL_LIMIT)
-        if more and deadline - time.monotonic() >= MIN_WIDENING_SECONDS:
-            wider, _ = decidable(scenario, full_space, start, _merged(widen, more))
+        more, _ = widening_for_short(scenario, space, outcome.placement, widening)
+        if more and deadline - time.monotonic() >= _seconds_for(space, more, budget_pairs):
+            wider, _ = decidable(scenario, full_space, start, _merged(widen, more), pairs=budget_pairs)
             again, weight_again = _solve_in(wider, bounds, options, outcome.placement, deadline, decided, unreachable,
-                                            valid_start)
+                                            valid_start, whole_bound, hint_seconds)
             widened += len(more)
             if again.solved and _values(again) <= _values(outcome):
                 outcome, space, weight = again, wider, weight_again
@@ -369,25 +395,52 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
         return _StorageStage(judged, full_space, False, decided)  # the start, with its gap (anytime)
     if outcome.solved and not (decided == "everything" and not restricted):
         short = outcome.levels[0].value if outcome.levels else 0  # the unrestricted bound, only where it matters
-        unrestricted = weight * shortfall.major_shortfall_bound(_whole_space(scenario)) if short else 0
+        if short and whole_bound is None:
+            whole_bound = shortfall.major_shortfall_bound(_whole_space(scenario))
+        unrestricted = weight * whole_bound if short else 0
         _judge_against_lower_bounds(outcome, bounds, later_too=restricted, invariants=unrestricted)
     return _StorageStage(outcome, space, restricted, decided, widened, left_out)
 
 
+def _seconds_for(space: Space, more: dict[str, tuple[str, ...]], budget_pairs: int | None) -> float:
+    """The time a re-solve over ``space`` widened by ``more`` needs left before it is built: at
+    least ``MIN_WIDENING_SECONDS``; within a budget (``budget_pairs``), its model's share of it."""
+    if budget_pairs is None:
+        return MIN_WIDENING_SECONDS
+    pairs = space.pairs() + sum(len(nodes) for nodes in more.values())
+    return max(MIN_WIDENING_SECONDS, pairs / shortfall.SCALE_PAIRS_PER_SECOND)
+
+
+def _falls_short(scenario: Scenario, start: Placement) -> bool:
+    """The start breaks some invariant (the plain checks, with leaders elected)."""
+    broken = check_changed(scenario, start)  # where the start breaks nothing: only what the target changed
+    if broken is None:
+        broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
+    return bool(broken)
+
+
 def _solve_in(space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement, deadline: float,
-              decided: str, unreachable: tuple[Placement, ...], start_is_valid: bool) -> tuple[SolveOutcome, int]:
+              decided: str, unreachable: tuple[Placement, ...], start_is_valid: bool,
+              whole_bound: int | None = None, hint_seconds: float = 0.0) -> tuple[SolveOutcome, int]:
     """CP-SAT on one (possibly restricted) space, from ``start``, level by level until ``deadline``;
-    with the weight of one shortfall in its first level."""
+    with the weight of one shortfall in its first level. ``whole_bound``: the unrestricted problem's
+    shortfall bound (``shortfall.major_shortfall_bound``), the first level's floor instead of this
+    space's own; ``hint_seconds``: the least time completing the start's hint may take (it is the
+    answer where CP-SAT finds nothing better: within a budget, more than a quarter of the budget)."""
     time_limit = max(0.1, deadline - time.monotonic())
     enc = _encode(space, relaxed=True)
     for target in unreachable:
         exclude(enc, target)  # no order of its steps is safe
     # the start falls short (or is no answer here): the fewest shortfalls this space allows, proven
-    levels = objectives.storage_and_brokers_levels(enc, bounds, 0 if start_is_valid else shortfall.weighted_bound(enc))
+    if start_is_valid:
+        floor = 0
+    else:
+        floor = shortfall.weighted_bound(enc) if whole_bound is None else shortfall.weight(enc) * whole_bound
+    levels = objectives.storage_and_brokers_levels(enc, bounds, floor)
     if options.feasibility_only:
         levels = levels[:1]
     hint(enc, start)  # a greedy start (or a narrower answer): CP-SAT improves on it
-    first = complete_hint(enc, levels[0].terms, time_limit=time_limit / 4)
+    first = complete_hint(enc, levels[0].terms, time_limit=max(time_limit / 4, hint_seconds))
     # the later levels' bounds are over the touched items: floors only where the touched items are decided
     floors = None if decided == "touched" else frozenset(("invariants", "copied", "untouched"))
     outcome = solve_lexicographic(enc, levels, time_limit=max(0.1, deadline - time.monotonic()), seed=options.seed,
