@@ -20,7 +20,10 @@ Degraded plans (some invariant cannot hold): the shortfall level's lower bound
 stall rule stops CP-SAT once it has not improved for 5% of the time limit (only after
 20% of the limit when the bound is 0 or while it has not beaten the greedy start), the later levels, which have no bounds then,
 share 10% of the limit, and a wider space to make room is not tried when too large to
-decide whole (``shortfall.degraded_pace``). Such a plan is ``degraded``: it claims no
+decide whole (``shortfall.degraded_pace``). At scale (candidates restricted) from a start that
+falls short, everything after the start -- models built, hints completed, every level, a re-solve
+over wider candidates -- ends within 10% of the limit (the stage's deadline), each model sized to
+that budget (``shortfall.scale_model_pairs``). Such a plan is ``degraded``: it claims no
 optimality, and every level not proven shows its value and bound.
 """
 from __future__ import annotations
@@ -358,8 +361,7 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
     ``budget_pairs`` (at scale, a start that falls short; ``deadline`` is then the budget's): each
     model built here has about that many candidate pairs, half of them windows and half widenings,
     and a re-solve over wider candidates is built only where the time left is that model's share
-    (``shortfall.SCALE_PAIRS_PER_SECOND``). The unrestricted shortfall bound is computed first and is
-    the first level's floor (valid for every space: each holds fewer placements)."""
+    (``shortfall.SCALE_PAIRS_PER_SECOND``)."""
     judged = None if unreachable or budget_pairs else _judge_start(scenario, space, bounds, start, options)
     if judged is not None and judged.proven:
         return _StorageStage(judged, space, False, decided)
@@ -374,10 +376,9 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
             space, _ = decidable(scenario, full_space, start, widen, pairs=budget_pairs)
             widened = len(widen)
     valid_start = judged is not None
-    whole_bound = shortfall.major_shortfall_bound(_whole_space(scenario)) if budget_pairs else None
     hint_seconds = 0.25 * options.time_limit if budget_pairs else 0.0  # the start is the fallback: as before
     outcome, weight = _solve_in(space, bounds, options, start, deadline, decided, unreachable, valid_start,
-                                whole_bound, hint_seconds)
+                                hint_seconds)
     if restricted and outcome.solved and _short(outcome):
         # Something still falls short within restricted candidates: before that is the answer, the
         # volumes it leaves short get every node of the zones they lack (a fix the window excluded).
@@ -385,7 +386,7 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
         if more and deadline - time.monotonic() >= _seconds_for(space, more, budget_pairs):
             wider, _ = decidable(scenario, full_space, start, _merged(widen, more), pairs=budget_pairs)
             again, weight_again = _solve_in(wider, bounds, options, outcome.placement, deadline, decided, unreachable,
-                                            valid_start, whole_bound, hint_seconds)
+                                            valid_start, hint_seconds)
             widened += len(more)
             if again.solved and _values(again) <= _values(outcome):
                 outcome, space, weight = again, wider, weight_again
@@ -395,9 +396,7 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
         return _StorageStage(judged, full_space, False, decided)  # the start, with its gap (anytime)
     if outcome.solved and not (decided == "everything" and not restricted):
         short = outcome.levels[0].value if outcome.levels else 0  # the unrestricted bound, only where it matters
-        if short and whole_bound is None:
-            whole_bound = shortfall.major_shortfall_bound(_whole_space(scenario))
-        unrestricted = weight * whole_bound if short else 0
+        unrestricted = weight * shortfall.major_shortfall_bound(_whole_space(scenario)) if short else 0
         _judge_against_lower_bounds(outcome, bounds, later_too=restricted, invariants=unrestricted)
     return _StorageStage(outcome, space, restricted, decided, widened, left_out)
 
@@ -412,7 +411,13 @@ def _seconds_for(space: Space, more: dict[str, tuple[str, ...]], budget_pairs: i
 
 
 def _falls_short(scenario: Scenario, start: Placement) -> bool:
-    """The start breaks some invariant (the plain checks, with leaders elected)."""
+    """The start breaks some invariant (the plain checks, with leaders elected). A volume with data
+    left with fewer replicas than its replication factor says so at once (I1 judges exactly that),
+    without the checks' reasons for every short volume (O(nodes) each: seconds for a thousand)."""
+    cluster = scenario.cluster
+    if any(len(start.volumes.get(v.name, ())) < v.replication_factor for v in cluster.volumes
+           if scenario.has_data(v.name)):
+        return True
     broken = check_changed(scenario, start)  # where the start breaks nothing: only what the target changed
     if broken is None:
         broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
@@ -421,22 +426,17 @@ def _falls_short(scenario: Scenario, start: Placement) -> bool:
 
 def _solve_in(space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement, deadline: float,
               decided: str, unreachable: tuple[Placement, ...], start_is_valid: bool,
-              whole_bound: int | None = None, hint_seconds: float = 0.0) -> tuple[SolveOutcome, int]:
+              hint_seconds: float = 0.0) -> tuple[SolveOutcome, int]:
     """CP-SAT on one (possibly restricted) space, from ``start``, level by level until ``deadline``;
-    with the weight of one shortfall in its first level. ``whole_bound``: the unrestricted problem's
-    shortfall bound (``shortfall.major_shortfall_bound``), the first level's floor instead of this
-    space's own; ``hint_seconds``: the least time completing the start's hint may take (it is the
-    answer where CP-SAT finds nothing better: within a budget, more than a quarter of the budget)."""
+    with the weight of one shortfall in its first level. ``hint_seconds``: the least time completing
+    the start's hint may take (the start is the answer where CP-SAT finds nothing better: within a
+    budget, it keeps the quarter of the limit it had, more than the budget's quarter)."""
     time_limit = max(0.1, deadline - time.monotonic())
     enc = _encode(space, relaxed=True)
     for target in unreachable:
         exclude(enc, target)  # no order of its steps is safe
     # the start falls short (or is no answer here): the fewest shortfalls this space allows, proven
-    if start_is_valid:
-        floor = 0
-    else:
-        floor = shortfall.weighted_bound(enc) if whole_bound is None else shortfall.weight(enc) * whole_bound
-    levels = objectives.storage_and_brokers_levels(enc, bounds, floor)
+    levels = objectives.storage_and_brokers_levels(enc, bounds, 0 if start_is_valid else shortfall.weighted_bound(enc))
     if options.feasibility_only:
         levels = levels[:1]
     hint(enc, start)  # a greedy start (or a narrower answer): CP-SAT improves on it
