@@ -92,7 +92,7 @@ def test_the_windows_shrink_with_the_budget(monkeypatch):
 def test_a_degraded_plan_at_scale_searches_a_tenth_of_its_limit_and_says_what_it_did_not_prove(monkeypatch):
     cluster, failures = _unsurvivable(monkeypatch)
     scenario = Scenario(cluster, failures)
-    assert planner._falls_short(scenario, greedy_placement(scenario, spread=True))
+    assert planner._start_verdict(scenario, greedy_placement(scenario, spread=True))
     limit = 120
     tick = time.monotonic()
     plan = plan_recovery(cluster, failures, PlanOptions(time_limit=limit, verify_with_z3=False))

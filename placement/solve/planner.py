@@ -197,7 +197,9 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     at_scale = touched.pairs() > FULL_MODEL_LIMIT
     # at scale, a start that falls short: the search after it is a small share of the limit, every
     # model sized to it (shortfall.degraded_pace); nothing at scale makes room (see below)
-    budgeted = at_scale and not options.feasibility_only and not unreachable and _falls_short(scenario, start)
+    judged_start = _start_verdict(scenario, start) if at_scale and not options.feasibility_only and not unreachable \
+        else None
+    budgeted = bool(judged_start)
     budget_pairs = None
     if budgeted:
         seconds = shortfall.scale_search_seconds(options.time_limit)
@@ -207,7 +209,7 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
         options = replace(options, pacing=shortfall.degraded_pace(options.time_limit, at_scale=at_scale,
                                                                   start_falls_short=budgeted))
     narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable,
-                          budget_pairs=budget_pairs)
+                          budget_pairs=budget_pairs, start_broken=judged_start)
     if _settled(narrow, options):
         return narrow
     if _whole_space_is_small(scenario):
@@ -347,7 +349,7 @@ def decidable(scenario: Scenario, space: Space, start: Placement,
 
 def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement,
                  deadline: float, decided: str, unreachable: tuple[Placement, ...] = (),
-                 budget_pairs: int | None = None) -> _StorageStage:
+                 budget_pairs: int | None = None, start_broken: list | None = None) -> _StorageStage:
     """One space solved level by level; where it is not the unrestricted problem (or its candidates
     were restricted), optimal only as far as its levels meet the unrestricted lower bounds.
 
@@ -361,8 +363,10 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
     ``budget_pairs`` (at scale, a start that falls short; ``deadline`` is then the budget's): each
     model built here has about that many candidate pairs, half of them windows and half widenings,
     and a re-solve over wider candidates is built only where the time left is that model's share
-    (``shortfall.SCALE_PAIRS_PER_SECOND``)."""
-    judged = None if unreachable or budget_pairs else _judge_start(scenario, space, bounds, start, options)
+    (``shortfall.SCALE_PAIRS_PER_SECOND``). ``start_broken``: the start's violations, where already
+    judged (``_start_verdict``)."""
+    judged = None if unreachable or budget_pairs else _judge_start(scenario, space, bounds, start, options,
+                                                                     start_broken)
     if judged is not None and judged.proven:
         return _StorageStage(judged, space, False, decided)
     full_space = space
@@ -410,18 +414,20 @@ def _seconds_for(space: Space, more: dict[str, tuple[str, ...]], budget_pairs: i
     return max(MIN_WIDENING_SECONDS, pairs / shortfall.SCALE_PAIRS_PER_SECOND)
 
 
-def _falls_short(scenario: Scenario, start: Placement) -> bool:
-    """The start breaks some invariant (the plain checks, with leaders elected). A volume with data
-    left with fewer replicas than its replication factor says so at once (I1 judges exactly that),
-    without the checks' reasons for every short volume (O(nodes) each: seconds for a thousand)."""
+def _start_verdict(scenario: Scenario, start: Placement) -> list:
+    """What the start breaks (the plain checks, with leaders elected; empty where nothing). A volume
+    with data left with fewer replicas than its replication factor says it at once (I1 judges
+    exactly that: its violation, with no reason), without the checks' reasons for every short
+    volume (O(nodes) each: a second for a thousand)."""
     cluster = scenario.cluster
-    if any(len(start.volumes.get(v.name, ())) < v.replication_factor for v in cluster.volumes
-           if scenario.has_data(v.name)):
-        return True
+    for v in cluster.volumes:
+        if scenario.has_data(v.name) and len(start.volumes.get(v.name, ())) < v.replication_factor:
+            return [Violation("I1", f"volume {v.name} keeps fewer replicas than its replication factor",
+                              f"volume {v.name}")]
     broken = check_changed(scenario, start)  # where the start breaks nothing: only what the target changed
     if broken is None:
         broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
-    return bool(broken)
+    return broken
 
 
 def _solve_in(space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement, deadline: float,
@@ -459,17 +465,17 @@ def _merged(first: dict, then: dict) -> dict:
 
 
 def _judge_start(scenario: Scenario, space: Space, bounds: LowerBounds, start: Placement,
-                 options: PlanOptions) -> SolveOutcome | None:
+                 options: PlanOptions, broken: list | None = None) -> SolveOutcome | None:
     """The start as an answer of the storage-and-brokers stage, when it lies in ``space``, meets
     every invariant (the plain checks, with leaders elected) and is reachable: its levels computed
     in plain Python (``objectives.storage_level_values``), each proven where it and every level
-    above meet their lower bounds of the unrestricted problem. None when it is no answer."""
+    above meet their lower bounds of the unrestricted problem. None when it is no answer.
+    ``broken``: what the start breaks, where already judged (``_start_verdict``)."""
     tick = time.monotonic()
     if not _in_space(space, start) or not reachable.reachable(scenario, start):
         return None
-    broken = check_changed(scenario, start)  # where the start breaks nothing: only what the target changed
     if broken is None:
-        broken = check_all(scenario, elect_leaders(scenario, start, even_out=False))
+        broken = _start_verdict(scenario, start)
     if broken:
         return None
     names = objectives.storage_level_names(scenario)[:1 if options.feasibility_only else None]
