@@ -215,9 +215,13 @@ FEASIBLE_STALL_SHARE = 0.02
 # which presolve took most, never improved the greedy start's shortfall.
 SCALE_SEARCH_SHARE = 0.1
 SCALE_STALL_SHARE = 0.02  # the invariants level stops after max(1 s, this share) without improving
-SCALE_PAIRS_PER_SECOND = 4_000  # candidate pairs a model may have per second of the budget (building,
-#                                 hint completion and presolve cost about a third of it on 2 loaded cores)
-SCALE_MIN_PAIRS = 4_000  # the smallest model worth building (each volume its start and a node or two per zone)
+# A model's candidate pairs per second of the budget: its windows take a quarter, its widenings half;
+# each volume's own replicas, its start and at least one window node and one emptiest node per zone
+# come on top. At the default limit (6 s) the windows are at that minimum on the 1,000-node zone
+# failures measured: 24,000-45,000 pairs, 2-4 s of CPU to build, complete the hint and presolve;
+# --time-limit 600 (60 s): windows of about 15 nodes per zone.
+SCALE_PAIRS_PER_SECOND = 4_000
+SCALE_MIN_PAIRS = 4_000  # the least budget a model gets, in pairs
 
 
 def scale_search_seconds(time_limit: float) -> float:
@@ -250,11 +254,13 @@ def degraded_pace(time_limit: float, at_scale: bool = False, start_falls_short: 
 
     ``at_scale`` (a space too large to decide at once, whose candidates are restricted):
 
-    - a start that falls short (``start_falls_short``: the greedy start breaks an invariant): every level of every solve together searches at most 10% of the
-      time limit (``SCALE_SEARCH_SHARE``; the planner also ends its models' building and re-solves
-      by then, and sizes each model to that budget: ``scale_model_pairs``), with no first share:
-      the invariants level is stopped once CP-SAT has not improved it for ``max(1 s, 2%)`` of the
-      limit, each later level after 1 s;
+    - a start that falls short (``start_falls_short``: the greedy start breaks an invariant):
+      every level of every solve together searches at most 10% of the time limit
+      (``SCALE_SEARCH_SHARE``; the planner also ends its models' building and re-solves by then,
+      and sizes each model to that budget: ``scale_model_pairs``), with no first share: the
+      invariants level, on a light presolve (``Pace.light``: the full one of a large model would
+      take the whole budget), is stopped once CP-SAT has not improved it for ``max(1 s, 2%)`` of
+      the limit, each later level after 1 s (what the levels above left of the budget);
     - a plan that meets every invariant: the levels after the first share 5% of the time limit
       over every solve, each stopped once CP-SAT has not improved it for ``max(1 s, 2%)`` of the
       limit (such a level ends ``feasible`` with its value and bound).
