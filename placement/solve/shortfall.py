@@ -213,8 +213,8 @@ FEASIBLE_STALL_SHARE = 0.02
 # each model is sized to that budget (``scale_model_pairs``). Measured before this rule on seven
 # such 1,000-node zone failures (clean-room and varied clusters): 20-35 s of CP-SAT per plan, of
 # which presolve took most, never improved the greedy start's shortfall.
-SCALE_SEARCH_SHARE = 0.1
-SCALE_STALL_SHARE = 0.02  # the invariants level stops after max(1 s, this share) without improving
+SCALE_SEARCH_SHARE = 0.1  # the invariants level may search all of it: no stall rule within so small a
+#                           budget (CP-SAT's first gain on a varied cluster came 23 s into its search)
 # A model's candidate pairs per second of the budget: its windows take a quarter, its widenings half;
 # each volume's own replicas, its start and at least one window node and one emptiest node per zone
 # come on top. At the default limit (6 s) the windows are at that minimum on the 1,000-node zone
@@ -259,8 +259,9 @@ def degraded_pace(time_limit: float, at_scale: bool = False, start_falls_short: 
       (``SCALE_SEARCH_SHARE``; the planner also ends its models' building and re-solves by then,
       and sizes each model to that budget: ``scale_model_pairs``), with no first share: the
       invariants level, on a light presolve (``Pace.light``: the full one of a large model would
-      take the whole budget), is stopped once CP-SAT has not improved it for ``max(1 s, 2%)`` of
-      the limit, each later level after 1 s (what the levels above left of the budget);
+      take the whole budget), may search all of the budget (no stall rule: within a tenth of the
+      limit it would only cut short what a larger limit asks for), each later level what the
+      levels above left of it, stopped after 1 s without improving;
     - a plan that meets every invariant: the levels after the first share 5% of the time limit
       over every solve, each stopped once CP-SAT has not improved it for ``max(1 s, 2%)`` of the
       limit (such a level ends ``feasible`` with its value and bound).
@@ -272,7 +273,6 @@ def degraded_pace(time_limit: float, at_scale: bool = False, start_falls_short: 
 
     budgeted = at_scale and start_falls_short
     stall = max(MIN_STALL, STALL_SHARE * time_limit)
-    scale_stall = max(MIN_STALL, SCALE_STALL_SHARE * time_limit)
     # seconds of later levels in earlier solves and in this one; of every level of earlier solves and
     # of this one (as far as seen: a solve's last level is known to the planner's deadline only)
     spent = {"before": 0.0, "this": 0.0, "searched": 0.0, "all": 0.0}
@@ -284,7 +284,7 @@ def degraded_pace(time_limit: float, at_scale: bool = False, start_falls_short: 
             spent["this"] = spent["all"] = 0.0
             if budgeted:
                 return Pace(min(remaining, max(0.0, scale_search_seconds(time_limit) - spent["searched"])),
-                            scale_stall, light=True)
+                            light=True)
             return Pace(remaining, stall, 0.0 if lower_bound else SEARCH_SHARE * time_limit,
                         untried=SEARCH_SHARE * time_limit)
         spent["this"] = sum(level.seconds for level in above[1:])
