@@ -189,16 +189,18 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     one); where that is not proven optimal for the unrestricted problem -- the invariants cannot
     all hold there, or its levels miss the unrestricted lower bounds -- over everything when the
     cluster is small enough, or else over the healthy items that could make room."""
-    deadline = time.monotonic() + options.time_limit - _reserve(scenario, options)
+    deadline = limit = time.monotonic() + options.time_limit - _reserve(scenario, options)
     touched = Space.for_planning(scenario)
     bounds = unrestricted_lower_bounds(scenario, objectives.narrow_later_bounds(scenario, touched))
-    if start is None:
+    greedy = start is None
+    if greedy:
         start = greedy_placement(scenario, spread=True)
     at_scale = touched.pairs() > FULL_MODEL_LIMIT
-    # at scale, a start that falls short: the search after it is a small share of the limit, every
-    # model sized to it (shortfall.degraded_pace); nothing at scale makes room (see below)
-    judged_start = _start_verdict(scenario, start) if at_scale and not options.feasibility_only and not unreachable \
-        else None
+    # at scale, a greedy start that falls short: the search after it is a small share of the limit,
+    # every model sized to it (shortfall.degraded_pace); nothing at scale makes room (see below). A
+    # start the caller gives (a hint, perhaps far from valid) keeps the rules of before.
+    judged_start = _start_verdict(scenario, start) \
+        if at_scale and greedy and not options.feasibility_only and not unreachable else None
     budgeted = bool(judged_start)
     budget_pairs = None
     if budgeted:
@@ -210,6 +212,12 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
                                                                   start_falls_short=budgeted))
     narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable,
                           budget_pairs=budget_pairs, start_broken=judged_start)
+    if budgeted and not narrow.outcome.solved and not options.feasibility_only:
+        # nothing at all within the budget (the start's hint could not be completed): the rules of
+        # before, for what is left of the limit, rather than "no placement"
+        budgeted, deadline = False, limit
+        options = replace(options, pacing=shortfall.degraded_pace(options.time_limit, at_scale=at_scale))
+        narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable)
     if _settled(narrow, options):
         return narrow
     if _whole_space_is_small(scenario):

@@ -221,7 +221,7 @@ SCALE_SEARCH_SHARE = 0.1  # the invariants level may search all of it: no stall 
 # failures measured: 24,000-45,000 pairs, 2-4 s of CPU to build, complete the hint and presolve;
 # --time-limit 600 (60 s): windows of about 15 nodes per zone.
 SCALE_PAIRS_PER_SECOND = 4_000
-SCALE_MIN_PAIRS = 4_000  # the least budget a model gets, in pairs
+SCALE_MIN_PAIRS = 12_000  # the least a model gets (a short --time-limit): room to widen a hundred short volumes
 
 
 def scale_search_seconds(time_limit: float) -> float:
