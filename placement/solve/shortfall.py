@@ -211,7 +211,7 @@ FEASIBLE_STALL_SHARE = 0.02
 # each model built, its hint completed, every level solved, a re-solve over wider candidates --
 # ends within ``SCALE_SEARCH_SHARE`` of it (``scale_search_seconds``; the planner's deadline), and
 # each model is sized to that budget (``scale_model_pairs``). Measured before this rule on seven
-# such 1,000-node zone failures (clean-room and varied clusters): 20-35 s of CP-SAT per plan, of
+# such 1,000-node zone failures (clean-room and varied clusters): 20-40 s of CP-SAT per plan, of
 # which presolve took most, never improved the greedy start's shortfall.
 SCALE_SEARCH_SHARE = 0.1  # the invariants level may search all of it: no stall rule within so small a
 #                           budget (CP-SAT's first gain on a varied cluster came 23 s into its search)
