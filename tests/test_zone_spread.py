@@ -89,7 +89,9 @@ def test_restricted_candidates_from_a_short_start_still_find_the_valid_target(mo
     start = Placement(brokers=current.brokers, partitions=current.partitions,
                       volumes={name: tuple(n for n in nodes if scenario.is_alive(n))
                                for name, nodes in current.volumes.items()})
-    plan = plan_recovery(cluster, scenario.failures, PlanOptions(time_limit=6, verify_with_z3=False), start=start)
+    # 20 s, not 6: on 2 cores loaded 13-15 a 6 s limit left CP-SAT too little to find the valid
+    # target (degraded on main as well); the search ends in about 5 s once it has it
+    plan = plan_recovery(cluster, scenario.failures, PlanOptions(time_limit=20, verify_with_z3=False), start=start)
     assert plan.solver["restrictedCandidates"] is True
     assert plan.solver.get("widenedCandidates", 0) > 0
     assert plan.status in (Status.OPTIMAL, Status.FEASIBLE)

@@ -251,12 +251,15 @@ class Pace:
     at most ``seconds``; with ``stall``, CP-SAT is stopped once ``after`` seconds have passed and no
     better incumbent came for ``stall`` seconds (the level is then unproven, with CP-SAT's bound);
     while its incumbent is no better than the start's (the hint: the greedy start or the level
-    above's answer), not before ``untried`` seconds either."""
+    above's answer), not before ``untried`` seconds either. ``light``: a light presolve even for
+    the first level solved (``level_parameters``): where the search is a few seconds, the full
+    presolve of a large model would take them all."""
 
     seconds: float
     stall: float | None = None
     after: float = 0.0
     untried: float = 0.0
+    light: bool = False
 
 
 class _Progress:
@@ -427,8 +430,8 @@ def solve_lexicographic(enc: CpEncoding, levels: list[Level], *, time_limit: flo
         # the incumbent CP-SAT starts from (the objective leaves out the offset), for the stall rule
         start_value = sum(c * solver.Value(t) for c, t in terms) if outcome.solved and terms else None
         solver = cp_model.CpSolver()
-        level_parameters(solver, first=not solved_once, workers=workers, seed=seed, seconds=remaining,
-                         variables=len(model.Proto().variables))
+        level_parameters(solver, first=not solved_once and not (pace is not None and pace.light), workers=workers,
+                         seed=seed, seconds=remaining, variables=len(model.Proto().variables))
         if full_lp:
             solver.parameters.linearization_level = 2  # refutes at the root what one worker cannot otherwise
         solved_once = True

@@ -23,7 +23,10 @@ Degraded plans (some invariant cannot hold): the shortfall level's lower bound
 stall rule stops CP-SAT once it has not improved for 5% of the time limit (only after
 20% of the limit when the bound is 0 or while it has not beaten the greedy start), the later levels, which have no bounds then,
 share 10% of the limit, and a wider space to make room is not tried when too large to
-decide whole (``shortfall.degraded_pace``). Where CP-SAT finds nothing in time, or its
+decide whole (``shortfall.degraded_pace``). At scale (candidates restricted) from a start that
+falls short, everything after the start -- models built, hints completed, every level, a re-solve
+over wider candidates -- ends within 10% of the limit (the stage's deadline), each model sized to
+that budget (``shortfall.scale_model_pairs``). Where CP-SAT finds nothing in time, or its
 model could not even be built with time left to search it (a 5,000-node zone failure), the
 greedy start that falls short is the answer (anytime: never "no placement"). Such a plan is
 ``degraded``: it claims no optimality, and every level not proven shows its value and bound.
@@ -207,20 +210,42 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
     one); where that is not proven optimal for the unrestricted problem -- the invariants cannot
     all hold there, or its levels miss the unrestricted lower bounds -- over everything when the
     cluster is small enough, or else over the healthy items that could make room."""
-    deadline = time.monotonic() + options.time_limit - _reserve(scenario, options)
+    deadline = limit = time.monotonic() + options.time_limit - _reserve(scenario, options)
     touched = Space.for_planning(scenario)
     bounds = unrestricted_lower_bounds(scenario, objectives.narrow_later_bounds(scenario, touched))
-    if start is None:
+    greedy = start is None
+    if greedy:
         start = greedy_placement(scenario, spread=True)
+    at_scale = touched.pairs() > FULL_MODEL_LIMIT
+    # at scale, a greedy start that falls short: the search after it is a small share of the limit,
+    # every model sized to it (shortfall.degraded_pace); nothing at scale makes room (see below). A
+    # start the caller gives (a hint, perhaps far from valid) keeps the rules of before.
+    judged_start = _start_verdict(scenario, start) \
+        if at_scale and greedy and not options.feasibility_only and not unreachable else None
+    budgeted = bool(judged_start)
+    budget_pairs = None
+    if budgeted:
+        seconds = shortfall.scale_search_seconds(options.time_limit)
+        deadline = min(deadline, time.monotonic() + seconds)
+        budget_pairs = shortfall.scale_model_pairs(seconds)
     if not options.feasibility_only:  # one pacing for every space solved: a degraded plan's budgets are shared
-        options = replace(options, pacing=shortfall.degraded_pace(options.time_limit,
-                                                                  at_scale=touched.pairs() > FULL_MODEL_LIMIT))
-    narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable)
+        options = replace(options, pacing=shortfall.degraded_pace(options.time_limit, at_scale=at_scale,
+                                                                  start_falls_short=budgeted))
+    narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable,
+                          budget_pairs=budget_pairs, start_broken=judged_start)
+    if budgeted and not narrow.outcome.solved and not options.feasibility_only:
+        # nothing at all within the budget (the start's hint could not be completed): the rules of
+        # before, for what is left of the limit, rather than "no placement"
+        budgeted, deadline = False, limit
+        options = replace(options, pacing=shortfall.degraded_pace(options.time_limit, at_scale=at_scale))
+        narrow = _solve_space(scenario, touched, bounds, options, start, deadline, "touched", unreachable)
     if _settled(narrow, options):
         return narrow
     if _whole_space_is_small(scenario):
         return _wider(scenario, narrow, _whole_space(scenario), bounds, options, start, deadline, "everything",
                       unreachable)
+    if budgeted:
+        return narrow  # every space that could make room holds the touched one, too large to decide whole
     best, space = narrow, touched
     for _ in range(ROOM_ROUNDS):  # the healthy items that could make room, and then theirs
         if _shortfall_of(best) == 0 or deadline - time.monotonic() < MIN_WIDENING_SECONDS:
@@ -231,7 +256,7 @@ def _solve_storage_and_brokers(scenario: Scenario, options: PlanOptions, start: 
         if set(wider.volume_domain) == set(space.volume_domain) and set(wider.broker_domain) == set(space.broker_domain):
             break  # nothing more could make room
         if not options.feasibility_only and wider.pairs() > FULL_MODEL_LIMIT:
-            break  # a degraded answer at scale: CP-SAT stalled on the narrower model already (shortfall.degraded_pace)
+            break  # too large to decide whole: CP-SAT stalled on the narrower model already (shortfall.degraded_pace)
         best, space = _wider(scenario, best, wider, bounds, options, start, deadline, "making room", unreachable), wider
     return best  # where every invariant is met: optimal within its space, with its gap to the bounds said
 
@@ -338,20 +363,24 @@ def _room_space(scenario: Scenario, decided: Space) -> Space:
 
 
 def decidable(scenario: Scenario, space: Space, start: Placement,
-              widen: dict[str, tuple[str, ...]] | None = None) -> tuple[Space, bool]:
+              widen: dict[str, tuple[str, ...]] | None = None, pairs: int | None = None) -> tuple[Space, bool]:
     """(the space, whether its candidates were restricted): a space with too many volume-node
     pairs to decide at once gets each volume's candidates restricted, plus ``widen``'s (and the
-    caller claims optimality, or that nothing is valid, only against the unrestricted problem)."""
+    caller claims optimality, or that nothing is valid, only against the unrestricted problem).
+    ``pairs``: a budget's model size (``shortfall.scale_model_pairs``): the windows then take about
+    a quarter of it (each volume also keeps its start and its replicas, and gets the emptiest nodes)."""
     if space.pairs() <= FULL_MODEL_LIMIT:
         return space, False
     zones = max(1, len(scenario.cluster.zones))
-    per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // (max(1, len(space.volume_domain)) * zones))
+    volumes = max(1, len(space.volume_domain)) * zones
+    per_zone = max(MIN_CANDIDATES_PER_ZONE, FULL_MODEL_LIMIT // volumes) if pairs is None else max(1, pairs // (4 * volumes))
     return Space.for_planning(scenario, candidates_per_zone=per_zone, also=start, volumes=list(space.volume_domain),
                               brokers=list(space.broker_domain), widen=widen), True
 
 
 def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement,
-                 deadline: float, decided: str, unreachable: tuple[Placement, ...] = ()) -> _StorageStage:
+                 deadline: float, decided: str, unreachable: tuple[Placement, ...] = (),
+                 budget_pairs: int | None = None, start_broken: list | None = None) -> _StorageStage:
     """One space solved level by level; where it is not the unrestricted problem (or its candidates
     were restricted), optimal only as far as its levels meet the unrestricted lower bounds.
 
@@ -363,37 +392,56 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
     start is an answer and the model could not be built with time left to search it
     (``_worth_building``), no model is built. Once a target was set aside as unreachable
     (``unreachable``), a valid start is not taken as the answer: it may be that very target, and
-    only the solver's exclusions keep it out (a start that falls short is never such a target)."""
-    broken = _start_violations(scenario, start) if _in_space(space, start) else None
-    judged = None if unreachable else _judge_start(scenario, space, bounds, start, options, broken)
+    only the solver's exclusions keep it out (a start that falls short is never such a target).
+
+    ``budget_pairs`` (at scale, a start that falls short; ``deadline`` is then the budget's): each
+    model built here has about that many candidate pairs, half of them windows and half widenings,
+    and a re-solve over wider candidates is built only where the time left is that model's share
+    (``shortfall.SCALE_PAIRS_PER_SECOND``). ``start_broken``: what the start breaks, where already
+    judged (``_start_verdict``: empty exactly where nothing is broken, not every violation)."""
+    broken = start_broken
+    if broken is None and _in_space(space, start):
+        broken = _start_verdict(scenario, start)
+    judged = None if unreachable or budget_pairs else _judge_start(scenario, space, bounds, start, options, broken)
     if judged is not None and judged.proven:
         return _StorageStage(judged, space, False, decided)
-    # a start that falls short is still an answer: where CP-SAT finds nothing in time (anytime)
-    short_start = _start_falling_short(scenario, space, start, options, broken) if broken else None
     full_space = space
-    space, restricted = decidable(scenario, space, start)
+
+    def falling_short() -> SolveOutcome | None:
+        """A start that falls short is still an answer where CP-SAT finds nothing in time (anytime);
+        its shortfalls counted in full (every violation) only when it is."""
+        if not broken:
+            return None
+        return _start_falling_short(scenario, full_space, start, options, _start_violations(scenario, start))
+    space, restricted = decidable(scenario, space, start, pairs=budget_pairs)
     widened = left_out = 0
     widen: dict[str, tuple[str, ...]] = {}
+    widening = FULL_MODEL_LIMIT if budget_pairs is None else budget_pairs // 2  # pairs a widening may add
     if restricted:  # the volumes the start leaves short: every node of the zones they lack, from the first
-        widen, _ = widening_for_short(scenario, space, start, FULL_MODEL_LIMIT)
+        widen, _ = widening_for_short(scenario, space, start, widening)
         if widen:
-            space, _ = decidable(scenario, full_space, start, widen)
+            space, _ = decidable(scenario, full_space, start, widen, pairs=budget_pairs)
             widened = len(widen)
     valid_start = judged is not None
-    if (judged or short_start) is not None and not _worth_building(scenario, space, deadline):
+    if (judged is not None or broken) and not _worth_building(scenario, space, deadline):
         # no time to build the model and search it: the start is the answer (anytime), with its gap
         if judged is not None:
             return _StorageStage(judged, full_space, False, decided)
-        return _StorageStage(_bounded(scenario, short_start), full_space, restricted, decided)
-    outcome, weight = _solve_in(space, bounds, options, start, deadline, decided, unreachable, valid_start)
+        short_start = falling_short()
+        if short_start is not None:
+            return _StorageStage(_bounded(scenario, short_start), full_space, restricted, decided)
+    hint_seconds = 0.25 * options.time_limit if budget_pairs else 0.0  # the start is the fallback: as before
+    outcome, weight = _solve_in(space, bounds, options, start, deadline, decided, unreachable, valid_start,
+                                hint_seconds)
     if restricted and outcome.solved and _short(outcome):
         # Something still falls short within restricted candidates: before that is the answer, the
         # volumes it leaves short get every node of the zones they lack (a fix the window excluded).
-        more, _ = widening_for_short(scenario, space, outcome.placement, FULL_MODEL_LIMIT)
-        if more and deadline - time.monotonic() >= MIN_WIDENING_SECONDS and _worth_building(scenario, space, deadline):
-            wider, _ = decidable(scenario, full_space, start, _merged(widen, more))
+        more, _ = widening_for_short(scenario, space, outcome.placement, widening)
+        if more and deadline - time.monotonic() >= _seconds_for(space, more, budget_pairs) \
+                and _worth_building(scenario, space, deadline):
+            wider, _ = decidable(scenario, full_space, start, _merged(widen, more), pairs=budget_pairs)
             again, weight_again = _solve_in(wider, bounds, options, outcome.placement, deadline, decided, unreachable,
-                                            valid_start)
+                                            valid_start, hint_seconds)
             widened += len(more)
             if again.solved and _values(again) <= _values(outcome):
                 outcome, space, weight = again, wider, weight_again
@@ -401,7 +449,8 @@ def _solve_space(scenario: Scenario, space: Space, bounds: LowerBounds, options:
         left_out = widening_for_short(scenario, space, outcome.placement, 0)[1]  # fixes still excluded: said
     if judged is not None and (not outcome.solved or _values(judged) < _values(outcome)):
         return _StorageStage(judged, full_space, False, decided)  # the start, with its gap (anytime)
-    if short_start is not None and not outcome.solved:
+    short_start = falling_short() if not outcome.solved else None
+    if short_start is not None:
         # the start falling short, degraded: no conflict searched where the space was too large to decide whole
         return _StorageStage(_bounded(scenario, short_start), full_space, restricted, decided)
     if outcome.solved and not (decided == "everything" and not restricted):
@@ -418,10 +467,35 @@ def _worth_building(scenario: Scenario, space: Space, deadline: float) -> bool:
     return items * MODEL_SECONDS_PER_ITEM <= BUILD_SHARE * (deadline - time.monotonic())
 
 
+def _seconds_for(space: Space, more: dict[str, tuple[str, ...]], budget_pairs: int | None) -> float:
+    """The time a re-solve over ``space`` widened by ``more`` needs left before it is built: at
+    least ``MIN_WIDENING_SECONDS``; within a budget (``budget_pairs``), its model's share of it."""
+    if budget_pairs is None:
+        return MIN_WIDENING_SECONDS
+    pairs = space.pairs() + sum(len(nodes) for nodes in more.values())
+    return max(MIN_WIDENING_SECONDS, pairs / shortfall.SCALE_PAIRS_PER_SECOND)
+
+
+def _start_verdict(scenario: Scenario, start: Placement) -> list:
+    """What the start breaks (the plain checks, with leaders elected; empty where nothing). A volume
+    with data left with fewer replicas than its replication factor says it at once (I1 judges
+    exactly that: its violation, with no reason), without the checks' reasons for every short
+    volume (O(nodes) each: a second for a thousand)."""
+    cluster = scenario.cluster
+    for v in cluster.volumes:
+        if scenario.has_data(v.name) and len(start.volumes.get(v.name, ())) < v.replication_factor:
+            return [Violation("I1", f"volume {v.name} keeps fewer replicas than its replication factor",
+                              f"volume {v.name}")]
+    return _start_violations(scenario, start)
+
+
 def _solve_in(space: Space, bounds: LowerBounds, options: PlanOptions, start: Placement, deadline: float,
-              decided: str, unreachable: tuple[Placement, ...], start_is_valid: bool) -> tuple[SolveOutcome, int]:
+              decided: str, unreachable: tuple[Placement, ...], start_is_valid: bool,
+              hint_seconds: float = 0.0) -> tuple[SolveOutcome, int]:
     """CP-SAT on one (possibly restricted) space, from ``start``, level by level until ``deadline``;
-    with the weight of one shortfall in its first level."""
+    with the weight of one shortfall in its first level. ``hint_seconds``: the least time completing
+    the start's hint may take (the start is the answer where CP-SAT finds nothing better: within a
+    budget, it keeps the quarter of the limit it had, more than the budget's quarter)."""
     time_limit = max(0.1, deadline - time.monotonic())
     enc = _encode(space, relaxed=True)
     for target in unreachable:
@@ -431,7 +505,7 @@ def _solve_in(space: Space, bounds: LowerBounds, options: PlanOptions, start: Pl
     if options.feasibility_only:
         levels = levels[:1]
     hint(enc, start)  # a greedy start (or a narrower answer): CP-SAT improves on it
-    first = complete_hint(enc, levels[0].terms, time_limit=time_limit / 4)
+    first = complete_hint(enc, levels[0].terms, time_limit=max(time_limit / 4, hint_seconds))
     # the later levels' bounds are over the touched items: floors only where the touched items are decided
     floors = None if decided == "touched" else frozenset(("invariants", "copied", "untouched"))
     outcome = solve_lexicographic(enc, levels, time_limit=max(0.1, deadline - time.monotonic()), seed=options.seed,
@@ -450,17 +524,17 @@ def _merged(first: dict, then: dict) -> dict:
 
 
 def _judge_start(scenario: Scenario, space: Space, bounds: LowerBounds, start: Placement,
-                 options: PlanOptions, broken: list[Violation] | None = None) -> SolveOutcome | None:
+                 options: PlanOptions, broken: list | None = None) -> SolveOutcome | None:
     """The start as an answer of the storage-and-brokers stage, when it lies in ``space``, meets
     every invariant (the plain checks, with leaders elected) and is reachable: its levels computed
     in plain Python (``objectives.storage_level_values``), each proven where it and every level
     above meet their lower bounds of the unrestricted problem. None when it is no answer.
-    ``broken``: what the start breaks, when the caller judged it already."""
+    ``broken``: what the start breaks, where already judged (``_start_verdict``)."""
     tick = time.monotonic()
     if not _in_space(space, start) or not reachable.reachable(scenario, start):
         return None
     if broken is None:
-        broken = _start_violations(scenario, start)
+        broken = _start_verdict(scenario, start)
     if broken:
         return None
     names = objectives.storage_level_names(scenario)[:1 if options.feasibility_only else None]

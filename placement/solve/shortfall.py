@@ -214,10 +214,39 @@ LATER_SHARE = 0.1  # the levels after a first level with shortfalls, together (n
 # much of the limit, each stopped after ``FEASIBLE_STALL_SHARE`` of it without improving.
 FEASIBLE_SHARE = 0.05
 FEASIBLE_STALL_SHARE = 0.02
+# At scale from a start that falls short (a zone of 1,000 nodes that cannot be fully survived), the
+# search is a small share of the limit: everything the storage stage does after the greedy start --
+# each model built, its hint completed, every level solved, a re-solve over wider candidates --
+# ends within ``SCALE_SEARCH_SHARE`` of it (``scale_search_seconds``; the planner's deadline), and
+# each model is sized to that budget (``scale_model_pairs``). Measured before this rule on seven
+# such 1,000-node zone failures (clean-room and varied clusters): 20-40 s of CP-SAT per plan, of
+# which presolve took most, never improved the greedy start's shortfall.
+SCALE_SEARCH_SHARE = 0.1  # the invariants level may search all of it: no stall rule within so small a
+#                           budget (CP-SAT's first gain on a varied cluster came 23 s into its search)
+# A model's candidate pairs per second of the budget: its windows take a quarter, its widenings half;
+# each volume's own replicas, its start and at least one window node and one emptiest node per zone
+# come on top. At the default limit (6 s) the windows are at that minimum on the 1,000-node zone
+# failures measured: 24,000-45,000 pairs, 2-4 s of CPU to build, complete the hint and presolve;
+# --time-limit 600 (60 s): windows of about 15 nodes per zone.
+SCALE_PAIRS_PER_SECOND = 4_000
+SCALE_MIN_PAIRS = 12_000  # the least a model gets (a short --time-limit): room to widen a hundred short volumes
 
 
-def degraded_pace(time_limit: float, at_scale: bool = False):
-    """The pacing (``cpsat.solve_lexicographic``'s ``pacing``) of a storage-and-brokers solve:
+def scale_search_seconds(time_limit: float) -> float:
+    """The storage stage's whole search after a start that falls short, at scale: a share of the limit."""
+    return SCALE_SEARCH_SHARE * time_limit
+
+
+def scale_model_pairs(seconds: float) -> int:
+    """The candidate pairs (volume-node and broker-node) a model built within ``seconds`` of that
+    budget may have: proportional to it, so a larger ``--time-limit`` searches a wider space longer."""
+    return max(SCALE_MIN_PAIRS, int(SCALE_PAIRS_PER_SECOND * seconds))
+
+
+def degraded_pace(time_limit: float, at_scale: bool = False, start_falls_short: bool = False):
+    """The pacing (``cpsat.solve_lexicographic``'s ``pacing``) of a storage-and-brokers solve.
+
+    Not at scale (every candidate decided):
 
     - the invariants level, once it has an incumbent above its lower bound: stopped when CP-SAT has
       not improved it for ``max(1 s, 5%)`` of the time limit (the stall rule), but never before 20% of
@@ -228,32 +257,53 @@ def degraded_pace(time_limit: float, at_scale: bool = False):
     - the levels after a first level that is not 0 (a degraded plan: they have no lower bounds):
       10% of the time limit together -- over every solve this pacing serves (the planner shares
       one between the touched items and the wider spaces that make room) -- each level also
-      stopped by the stall rule (1 s).
+      stopped by the stall rule (1 s);
+    - with no shortfall, the time limit alone (None).
+
+    ``at_scale`` (a space too large to decide at once, whose candidates are restricted):
+
+    - a start that falls short (``start_falls_short``: the greedy start breaks an invariant):
+      every level of every solve together searches at most 10% of the time limit
+      (``SCALE_SEARCH_SHARE``; the planner also ends its models' building and re-solves by then,
+      and sizes each model to that budget: ``scale_model_pairs``), with no first share: the
+      invariants level, on a light presolve (``Pace.light``: the full one of a large model would
+      take the whole budget), may search all of the budget (no stall rule: within a tenth of the
+      limit it would only cut short what a larger limit asks for), each later level what the
+      levels above left of it, stopped after 1 s without improving;
+    - a plan that meets every invariant: the levels after the first share 5% of the time limit
+      over every solve, each stopped once CP-SAT has not improved it for ``max(1 s, 2%)`` of the
+      limit (such a level ends ``feasible`` with its value and bound).
 
     A level stopped this way is unproven and shows its value and CP-SAT's bound, so the plan's gaps
-    stay true; a plan with shortfalls is ``degraded`` and claims no optimality. With no shortfall the
-    pacing is that of the time limit alone (None), except ``at_scale`` (a space too large to decide
-    at once, whose candidates are restricted): there the levels after the first share 5% of the
-    time limit over every solve, each stopped once CP-SAT has not improved it for ``max(1 s, 2%)``
-    of the limit -- such a level ends ``feasible`` with its value and bound, and a larger
+    stay true; a plan with shortfalls is ``degraded`` and claims no optimality; a larger
     ``--time-limit`` searches longer. A level whose incumbent meets its bound is still proven at once."""
     from placement.solve.cpsat import Pace
 
+    budgeted = at_scale and start_falls_short
     stall = max(MIN_STALL, STALL_SHARE * time_limit)
-    spent = {"before": 0.0, "this": 0.0}  # seconds of later levels in earlier solves, in this one
+    # seconds of later levels in earlier solves and in this one; of every level of earlier solves and
+    # of this one (as far as seen: a solve's last level is known to the planner's deadline only)
+    spent = {"before": 0.0, "this": 0.0, "searched": 0.0, "all": 0.0}
 
     def pace(name: str, above, lower_bound, remaining: float):
         if not above:  # the invariants level: a new solve
             spent["before"] += spent["this"]
-            spent["this"] = 0.0
+            spent["searched"] += spent["all"]
+            spent["this"] = spent["all"] = 0.0
+            if budgeted:
+                return Pace(min(remaining, max(0.0, scale_search_seconds(time_limit) - spent["searched"])),
+                            light=True)
             return Pace(remaining, stall, 0.0 if lower_bound else SEARCH_SHARE * time_limit,
                         untried=SEARCH_SHARE * time_limit)
         spent["this"] = sum(level.seconds for level in above[1:])
+        spent["all"] = sum(level.seconds for level in above)
         if above[0].value == 0:
             if not at_scale:
                 return None
             feasible_stall = max(MIN_STALL, FEASIBLE_STALL_SHARE * time_limit)
             return Pace(max(0.0, FEASIBLE_SHARE * time_limit - spent["before"] - spent["this"]), feasible_stall)
+        if budgeted:
+            return Pace(max(0.0, scale_search_seconds(time_limit) - spent["searched"] - spent["all"]), MIN_STALL)
         return Pace(max(0.0, LATER_SHARE * time_limit - spent["before"] - spent["this"]), MIN_STALL)
 
     return pace
