@@ -124,7 +124,8 @@ def _volumes_bound(volumes, zone_rooms: dict[str, list[int]]) -> int:
     from ortools.linear_solver import pywraplp
 
     solver = pywraplp.Solver.CreateSolver("GLOP")
-    scale = max(size for _, size, _, _, _ in volumes)  # sizes as fractions of the largest: better numbers
+    # sizes as fractions of the largest: better numbers (1 when every volume is empty: nothing to scale)
+    scale = max(size for _, size, _, _, _ in volumes) or 1
     objective = solver.Objective()
     in_zone: dict[str, list[tuple[float, int, object]]] = defaultdict(list)  # zone -> (size, MiB, x-part)
     # Volumes alike (size, RF, zones needed, nodes per zone) share one set of variables, each bound
@@ -163,10 +164,12 @@ def _volumes_bound(volumes, zone_rooms: dict[str, list[int]]) -> int:
             if not big:
                 continue
             capacity = solver.Constraint(-solver.infinity(), sum(held) / scale)
-            count = solver.Constraint(-solver.infinity(), sum(r // t for r in held))
             for w, var in big:
                 capacity.SetCoefficient(var, w)
-                count.SetCoefficient(var, 1)
+            if t > 0:  # empty volumes (size 0) fit any number to a node: no count to bound
+                count = solver.Constraint(-solver.infinity(), sum(r // t for r in held))
+                for _, var in big:
+                    count.SetCoefficient(var, 1)
     objective.SetMinimization()
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return 0  # no proof: no bound
