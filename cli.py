@@ -189,12 +189,18 @@ def _quiet_stdout() -> None:
 
 @contextmanager
 def _bounded_usage_errors():
-    """Click quotes the value it refuses: keep its message to a paragraph."""
+    """Click quotes the value it refuses: keep its message to a paragraph. A usage error is one
+    paragraph too (bad input, CONTRACT): Click's usage line and help hint become the message's end
+    ("... (usage: placement check [OPTIONS] CLUSTER; see 'placement check --help')")."""
     try:
         yield
     except click.ClickException as exc:
         if len(exc.message) > MESSAGE_CHARACTERS:
             exc.message = f"{exc.message[:MESSAGE_CHARACTERS]}... (cut at {MESSAGE_CHARACTERS} characters)"
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            usage = exc.ctx.get_usage().removeprefix("Usage: ").strip()
+            exc.message = f"{exc.message.rstrip().rstrip('.')} (usage: {usage}; see '{exc.ctx.command_path} --help')"
+            exc.ctx = None  # Click prints its usage lines only with a context
         raise
 
 
