@@ -353,7 +353,9 @@ def main() -> None:
                    "the limit (after 20% of it when no shortfall is proven unavoidable or nothing better than "
                    "the greedy start was found); its later levels "
                    "share 10%. At scale (candidates restricted), the levels after the first share 5%, "
-                   "each stopped after 2% without improving; from a greedy start that falls short, the "
+                   "each stopped after 2% without improving (no model is built where building it would "
+                   "take half of that: a greedy start meeting every invariant is then the plan); from a "
+                   "greedy start that falls short, the "
                    "whole search (its models built and solved) takes 10%. A larger limit searches longer.")
 @click.option("--seed", type=SEED, default=0, show_default=True, metavar="N",
               help="Solver seed, 0 to 2147483647 (same input and seed, same plan).")

@@ -275,7 +275,9 @@ def degraded_pace(time_limit: float, at_scale: bool = False, start_falls_short: 
       levels above left of it, stopped after 1 s without improving;
     - a plan that meets every invariant: the levels after the first share 5% of the time limit
       over every solve, each stopped once CP-SAT has not improved it for ``max(1 s, 2%)`` of the
-      limit (such a level ends ``feasible`` with its value and bound).
+      limit (such a level ends ``feasible`` with its value and bound); the planner builds no model
+      where building it would take more than half of that 5% (``planner._worth_building``): a
+      greedy start meeting every invariant is then the plan, ``feasible`` with its gaps.
 
     A level stopped this way is unproven and shows its value and CP-SAT's bound, so the plan's gaps
     stay true; a plan with shortfalls is ``degraded`` and claims no optimality; a larger
