@@ -310,28 +310,13 @@ class _Greedy:
         snapshot = (dict(free), dict(spare), dict(needs_slot), {name: list(c) for name, c in chosen_of.items()},
                     {name: list(c) for name, c in kept.items()})
         short = self._place_new(chosen_of, kept, free, spare, new_count, needs_slot, homeless, spread=self.spread)
-        if short and self.spread:
-            # Some volume is short of replicas or zones: try again packing by room alone (the most
-            # free node of a zone the volume lacks, like first fit decreasing), and keep the better.
-            first = (dict(free), dict(spare), dict(new_count), chosen_of, kept)
-            for target, saved in zip((free, spare, needs_slot), snapshot[:3]):
-                target.clear()
-                target.update(saved)
-            chosen_of = {name: list(c) for name, c in snapshot[3].items()}
-            kept = {name: list(c) for name, c in snapshot[4].items()}
-            new_count = defaultdict(int)
-            packed = self._place_new(chosen_of, kept, free, spare, new_count, needs_slot, homeless, spread=False)
-            if packed >= short:
-                for target, saved in zip((free, spare, new_count), first[:3]):
-                    target.clear()
-                    target.update(saved)
-                chosen_of, kept = first[3], first[4]
-            short = min(short, packed)
-        for fit in BEST_FITS:
+        # Some volume is short of replicas or zones: try again packing by room alone (the most free
+        # node of a zone the volume lacks, like first fit decreasing), then by each best fit (the node
+        # with the least room that takes the replica), each from the same snapshot; the way that
+        # leaves the fewest volumes short is kept.
+        for fit in (None, *BEST_FITS):
             if not (short and self.spread):
                 break
-            # Still short: once more by best fit (the node with the least room that takes the replica),
-            # kept only where it leaves fewer volumes short.
             best = (dict(free), dict(spare), dict(new_count), chosen_of, kept)
             for target, saved in zip((free, spare, needs_slot), snapshot[:3]):
                 target.clear()
@@ -339,14 +324,14 @@ class _Greedy:
             chosen_of = {name: list(c) for name, c in snapshot[3].items()}
             kept = {name: list(c) for name, c in snapshot[4].items()}
             new_count = defaultdict(int)
-            tight = self._place_new(chosen_of, kept, free, spare, new_count, needs_slot, homeless, spread=False,
+            tried = self._place_new(chosen_of, kept, free, spare, new_count, needs_slot, homeless, spread=False,
                                     fit=fit)
-            if tight >= short:
+            if tried >= short:
                 for target, saved in zip((free, spare, new_count), best[:3]):
                     target.clear()
                     target.update(saved)
                 chosen_of, kept = best[3], best[4]
-            short = min(short, tight)
+            short = min(short, tried)
         for name in scenario.touched_volumes:
             volumes[name] = tuple(chosen_of[name])
         if self.spread and new_count and max(new_count.values()) > 1:
