@@ -39,6 +39,9 @@ def _plain_text(text: str) -> bool:
 
 
 _MISSING = object()
+# libyaml refuses an implicit key longer than 1024 characters (YAML 1.1's limit): longer keys are
+# left to it, with some room for how it counts
+LONGEST_KEY = 1000
 
 
 class _Outside(Exception):
@@ -153,6 +156,8 @@ class _Reader:
                 text, rest = content[:cut], content[cut + 2:]
                 if rest[:1] == " ":
                     rest = rest.lstrip(" ")
+            if len(text) > LONGEST_KEY:
+                raise _Outside
             try:
                 key = cache[text]
             except KeyError:
@@ -231,7 +236,7 @@ class _Reader:
             value = {}
             for part in parts:
                 pair = part.strip(" ").split(": ")
-                if len(pair) != 2:
+                if len(pair) != 2 or len(pair[0]) > LONGEST_KEY:
                     raise _Outside
                 key = _token(pair[0], scalar, cache)
                 if key in value:

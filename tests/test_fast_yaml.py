@@ -141,3 +141,11 @@ def test_the_fast_path_is_taken_for_a_plain_document() -> None:
 @pytest.mark.parametrize("text", ["a: &x 1\n", "a: !!str 1\n", "<<: {a: 1}\n", "a: 1\na: 2\n", "[1]\n---\n[2]\n", "a: [\n"])
 def test_the_fast_path_leaves_unusual_documents_to_the_full_loader(text: str) -> None:
     assert documents._plain_yaml(text) is documents._UNUSUAL
+
+
+@pytest.mark.parametrize("length", [900, 1000, 1023, 1024, 1025, 1100, 5000])
+@pytest.mark.parametrize("shape", ["- {{'{k}': 1}}\n", "{k}: 1\n", "- {{{k}: 1}}\n", "a:\n  '{k}': 1\n"])
+def test_a_long_key_reads_as_the_full_loader_reads_it(shape, length):
+    """libyaml refuses an implicit key over 1024 characters; the fast paths leave such keys to it
+    (a 5,000-character quoted key in a flow mapping was read by the line reader: found by hypothesis)."""
+    _same(shape.format(k="9" * length))
