@@ -152,6 +152,15 @@ def _per_cluster(cluster, what: str, make):
     return made[what]
 
 
+def forget_clusters() -> None:
+    """Drop every cluster's facts made once (``_per_cluster``), to be made again on demand. An
+    entry leaves by itself only when its cluster dies, and the start scenario it keeps holds the
+    cluster, so a cluster once judged lives to the process's end: the CLI drops them when a command
+    ends, so that the cluster is freed then by reference counting (0.08 s at 5,000 nodes) rather
+    than torn down with the interpreter (0.4 s)."""
+    _PER_CLUSTER.clear()
+
+
 def _check_start(cluster) -> tuple[Violation, ...]:
     scenario = start_scenario(cluster)
     current = Placement.current(cluster)
