@@ -434,3 +434,97 @@ def test_space_around_has_the_domains_and_multiplicity_it_had(seed):
         assert space.max_multiplicity == multiplicity
         assert {k: tuple(sorted(v)) for k, v in space.partition_domain.items()} == domains
         assert all(len(set(v)) == len(v) for v in space.partition_domain.values())
+
+
+# -- the Kafka rule's ground Z3 encoding: one partition written per pattern -------------------------
+
+def _ground_facts_before(enc, broker_zones):
+    """The pattern key as it was, each broker's ``runs`` and zone terms in every key (kept verbatim to compare)."""
+    values = enc.values
+    scenario = enc.space.scenario
+    placed = values.brokers
+    zone_terms = {b: tuple((zone, tuple(terms)) for zone, terms in by_zone.items()) for b, by_zone in broker_zones.items()}
+    chosen_of, placed_at, zone_terms_of, sources_of = values.partitions.get, placed.get, zone_terms.get, scenario.sources
+
+    def facts(p, brokers):
+        chosen = chosen_of(p.key)
+        replicas, leader = (chosen.replicas, chosen.leader) if chosen is not None else ((), None)
+        sources = sources_of(p)
+        return (len(p.replicas), scenario.racks_needed(p) if zone_terms else 0,
+                tuple([(replicas.count(b), placed_at(b) is None, leader == b, b in sources, zone_terms_of(b))
+                       for b in brokers]))
+    return facts
+
+
+def _ground_kafka(scenario, target, facts=None):
+    """(I6's distinct ground constraints in the order written, the partitions written), with the
+    pattern key ``facts(enc, broker_zones)`` in place of the rule's own where given."""
+    from unittest import mock
+
+    from placement.rules import kafka
+    from placement.solve.smt import SmtEncoding
+    from placement.solve.space import Space
+
+    enc = SmtEncoding(Space.around(scenario, target), values=target)
+    written = []
+    real_part = enc.part
+
+    def part(key, broker):
+        if not written or written[-1] != key:
+            written.append(key)
+        return real_part(key, broker)
+
+    enc.part = part
+    with mock.patch.object(kafka, "_ground_facts", facts or kafka._ground_facts):
+        kafka.encode_z3(enc)
+    return list(enc.by_rule.get("I6", {})), written
+
+
+def _every_partition(enc, broker_zones):
+    return lambda p, brokers: p.key  # a pattern of its own: every partition written out
+
+
+def _same_patterns(scenario, target):
+    constraints, written = _ground_kafka(scenario, target)
+    before = _ground_kafka(scenario, target, _ground_facts_before)
+    every, all_keys = _ground_kafka(scenario, target, _every_partition)
+    assert (constraints, written) == before  # the same partitions written, in the same order
+    assert constraints == every  # what every partition written out says, in the same order
+    return written, all_keys
+
+
+@pytest.mark.parametrize("name", [None] + BROKEN)
+def test_the_kafka_ground_encoding_writes_one_partition_per_pattern_as_before(name):
+    """Differential: the pattern key (a number per broker for its ``runs`` and zone terms) groups
+    the partitions exactly as the key with those facts written out did, and the constraints are
+    exactly those of every partition written out, on the valid plan among many alike partitions
+    (rackAware required, then off) and on each broken one."""
+    scenario, good = _many_alike()
+    target = good if name is None else _broken(name)
+    written, all_keys = _same_patterns(scenario, target)
+    assert len(written) < len(all_keys) // 10  # a few patterns stand for hundreds of partitions
+    cluster = scenario.cluster  # without racks: no zone terms, a broker's number is whether it runs
+    unracked = Scenario(replace(cluster, policy=replace(cluster.policy, rack_aware=RackAware.OFF)), scenario.failures)
+    written, all_keys = _same_patterns(unracked, target)
+    assert len(written) < len(all_keys) // 10
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_kafka_ground_encoding_agrees_on_random_mutations(seed):
+    """The same on random clusters and broken targets, with racks required on odd seeds."""
+    import random
+
+    from tests.smallworld import random_scenario
+    from tests.test_rules import _mutate
+
+    base = random_scenario(seed, kafka_heavy=True)
+    scenario = base
+    if seed % 2:
+        cluster = replace(base.cluster, policy=replace(base.cluster.policy, rack_aware=RackAware.REQUIRED))
+        scenario = Scenario(cluster, base.failures)
+    target = plan_recovery(scenario.cluster, scenario.failures).placement
+    rng = random.Random(seed)
+    _same_patterns(scenario, target)
+    for _ in range(4):
+        target = _mutate(rng, scenario, target)
+        _same_patterns(scenario, target)

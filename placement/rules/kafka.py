@@ -223,20 +223,25 @@ def encode_z3(enc) -> None:
 
 def _ground_facts(enc, broker_zones: dict[int, dict[str, list]]):
     """Ground mode: a partition -> everything its encoding reads through the vocabulary, without
-    broker names: rf, zones needed, and per domain broker (in order) ``part``, ``runs``, ``lead``,
-    whether it is a source, and its zone terms (``brk``, the same for every partition)."""
+    broker names: rf, zones needed, and per domain broker (in order) ``part``, ``lead``, whether it
+    is a source, and one number standing for what the broker alone decides, ``runs`` and its zone
+    terms (``brk``, the same for every partition): equal numbers exactly where both are equal."""
     values = enc.values
     scenario = enc.space.scenario
     placed = values.brokers
     zone_terms = {b: tuple((zone, tuple(terms)) for zone, terms in by_zone.items()) for b, by_zone in broker_zones.items()}
-    chosen_of, placed_at, zone_terms_of, sources_of = values.partitions.get, placed.get, zone_terms.get, scenario.sources
+    numbers: dict = {}  # (placed nowhere, zone terms) -> its number
+    own = {b: numbers.setdefault((placed.get(b) is None, zone_terms.get(b)), len(numbers))
+           for b in set(placed) | set(zone_terms)}  # broker -> its number
+    unknown = numbers.setdefault((True, None), len(numbers))  # a broker neither placed nor zoned
+    chosen_of, own_of, sources_of = values.partitions.get, own.get, scenario.sources
 
     def facts(p, brokers):  # 150,000 calls: bound methods and a list, not attribute look-ups and a generator
         chosen = chosen_of(p.key)
         replicas, leader = (chosen.replicas, chosen.leader) if chosen is not None else ((), None)
         sources = sources_of(p)
         return (len(p.replicas), scenario.racks_needed(p) if zone_terms else 0,
-                tuple([(replicas.count(b), placed_at(b) is None, leader == b, b in sources, zone_terms_of(b))
+                tuple([(replicas.count(b), leader == b, b in sources, own_of(b, unknown))
                        for b in brokers]))
     return facts
 
