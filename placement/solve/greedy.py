@@ -165,26 +165,37 @@ class _NodeHeaps:
         """(count, -free, name) of the zone's best node with ``size`` free that is not excluded
         (and that ``accept`` takes), or None."""
         for count in sorted(self.counts[zone]):
-            heap = self.heaps[zone, count]
-            skipped, found = [], None
-            while heap:
-                negfree, n = heap[0]
-                if self.count(n) != count or self.free[n] != -negfree or not self.valid(n):
-                    heapq.heappop(heap)  # out of date
-                    continue
-                if -negfree < size:
-                    break  # the roomiest node of this count has no room: none has
-                if n in exclude or (accept is not None and not accept(n)):
-                    skipped.append(heapq.heappop(heap))
-                    continue
-                found = n
-                break
-            for entry in skipped:
-                heapq.heappush(heap, entry)
-            if found is not None:
-                return count, -self.free[found], found
+            entry = _first_fresh(
+                self.heaps[zone, count],
+                stale=lambda e: self.count(e[1]) != count or self.free[e[1]] != -e[0] or not self.valid(e[1]),
+                stop=lambda e: -e[0] < size,  # the roomiest node of this count has no room: none has
+                skip=lambda e: e[1] in exclude or (accept is not None and not accept(e[1])))
+            if entry is not None:
+                return count, entry[0], entry[1]
         return None
 
+
+def _first_fresh(heap: list, *, stale, skip, stop=None):
+    """The first entry of a lazy-deletion heap that is neither out of date (``stale``: popped for
+    good) nor skipped (``skip``: left in the heap), or None; ``stop``: a fresh entry at which the
+    search ends with None (the heap's order says no later entry will do). O(k log n) for k
+    entries looked at."""
+    skipped, found = [], None
+    while heap:
+        entry = heap[0]
+        if stale(entry):
+            heapq.heappop(heap)
+            continue
+        if stop is not None and stop(entry):
+            break
+        if skip(entry):
+            skipped.append(heapq.heappop(heap))
+            continue
+        found = entry
+        break
+    for entry in skipped:
+        heapq.heappush(heap, entry)
+    return found
 
 @dataclass(frozen=True)
 class _BestFit:
@@ -716,21 +727,8 @@ def _fill_partition_replicas(cluster, brokers: dict[int, str | None], zone_of: d
         heapq.heapify(heap)
 
     def best_of(heap: list, taken: list[int]):
-        """The heap's least-loaded broker not in ``taken`` (left in the heap), or None."""
-        skipped, found = [], None
-        while heap:
-            count, b = heap[0]
-            if count != load[b]:
-                heapq.heappop(heap)  # out of date
-                continue
-            if b in taken:
-                skipped.append(heapq.heappop(heap))
-                continue
-            found = heap[0]
-            break
-        for entry in skipped:
-            heapq.heappush(heap, entry)
-        return found
+        """The heap's least-loaded (load, broker) not in ``taken`` (left in the heap), or None."""
+        return _first_fresh(heap, stale=lambda e: e[0] != load[e[1]], skip=lambda e: e[1] in taken)
 
     current = Placement.current(cluster).partitions
     partitions = {}
@@ -922,20 +920,9 @@ def fill_partitions(space) -> Placement:
 
     def top_of(heap: list, taken: list[int]):
         """The heap's first broker not in ``taken`` (left in the heap), or None."""
-        skipped, found = [], None
-        while heap:
-            count, size, b = heap[0]
-            if (count, size) != (load[b], data[b]):
-                heapq.heappop(heap)  # out of date
-                continue
-            if b in taken:
-                skipped.append(heapq.heappop(heap))
-                continue
-            found = b
-            break
-        for entry in skipped:
-            heapq.heappush(heap, entry)
-        return found
+        entry = _first_fresh(heap, stale=lambda e: (e[0], e[1]) != (load[e[2]], data[e[2]]),
+                             skip=lambda e: e[2] in taken)
+        return None if entry is None else entry[2]
 
     partitions = dict(space.base.partitions)
     for key in sorted(space.partition_domain, key=lambda k: (-cluster.partition[k].size_mib, k)):
