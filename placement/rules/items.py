@@ -7,6 +7,7 @@ items a target changed; the others keep the verdict they had."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 PKey = tuple[str, int]  # (topic, partition)
 
@@ -23,12 +24,9 @@ def volumes(cluster, items: Items | None):
     """The cluster's volumes judged, in the cluster's order (a few of many found by their place)."""
     if items is None:
         return cluster.volumes
-    if len(items.volumes) * 16 > len(cluster.volumes):
-        return [v for v in cluster.volumes if v.name in items.volumes]
     from placement.rules import volume_positions
 
-    place = volume_positions(cluster)
-    return [cluster.volumes[i] for i in sorted(place[name] for name in items.volumes if name in place)]
+    return _in_order(cluster.volumes, items.volumes, attrgetter("name"), lambda: volume_positions(cluster))
 
 
 def brokers(cluster, items: Items | None):
@@ -43,9 +41,15 @@ def partitions(cluster, items: Items | None):
     """The cluster's partitions judged, in the cluster's order (a few of many found by their place)."""
     if items is None:
         return cluster.partitions
-    if len(items.partitions) * 16 > len(cluster.partitions):
-        return [p for p in cluster.partitions if p.key in items.partitions]
     from placement.rules import partition_positions
 
-    place = partition_positions(cluster)
-    return [cluster.partitions[i] for i in sorted(place[key] for key in items.partitions if key in place)]
+    return _in_order(cluster.partitions, items.partitions, attrgetter("key"), lambda: partition_positions(cluster))
+
+
+def _in_order(every: list, wanted: frozenset, key, positions) -> list:
+    """The items of ``every`` whose key is ``wanted``, in ``every``'s order: a walk where many are
+    wanted, else each found by its place (``positions()``: key -> index, made once per cluster)."""
+    if len(wanted) * 16 > len(every):
+        return [x for x in every if key(x) in wanted]
+    place = positions()
+    return [every[i] for i in sorted(place[k] for k in wanted if k in place)]
